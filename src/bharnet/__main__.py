@@ -1,0 +1,3 @@
+from bharnet.cli import main
+
+raise SystemExit(main())
