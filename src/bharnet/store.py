@@ -125,7 +125,7 @@ class StoreWriter:
                 (self.partial / name).touch()
             self._state = {"meta": self.meta, "sizes": {name: 0 for name in files}, "num_samples": 0}
             _write_json_atomic(state_path, self._state)
-        self._files = {name: open(self.partial / name, "ab") for name in self._state["sizes"]}
+        self._files = {name: open(self.partial / name, "ab") for name in self._state["sizes"]}  # noqa: SIM115
         self.done_sources: set[str] = set((self.partial / "sources.txt").read_text().split("\n")) - {""}
         self.num_samples: int = self._state["num_samples"]
 
@@ -241,13 +241,15 @@ class SkeletonStore:
         meta_path = self.path / "meta.json"
         if not meta_path.exists():
             partial = self.path.with_name(self.path.name + ".partial")
-            hint = f" ({partial} exists: the conversion did not finish; run it again to resume)" if partial.exists() else ""
+            hint = (f" ({partial} exists: the conversion did not finish; run it again to resume)"
+                    if partial.exists() else "")
             raise StoreError(f"{self.path} is not a bharnet store: no meta.json{hint}")
         self.meta = json.loads(meta_path.read_text())
         if self.meta.get("format") != FORMAT:
             raise StoreError(f"{meta_path}: not a bharnet store (format {self.meta.get('format')!r})")
         if self.meta.get("version") != VERSION:
-            raise StoreError(f"{meta_path}: store format version {self.meta.get('version')}, this bharnet reads {VERSION}")
+            raise StoreError(f"{meta_path}: store format version {self.meta.get('version')}, "
+                             f"this bharnet reads {VERSION}")
         self.offsets = np.load(self.path / "offsets.npy")
         self.labels = np.load(self.path / "labels.npy")
         self.has_hands = np.load(self.path / "has_hands.npy")

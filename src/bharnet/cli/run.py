@@ -1,9 +1,86 @@
-"""Subcommands: (filled in by their issue)."""
+"""Subcommands that train and test: ``train``, ``test``, ``demo``, ``ablate``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this module's subcommands."""
+    p = subparsers.add_parser("train", help="train the run a YAML config describes",
+                              description="Train a model. CONFIG is a YAML run description; KEY=VALUE overrides "
+                                          "any setting, e.g. optim.lr=0.05 trainer.devices=2.")
+    p.add_argument("config", type=Path)
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    p.add_argument("--no-resume", action="store_true", help="start over even if the run has a last.ckpt")
+    p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("test", help="test a checkpoint and write its scores file")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--data", type=Path, help="store to test on (default: the one it was trained on)")
+    p.add_argument("--split", help="split name (default: the config's test split)")
+    p.add_argument("--out", type=Path, help="scores file to write (.npz)")
+    p.add_argument("--perturb", help="robustness test: noise=SIGMA, drop-frames=P or drop-hands=P")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=_test)
+
+    p = subparsers.add_parser("demo", help="the whole method on BodyHand-Synth in minutes, no download")
+    p.add_argument("--quick", action="store_true", help="smaller data and models: about 2 minutes")
+    p.add_argument("--out", type=Path, default=Path("demo-out"))
+    p.add_argument("--variants", help="comma-separated subset of the variants")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    p.set_defaults(func=_demo)
+
+    p = subparsers.add_parser("ablate", help="train and compare variants with one recipe on any store")
+    p.add_argument("config", type=Path)
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    p.add_argument("--variants", help="comma-separated variants (default: all)")
+    p.add_argument("--finetune-epochs", type=int, help="epochs of the dual-stream fine-tuning")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_ablate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ..engine.config import load_config
+    from ..engine.run import fit
+
+    result = fit(load_config(args.config, args.overrides), resume=not args.no_resume)
+    print(f"run: {result['run_dir']}  best: {result['best']}  "
+          + "  ".join(f"{k}={v:.4f}" for k, v in sorted(result["val"].items())))
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    from ..engine.evaluate import test_checkpoint
+
+    metrics = test_checkpoint(args.checkpoint, store=args.data, split=args.split, out=args.out,
+                              perturb=args.perturb)
+    print(json.dumps(metrics, indent=1) if args.json else
+          "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+    return 0
+
+
+def _variants(text: str | None) -> list[str] | None:
+    return [v.strip() for v in text.split(",") if v.strip()] if text else None
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ..demo import run_demo
+
+    run_demo(args.out, quick=args.quick, variants=_variants(args.variants), overrides=args.overrides)
+    return 0
+
+
+def _ablate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ..ablation import VARIANTS, ablation_config, run_ablation
+    from ..demo import results_table, write_report
+
+    results = run_ablation(ablation_config(args.config, args.overrides), _variants(args.variants) or list(VARIANTS),
+                           args.out, finetune_epochs=args.finetune_epochs)
+    Console().print(results_table(results))
+    write_report(results, args.out)
+    return 0

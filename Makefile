@@ -1,0 +1,35 @@
+# bharnet: `make demo` sets everything up and runs the main job; `make test` runs the tests.
+# On a machine without an NVIDIA GPU the CPU build of PyTorch is installed (a few hundred MB
+# instead of several GB); the package itself accepts any torch >= 2.2, CUDA builds included.
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+TORCH_CPU ?= torch==2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+
+.PHONY: setup demo test lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet pip
+	@if $(BIN)/python -c "import torch" 2>/dev/null; then echo "torch already installed"; \
+	elif command -v nvidia-smi >/dev/null 2>&1; then echo "NVIDIA GPU found: CUDA build of torch"; \
+	else echo "no NVIDIA GPU: CPU build of torch"; \
+	  $(BIN)/python -m pip install --quiet "$(TORCH_CPU)" --extra-index-url $(TORCH_CPU_INDEX); fi
+	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	touch $@
+
+demo: setup
+	$(BIN)/bharnet demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) demo-out runs .pytest_cache

@@ -1,0 +1,159 @@
+"""The Lightning side: one module trains and tests any bharnet model, one data module feeds it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+from torchmetrics.classification import MulticlassAccuracy
+
+from ..data.dataset import EpochSampler, SkeletonDataset, ViewConfig
+from ..store import SkeletonStore
+
+__all__ = ["ActionModule", "SkeletonDataModule", "build_model"]
+
+
+def build_model(model_cfg: dict, store_meta: dict, window: int) -> torch.nn.Module:
+    """Create the model a config names, sized for a store (classes, layout, persons)."""
+    from ..models import create_model
+
+    kwargs = {
+        "backbone": model_cfg["backbone"],
+        "num_classes": store_meta["num_classes"],
+        "body_layout": store_meta["body_layout"],
+        "body_persons": store_meta["num_persons"],
+        "in_channels": store_meta["channels"],
+        "base_channels": model_cfg["base_channels"],
+        "dropout": model_cfg["dropout"],
+        "window": window,
+        **model_cfg.get("kwargs", {}),
+    }
+    return create_model(model_cfg["name"], **kwargs)
+
+
+class ActionModule(L.LightningModule):
+    """Trains a model through its ``compute_loss`` and reports top-1 of every branch it returns.
+
+    The hyper-parameters saved in checkpoints are plain containers (the resolved run config
+    and the store's description), so a checkpoint loads with ``weights_only=True`` and the
+    model can be rebuilt from it alone.
+    """
+
+    def __init__(self, config: dict, store_meta: dict) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.config, self.store_meta = config, store_meta
+        self.model = build_model(config["model"], store_meta, config["data"]["window"])
+        self.streams = tuple(self.model.streams)
+        self._accuracy: dict[str, torch.nn.ModuleDict] = {}
+        self.val_acc = torch.nn.ModuleDict()
+        self.test_acc = torch.nn.ModuleDict()
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return self.model(inputs)
+
+    def _inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in batch.items() if k not in ("label", "index")}
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        outputs = self.model(self._inputs(batch))
+        losses = self.model.compute_loss(outputs, batch["label"])
+        size = batch["label"].shape[0]
+        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, batch_size=size, sync_dist=False)
+        acc = (outputs["logits"].argmax(-1) == batch["label"]).float().mean()
+        self.log("train/top1", acc, prog_bar=True, batch_size=size)
+        return losses["loss"]
+
+    def _evaluate(self, batch: dict[str, torch.Tensor], metrics: torch.nn.ModuleDict, stage: str) -> None:
+        outputs = self.model(self._inputs(batch))
+        num_classes = self.store_meta["num_classes"]
+        for name, logits in outputs.items():
+            if name not in metrics:
+                metrics[name] = MulticlassAccuracy(num_classes, average="micro").to(logits.device)
+            metrics[name].update(logits, batch["label"])
+            self.log(f"{stage}/top1_{name}" if name != "logits" else f"{stage}/top1", metrics[name],
+                     prog_bar=name == "logits", batch_size=batch["label"].shape[0])
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.val_acc, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.test_acc, "test")
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        opt = self.config["optim"]
+        decay, no_decay = [], []
+        for _name, param in self.model.named_parameters():
+            if param.requires_grad:
+                # norms, biases and learnable offsets/gates are not regularised towards zero
+                (no_decay if param.ndim <= 1 else decay).append(param)
+        optimizer = torch.optim.SGD(
+            [{"params": decay, "weight_decay": opt["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=opt["lr"], momentum=opt["momentum"], nesterov=opt["nesterov"],
+        )
+        steps_per_epoch = max(1, self.trainer.estimated_stepping_batches // max(1, self.trainer.max_epochs))
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(opt, steps_per_epoch,
+                                                                          self.trainer.max_epochs))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+
+def _lr_lambda(opt: dict, steps_per_epoch: int, max_epochs: int):
+    """Per-step factor of the base lr: linear warm-up, then cosine to ``min_lr`` or steps."""
+    warmup = opt["warmup_epochs"] * steps_per_epoch
+    total = max_epochs * steps_per_epoch
+    floor = opt["min_lr"] / opt["lr"] if opt["lr"] else 0.0
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if opt["schedule"] == "cosine":
+            progress = min(1.0, (step - warmup) / max(1, total - warmup))
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+        if opt["schedule"] == "step":
+            epoch = step // steps_per_epoch
+            return opt["gamma"] ** sum(epoch >= m for m in opt["milestones"])
+        raise ValueError(f"unknown lr schedule {opt['schedule']!r}; choose cosine or step")
+
+    return factor
+
+
+class SkeletonDataModule(L.LightningDataModule):
+    """Train / validation / test loaders over one store, with reproducible sampling."""
+
+    def __init__(self, data_cfg: dict, streams: tuple[str, ...], seed: int) -> None:
+        super().__init__()
+        self.cfg, self.streams, self.seed = data_cfg, streams, seed
+        self.store = SkeletonStore(data_cfg["store"])
+        self.view = ViewConfig(
+            window=data_cfg["window"], modality=data_cfg["modality"], train_crop=tuple(data_cfg["train_crop"]),
+            test_crop=data_cfg["test_crop"], rotation=data_cfg["rotation"],
+            hand_rotation=data_cfg["hand_rotation"], hand_norm=data_cfg["hand_norm"], centre=data_cfg["centre"],
+        )
+
+    def dataset(self, split: str | None, train: bool = False) -> SkeletonDataset:
+        return SkeletonDataset(self.store, split, self.streams, self.view, train=train, seed=self.seed)
+
+    def _loader(self, split: str | None, train: bool) -> DataLoader:
+        dataset = self.dataset(split, train)
+        workers = self.cfg["num_workers"]
+        return DataLoader(
+            dataset,
+            batch_size=self.cfg["batch_size"] if train else self.cfg["eval_batch_size"],
+            sampler=EpochSampler(len(dataset), shuffle=train, seed=self.seed),
+            num_workers=workers, persistent_workers=workers > 0, drop_last=train and len(dataset) > self.cfg[
+                "batch_size"],
+            # own generator: loaders never draw from the global RNG, so resuming is exact
+            generator=torch.Generator().manual_seed(self.seed),
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.cfg["train_split"], train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.cfg["val_split"], train=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.cfg["test_split"], train=False)
