@@ -64,7 +64,7 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*treespec.*")
 
 
-def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False) -> FitResult:
+def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: list[Callback] = ()) -> FitResult:
     """Train the run ``cfg`` describes; resume from its ``last.ckpt`` when there is one.
 
     Writes ``<out_dir>/<name>/``: ``config.yaml`` (resolved), ``checkpoints/`` (best and last),
@@ -88,7 +88,7 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False) -> FitResult:
     trainer = L.Trainer(
         **config["trainer"], default_root_dir=out, deterministic=False, num_sanity_val_steps=0,
         use_distributed_sampler=False,  # EpochSampler shards by rank itself
-        callbacks=[checkpoint, RngStateCallback(), LearningRateMonitor("epoch")],
+        callbacks=[*callbacks, checkpoint, RngStateCallback(), LearningRateMonitor("epoch")],
         logger=[TensorBoardLogger(out, name="tensorboard", version=""), CSVLogger(out, name="csv", version="")],
         enable_model_summary=not quiet,
     )
