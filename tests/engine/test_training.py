@@ -40,7 +40,7 @@ def test_short_run_writes_config_checkpoints_and_logs(store, tmp_path):
     result = fit(tiny_config(store, tmp_path), quiet=True)
     run = result["run_dir"]
     assert (run / "config.yaml").exists() and result["last"].exists() and result["best"].exists()
-    assert (run / "csv" / "metrics.csv").exists() and any((run / "tensorboard").iterdir())
+    assert (run / "csv" / "version_0" / "metrics.csv").exists() and any((run / "tensorboard").iterdir())
     assert "val/top1" in result["val"]
     ckpt = torch.load(result["last"], weights_only=True)  # never needs to run code to load
     assert ckpt["epoch"] == 1

@@ -17,21 +17,19 @@ __all__ = ["ActionModule", "SkeletonDataModule", "build_model"]
 
 
 def build_model(model_cfg: dict, store_meta: dict, window: int) -> torch.nn.Module:
-    """Create the model a config names, sized for a store (classes, layout, persons)."""
+    """Create the model a config names, sized for a store (classes, body layout, persons)."""
     from ..models import create_model
 
-    kwargs = {
-        "backbone": model_cfg["backbone"],
-        "num_classes": store_meta["num_classes"],
-        "body_layout": store_meta["body_layout"],
-        "body_persons": store_meta["num_persons"],
-        "in_channels": store_meta["channels"],
-        "base_channels": model_cfg["base_channels"],
-        "dropout": model_cfg["dropout"],
-        "window": window,
-        **model_cfg.get("kwargs", {}),
-    }
-    return create_model(model_cfg["name"], **kwargs)
+    name = model_cfg["name"]
+    kwargs = {"backbone": model_cfg["backbone"], "num_classes": store_meta["num_classes"],
+              "base_channels": model_cfg["base_channels"], "dropout": model_cfg["dropout"], "window": window}
+    body = {"layout": store_meta["body_layout"], "num_persons": store_meta["num_persons"],
+            "in_channels": store_meta["channels"]}
+    if name == "body-expert":
+        kwargs.update(body)
+    elif name != "hand-expert":  # dual-stream variants
+        kwargs.update({f"body_{k}" if k != "in_channels" else k: v for k, v in body.items()})
+    return create_model(name, **{**kwargs, **model_cfg.get("kwargs", {})})
 
 
 class ActionModule(L.LightningModule):
@@ -48,9 +46,18 @@ class ActionModule(L.LightningModule):
         self.config, self.store_meta = config, store_meta
         self.model = build_model(config["model"], store_meta, config["data"]["window"])
         self.streams = tuple(self.model.streams)
-        self._accuracy: dict[str, torch.nn.ModuleDict] = {}
-        self.val_acc = torch.nn.ModuleDict()
-        self.test_acc = torch.nn.ModuleDict()
+        branches = self._branches(config["data"]["window"])
+        num_classes = store_meta["num_classes"]
+        self.val_acc = torch.nn.ModuleDict({b: MulticlassAccuracy(num_classes, average="micro") for b in branches})
+        self.test_acc = torch.nn.ModuleDict({b: MulticlassAccuracy(num_classes, average="micro") for b in branches})
+
+    @torch.no_grad()
+    def _branches(self, window: int) -> list[str]:
+        """The names of the logits the model returns (one dry forward pass in eval mode)."""
+        self.model.eval()
+        names = list(self.model(self.model.example_inputs(batch=1, frames=window)))
+        self.model.train()
+        return names
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return self.model(inputs)
@@ -69,10 +76,7 @@ class ActionModule(L.LightningModule):
 
     def _evaluate(self, batch: dict[str, torch.Tensor], metrics: torch.nn.ModuleDict, stage: str) -> None:
         outputs = self.model(self._inputs(batch))
-        num_classes = self.store_meta["num_classes"]
         for name, logits in outputs.items():
-            if name not in metrics:
-                metrics[name] = MulticlassAccuracy(num_classes, average="micro").to(logits.device)
             metrics[name].update(logits, batch["label"])
             self.log(f"{stage}/top1_{name}" if name != "logits" else f"{stage}/top1", metrics[name],
                      prog_bar=name == "logits", batch_size=batch["label"].shape[0])

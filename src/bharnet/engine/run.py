@@ -84,12 +84,15 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
     last = out / "checkpoints" / "last.ckpt"
     ckpt_path = str(last) if resume and last.exists() else None
     checkpoint = ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/top1", mode="max",
-                                 save_last=True, save_top_k=1, auto_insert_metric_name=False)
+                                 save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False)
+    # every epoch, whatever the metric did: what a resumed run continues from
+    every_epoch = ModelCheckpoint(dirpath=out / "checkpoints", filename="last", save_top_k=1,
+                                  enable_version_counter=False)
     trainer = L.Trainer(
         **config["trainer"], default_root_dir=out, deterministic=False, num_sanity_val_steps=0,
         use_distributed_sampler=False,  # EpochSampler shards by rank itself
-        callbacks=[*callbacks, checkpoint, RngStateCallback(), LearningRateMonitor("epoch")],
-        logger=[TensorBoardLogger(out, name="tensorboard", version=""), CSVLogger(out, name="csv", version="")],
+        callbacks=[*callbacks, checkpoint, every_epoch, RngStateCallback(), LearningRateMonitor("epoch")],
+        logger=[TensorBoardLogger(out, name="tensorboard", version=""), CSVLogger(out, name="csv")],
         enable_model_summary=not quiet,
     )
     start = time.perf_counter()
