@@ -1,0 +1,6 @@
+"""Models: skeleton backbones and the registry that names them."""
+
+from . import backbones  # noqa: F401  (registers the backbones)
+from .registry import create_model, is_model, list_models, register_model
+
+__all__ = ["create_model", "list_models", "register_model", "is_model"]

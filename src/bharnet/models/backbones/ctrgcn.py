@@ -1,0 +1,162 @@
+"""CTR-GCN (Chen et al., ICCV 2021): channel-wise topology refinement graph convolution.
+
+``CTRGraphConv`` is also the spatial module of DeGCN (with the channels split into groups).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ...layouts import Layout
+from ..registry import register_model
+from .base import ConvBN, SkeletonBackbone
+
+__all__ = ["CTRGraphConv", "CTRGCN", "ctrgcn"]
+
+
+class CTRGraphConv(nn.Module):
+    """Channel-wise topology refinement graph convolution over ``K`` subsets, in ``groups`` groups.
+
+    For each subset k and group g, the topology of output channel c is
+    ``alpha * refine(tanh(mean_T(q)_v - mean_T(k)_u)) + A_k`` and the output is
+    ``y[c, t, v] = sum_k sum_u topology[k, c, v, u] * value_k[c, t, u]`` followed by batch norm.
+    With ``groups=1`` this is CTR-GCN's unit (its three per-subset modules, fused); with
+    ``groups=4`` it is DeGCN's grouped variant.
+
+    Query and key are computed from the temporal mean of the input: a 1x1 convolution is affine,
+    so ``mean_T(conv(x)) == conv(mean_T(x))``, which saves T-fold work.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, groups: int = 1,
+                 rel_channels: int = 8) -> None:
+        super().__init__()
+        k = A.shape[0]
+        self.groups, self.num_subsets = groups, k
+        self.A = nn.Parameter(A.clone())
+        self.alpha = nn.Parameter(torch.zeros(1))
+        self.query = nn.Conv2d(in_channels, rel_channels * k, 1, groups=groups)
+        self.key = nn.Conv2d(in_channels, rel_channels * k, 1, groups=groups)
+        self.value = nn.Conv2d(in_channels, out_channels * k, 1, groups=groups)
+        self.refine = nn.Conv2d(rel_channels * k, out_channels * k, 1, groups=groups * k)
+        self.bn = nn.BatchNorm2d(out_channels)
+
+    def topology(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample, per-channel adjacency ``(N, G, K, C/G, V, V)``."""
+        n, _, _, v = x.shape
+        xm = x.mean(dim=2, keepdim=True)
+        q = F.conv2d(xm, self.query.weight, self.query.bias, groups=self.groups).squeeze(2)
+        k = F.conv2d(xm, self.key.weight, self.key.bias, groups=self.groups).squeeze(2)
+        rel = self.refine(torch.tanh(q.unsqueeze(-1) - k.unsqueeze(-2)))
+        rel = rel.view(n, self.groups, self.num_subsets, -1, v, v)
+        return rel * self.alpha + self.A.view(1, 1, self.num_subsets, 1, v, v)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        topo = self.topology(x)
+        val = self.value(x).view(n, self.groups, self.num_subsets, -1, t, v)
+        y = torch.einsum("ngkcvu,ngkctu->ngctv", topo, val).reshape(n, -1, t, v)
+        return self.bn(y)
+
+    def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
+        """Work done outside submodule calls, counted as the reference network does: query and
+        key convolutions over all T frames (thop's convention), the aggregation einsum as matmul."""
+        n, c_in, t, v = inputs[0].shape
+        rel_k = self.query.out_channels
+        macs = 2 * n * rel_k * t * v * (c_in // self.groups)
+        matmul = output.numel() * self.num_subsets * v
+        return {"macs": macs, "macs_matmul": matmul}
+
+
+class TemporalConvBN(nn.Sequential):
+    """``(kernel, 1)`` temporal convolution with dilation and stride, then batch norm."""
+
+    def __init__(self, channels: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> None:
+        super().__init__()
+        pad = (kernel_size + (kernel_size - 1) * (dilation - 1) - 1) // 2
+        self.conv = nn.Conv2d(channels, channels, (kernel_size, 1), padding=(pad, 0), stride=(stride, 1),
+                              dilation=(dilation, 1))
+        self.bn = nn.BatchNorm2d(channels)
+
+
+class MultiScaleTemporalConv(nn.Module):
+    """Four branches of ``out/4`` channels: dilated temporal convs (d=1, 2), max pooling, strided 1x1."""
+
+    def __init__(self, channels: int, stride: int = 1, kernel_size: int = 5, dilations: tuple[int, ...] = (1, 2)):
+        super().__init__()
+        bc = channels // (len(dilations) + 2)
+        self.branches = nn.ModuleList(
+            nn.Sequential(ConvBN(channels, bc), nn.ReLU(inplace=True), TemporalConvBN(bc, kernel_size, stride, d))
+            for d in dilations
+        )
+        self.branches.append(nn.Sequential(ConvBN(channels, bc), nn.ReLU(inplace=True),
+                                           nn.MaxPool2d((3, 1), (stride, 1), (1, 0)), nn.BatchNorm2d(bc)))
+        self.branches.append(ConvBN(channels, bc, stride=stride))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+
+class CTRGCNBlock(nn.Module):
+    """CTR-GC (+ residual 1x1) -> ReLU -> multi-scale TCN -> + residual -> ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, stride: int = 1,
+                 residual: bool = True) -> None:
+        super().__init__()
+        rel = 8 if in_channels in (3, 9) else max(in_channels // 8, 1)
+        self.gcn = CTRGraphConv(in_channels, out_channels, A, groups=1, rel_channels=rel)
+        self.gcn_residual = ConvBN(in_channels, out_channels) if in_channels != out_channels else nn.Identity()
+        self.tcn = MultiScaleTemporalConv(out_channels, stride)
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = ConvBN(in_channels, out_channels, stride=stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.gcn(x) + self.gcn_residual(x))
+        y = self.tcn(y)
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return F.relu(y)
+
+
+def stage_plan(in_channels: int, base: int) -> list[tuple[int, int, int]]:
+    """(in, out, stride) of the 10 blocks shared by ST-GCN, CTR-GCN and DeGCN."""
+    c1, c2, c4 = base, base * 2, base * 4
+    return [(in_channels, c1, 1), (c1, c1, 1), (c1, c1, 1), (c1, c1, 1), (c1, c2, 2), (c2, c2, 1), (c2, c2, 1),
+            (c2, c4, 2), (c4, c4, 1), (c4, c4, 1)]
+
+
+class CTRGCN(SkeletonBackbone):
+    """CTR-GCN: 10 blocks, channels 64-64-64-64-128-128-128-256-256-256 (stride 2 at blocks 5, 8)."""
+
+    def __init__(self, layout: str | Layout = "ntu25", in_channels: int = 3, num_persons: int = 2,
+                 num_classes: int = 60, base_channels: int = 64, dropout: float = 0.0, window: int = 64) -> None:
+        super().__init__(layout, in_channels, num_persons, num_classes, base_channels * 4, dropout, window)
+        A = self.graph()
+        self.blocks = nn.Sequential(*(
+            CTRGCNBlock(cin, cout, A, stride, residual=i > 0)
+            for i, (cin, cout, stride) in enumerate(stage_plan(in_channels, base_channels))
+        ))
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        for m in self.blocks.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        for block in self.blocks:
+            # CTR-GCN starts each graph unit near zero so that the block begins as its residual path
+            nn.init.constant_(block.gcn.bn.weight, 1e-6)
+
+
+@register_model
+def ctrgcn(**kwargs) -> CTRGCN:
+    """CTR-GCN (chen2021ctrgcn), about 1.45 M parameters at 60 classes on NTU-25."""
+    return CTRGCN(**kwargs)

@@ -1,0 +1,272 @@
+"""DeGCN (Myung et al., 2024), single stream, as released publicly (without its unreleased DeSGC).
+
+Structure (SPEC section 2): ``data_bn`` over M*V*C; 10 blocks 3->64, 64, 64, 64, 64->128 (stride 2),
+128, 128, 128->256 (stride 2), 256, 256; a block is graph conv -> LeakyReLU(x + res1) -> temporal
+module -> LeakyReLU(x + res2(input)), slope 0.1. Block 0's graph conv is a plain 3-subset conv with
+a learnable A; the others are CTR-GC in 4 groups. The temporal module has four branches: two
+deformable temporal convolutions (DeTGC, kernel 5 with dilation 1 and 2), max pooling, strided 1x1.
+
+DeTGC samples each frame at ``t + offset_j`` (``eta`` learnable offsets, linear interpolation,
+indices clamped to the sequence) and mixes the ``eta`` samples with a ``(eta, 1, 1)`` convolution.
+The offsets do not depend on the input, so the sampling is a fixed linear map along T: here it
+is an ``(eta * T_out, T_in)`` interpolation matrix applied with one matmul (differentiable in the
+offsets), not gathers.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ...layouts import Layout
+from ..registry import register_model
+from .base import ConvBN, SkeletonBackbone
+from .ctrgcn import CTRGraphConv, stage_plan
+
+__all__ = ["DeGCN", "DeformableTemporalConv", "degcn", "interpolation_matrix", "load_reference_degcn_state",
+           "to_reference_degcn_state"]
+
+LEAKY_SLOPE = 0.1
+
+
+def interpolation_matrix(offsets: torch.Tensor, t_in: int, stride: int = 1) -> torch.Tensor:
+    """Linear-interpolation sampling matrix ``(eta, T_out, T_in)`` for positions ``s*stride + offset_j``.
+
+    Row ``(j, s)`` puts weight ``1 - frac`` on frame ``floor(p)`` and ``frac`` on ``floor(p) + 1``,
+    both indices clamped to ``[0, T_in - 1]`` (so beyond the ends the edge frame is repeated, as in
+    the reference code). The floor is taken without gradient; the weights carry the gradient of
+    the offsets.
+    """
+    t0 = torch.arange(0, t_in, stride, dtype=offsets.dtype, device=offsets.device)
+    pos = t0.unsqueeze(0) + offsets.unsqueeze(1)  # (eta, T_out)
+    lo = pos.detach().floor()
+    frac = pos - lo
+    i_lo = lo.clamp(0, t_in - 1).long().unsqueeze(-1)
+    i_hi = (lo + 1).clamp(0, t_in - 1).long().unsqueeze(-1)
+    mat = torch.zeros(*pos.shape, t_in, dtype=offsets.dtype, device=offsets.device)
+    mat = mat.scatter_add(-1, i_lo, (1 - frac).unsqueeze(-1))
+    return mat.scatter_add(-1, i_hi, frac.unsqueeze(-1))
+
+
+class DeformableTemporalConv(nn.Module):
+    """DeTGC: sample ``eta`` learnable temporal offsets per frame, mix them with a ``(eta,1,1)`` conv, BN.
+
+    ``(N, C, T, V)`` -> ``(N, C_out, ceil(T / stride), V)``. The offsets start at
+    ``linspace(-r, r, eta)`` with ``r`` the reach of a kernel of ``kernel_size`` and ``dilation``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, eta: int = 4, kernel_size: int = 5,
+                 stride: int = 1, dilation: int = 1) -> None:
+        super().__init__()
+        self.eta, self.stride = eta, stride
+        reach = (kernel_size + (kernel_size - 1) * (dilation - 1) - 1) // 2
+        self.offsets = nn.Parameter(torch.linspace(-reach, reach, eta))
+        # a Conv3d module holds the weights so that they keep the reference shape (O, C, eta, 1, 1)
+        self.conv = nn.Conv3d(in_channels, out_channels, (eta, 1, 1))
+        self.bn = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, t, v = x.shape
+        mat = interpolation_matrix(self.offsets.to(x.dtype), t, self.stride)  # (eta, T_out, T)
+        t_out = mat.shape[1]
+        sampled = torch.matmul(mat.reshape(-1, t), x.reshape(n * c, t, v))  # (N*C, eta*T_out, V)
+        sampled = sampled.view(n, c * self.eta, t_out, v)
+        w = self.conv.weight.view(self.conv.out_channels, c * self.eta, 1, 1)
+        return self.bn(F.conv2d(sampled, w, self.conv.bias))
+
+    def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
+        """As thop counts the reference: a Conv3d ``(eta,1,1)`` over the sampled frames; the
+        sampling (gathers there, a matmul here) is not counted."""
+        c_in = inputs[0].shape[1]
+        return {"macs": output.numel() * c_in * self.eta, "macs_matmul": 0}
+
+
+class SubsetGraphConv(nn.Module):
+    """Plain graph conv over K subsets with a learnable adjacency: ``y_v = sum_k sum_u A[k,v,u] W_k x_u``, BN."""
+
+    def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor) -> None:
+        super().__init__()
+        self.num_subsets = A.shape[0]
+        self.A = nn.Parameter(A.clone())
+        self.conv = nn.Conv2d(in_channels, out_channels * self.num_subsets, 1)
+        self.bn = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        y = self.conv(x).view(n, self.num_subsets, -1, t, v)
+        return self.bn(torch.einsum("kvu,nkctu->nctv", self.A, y))
+
+
+class DeformableBranch(nn.Module):
+    """1x1 conv + BN -> LeakyReLU -> DeTGC."""
+
+    def __init__(self, in_channels: int, channels: int, eta: int, stride: int, dilation: int) -> None:
+        super().__init__()
+        self.pre = ConvBN(in_channels, channels)
+        self.temporal = DeformableTemporalConv(channels, channels, eta, 5, stride, dilation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.temporal(F.leaky_relu(self.pre(x), LEAKY_SLOPE))
+
+
+class PoolBranch(nn.Module):
+    """1x1 conv + BN -> LeakyReLU -> max pool over 3 frames -> BN."""
+
+    def __init__(self, in_channels: int, channels: int, stride: int) -> None:
+        super().__init__()
+        self.pre = ConvBN(in_channels, channels)
+        self.pool = nn.MaxPool2d((3, 1), (stride, 1), (1, 0))
+        self.bn = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.pool(F.leaky_relu(self.pre(x), LEAKY_SLOPE)))
+
+
+class DeformableTemporalModule(nn.Module):
+    """Four branches of ``channels/4``: DeTGC d=1, DeTGC d=2, max pool, strided 1x1; concatenated."""
+
+    def __init__(self, channels: int, eta: int = 4, stride: int = 1) -> None:
+        super().__init__()
+        bc = channels // 4
+        self.deform1 = DeformableBranch(channels, bc, eta, stride, dilation=1)
+        self.deform2 = DeformableBranch(channels, bc, eta, stride, dilation=2)
+        self.pool = PoolBranch(channels, bc, stride)
+        self.point = ConvBN(channels, bc, stride=stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.deform1(x), self.deform2(x), self.pool(x), self.point(x)], dim=1)
+
+
+class DeGCNBlock(nn.Module):
+    """graph conv -> LeakyReLU(x + res1) -> DeTGC module -> LeakyReLU(x + res2(input))."""
+
+    def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, stride: int = 1, first: bool = False,
+                 eta: int = 4, num_scale: int = 4) -> None:
+        super().__init__()
+        groups = 1 if first else num_scale
+        if first:
+            self.gcn: nn.Module = SubsetGraphConv(in_channels, out_channels, A)
+        else:
+            # in/8 relation channels (a multiple of the groups, so that narrow test models work)
+            rel = max(in_channels // 8 // num_scale, 1) * num_scale
+            self.gcn = CTRGraphConv(in_channels, out_channels, A, groups=num_scale, rel_channels=rel)
+        self.gcn_residual = ConvBN(in_channels, out_channels, groups=groups) if in_channels != out_channels \
+            else nn.Identity()
+        self.tcn = DeformableTemporalModule(out_channels, eta, stride)
+        if first:
+            self.residual: nn.Module | None = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = ConvBN(in_channels, out_channels, stride=stride, groups=groups)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.leaky_relu(self.gcn(x) + self.gcn_residual(x), LEAKY_SLOPE)
+        y = self.tcn(y)
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return F.leaky_relu(y, LEAKY_SLOPE)
+
+
+class DeGCN(SkeletonBackbone):
+    """DeGCN single stream: 690,527 parameters at 60 classes on a 25-joint layout."""
+
+    def __init__(self, layout: str | Layout = "ntu25", in_channels: int = 3, num_persons: int = 2,
+                 num_classes: int = 60, base_channels: int = 64, dropout: float = 0.0, window: int = 64,
+                 eta: int = 4) -> None:
+        super().__init__(layout, in_channels, num_persons, num_classes, base_channels * 4, dropout, window)
+        A = self.graph()
+        self.blocks = nn.Sequential(*(
+            DeGCNBlock(cin, cout, A, stride, first=i == 0, eta=eta)
+            for i, (cin, cout, stride) in enumerate(stage_plan(in_channels, base_channels))
+        ))
+        for m in self.blocks.modules():
+            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+                nn.init.kaiming_normal_(m.weight, a=LEAKY_SLOPE, mode="fan_out", nonlinearity="leaky_relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+
+@register_model
+def degcn(**kwargs) -> DeGCN:
+    """DeGCN single stream (myung2024degcn, public release: no DeSGC)."""
+    return DeGCN(**kwargs)
+
+
+# --- the public reference code's parameter names -------------------------------------------------
+# Reference key (WoominM/DeGCN_pytorch, ``Model(num_stream=1)``)     ->  ours
+#   data_bn.*                                                        ->  data_bn.*
+#   streams.0.block-{i}_tcngcn.gcn.{A,conv,bn}         (ST_GC)       ->  blocks.{i}.gcn.{A,conv,bn}
+#   ...gcn.conv1 / conv2 / conv3 / conv4, gcn.{A,alpha,bn} (CTR_GC)  ->  ...gcn.query / key / value / refine
+#   ...residual1.{conv,bn}                                           ->  ...gcn_residual.{conv,bn}
+#   ...residual2.{conv,bn}                                           ->  ...residual.{conv,bn}
+#   ...tcn.tcn{1,2}.0.{conv,bn}                                      ->  ...tcn.deform{1,2}.pre.{conv,bn}
+#   ...tcn.tcn{1,2}.2.tr                                             ->  ...tcn.deform{1,2}.temporal.offsets
+#   ...tcn.tcn{1,2}.2.conv_out.0 (Conv3d) / .1 (BatchNorm3d)         ->  ...temporal.conv / .bn (BatchNorm2d)
+#   ...tcn.maxpool3x1.0.{conv,bn} / .3 (BatchNorm2d)                 ->  ...tcn.pool.pre.{conv,bn} / .pool.bn
+#   ...tcn.conv1x1.{conv,bn}                                         ->  ...tcn.point.{conv,bn}
+#   fc.0.*                                                           ->  fc.*
+# Tensor shapes are identical, so loading is a pure renaming.
+_REFERENCE_RULES: list[tuple[str, str]] = [
+    (r"^streams\.0\.block-(\d+)_tcngcn\.", r"blocks.\1."),
+    (r"^fc\.0\.", "fc."),
+    (r"\.gcn\.conv1\.", ".gcn.query."),
+    (r"\.gcn\.conv2\.", ".gcn.key."),
+    (r"\.gcn\.conv3\.", ".gcn.value."),
+    (r"\.gcn\.conv4\.", ".gcn.refine."),
+    (r"\.residual1\.", ".gcn_residual."),
+    (r"\.residual2\.", ".residual."),
+    (r"\.tcn\.tcn(\d)\.0\.", r".tcn.deform\1.pre."),
+    (r"\.tcn\.tcn(\d)\.2\.tr$", r".tcn.deform\1.temporal.offsets"),
+    (r"\.tcn\.tcn(\d)\.2\.conv_out\.0\.", r".tcn.deform\1.temporal.conv."),
+    (r"\.tcn\.tcn(\d)\.2\.conv_out\.1\.", r".tcn.deform\1.temporal.bn."),
+    (r"\.tcn\.maxpool3x1\.0\.", ".tcn.pool.pre."),
+    (r"\.tcn\.maxpool3x1\.3\.", ".tcn.pool.bn."),
+    (r"\.tcn\.conv1x1\.", ".tcn.point."),
+]
+# the inverse direction, ours -> reference (ST_GC's ``gcn.conv`` has the same name on both sides)
+_OUR_RULES: list[tuple[str, str]] = [
+    (r"^blocks\.(\d+)\.", r"streams.0.block-\1_tcngcn."),
+    (r"^fc\.", "fc.0."),
+    (r"\.gcn\.query\.", ".gcn.conv1."),
+    (r"\.gcn\.key\.", ".gcn.conv2."),
+    (r"\.gcn\.value\.", ".gcn.conv3."),
+    (r"\.gcn\.refine\.", ".gcn.conv4."),
+    (r"\.gcn_residual\.", ".residual1."),
+    (r"\.residual\.", ".residual2."),
+    (r"\.tcn\.deform(\d)\.pre\.", r".tcn.tcn\1.0."),
+    (r"\.tcn\.deform(\d)\.temporal\.offsets$", r".tcn.tcn\1.2.tr"),
+    (r"\.tcn\.deform(\d)\.temporal\.conv\.", r".tcn.tcn\1.2.conv_out.0."),
+    (r"\.tcn\.deform(\d)\.temporal\.bn\.", r".tcn.tcn\1.2.conv_out.1."),
+    (r"\.tcn\.pool\.pre\.", ".tcn.maxpool3x1.0."),
+    (r"\.tcn\.pool\.bn\.", ".tcn.maxpool3x1.3."),
+    (r"\.tcn\.point\.", ".tcn.conv1x1."),
+]
+
+
+def _rename(key: str, rules: list[tuple[str, str]]) -> str:
+    for pattern, repl in rules:
+        key = re.sub(pattern, repl, key)
+    return key
+
+
+def to_reference_degcn_state(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Our DeGCN state dict in the public reference code's naming (``Model(num_stream=1)``)."""
+    return {_rename(k, _OUR_RULES): v for k, v in state_dict.items()}
+
+
+def load_reference_degcn_state(model: DeGCN, state_dict: dict[str, torch.Tensor], strict: bool = True):
+    """Load a state dict of the public DeGCN code (one stream, ``streams.0.*``, ``fc.0.*``) into ``model``.
+
+    A ``module.`` prefix (from DataParallel checkpoints) is dropped. Returns ``load_state_dict``'s result.
+    """
+    renamed = {_rename(k.removeprefix("module."), _REFERENCE_RULES): v for k, v in state_dict.items()}
+    return model.load_state_dict(renamed, strict=strict)
+
+
