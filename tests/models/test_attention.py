@@ -130,3 +130,11 @@ def test_stream_cross_attention_masks_hand_keys(tokens: str) -> None:
     changed = hand.clone()
     changed[:, :, :, 21:] = 100.0
     assert torch.allclose(block(body, changed, hand_mask=mask)[0], body_out, atol=1e-5)
+
+
+def test_favor_under_autocast_stays_finite() -> None:
+    attn = CrossAttention(32, heads=2, head_dim=8, nb_features=32)
+    x = torch.randn(2, 5, 32) * 20
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = attn(x, x)
+    assert out.dtype == torch.bfloat16 and torch.isfinite(out).all()
