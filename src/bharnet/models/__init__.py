@@ -1,6 +1,7 @@
-"""Models: skeleton backbones, the BHaRNet variants, and the registry that names them."""
+"""Models: skeleton backbones, the BHaRNet family and the registry that names them."""
 
-from . import backbones, bharnet  # noqa: F401  (register the backbones and the BHaRNet variants)
+from . import backbones  # noqa: F401  (registers the backbones)
+from . import bharnet as _variants  # noqa: F401  (registers the BHaRNet family)
 from .registry import create_model, is_model, list_models, register_model
 
 __all__ = ["create_model", "list_models", "register_model", "is_model"]

@@ -52,34 +52,35 @@ def orthogonal_gaussian(num_features: int, dim: int, generator: torch.Generator 
     return rows * norms
 
 
-def _positive_features(x: Tensor, features: Tensor, stabiliser: Tensor) -> Tensor:
-    """``exp(w . x - |x|^2/2 - stabiliser) / sqrt(m)`` for ``x (..., L, d)`` and ``features (m, d)``."""
-    proj = x @ features.T
-    sq = 0.5 * (x * x).sum(-1, keepdim=True)
-    return torch.exp(proj - sq - stabiliser) / math.sqrt(features.shape[0])
-
-
 def favor_attention(q: Tensor, k: Tensor, v: Tensor, features: Tensor, key_mask: Tensor | None = None,
                     eps: float = 1e-6) -> Tensor:
     """FAVOR+ attention for ``q (N, H, Lq, d)``, ``k, v (N, H, Lk, d)``; ``key_mask (N, Lk)`` True = valid.
 
-    Returns ``(N, H, Lq, d)``. A query whose keys are all masked gets zeros.
+    Returns ``(N, H, Lq, d)`` in ``q``'s dtype. A query whose keys are all masked gets zeros.
+    Computed in float32 (the exponentials and the normaliser are fragile in half precision).
     """
+    with torch.autocast(device_type=q.device.type, enabled=False):
+        out = _favor_float32(q.float(), k.float(), v.float(), features.float(), key_mask, eps)
+    return out.to(q.dtype)
+
+
+def _favor_float32(q: Tensor, k: Tensor, v: Tensor, features: Tensor, key_mask: Tensor | None,
+                   eps: float) -> Tensor:
     scale = q.shape[-1] ** -0.25
     q, k = q * scale, k * scale
-    q_proj = q @ features.T
-    k_proj = k @ features.T
-    # Stabilisers: a per-query constant cancels in D^-1; one constant per sample (over heads, valid
-    # keys and features) does too.
-    q_stab = (q_proj - 0.5 * (q * q).sum(-1, keepdim=True)).amax(-1, keepdim=True).detach()
-    k_logit = k_proj - 0.5 * (k * k).sum(-1, keepdim=True)
+    # w . x - |x|^2 / 2 for every feature w; phi = exp(logit - stabiliser) / sqrt(m)
+    q_logit = q @ features.T - 0.5 * (q * q).sum(-1, keepdim=True)
+    k_logit = k @ features.T - 0.5 * (k * k).sum(-1, keepdim=True)
     if key_mask is not None:
+        # masked keys get phi = 0: they add to neither the numerator nor D
         k_logit = k_logit.masked_fill(~key_mask[:, None, :, None], float("-inf"))
+    # Stabilisers: a constant per query row cancels in D^-1, and so does one per sample (over
+    # heads, valid keys and features); they only keep exp() finite.
+    q_stab = q_logit.amax(-1, keepdim=True).detach()
     k_stab = k_logit.flatten(1).amax(-1).clamp_min(-1e4).detach()[:, None, None, None]
-    m = features.shape[0]
-    phi_q = _positive_features(q, features, q_stab)
-    # Masked keys have logit -inf, so phi = 0: they add to neither the numerator nor D.
-    phi_k = torch.exp(k_logit - k_stab) / math.sqrt(m)
+    root_m = math.sqrt(features.shape[0])
+    phi_q = torch.exp(q_logit - q_stab) / root_m
+    phi_k = torch.exp(k_logit - k_stab) / root_m
     kv = phi_k.transpose(-1, -2) @ v                     # (N, H, m, d)
     normaliser = phi_q @ phi_k.sum(-2).unsqueeze(-1)     # (N, H, Lq, 1)
     return (phi_q @ kv) / normaliser.clamp_min(eps)
