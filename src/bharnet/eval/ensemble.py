@@ -118,7 +118,7 @@ def align(members: Sequence[Member]) -> tuple[np.ndarray, np.ndarray, list[str]]
         bad = np.flatnonzero(s.labels != ref.labels)
         if bad.size:
             i = bad[0]
-            raise UserError(f"{s.source} labels sample {s.names[i]!r} as {s.labels[i]}, {ref.source} as "
+            raise UserError(f"{s.source} labels sample {str(s.names[i])!r} as {s.labels[i]}, {ref.source} as "
                             f"{ref.labels[i]} ({bad.size} samples disagree)")
     classes = next((m.scores.classes for m in members if m.scores.meta.get("classes")), ref.classes)
     return ref.names, ref.labels, classes

@@ -111,7 +111,8 @@ def plot_branch_agreement(table: np.ndarray, classes: Sequence[str], path: str |
     ax.xaxis.set_ticks_position("both")
     ax.tick_params(axis="x", labeltop=True)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0 + 0.6 / height), ncol=4, fontsize=10, frameon=False)
-    ax.set_title(title or f"which expert is right, per class ({branch_names[0]} vs {branch_names[1]})",
+    ax.set_title(title or f"which expert is right, per class ({branch_names[0]} vs {branch_names[1]}; "
+                          f"top: {branch_names[1]} helps most)",
                  fontsize=12, pad=28)
     return _save(fig, path)
 

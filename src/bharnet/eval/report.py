@@ -127,10 +127,12 @@ def write_report(scores: Scores, out_dir: str | os.PathLike, branch: str = "logi
     out_dir.mkdir(parents=True, exist_ok=True)
     values = scores.branch(branch)
     classes = scores.classes
+    subsets_map = _subsets_for(scores.meta, classes, subsets)
     report = {"title": f"{Path(scores.source).name} ({branch})", "file": scores.source, "branch": branch,
-              "model": _model_info(scores), **evaluate(values, scores.labels, classes,
-                                                       _subsets_for(scores.meta, classes, subsets))}
-    report["branches"] = {b: {"top1": topk_accuracy(v, scores.labels, 1), "top5": topk_accuracy(v, scores.labels, 5)}
+              "model": _model_info(scores), **evaluate(values, scores.labels, classes, subsets_map)}
+    report["branches"] = {b: {"top1": topk_accuracy(v, scores.labels, 1), "top5": topk_accuracy(v, scores.labels, 5),
+                              "subsets": {name: subset_accuracy(v, scores.labels, ids)[0]
+                                          for name, ids in subsets_map.items()}}
                           for b, v in scores.logits.items()}
     report["experts"] = _experts_section(scores, experts, classes)
     return _write(report, out_dir, classes, order)
@@ -323,8 +325,11 @@ def _markdown(r: dict) -> str:
                       f"(all weights 1: {_pct(s['steps'][0]['top1'])}%)."]
         lines.append("")
     if r.get("branches") and len(r["branches"]) > 1:
-        lines += ["## Branches", "", "| branch | top-1 (%) | top-5 (%) |", "|---|---:|---:|"]
-        lines += [f"| {b} | {_pct(v['top1'])} | {_pct(v['top5'])} |" for b, v in r["branches"].items()]
+        names = list(r["subsets"])
+        lines += ["## Branches", "", "| branch | top-1 (%) | top-5 (%) |" + "".join(f" {n} top-1 (%) |" for n in names),
+                  "|---|---:|---:|" + "---:|" * len(names)]
+        lines += [f"| {b} | {_pct(v['top1'])} | {_pct(v['top5'])} |" +
+                  "".join(f" {_pct(v['subsets'].get(n))} |" for n in names) for b, v in r["branches"].items()]
         lines.append("")
     if r.get("experts"):
         ex = r["experts"]

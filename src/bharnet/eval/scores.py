@@ -142,6 +142,9 @@ def load_scores(path: str | os.PathLike) -> Scores:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such scores file")
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
+            raise UserError(f"{path}: not a scores file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             keys = set(data.files)
