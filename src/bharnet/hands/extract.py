@@ -39,6 +39,9 @@ class ExtractConfig:
     num_poses: int = 2
     #: pose landmarks with a lower visibility are treated as unseen
     min_visibility: float = 0.2
+    #: a pose detection counts as a person only when a wrist is this visible: with no person in view
+    #: the pose landmarker still reports faces and shoulders, but with wrist visibility about 0.1-0.3
+    min_wrist_visibility: float = 0.5
     #: the frame size NTU's colour positions refer to (Kinect v2 colour camera); rescaled to the video's
     ntu_color_size: tuple[int, int] = (1920, 1080)
     #: a person the pose landmarker sees in fewer frames than this fraction is ignored: on a video
@@ -86,6 +89,8 @@ def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,
             h, w = frame.shape[:2]
             people = []
             for p in pose.detect(frame, t):
+                if p[list(anchors.wrist), 2].max() < config.min_wrist_visibility:
+                    continue
                 xy = p[:, :2] * np.array([w, h])
                 xy[p[:, 2] < config.min_visibility] = np.nan
                 people.append(xy)
@@ -111,7 +116,7 @@ def _assign_whole_frame(dets: list[HandDetection]) -> list[tuple[int, HandDetect
 def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, config: ExtractConfig,
                    person: np.ndarray | None, anchors: HandAnchors | None) -> _Raw:
     """Run the hand landmarker over the video: on crops around ``person``'s hands in frames where
-    the body is seen, on the whole frame where it is not (or when there is no person)."""
+    the body is seen, on the whole frame where it is not or where the crops find nothing."""
     n = info.frames or 0
     raw = _Raw.empty(max(n, 1))
     side_px = None
@@ -127,21 +132,24 @@ def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, c
                              ((raw.kp, grow.kp), (raw.score, grow.score), (raw.present, grow.present))))
             h, w = frame.shape[:2]
             body = person[t] if person is not None and t < len(person) else None
+            wrists = body[list(anchors.wrist)] if body is not None else np.full((2, 2), np.nan)
             boxes = hand_boxes(hand_centres(body, anchors), side_px, w, h) if body is not None else []
-            if not boxes:
-                if body is None or np.isnan(body[list(anchors.wrist)]).all():
-                    for side, det in _assign_whole_frame(on_frames.detect(frame, t)):
-                        raw.put(t, side, det.landmarks * np.array([w, h, w]), det.score)
-                continue
             found = [(to_frame(d.landmarks, box), d.score) for box in boxes for d in on_crops.detect(cut(frame, box))]
-            keep = dedup_hands([f[0] for f in found], [f[1] for f in found])
-            found = [found[i] for i in keep]
-            if not found:
+            found = [found[i] for i in dedup_hands([f[0] for f in found], [f[1] for f in found])]
+            if found:
+                for k, side in assign_sides(np.array([f[0][0, :2] for f in found]), wrists, 1.5 * side_px).items():
+                    raw.put(t, side, *found[k])
                 continue
-            wrists = body[list(anchors.wrist)]
-            gate = 1.5 * side_px
-            for k, side in assign_sides(np.array([f[0][0, :2] for f in found]), wrists, gate).items():
-                raw.put(t, side, *found[k])
+            # nothing on crops (or no body): search the whole frame, which finds large hands that a
+            # crop cuts, and hands of videos with nobody in view
+            dets = on_frames.detect(frame, t)
+            if np.isnan(wrists).all():
+                for side, det in _assign_whole_frame(dets):
+                    raw.put(t, side, det.landmarks * np.array([w, h, w]), det.score)
+            elif dets:
+                marks = [d.landmarks * np.array([w, h, w]) for d in dets]
+                for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
+                    raw.put(t, side, marks[k], dets[k].score)
     if t < 0:
         raise UserError(f"{video}: no decodable frame")
     return _Raw(raw.kp[:t + 1], raw.score[:t + 1], raw.present[:t + 1])

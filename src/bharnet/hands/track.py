@@ -38,7 +38,7 @@ def dedup_hands(landmarks: list[np.ndarray], scores: list[float], tol: float = 0
     return kept
 
 
-def assign_sides(hand_wrists: np.ndarray, body_wrists: np.ndarray, gate: float) -> dict[int, int]:
+def assign_sides(hand_wrists: np.ndarray, body_wrists: np.ndarray, gate: float = np.inf) -> dict[int, int]:
     """Map detection index -> side (0 left, 1 right) by nearness of each detected hand's wrist
     (K, 2) to the body's wrists (2, 2); a body wrist that is NaN takes no hand."""
     if len(hand_wrists) == 0:
