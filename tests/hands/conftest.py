@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def hand_model(shared: Path) -> Path:
     return shared / "models" / "hand_landmarker.task"

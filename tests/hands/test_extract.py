@@ -116,7 +116,8 @@ def test_batch_shards_resume_and_corrupt_video(tmp_path, hand_image, hand_model,
 
     first = run_extraction([videos], out, hand_model=hand_model, pose_model=pose_model, progress=False)
     assert (first.videos, first.done, first.skipped) == (3, 2, 0)
-    assert list(first.failed) == [str(videos / "broken.mp4")] and "broken.mp4" in first.failed[str(videos / "broken.mp4")]
+    broken = str(videos / "broken.mp4")
+    assert list(first.failed) == [broken] and "broken.mp4" in first.failed[broken]
     assert first.frames == 6 and first.frames_with_hand == 6
     assert sorted(p.name for p in out.iterdir()) == ["a.npz", "b.npz"]
     assert read_hands(out / "a.npz").keypoints.shape == (3, 2, 21, 3)
