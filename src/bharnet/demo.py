@@ -72,7 +72,11 @@ def _cells(r: dict) -> list[str]:
 
 def write_report(results: dict, out: Path) -> None:
     """``report.md`` with the table and ``confusion.png`` of the best model."""
-    from .eval.plots import plot_confusion_matrix
+    import numpy as np
+
+    from .eval.metrics import confusion_matrix
+    from .eval.plots import plot_confusion
+    from .store import SkeletonStore
 
     best = max(results["models"], key=lambda k: results["models"][k]["top1"])
     lines = ["# bharnet demo on BodyHand-Synth", "",
@@ -83,5 +87,7 @@ def write_report(results: dict, out: Path) -> None:
     lines += [f"| {name} | " + " | ".join(_cells(r)) + " |" for name, r in results["models"].items()]
     lines += ["", f"![confusion matrix of {best}](confusion.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
-    plot_confusion_matrix(out / "runs" / best / "test_logits.npz", out / "confusion.png", title=best,
-                          store=results["store"])
+    logits = np.load(out / "runs" / best / "test_logits.npz")
+    classes = SkeletonStore(results["store"]).classes
+    cm = confusion_matrix(logits["logits_logits"].argmax(1), logits["labels"], len(classes))
+    plot_confusion(cm, classes, out / "confusion.png", title=f"{best} on BodyHand-Synth (test)")

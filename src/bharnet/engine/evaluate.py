@@ -32,9 +32,9 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
                                          num_workers=data_cfg["num_workers"])
     transform = None
     if perturb:
-        from ..eval.perturb import parse_perturbation
+        from ..eval.perturb import Perturber
 
-        transform = parse_perturbation(perturb, seed=seed)
+        transform = Perturber(perturb, seed=seed)
     indices, labels, logits = predict(module, loader, transform=transform)
     metrics: dict = {"split": split, "samples": int(len(labels))}
     metrics.update({("top1" if k == "logits" else f"top1_{k}"): float((v.argmax(1) == labels).mean())
