@@ -55,4 +55,5 @@ def _print_summary(summary) -> None:
     console = Console()
     console.print(table)
     for video, reason in summary.failed.items():
-        console.print(f"[red]failed[/red] {video}: {reason}", highlight=False)
+        text = reason if video in reason else f"{video}: {reason}"  # reasons usually name the file already
+        console.print(f"[red]failed[/red] {text}", highlight=False)
