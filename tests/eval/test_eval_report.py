@@ -111,3 +111,11 @@ def test_robustness_curves_and_report(tmp_path, capsys):
     assert data["curves"]["noise"]["dual joint"][0]["strength"] == 0.0
     with pytest.raises(UserError, match="no perturbed"):
         robustness_curves(files[:1])
+
+
+def test_robustness_refuses_two_models_under_one_name(tmp_path):
+    names, labels, rng = make_set(50, K, seed=7)
+    files = [save_scores(tmp_path / f"{i}.npz", names, labels, {"logits": make_logits(labels, K, s, rng)},
+                         {"variant": "same", "perturbation": "noise=0.1"}) for i, s in enumerate((0.0, 5.0))]
+    with pytest.raises(UserError, match="distinct names"):
+        robustness_curves(files)

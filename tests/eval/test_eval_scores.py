@@ -70,3 +70,17 @@ def test_missing_branch_lists_the_branches(tmp_path):
     path = save_scores(tmp_path / "s.npz", ["a"], [0], {"logits": np.zeros((1, 2)), "body": np.zeros((1, 2))}, {})
     with pytest.raises(UserError, match="no branch 'hand'; it has body, logits"):
         load_scores(path).branch("hand")
+
+
+def test_collector_concatenates_batches(tmp_path):
+    torch = pytest.importorskip("torch")
+    from bharnet.eval.scores import ScoresCollector
+
+    c = ScoresCollector()
+    c.add(["a", "b"], torch.tensor([0, 1]), {"logits": torch.zeros(2, 3), "body": torch.ones(2, 3)})
+    c.add(["c"], torch.tensor([2]), {"logits": torch.ones(1, 3), "body": torch.zeros(1, 3)})
+    with pytest.raises(ValueError, match="branches"):
+        c.add(["d"], [0], {"logits": torch.zeros(1, 3)})
+    s = load_scores(c.save(tmp_path / "c.npz", {"split": "test"}))
+    assert s.names.tolist() == ["a", "b", "c"] and s.labels.tolist() == [0, 1, 2]
+    assert s.logits["body"][:, 0].tolist() == [1, 1, 0]

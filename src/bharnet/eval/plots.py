@@ -21,6 +21,8 @@ from .metrics import AGREEMENT_KINDS  # noqa: E402
 __all__ = ["plot_confusion", "plot_branch_agreement", "plot_robustness", "class_order", "short_label"]
 
 _AGREEMENT_COLOURS = {"both": "#4c9a2a", "body_only": "#1f77b4", "hand_only": "#ff7f0e", "neither": "#d9d9d9"}
+_STRENGTH_NAMES = {"noise": "noise sigma (data units)", "drop-frames": "probability of dropping a frame",
+                   "drop-hands": "probability of losing a hand per frame"}
 _AGREEMENT_NAMES = {"both": "both right", "body_only": "body only", "hand_only": "hand only", "neither": "neither"}
 
 
@@ -129,12 +131,14 @@ def plot_robustness(curves: Mapping[str, Mapping[str, Sequence[tuple[float, floa
     for ax, kind in zip(axes[0], kinds, strict=False):
         for model in sorted(curves[kind]):
             pts = sorted(curves[kind][model])
-            ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], marker="o", label=model, color=colours[model])
-        ax.set_xlabel(f"{kind} strength", fontsize=11)
+            ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], marker="o", color=colours[model])
+        ax.set_xlabel(_STRENGTH_NAMES.get(kind, f"{kind} strength"), fontsize=11)
         ax.set_ylabel("top-1 accuracy (%)", fontsize=11)
         ax.set_title(kind, fontsize=12)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=9)
+    # one legend for all panels, below them, so that no curve hides behind it
+    handles = [plt.Line2D([], [], color=colours[m], marker="o", label=m) for m in models]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(models), 4), fontsize=10, frameon=False)
     if title:
         fig.suptitle(title, fontsize=13)
     return _save(fig, path)

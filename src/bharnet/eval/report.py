@@ -235,15 +235,21 @@ def robustness_curves(paths: Sequence[str | os.PathLike], branch: str = "logits"
     point; a clean run is strength 0 of every kind. Returns ``{kind: {model: [(strength, top1)]}}``."""
     clean: dict[str, float] = {}
     points: dict[str, dict[str, dict[float, float]]] = defaultdict(lambda: defaultdict(dict))
+    seen: dict[tuple, tuple[str, float]] = {}
     for path in paths:
         scores = load_scores(path)
         label, top1 = _model_label(scores), topk_accuracy(scores.branch(branch), scores.labels)
         perts = parse_perturbations(str(scores.meta.get("perturbation") or "none"))
         perts = [p for p in perts if p.strength > 0]
+        if len(perts) > 1:
+            raise UserError(f"{path}: perturbation {scores.meta['perturbation']!r} combines kinds; a curve needs one")
+        key = (label, perts[0].kind, perts[0].strength) if perts else (label, "none", 0.0)
+        if key in seen and seen[key][1] != top1:
+            raise UserError(f"{path} and {seen[key][0]} are both {label!r} at {key[1]}={key[2]:g} with different "
+                            "accuracies; give the models distinct names (meta 'label')")
+        seen[key] = (str(path), top1)
         if not perts:
             clean[label] = top1
-        elif len(perts) > 1:
-            raise UserError(f"{path}: perturbation {scores.meta['perturbation']!r} combines kinds; a curve needs one")
         else:
             points[perts[0].kind][label][perts[0].strength] = top1
     if not points:

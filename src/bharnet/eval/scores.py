@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import UserError
 
-__all__ = ["Scores", "save_scores", "load_scores", "FORMAT", "VERSION", "LOGITS_PREFIX"]
+__all__ = ["Scores", "ScoresCollector", "save_scores", "load_scores", "FORMAT", "VERSION", "LOGITS_PREFIX"]
 
 FORMAT = "bharnet-scores"
 VERSION = 1
@@ -166,6 +166,37 @@ def load_scores(path: str | os.PathLike) -> Scores:
     except ValueError as err:
         raise UserError(str(err)) from err
     return Scores(names, labels, logits, meta, path)
+
+
+class ScoresCollector:
+    """Accumulate a model's outputs batch by batch, then write one scores file.
+
+    >>> collector = ScoresCollector()
+    >>> for batch in loader:
+    ...     collector.add(batch["name"], batch["label"], model(batch))  # {"logits": ..., "body": ...}
+    >>> collector.save("j.npz", {"split": "test", ...})
+    """
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.labels: list[np.ndarray] = []
+        self.logits: dict[str, list[np.ndarray]] = {}
+
+    def add(self, names, labels, outputs: dict) -> None:
+        """One batch: sample names, labels and a dict of (B, K) outputs per branch (tensors or arrays)."""
+        if self.logits and set(outputs) != set(self.logits):
+            raise ValueError(f"batch has branches {sorted(outputs)}, earlier batches {sorted(self.logits)}")
+        self.names.extend(str(n) for n in names)
+        self.labels.append(np.asarray(_to_numpy(labels), dtype=np.int64).reshape(-1))
+        for branch, value in outputs.items():
+            self.logits.setdefault(branch, []).append(np.asarray(_to_numpy(value), dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def save(self, path: str | os.PathLike, meta: dict | None = None) -> Path:
+        labels = np.concatenate(self.labels) if self.labels else np.zeros(0, np.int64)
+        return save_scores(path, self.names, labels, {k: np.concatenate(v) for k, v in self.logits.items()}, meta)
 
 
 def _to_numpy(value) -> np.ndarray:
