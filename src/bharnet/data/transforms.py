@@ -67,20 +67,19 @@ def random_rotation(x: np.ndarray, max_angle: float | tuple[float, float, float]
     return rotate(x, rng.uniform(-limit, limit))
 
 
-def to_modality(x: np.ndarray, layout: Layout, modality: str) -> np.ndarray:
+def to_modality(x, layout: Layout, modality: str):
     """Joint (J), bone (B = joint minus its parent), joint motion (JM) or bone motion (BM).
 
-    Motion is the difference to the next frame, zero at the last frame (as CTR-GCN/DeGCN).
-    Missing joints (all-zero) give zero bones so that absent people stay zero.
+    ``x`` is ``(..., C, T, V, M)``, a NumPy array or a tensor (a batch too). Motion is the
+    difference to the next frame, zero at the last frame (as CTR-GCN/DeGCN).
     """
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality {modality!r}; choose one of {MODALITIES}")
     if modality.startswith("bone"):
-        parents = np.asarray(layout.parents)
-        x = x - x[:, :, parents]
+        x = x - x[..., list(layout.parents), :]
     if modality.endswith("motion"):
-        motion = np.zeros_like(x)
-        motion[:, :-1] = x[:, 1:] - x[:, :-1]
+        motion = x * 0
+        motion[..., :-1, :, :] = x[..., 1:, :, :] - x[..., :-1, :, :]
         x = motion
     return x
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
+from ..data.transforms import to_modality
 from ..errors import UserError
+from ..layouts import HAND25
 from .module import SkeletonDataModule
 from .run import load_checkpoint, predict
 
@@ -28,13 +31,12 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
     split = split or data_cfg["test_split"]
     data = SkeletonDataModule(data_cfg, module.streams, seed=module.config["seed"])
     _check_compatible(module, data, checkpoint)
+    view_modality = data.view.modality
+    if perturb:  # perturb joint coordinates, then derive bones / motion from what was perturbed
+        data.view = replace(data.view, modality="joint")
     loader = torch.utils.data.DataLoader(data.dataset(split), batch_size=data_cfg["eval_batch_size"],
                                          num_workers=data_cfg["num_workers"])
-    transform = None
-    if perturb:
-        from ..eval.perturb import Perturber
-
-        transform = Perturber(perturb, seed=seed)
+    transform = _perturbation(perturb, seed, data, view_modality) if perturb else None
     indices, labels, logits = predict(module, loader, transform=transform)
     metrics: dict = {"split": split, "samples": int(len(labels))}
     metrics.update({("top1" if k == "logits" else f"top1_{k}"): float((v.argmax(1) == labels).mean())
@@ -46,11 +48,36 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
         save_scores(out, names=[data.store.names[i] for i in indices], labels=labels, logits=logits, meta={
             "classes": data.store.classes, "variant": model_cfg["name"], "backbone": model_cfg["backbone"],
             "modality": data_cfg["modality"], "dataset": str(data_cfg["store"]), "split": split,
-            "checkpoint": str(checkpoint), "perturb": perturb,
-            "class_groups": data.store.meta.get("source", {}).get("class_groups"),
+            "checkpoint": str(checkpoint), "perturbation": perturb or "none",
+            "class_groups": data.store.meta.get("source", {}).get("class_groups"), **_cost(module),
         })
         metrics["scores"] = str(out)
     return metrics
+
+
+def _perturbation(spec: str, seed: int, data: SkeletonDataModule, modality: str):
+    from ..eval.perturb import Perturber
+
+    perturber = Perturber(spec, seed=seed)
+    layouts = {"body": data.dataset(None).body_layout, "hand": HAND25}
+
+    def apply(inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        out = perturber(inputs)
+        for stream, layout in layouts.items():
+            if stream in out and modality != "joint":
+                out[stream] = to_modality(out[stream], layout, modality)
+                if stream == "hand":  # as the dataset: a bone or motion is valid only where its joints are
+                    out[stream] = out[stream] * to_modality(out["hand_mask"], layout, "joint")
+        return out
+
+    return apply
+
+
+def _cost(module) -> dict:
+    from ..profile import count_cost
+
+    window = module.config["data"]["window"]
+    return count_cost(module.model, module.model.example_inputs(batch=1, frames=window))
 
 
 def _check_compatible(module, data: SkeletonDataModule, checkpoint: str | Path) -> None:
