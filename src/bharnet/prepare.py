@@ -76,6 +76,12 @@ def _convert_one(convert: Callable[[str], list[Sequence]], source: str) -> tuple
         return None, f"{type(err).__name__}: {err}"
 
 
+def _worker_init() -> None:
+    from .io.textnum import keep_freed_memory
+
+    keep_freed_memory()
+
+
 class _InProcess:
     """The executor interface without processes (workers <= 1): simple, debuggable, no pickling."""
 
@@ -117,7 +123,7 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     start = time.monotonic()
     if progress is None:
         progress = sys.stderr.isatty()
-    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else _InProcess()
+    executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) if workers > 1 else _InProcess()
     window = max(1, workers) * _IN_FLIGHT_PER_WORKER
     pending: deque[tuple[str, Future]] = deque()
     bar = _progress(total, title, progress)
@@ -166,6 +172,8 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
 
 
 def _report(name: str, problem: str, writer: StoreWriter, summary: PrepareSummary, strict: bool, console) -> None:
+    if problem.startswith(name):  # readers name the file themselves; say it once
+        problem = problem[len(name):].lstrip(":, ")
     if strict:
         raise UserError(f"{name}: {problem} (--strict stops at the first bad input; without it bad inputs "
                         "are reported and skipped)")

@@ -24,3 +24,59 @@ def write_ucla(folder: Path, num_clips: int = 6, frames: int = 12, seed: int = 0
         (folder / f"{name}.json").write_text(json.dumps(record))
         written[name] = record
     return written
+
+
+# ---------------------------------------------------------------------------------------------
+# NTU RGB+D .skeleton text files
+
+
+def ntu_body(rng: np.random.Generator, frames: int, x0: float = 0.0, move: float = 0.05) -> np.ndarray:
+    """A plausible body track (frames, 25, 12): a person about 1.7 m tall, narrower than tall,
+    swaying by ``move`` metres; every one of the 12 joint-line fields filled."""
+    base = np.stack([rng.uniform(-0.25, 0.25, 25) + x0, rng.uniform(-0.8, 0.8, 25), rng.uniform(2.5, 3.5, 25)], -1)
+    t = np.linspace(0, 2 * np.pi, frames)[:, None, None]
+    xyz = base[None] + move * np.sin(t + rng.uniform(0, 6, (1, 25, 3)))
+    joint = np.zeros((frames, 25, 12))
+    joint[..., 0:3] = xyz
+    joint[..., 3:5] = 256 + 100 * xyz[..., 0:2] + rng.normal(size=(frames, 25, 2))
+    joint[..., 5:7] = 960 + 500 * xyz[..., 0:2] + rng.normal(size=(frames, 25, 2))
+    quat = rng.normal(size=(frames, 25, 4))
+    joint[..., 7:11] = quat / np.linalg.norm(quat, axis=-1, keepdims=True)
+    joint[..., 11] = rng.integers(0, 3, (frames, 25))
+    return np.char.mod("%.7g", joint).astype(float)  # exactly the numbers the text will hold
+
+
+def ntu_text(frames: list[list[tuple[str, np.ndarray]]], num_frames: int | None = None) -> str:
+    """The exact .skeleton text for ``frames``: per frame a list of (body ID, (25, 12) joint fields)."""
+    out = [str(len(frames) if num_frames is None else num_frames)]
+    for bodies in frames:
+        out.append(str(len(bodies)))
+        for body_id, joints in bodies:
+            out.append(f"{body_id} 0 1 1 1 1 0 0.02764709 0.05745083 2")
+            out.append(str(len(joints)))
+            out.extend(" ".join(f"{v:.7g}" for v in row) for row in joints)
+    return "\r\n".join(out) + "\r\n"  # the Kinect files end lines with CR LF
+
+
+def ntu_name(setup: int = 1, camera: int = 1, subject: int = 1, replication: int = 1, action: int = 1) -> str:
+    return f"S{setup:03d}C{camera:03d}P{subject:03d}R{replication:03d}A{action:03d}"
+
+
+def write_ntu(folder: Path, num_files: int = 8, frames: int = 40, seed: int = 0,
+              two_bodies_every: int = 4) -> dict[str, list[np.ndarray]]:
+    """NTU files with varied setups, cameras, subjects and actions; every ``two_bodies_every``-th
+    file has a second person. Returns ``{name: [joint fields (T, 25, 12) per body]}``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    written = {}
+    for i in range(num_files):
+        name = ntu_name(setup=i % 17 + 1, camera=i % 3 + 1, subject=i % 40 + 1, replication=i % 2 + 1,
+                        action=i % 60 + 1)
+        bodies = [ntu_body(rng, frames, move=0.5)]  # the first body moves most: actor 1
+        if two_bodies_every and i % two_bodies_every == two_bodies_every - 1:
+            bodies.append(ntu_body(rng, frames, x0=1.0, move=0.02))
+        ids = [f"7205759403793{1000 + 7 * i + b}" for b in range(len(bodies))]
+        text = ntu_text([[(ids[b], bodies[b][t]) for b in range(len(bodies))] for t in range(frames)])
+        (folder / f"{name}.skeleton").write_text(text)
+        written[name] = bodies
+    return written

@@ -30,6 +30,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(ucla)
     ucla.set_defaults(func=_prepare_ucla)
 
+    ntu = formats.add_parser("ntu", help="NTU RGB+D 60 / 120 (.skeleton files), cleaned as in SGN / CTR-GCN",
+                             description="NTU RGB+D .skeleton files -> store: standard cleaning, the two main "
+                                         "actors (M=2), official X-Sub / X-View (ntu60) or X-Sub / X-Set (ntu120) "
+                                         "splits, colour pixel positions kept.")
+    ntu.add_argument("--skeletons", required=True, help="the folder of .skeleton files")
+    ntu.add_argument("--benchmark", choices=("ntu60", "ntu120"), default="ntu60")
+    ntu.add_argument("--center", action=argparse.BooleanOptionalAction, default=True,
+                     help="subtract joint 2 (spine middle) of actor 1's first frame (default: on)")
+    ntu.add_argument("--hands", help="a folder of extracted hand keypoints to join per sample")
+    common(ntu)
+    ntu.set_defaults(func=_prepare_ntu)
+
+
+def _start() -> None:
+    # this process is a batch conversion: let the allocator keep freed memory (see keep_freed_memory)
+    from ..io.textnum import keep_freed_memory
+
+    keep_freed_memory()
+
 
 def _print_summary(summary) -> int:
     for line in summary.lines():
@@ -42,3 +61,12 @@ def _prepare_ucla(args: argparse.Namespace) -> int:
 
     return _print_summary(prepare_ucla(args.raw, args.out, workers=args.workers, strict=args.strict,
                                        progress=args.progress))
+
+
+def _prepare_ntu(args: argparse.Namespace) -> int:
+    from ..io.ntu import prepare_ntu
+
+    _start()
+    return _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
+                                      strict=args.strict, center=args.center, hands=args.hands,
+                                      progress=args.progress))
