@@ -124,7 +124,7 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     if progress is None:
         progress = sys.stderr.isatty()
     executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) if workers > 1 else _InProcess()
-    window = max(1, workers) * _IN_FLIGHT_PER_WORKER
+    window = workers * _IN_FLIGHT_PER_WORKER if workers > 1 else 1
     pending: deque[tuple[str, Future]] = deque()
     bar = _progress(total, title, progress)
     meta = writer.meta  # validate in the parent before writing: all samples of an input or none

@@ -139,13 +139,17 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
     if len(lines_with_tokens) == 0:
         raise ValueError(f"{path.name}: empty file (zero frames)")
     bad = set(tokens.bad.tolist())
+    # plain lists: the walk below touches single items, which NumPy arrays serve slowly
+    count_of_line = per_line.tolist()
+    token_of_line = first_token.tolist()
 
     def integer(li: int, what: str) -> int:
-        ti = first_token[li]
-        if per_line[li] != 1 or ti in bad or values[ti] != int(values[ti]) or values[ti] < 0:
-            text = buf.split(b"\n", li + 1)[li].decode(errors="replace").strip() if li < len(line_starts) else ""
+        ti = token_of_line[li]
+        value = float(values[ti]) if count_of_line[li] == 1 and ti not in bad else -1.0
+        if value < 0 or not value.is_integer():
+            text = buf.split(b"\n", li + 1)[li].decode(errors="replace").strip()
             raise _fail(path, li + 1, f"expected {what} (one whole number), got {text!r}")
-        return int(values[ti])
+        return int(value)
 
     lines = lines_with_tokens.tolist()
     last_line = lines[-1] + 1
@@ -186,8 +190,8 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
                     raise ValueError(f"{path.name}: truncated: the file ends at line {last_line}, "
                                      f"inside frame {t + 1} of {num_frames}")
                 li = lines[p]
-                if per_line[li] != 10:
-                    raise _fail(path, li + 1, f"a body line has 10 fields, this one has {per_line[li]}")
+                if count_of_line[li] != 10:
+                    raise _fail(path, li + 1, f"a body line has 10 fields, this one has {count_of_line[li]}")
                 nj = integer(lines[p + 1], "a joint count")
                 if nj != JOINTS:
                     raise _fail(path, lines[p + 1] + 1, f"joint count {nj}, expected {JOINTS}")

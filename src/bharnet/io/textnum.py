@@ -15,9 +15,8 @@ import numpy as np
 __all__ = ["Tokens", "tokenize_numbers"]
 
 _MINUS, _DOT, _ZERO = 45, 46, 48
-# 10^-k for the k-th character of a token; tokens longer than this fall back to float()
+# tokens longer than this fall back to float()
 _MAX_LEN = 40
-_NEG_POW = 10.0 ** -np.arange(_MAX_LEN)
 _POS_POW = 10.0 ** np.arange(_MAX_LEN)
 
 
@@ -79,59 +78,59 @@ def _evaluate(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.n
     first = int(starts[0])
     a = a[first:]  # from the first token on; each token "owns" the separators after it
     size = len(a)
-    starts32 = starts - first
-    lens = ends - starts
+    starts = starts - first
+    spans = np.diff(starts, append=size)
+    lens = ends - first - starts
     s = _scratch
-    token_of = s.get("token_of", size, np.intp)       # the token each byte belongs to
-    token_of[:] = 0
-    token_of[starts32[1:]] = 1
-    np.cumsum(token_of, out=token_of)
-    k = s.get("k", size, np.intp)                      # the byte's position inside its token
-    np.take(starts32, token_of, out=k, mode="clip")
-    np.subtract(s.arange(size), k, out=k)
-    np.minimum(k, _MAX_LEN - 1, out=k)
+    k = s.get("k", size, np.intp)                       # each byte's position inside its token
+    np.subtract(s.arange(size), np.repeat(starts, spans), out=k)
+    if spans.max() >= _MAX_LEN:
+        np.minimum(k, _MAX_LEN - 1, out=k)
     d = s.get("d", size, np.uint8)
     np.subtract(a, np.uint8(_ZERO), out=d)              # digit value (wraps for other bytes)
     digit = s.get("digit", size, np.bool_)
     np.less(d, 10, out=digit)
     dot = s.get("dot", size, np.bool_)
     np.equal(a, _DOT, out=dot)
-    # the dot's position q in each token (its length when it has none)
+    # the dot's position q in each token (-1 when it has none)
     dots = np.flatnonzero(dot)
-    dot_token = token_of[dots]
-    q = lens.copy()
+    dot_token = np.searchsorted(starts, dots, side="right") - 1
+    q = np.full(n, -1, np.intp)
     q[dot_token] = k[dots]
-    # digit j weighs 10^(q-1-j) before the dot and 10^(q-j) after it: 10^(q-1) * 10^-(j - after)
-    e = s.get("e", size, np.intp)
-    np.take(q, token_of, out=e, mode="clip")
-    after = s.get("after", size, np.bool_)
-    np.greater(k, e, out=after)
-    np.subtract(k, after, out=e)
+    # the integer mantissa (the digits without the dot) is summed exactly, then divided once by
+    # 10^(digits after the dot): the correctly rounded result float() gives, for up to 15 digits
+    ex = s.get("ex", size, np.intp)                     # digit j's power of ten in the mantissa
+    np.subtract(np.repeat(lens - 1, spans), k, out=ex)
+    before = s.get("before", size, np.bool_)
+    np.less(k, np.repeat(q, spans), out=before)
+    np.subtract(ex, before, out=ex)
     w = s.get("w", size, np.float64)
-    np.take(_NEG_POW, e, out=w, mode="clip")
+    np.take(_POS_POW, ex, out=w, mode="clip")
     np.multiply(d, digit, out=d)
     np.multiply(w, d, out=w)
-    values = np.add.reduceat(w, starts32) * _POS_POW[np.minimum(q, _MAX_LEN - 1)] / 10.0
-    values[a[starts32] == _MINUS] *= -1.0
+    values = np.add.reduceat(w, starts)
+    has_dot = q >= 0
+    values[has_dot] /= _POS_POW[np.minimum(lens[has_dot] - 1 - q[has_dot], _MAX_LEN - 1)]
+    values[a[starts] == _MINUS] *= -1.0
     # anything but a plain decimal (digits, at most one dot, a leading minus) goes through float()
     odd = s.get("odd", size, np.bool_)
     tmp = s.get("tmp", size, np.bool_)
     np.logical_or(digit, dot, out=odd)
-    np.equal(a, _MINUS, out=tmp)
-    np.logical_and(tmp, np.equal(k, 0, out=after), out=tmp)
-    np.logical_or(odd, tmp, out=odd)                    # plain: digit, dot or a leading minus
     np.less_equal(a, 32, out=tmp)
-    np.logical_or(odd, tmp, out=odd)                    # or a separator
+    np.logical_or(odd, tmp, out=odd)                    # digit, dot or separator
     np.logical_not(odd, out=odd)
-    suspicious = np.zeros(n, bool)
-    suspicious[token_of[np.flatnonzero(odd)]] = True
-    suspicious |= np.bincount(dot_token, minlength=n) > 1
-    suspicious |= lens >= _MAX_LEN - 1
-    suspicious |= (lens == 1) & ~digit[starts32]  # a lone "-" or "."
+    suspicious = (lens >= _MAX_LEN - 1) | ((lens == 1) & ~digit[starts])  # too long, a lone "-" or "."
+    twice = dot_token[1:] == dot_token[:-1]
+    if twice.any():
+        suspicious[dot_token[1:][twice]] = True  # two dots
+    if odd.any():
+        odd_pos = np.flatnonzero(odd)
+        plain_minus = (a[odd_pos] == _MINUS) & (k[odd_pos] == 0)
+        suspicious[np.searchsorted(starts, odd_pos[~plain_minus], side="right") - 1] = True
     bad = []
     for i in np.flatnonzero(suspicious):
         try:
-            values[i] = float(a[starts32[i]:starts32[i] + lens[i]].tobytes())
+            values[i] = float(a[starts[i]:starts[i] + lens[i]].tobytes())
         except ValueError:
             values[i] = np.nan
             bad.append(i)
