@@ -40,6 +40,7 @@ class PrepareSummary:
     resumed: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -52,6 +53,7 @@ class PrepareSummary:
             out.append(f"{count} inputs skipped: {reason}")
         if self.rejected:
             out.append(f"{len(self.rejected)} inputs rejected (listed in rejected.json of the store)")
+        out.extend(self.notes)
         if self.store is not None:
             out.append(f"store: {self.store}")
         return out

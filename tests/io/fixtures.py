@@ -80,3 +80,28 @@ def write_ntu(folder: Path, num_files: int = 8, frames: int = 40, seed: int = 0,
         (folder / f"{name}.skeleton").write_text(text)
         written[name] = bodies
     return written
+
+
+# ---------------------------------------------------------------------------------------------
+# PKU-MMD v1
+
+
+def write_pku(root: Path, videos: tuple[str, ...] = ("0002-L", "0002-M", "0002-R", "0291-L"), frames: int = 90,
+              seed: int = 0) -> dict[str, tuple[np.ndarray, list[tuple[int, int, int]]]]:
+    """``root/skeleton/<video>.txt`` (150 values per frame), ``root/label/<video>.txt`` and the official
+    split files in ``root/split``. Returns ``{video: (frames (T, 2, 25, 3), [(action 1..51, start, end)])}``."""
+    rng = np.random.default_rng(seed)
+    for sub in ("skeleton", "label", "split"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    written = {}
+    for v, video in enumerate(videos):
+        data = np.char.mod("%.6f", rng.normal(size=(frames, 2, 25, 3))).astype(float)
+        data[: frames // 2, 1] = 0  # the second person only in the second half
+        (root / "skeleton" / f"{video}.txt").write_text(
+            "\n".join(" ".join(f"{x:.6f}" for x in row) for row in data.reshape(frames, -1)) + "\n")
+        segments = [(v % 51 + 1, 5, 30), ((v + 7) % 51 + 1, 40, 70), (51, 75, frames)]
+        (root / "label" / f"{video}.txt").write_text("".join(f"{a},{s},{e},1\n" for a, s, e in segments))
+        written[video] = (data, segments)
+    (root / "split" / "cross-subject.txt").write_text(
+        "Training videos: \n0002-L, 0002-M, 0002-R\nValidataion videos: \n0291-L, 0291-M, 0291-R\n")
+    return written

@@ -42,6 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(ntu)
     ntu.set_defaults(func=_prepare_ntu)
 
+    pku = formats.add_parser("pku", help="PKU-MMD v1: skeleton + label files -> trimmed clips",
+                             description="PKU-MMD v1 -> store of trimmed clips (M=2, ntu25), cross-view split "
+                                         "from the camera, cross-subject split from the official list.")
+    pku.add_argument("--skeletons", required=True, help="the folder of skeleton .txt files (one per video)")
+    pku.add_argument("--labels", required=True, help="the folder of label .txt files")
+    pku.add_argument("--splits", help="the data set's Split folder (cross-subject.txt)")
+    common(pku)
+    pku.set_defaults(func=_prepare_pku)
+
 
 def _start() -> None:
     # this process is a batch conversion: let the allocator keep freed memory (see keep_freed_memory)
@@ -70,3 +79,11 @@ def _prepare_ntu(args: argparse.Namespace) -> int:
     return _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
                                       strict=args.strict, center=args.center, hands=args.hands,
                                       progress=args.progress))
+
+
+def _prepare_pku(args: argparse.Namespace) -> int:
+    from ..io.pku import prepare_pku
+
+    _start()
+    return _print_summary(prepare_pku(args.skeletons, args.labels, args.out, splits_dir=args.splits,
+                                      workers=args.workers, strict=args.strict, progress=args.progress))
