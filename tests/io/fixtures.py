@@ -105,3 +105,48 @@ def write_pku(root: Path, videos: tuple[str, ...] = ("0002-L", "0002-M", "0002-R
     (root / "split" / "cross-subject.txt").write_text(
         "Training videos: \n0002-L, 0002-M, 0002-R\nValidataion videos: \n0291-L, 0291-M, 0291-R\n")
     return written
+
+
+# ---------------------------------------------------------------------------------------------
+# other toolkits' files
+
+
+def write_ctrgcn_npz(path: Path, n_train: int = 5, n_test: int = 3, frames: int = 30, classes: int = 60,
+                     seed: int = 0, compressed: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A CTR-GCN style ``NTU60_CS.npz``: zero-padded (N, T, 150) and one-hot labels. Returns
+    ``{part: (x, labels)}``; sample i of a part has ``frames - i`` real frames."""
+    rng = np.random.default_rng(seed)
+    out, arrays = {}, {}
+    for part, n in (("train", n_train), ("test", n_test)):
+        x = np.zeros((n, frames, 150), np.float32)
+        for i in range(n):
+            x[i, : frames - i] = rng.normal(size=(frames - i, 150))
+            if i % 2:
+                x[i, : frames - i, 75:] = 0  # one person
+        labels = rng.integers(0, classes, n)
+        arrays[f"x_{part}"], arrays[f"y_{part}"] = x, np.eye(classes)[labels]
+        out[part] = (x, labels)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (np.savez_compressed if compressed else np.savez)(path, **arrays)
+    return out
+
+
+def write_pyskl(path: Path, n: int = 6, frames: int = 20, joints: int = 17, channels: int = 2, seed: int = 0) -> dict:
+    """A pyskl annotation pickle (2D COCO-17 by default, with scores); returns the dict written."""
+    import pickle
+
+    rng = np.random.default_rng(seed)
+    annotations = []
+    for i in range(n):
+        m = 1 + i % 2
+        annotations.append({
+            "frame_dir": f"clip{i:03d}", "label": i % 4, "total_frames": frames - i, "img_shape": (480, 640),
+            "keypoint": rng.uniform(0, 640, (m, frames - i, joints, channels)).astype(np.float32),
+            "keypoint_score": rng.uniform(0, 1, (m, frames - i, joints)).astype(np.float32),
+        })
+    data = {"split": {"xsub_train": [a["frame_dir"] for a in annotations[: n - 2]],
+                      "xsub_val": [a["frame_dir"] for a in annotations[n - 2:]]},
+            "annotations": annotations}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(data))
+    return data

@@ -51,6 +51,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(pku)
     pku.set_defaults(func=_prepare_pku)
 
+    imp = formats.add_parser("import", help="a CTR-GCN .npz (NTU60_CS.npz) or a pyskl annotation .pkl",
+                             description="Import a data set another toolkit prepared: a CTR-GCN / SGN .npz "
+                                         "(x_train, y_train, x_test, y_test) or a pyskl annotation pickle.")
+    imp.add_argument("file", help="the .npz or .pkl file")
+    imp.add_argument("--layout", help="the skeleton layout (default: from the joint count)")
+    common(imp, workers=False)
+    imp.set_defaults(func=_prepare_import)
+
 
 def _start() -> None:
     # this process is a batch conversion: let the allocator keep freed memory (see keep_freed_memory)
@@ -87,3 +95,10 @@ def _prepare_pku(args: argparse.Namespace) -> int:
     _start()
     return _print_summary(prepare_pku(args.skeletons, args.labels, args.out, splits_dir=args.splits,
                                       workers=args.workers, strict=args.strict, progress=args.progress))
+
+
+def _prepare_import(args: argparse.Namespace) -> int:
+    from ..io.imports import prepare_import
+
+    return _print_summary(prepare_import(args.file, args.out, layout=args.layout, strict=args.strict,
+                                         progress=args.progress))
