@@ -150,3 +150,53 @@ def write_pyskl(path: Path, n: int = 6, frames: int = 20, joints: int = 17, chan
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(data))
     return data
+
+
+# ---------------------------------------------------------------------------------------------
+# the custom folder format and MediaPipe Holistic vectors
+
+
+def write_custom(folder: Path, n: int = 6, frames: int = 15, layout_joints: int = 17, persons: int = 1,
+                 channels: int = 3, with_hands: bool = True, seed: int = 0) -> dict[str, dict]:
+    """``<name>.npy`` / ``<name>.npz`` samples and ``labels.csv`` with named labels and splits."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    written, rows = {}, ["name,label,split"]
+    for i in range(n):
+        name = f"sample{i:02d}"
+        record = {"body": rng.normal(size=(frames + i, persons, layout_joints, channels)).astype(np.float32),
+                  "label": ["wave", "clap", "point"][i % 3], "split": "train" if i < n - 2 else "test"}
+        if i % 2:
+            np.save(folder / f"{name}.npy", record["body"])
+        else:
+            record["body_conf"] = rng.uniform(size=record["body"].shape[:3]).astype(np.float32)
+            if with_hands:
+                record["hands"] = rng.normal(size=(frames + i, 2, 21, 3)).astype(np.float32)
+                record["hand_conf"] = np.ones((frames + i, 2, 21), np.float32)
+            np.savez(folder / f"{name}.npz", **{k: v for k, v in record.items() if isinstance(v, np.ndarray)})
+        rows.append(f"{name},{record['label']},{record['split']}")
+        written[name] = record
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return written
+
+
+def write_holistic(folder: Path, n: int = 4, frames: int = 12, seed: int = 0) -> dict[str, np.ndarray]:
+    """MediaPipe Holistic samples: (T, 1662) .npy files, one (T, 258) file and one per-frame folder."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    written, rows = {}, []
+    for i in range(n):
+        name = f"clip{i}"
+        size = 258 if i == 1 else 1662
+        x = rng.uniform(size=(frames, size)).astype(np.float32)
+        x[: frames // 3, -63:] = 0  # right hand not detected in the first third
+        if i == 2:
+            (folder / name).mkdir()
+            for t in range(frames):
+                np.save(folder / name / f"{t}.npy", x[t])
+        else:
+            np.save(folder / f"{name}.npy", x)
+        rows.append(f"{name},{i % 2}")
+        written[name] = x
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return written

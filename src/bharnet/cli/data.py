@@ -59,6 +59,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(imp, workers=False)
     imp.set_defaults(func=_prepare_import)
 
+    custom = formats.add_parser("custom", help="your own .npy / .npz files + labels.csv (or MediaPipe Holistic)",
+                                description="A folder of <name>.npy (T, M, V, C) or <name>.npz (body, optional "
+                                            "body_conf, hands, hand_conf) plus labels.csv (name,label[,split]); "
+                                            "see docs/data.md.")
+    custom.add_argument("folder", help="the folder with labels.csv and one file per sample")
+    custom.add_argument("--layout", help="the joint layout of the arrays: coco17, ntu25, pose33, ucla20, ...")
+    custom.add_argument("--holistic", action="store_true",
+                        help="samples are MediaPipe Holistic vectors (T, 1662) or (T, 258): pose33 body + hands")
+    common(custom)
+    custom.set_defaults(func=_prepare_custom)
+
 
 def _start() -> None:
     # this process is a batch conversion: let the allocator keep freed memory (see keep_freed_memory)
@@ -102,3 +113,10 @@ def _prepare_import(args: argparse.Namespace) -> int:
 
     return _print_summary(prepare_import(args.file, args.out, layout=args.layout, strict=args.strict,
                                          progress=args.progress))
+
+
+def _prepare_custom(args: argparse.Namespace) -> int:
+    from ..io.custom import prepare_custom
+
+    return _print_summary(prepare_custom(args.folder, args.out, layout=args.layout, holistic=args.holistic,
+                                         workers=args.workers, strict=args.strict, progress=args.progress))
