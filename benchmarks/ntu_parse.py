@@ -15,16 +15,19 @@ import contextlib
 import io
 import logging
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from bharnet.io.ntu import read_skeleton
-from bharnet.io.textnum import keep_freed_memory
+from bharnet.io.ntu import prepare_ntu, read_skeleton  # noqa: E402
+from bharnet.io.textnum import keep_freed_memory  # noqa: E402
+from tests.io.fixtures import write_ntu  # noqa: E402
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "ntu-sample" / "S001C001P001R001A001.skeleton"
+SAMPLE = ROOT.parent / "shared" / "data" / "ntu-sample" / "S001C001P001R001A001.skeleton"
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:
@@ -55,7 +58,7 @@ def reference_parser(path: Path):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=SAMPLE)
+    parser.add_argument("--file", type=Path, default=SAMPLE, help="an NTU .skeleton file (default: the shared sample)")
     parser.add_argument("--reference", type=Path, help="CTR-GCN's data/ntu/get_raw_skes_data.py")
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--files", type=int, default=200, help="generated files for the throughput test")
@@ -73,10 +76,6 @@ def main() -> None:
         print(f"reference parser:                           best {ref_best:.2f} ms, median {ref_median:.2f} ms")
         print(f"speed-up: {ref_best / best:.1f}x (best), {ref_median / median:.1f}x (median)")
 
-    from tests.io.fixtures import write_ntu
-
-    from bharnet.io.ntu import prepare_ntu
-
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw"
         write_ntu(raw, num_files=args.files, frames=100, seed=0)
@@ -86,7 +85,6 @@ def main() -> None:
             seconds = time.perf_counter() - start
             print(f"prepare ntu, {workers} worker(s): {summary.samples} files in {seconds:.2f} s = "
                   f"{summary.samples / seconds:.0f} files/s")
-    np.set_printoptions()
 
 
 if __name__ == "__main__":
