@@ -23,9 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+from tests.io.fixtures import write_ntu  # noqa: E402
+
 from bharnet.io.ntu import prepare_ntu, read_skeleton  # noqa: E402
 from bharnet.io.textnum import keep_freed_memory  # noqa: E402
-from tests.io.fixtures import write_ntu  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "data" / "ntu-sample" / "S001C001P001R001A001.skeleton"
 
