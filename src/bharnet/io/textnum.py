@@ -79,54 +79,50 @@ def _evaluate(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.n
     a = a[first:]  # from the first token on; each token "owns" the separators after it
     size = len(a)
     starts = starts - first
-    spans = np.diff(starts, append=size)
     lens = ends - first - starts
+    spans = np.diff(starts, append=size)
     s = _scratch
-    k = s.get("k", size, np.intp)                       # each byte's position inside its token
-    np.subtract(s.arange(size), np.repeat(starts, spans), out=k)
-    if spans.max() >= _MAX_LEN:
-        np.minimum(k, _MAX_LEN - 1, out=k)
+    position = s.arange(size)
     d = s.get("d", size, np.uint8)
     np.subtract(a, np.uint8(_ZERO), out=d)              # digit value (wraps for other bytes)
     digit = s.get("digit", size, np.bool_)
     np.less(d, 10, out=digit)
     dot = s.get("dot", size, np.bool_)
     np.equal(a, _DOT, out=dot)
-    # the dot's position q in each token (-1 when it has none)
+    # where each token's dot is (-1: none); more than one dot -> float() below
     dots = np.flatnonzero(dot)
     dot_token = np.searchsorted(starts, dots, side="right") - 1
-    q = np.full(n, -1, np.intp)
-    q[dot_token] = k[dots]
+    dot_at = starts - 1
+    dot_at[dot_token] = dots
     # the integer mantissa (the digits without the dot) is summed exactly, then divided once by
-    # 10^(digits after the dot): the correctly rounded result float() gives, for up to 15 digits
-    ex = s.get("ex", size, np.intp)                     # digit j's power of ten in the mantissa
-    np.subtract(np.repeat(lens - 1, spans), k, out=ex)
+    # 10^(digits after the dot): the correctly rounded result float() gives, for up to 15 digits.
+    # The power of ten of the byte at i in a token ending at e: e - 1 - i, one less before the dot.
+    ex = s.get("ex", size, np.intp)
+    np.subtract(np.repeat(starts + lens - 1, spans), position, out=ex)
     before = s.get("before", size, np.bool_)
-    np.less(k, np.repeat(q, spans), out=before)
+    np.less(position, np.repeat(dot_at, spans), out=before)
     np.subtract(ex, before, out=ex)
     w = s.get("w", size, np.float64)
     np.take(_POS_POW, ex, out=w, mode="clip")
     np.multiply(d, digit, out=d)
     np.multiply(w, d, out=w)
     values = np.add.reduceat(w, starts)
-    has_dot = q >= 0
-    values[has_dot] /= _POS_POW[np.minimum(lens[has_dot] - 1 - q[has_dot], _MAX_LEN - 1)]
-    values[a[starts] == _MINUS] *= -1.0
+    has_dot = dot_at >= starts
+    values[has_dot] /= _POS_POW[np.minimum((starts + lens - 1 - dot_at)[has_dot], _MAX_LEN - 1)]
+    negative = a[starts] == _MINUS
+    values[negative] *= -1.0
     # anything but a plain decimal (digits, at most one dot, a leading minus) goes through float()
     odd = s.get("odd", size, np.bool_)
-    tmp = s.get("tmp", size, np.bool_)
     np.logical_or(digit, dot, out=odd)
-    np.less_equal(a, 32, out=tmp)
-    np.logical_or(odd, tmp, out=odd)                    # digit, dot or separator
-    np.logical_not(odd, out=odd)
+    np.logical_or(odd, np.less_equal(a, 32, out=before), out=odd)  # digit, dot or separator
+    odd[starts[negative]] = True                                     # or a leading minus
     suspicious = (lens >= _MAX_LEN - 1) | ((lens == 1) & ~digit[starts])  # too long, a lone "-" or "."
     twice = dot_token[1:] == dot_token[:-1]
     if twice.any():
         suspicious[dot_token[1:][twice]] = True  # two dots
-    if odd.any():
-        odd_pos = np.flatnonzero(odd)
-        plain_minus = (a[odd_pos] == _MINUS) & (k[odd_pos] == 0)
-        suspicious[np.searchsorted(starts, odd_pos[~plain_minus], side="right") - 1] = True
+    if not odd.all():
+        odd_pos = np.flatnonzero(~odd)
+        suspicious[np.searchsorted(starts, odd_pos, side="right") - 1] = True
     bad = []
     for i in np.flatnonzero(suspicious):
         try:
