@@ -140,13 +140,15 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
         raise ValueError(f"{path.name}: empty file (zero frames)")
     bad = set(tokens.bad.tolist())
     # plain lists: the walk below touches single items, which NumPy arrays serve slowly
-    count_of_line = per_line.tolist()
-    token_of_line = first_token.tolist()
+    # per non-blank line: its token count and first value (NaN for a non-numeric token)
+    counts = per_line[lines_with_tokens].tolist()
+    firsts = values[first_token[lines_with_tokens]].tolist()
 
-    def integer(li: int, what: str) -> int:
-        ti = token_of_line[li]
-        value = float(values[ti]) if count_of_line[li] == 1 and ti not in bad else -1.0
-        if value < 0 or not value.is_integer():
+    def integer(p: int, what: str) -> int:
+        """The whole number alone on non-blank line ``p``."""
+        value = firsts[p]
+        if counts[p] != 1 or not value >= 0 or value != int(value):
+            li = lines[p]
             text = buf.split(b"\n", li + 1)[li].decode(errors="replace").strip()
             raise _fail(path, li + 1, f"expected {what} (one whole number), got {text!r}")
         return int(value)
@@ -173,26 +175,26 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
         return _fail(path, int(wrong[0]) + 1, f"a joint line has 12 fields, this one has {per_line[wrong[0]]}")
 
     try:
-        num_frames = integer(lines[0], "the frame count")
+        num_frames = integer(0, "the frame count")
         if num_frames == 0:
             raise _fail(path, lines[0] + 1, "zero frames")
-        bodies_per_frame = np.zeros(num_frames, np.int64)
-        p = 1
+        bodies_per_frame = []
+        p, n_lines = 1, len(lines)
         for t in range(num_frames):
-            if p >= len(lines):
+            if p >= n_lines:
                 raise ValueError(f"{path.name}: truncated: the file ends at line {last_line}, "
                                  f"before frame {t + 1} of {num_frames}")
-            nb = integer(lines[p], "a body count")
-            bodies_per_frame[t] = nb
+            nb = integer(p, "a body count")
+            bodies_per_frame.append(nb)
             p += 1
             for _ in range(nb):
-                if p + 2 + JOINTS > len(lines):
+                if p + 2 + JOINTS > n_lines:
                     raise ValueError(f"{path.name}: truncated: the file ends at line {last_line}, "
                                      f"inside frame {t + 1} of {num_frames}")
                 li = lines[p]
-                if count_of_line[li] != 10:
-                    raise _fail(path, li + 1, f"a body line has 10 fields, this one has {count_of_line[li]}")
-                nj = integer(lines[p + 1], "a joint count")
+                if counts[p] != 10:
+                    raise _fail(path, li + 1, f"a body line has 10 fields, this one has {counts[p]}")
+                nj = integer(p + 1, "a joint count")
                 if nj != JOINTS:
                     raise _fail(path, lines[p + 1] + 1, f"joint count {nj}, expected {JOINTS}")
                 body_lines.append(li)
@@ -215,7 +217,7 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
         i = min(bad)
         line = int(np.searchsorted(line_starts, starts[i], side="right"))
         raise _fail(path, line, f"non-numeric field {tokens.text(i)!r}")
-    skel = SkeletonFile(path.name.split(".")[0], num_frames, bodies_per_frame)
+    skel = SkeletonFile(path.name.split(".")[0], num_frames, np.asarray(bodies_per_frame, np.int64))
     if not body_lines:
         return skel
     joints = values[(first_token[joint_lines][:, None] + np.arange(12)).ravel()].reshape(-1, JOINTS, 12)
