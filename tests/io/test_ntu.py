@@ -209,3 +209,16 @@ def test_hands_joined_to_kept_frames(tmp_path, monkeypatch):
     assert store.has("hands") and store.has_hands[first] and not store.has_hands[second]
     np.testing.assert_allclose(store.frames("hands", first), track)
     assert (store.frames("hand_conf", second) == 0).all()
+
+
+def test_prepare_real_sample(shared, tmp_path):
+    path = shared / "data" / "ntu-sample" / "S001C001P001R001A001.skeleton"
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / path.name).symlink_to(path)
+    prepare_ntu(tmp_path / "raw", tmp_path / "store", center=False)
+    store = SkeletonStore(tmp_path / "store")
+    oracle = np.load(f"{path}.npy", allow_pickle=True).item()["skel_body0"]
+    assert store.names == ["S001C001P001R001A001"] and store.labels[0] == 0 and store.classes[0] == "drink water"
+    np.testing.assert_allclose(store.frames("body", 0)[:, 0], oracle, atol=1e-6)
+    assert (store.frames("body", 0)[:, 1] == 0).all()
+    assert set(store.splits) == {"xsub_train", "xview_test"}
