@@ -91,7 +91,7 @@ def _evaluate(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.n
     np.equal(a, _DOT, out=dot)
     # where each token's dot is (-1: none); more than one dot -> float() below
     dots = np.flatnonzero(dot)
-    dot_token = np.searchsorted(starts, dots, side="right") - 1
+    dot_token = np.repeat(np.arange(n, dtype=np.int32), spans)[dots]  # cheaper than a search
     dot_at = starts - 1
     dot_at[dot_token] = dots
     # the integer mantissa (the digits without the dot) is summed exactly, then divided once by
@@ -107,10 +107,10 @@ def _evaluate(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.n
     np.multiply(d, digit, out=d)
     np.multiply(w, d, out=w)
     values = np.add.reduceat(w, starts)
-    has_dot = dot_at >= starts
-    values[has_dot] /= _POS_POW[np.minimum((starts + lens - 1 - dot_at)[has_dot], _MAX_LEN - 1)]
+    after_dot = np.where(dot_at >= starts, starts + lens - 1 - dot_at, 0)  # digits after the dot
+    values /= _POS_POW[np.minimum(after_dot, _MAX_LEN - 1)]
     negative = a[starts] == _MINUS
-    values[negative] *= -1.0
+    np.negative(values, out=values, where=negative)
     # anything but a plain decimal (digits, at most one dot, a leading minus) goes through float()
     odd = s.get("odd", size, np.bool_)
     np.logical_or(digit, dot, out=odd)
