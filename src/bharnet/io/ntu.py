@@ -154,11 +154,6 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
         return int(value)
 
     lines = lines_with_tokens.tolist()
-    last_line = lines[-1] + 1
-    body_lines: list[int] = []       # line index of each (frame, body) body line
-    body_frames: list[int] = []
-
-    body_pos: list[int] = []         # their position in ``lines``
 
     def joint_lines_of(body_pos: list[int]) -> np.ndarray:
         pos = (np.asarray(body_pos, np.int64)[:, None] + 2 + np.arange(JOINTS)).ravel()
@@ -174,43 +169,48 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
             return None
         return _fail(path, int(wrong[0]) + 1, f"a joint line has 12 fields, this one has {per_line[wrong[0]]}")
 
-    try:
-        num_frames = integer(0, "the frame count")
-        if num_frames == 0:
-            raise _fail(path, lines[0] + 1, "zero frames")
-        bodies_per_frame = []
-        p, n_lines = 1, len(lines)
-        for t in range(num_frames):
-            if p >= n_lines:
-                raise ValueError(f"{path.name}: truncated: the file ends at line {last_line}, "
-                                 f"before frame {t + 1} of {num_frames}")
-            nb = integer(p, "a body count")
-            bodies_per_frame.append(nb)
-            p += 1
-            for _ in range(nb):
-                if p + 2 + JOINTS > n_lines:
-                    raise ValueError(f"{path.name}: truncated: the file ends at line {last_line}, "
-                                     f"inside frame {t + 1} of {num_frames}")
-                li = lines[p]
-                if counts[p] != 10:
-                    raise _fail(path, li + 1, f"a body line has 10 fields, this one has {counts[p]}")
-                nj = integer(p + 1, "a joint count")
-                if nj != JOINTS:
-                    raise _fail(path, lines[p + 1] + 1, f"joint count {nj}, expected {JOINTS}")
-                body_lines.append(li)
-                body_pos.append(p)
-                body_frames.append(t)
-                p += 2 + JOINTS
-        if p < len(lines):
-            raise _fail(path, lines[p] + 1, f"unexpected data after the last of {num_frames} frames")
-    except ValueError as err:
-        # a joint line with a missing or extra field earlier in the file explains what followed it
-        earlier = joint_line_error(body_pos[:-1])
-        raise (earlier or err) from None
+    def walk() -> tuple[int, list[int], list[int]]:
+        """Frame by frame: slower than the bulk check, but names the first problem."""
+        body_pos: list[int] = []  # position in ``lines`` of each (frame, body) body line
+        try:
+            num_frames = integer(0, "the frame count")
+            if num_frames == 0:
+                raise _fail(path, lines[0] + 1, "zero frames")
+            bodies_per_frame = []
+            p = 1
+            for t in range(num_frames):
+                if p >= len(lines):
+                    raise ValueError(f"{path.name}: truncated: the file ends at line {lines[-1] + 1}, "
+                                     f"before frame {t + 1} of {num_frames}")
+                nb = integer(p, "a body count")
+                bodies_per_frame.append(nb)
+                p += 1
+                for _ in range(nb):
+                    if p + 2 + JOINTS > len(lines):
+                        raise ValueError(f"{path.name}: truncated: the file ends at line {lines[-1] + 1}, "
+                                         f"inside frame {t + 1} of {num_frames}")
+                    if counts[p] != 10:
+                        raise _fail(path, lines[p] + 1, f"a body line has 10 fields, this one has {counts[p]}")
+                    nj = integer(p + 1, "a joint count")
+                    if nj != JOINTS:
+                        raise _fail(path, lines[p + 1] + 1, f"joint count {nj}, expected {JOINTS}")
+                    body_pos.append(p)
+                    p += 2 + JOINTS
+            if p < len(lines):
+                raise _fail(path, lines[p] + 1, f"unexpected data after the last of {num_frames} frames")
+        except ValueError as err:
+            # a joint line with a missing or extra field earlier in the file explains what followed it
+            raise (joint_line_error(body_pos[:-1]) or err) from None
+        return num_frames, bodies_per_frame, body_pos
+
+    structure = _well_formed_structure(np.asarray(counts), np.asarray(firsts)) or walk()
+    num_frames, bodies_per_frame, body_pos = structure
     error = joint_line_error(body_pos)
     if error is not None:
         raise error
-    body_lines_arr = np.asarray(body_lines, np.int64)
+    body_lines_arr = lines_with_tokens[np.asarray(body_pos, np.int64)]
+    body_lines = body_lines_arr.tolist()
+    body_frames = np.repeat(np.arange(num_frames), bodies_per_frame)
     joint_lines = joint_lines_of(body_pos)
     bad -= set(first_token[body_lines_arr].tolist())  # body IDs are names, not numbers
     if bad:
@@ -241,6 +241,36 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
             info={name: body_info[:, k] for k, name in enumerate(BODY_FIELDS)}, present=present,
         )
     return skel
+
+
+def _well_formed_structure(counts: np.ndarray, firsts: np.ndarray) -> tuple[int, list[int], list[int]] | None:
+    """The frame structure of a well-formed file from the token count and first value of each
+    non-blank line, checked with array operations: (frames, bodies per frame, position of each
+    body line), or None when anything is off (the caller then walks the file to name the problem)."""
+    if len(counts) == 0 or counts[0] != 1 or not firsts[0] >= 1 or firsts[0] != int(firsts[0]):
+        return None
+    num_frames = int(firsts[0])
+    body = np.flatnonzero(counts == 10)
+    single = counts == 1
+    single[0] = False
+    joint_counts = body + 1
+    single[joint_counts[joint_counts < len(counts)]] = False
+    heads = np.flatnonzero(single)  # the body-count line of each frame
+    if len(heads) != num_frames:
+        return None
+    nb = firsts[heads]
+    if not (nb >= 0).all() or (nb != np.floor(nb)).any():
+        return None
+    nb = nb.astype(np.int64)
+    nxt = heads + 1 + (2 + JOINTS) * nb
+    if (nxt[:-1] != heads[1:]).any() or nxt[-1] != len(counts):
+        return None
+    expected = (np.repeat(heads + 1, nb) + (2 + JOINTS) * (np.arange(nb.sum()) - np.repeat(np.cumsum(nb) - nb, nb)))
+    if len(expected) != len(body) or (expected != body).any():
+        return None
+    if len(body) and ((counts[body + 1] != 1) | (firsts[body + 1] != JOINTS)).any():
+        return None
+    return num_frames, nb.tolist(), body.tolist()
 
 
 # ---------------------------------------------------------------------------------------------
