@@ -40,6 +40,7 @@ class PrepareSummary:
     resumed: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -52,6 +53,7 @@ class PrepareSummary:
             out.append(f"{count} inputs skipped: {reason}")
         if self.rejected:
             out.append(f"{len(self.rejected)} inputs rejected (listed in rejected.json of the store)")
+        out.extend(self.notes)
         if self.store is not None:
             out.append(f"store: {self.store}")
         return out
@@ -74,6 +76,12 @@ def _convert_one(convert: Callable[[str], list[Sequence]], source: str) -> tuple
         return None, str(err) or type(err).__name__
     except Exception as err:  # noqa: BLE001 - any reader failure is reported, the batch goes on
         return None, f"{type(err).__name__}: {err}"
+
+
+def _worker_init() -> None:
+    from .io.textnum import keep_freed_memory
+
+    keep_freed_memory()
 
 
 class _InProcess:
@@ -117,8 +125,8 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     start = time.monotonic()
     if progress is None:
         progress = sys.stderr.isatty()
-    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else _InProcess()
-    window = max(1, workers) * _IN_FLIGHT_PER_WORKER
+    executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) if workers > 1 else _InProcess()
+    window = workers * _IN_FLIGHT_PER_WORKER if workers > 1 else 1
     pending: deque[tuple[str, Future]] = deque()
     bar = _progress(total, title, progress)
     meta = writer.meta  # validate in the parent before writing: all samples of an input or none
@@ -166,6 +174,8 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
 
 
 def _report(name: str, problem: str, writer: StoreWriter, summary: PrepareSummary, strict: bool, console) -> None:
+    if problem.startswith(name):  # readers name the file themselves; say it once
+        problem = problem[len(name):].lstrip(":, ")
     if strict:
         raise UserError(f"{name}: {problem} (--strict stops at the first bad input; without it bad inputs "
                         "are reported and skipped)")

@@ -30,6 +30,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(ucla)
     ucla.set_defaults(func=_prepare_ucla)
 
+    ntu = formats.add_parser("ntu", help="NTU RGB+D 60 / 120 (.skeleton files), cleaned as in SGN / CTR-GCN",
+                             description="NTU RGB+D .skeleton files -> store: standard cleaning, the two main "
+                                         "actors (M=2), official X-Sub / X-View (ntu60) or X-Sub / X-Set (ntu120) "
+                                         "splits, colour pixel positions kept.")
+    ntu.add_argument("--skeletons", required=True, help="the folder of .skeleton files")
+    ntu.add_argument("--benchmark", choices=("ntu60", "ntu120"), default="ntu60")
+    ntu.add_argument("--center", action=argparse.BooleanOptionalAction, default=True,
+                     help="subtract joint 2 (spine middle) of actor 1's first frame (default: on)")
+    ntu.add_argument("--hands", help="a folder of extracted hand keypoints to join per sample")
+    common(ntu)
+    ntu.set_defaults(func=_prepare_ntu)
+
+    pku = formats.add_parser("pku", help="PKU-MMD v1: skeleton + label files -> trimmed clips",
+                             description="PKU-MMD v1 -> store of trimmed clips (M=2, ntu25), cross-view split "
+                                         "from the camera, cross-subject split from the official list.")
+    pku.add_argument("--skeletons", required=True, help="the folder of skeleton .txt files (one per video)")
+    pku.add_argument("--labels", required=True, help="the folder of label .txt files")
+    pku.add_argument("--splits", help="the data set's Split folder (cross-subject.txt)")
+    common(pku)
+    pku.set_defaults(func=_prepare_pku)
+
+    imp = formats.add_parser("import", help="a CTR-GCN .npz (NTU60_CS.npz) or a pyskl annotation .pkl",
+                             description="Import a data set another toolkit prepared: a CTR-GCN / SGN .npz "
+                                         "(x_train, y_train, x_test, y_test) or a pyskl annotation pickle.")
+    imp.add_argument("file", help="the .npz or .pkl file")
+    imp.add_argument("--layout", help="the skeleton layout (default: from the joint count)")
+    common(imp, workers=False)
+    imp.set_defaults(func=_prepare_import)
+
+    custom = formats.add_parser("custom", help="your own .npy / .npz files + labels.csv (or MediaPipe Holistic)",
+                                description="A folder of <name>.npy (T, M, V, C) or <name>.npz (body, optional "
+                                            "body_conf, hands, hand_conf) plus labels.csv (name,label[,split]); "
+                                            "see docs/data.md.")
+    custom.add_argument("folder", help="the folder with labels.csv and one file per sample")
+    custom.add_argument("--layout", help="the joint layout of the arrays: coco17, ntu25, pose33, ucla20, ...")
+    custom.add_argument("--holistic", action="store_true",
+                        help="samples are MediaPipe Holistic vectors (T, 1662) or (T, 258): pose33 body + hands")
+    common(custom)
+    custom.set_defaults(func=_prepare_custom)
+
+
+def _start() -> None:
+    # this process is a batch conversion: let the allocator keep freed memory (see keep_freed_memory)
+    from ..io.textnum import keep_freed_memory
+
+    keep_freed_memory()
+
 
 def _print_summary(summary) -> int:
     for line in summary.lines():
@@ -42,3 +89,34 @@ def _prepare_ucla(args: argparse.Namespace) -> int:
 
     return _print_summary(prepare_ucla(args.raw, args.out, workers=args.workers, strict=args.strict,
                                        progress=args.progress))
+
+
+def _prepare_ntu(args: argparse.Namespace) -> int:
+    from ..io.ntu import prepare_ntu
+
+    _start()
+    return _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
+                                      strict=args.strict, center=args.center, hands=args.hands,
+                                      progress=args.progress))
+
+
+def _prepare_pku(args: argparse.Namespace) -> int:
+    from ..io.pku import prepare_pku
+
+    _start()
+    return _print_summary(prepare_pku(args.skeletons, args.labels, args.out, splits_dir=args.splits,
+                                      workers=args.workers, strict=args.strict, progress=args.progress))
+
+
+def _prepare_import(args: argparse.Namespace) -> int:
+    from ..io.imports import prepare_import
+
+    return _print_summary(prepare_import(args.file, args.out, layout=args.layout, strict=args.strict,
+                                         progress=args.progress))
+
+
+def _prepare_custom(args: argparse.Namespace) -> int:
+    from ..io.custom import prepare_custom
+
+    return _print_summary(prepare_custom(args.folder, args.out, layout=args.layout, holistic=args.holistic,
+                                         workers=args.workers, strict=args.strict, progress=args.progress))

@@ -1,0 +1,240 @@
+"""Your own data: a folder of NumPy files and a ``labels.csv``.
+
+Layout of the folder::
+
+    labels.csv          name,label[,split]     one row per sample; label = a class index or name;
+                                               split = one or more names separated by ";"
+    classes.txt         optional: one class name per line (fixes the order of named labels)
+    <name>.npy          body (T, M, V, C) in the named layout (--layout coco17, ntu25, pose33, ...)
+    <name>.npz          or: body (T, M, V, C), optional body_conf (T, M, V), hands (T, 2, 21, 3),
+                        hand_conf (T, 2, 21)
+
+With ``holistic=True`` each sample is instead MediaPipe Holistic per-frame vectors, a ``(T, 1662)``
+array (pose 33 x (x, y, z, visibility), face 468 x 3, left hand 21 x 3, right hand 21 x 3) or a
+``(T, 258)`` one (no face), zeros where nothing was detected; either a ``<name>.npy`` or a folder
+``<name>/`` of per-frame ``0.npy, 1.npy, ...``. It becomes a pose33 body (visibility as confidence)
+and the two hands.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..layouts import get_layout
+from ..sequence import Sequence
+
+__all__ = ["read_labels_csv", "read_custom_sample", "read_holistic", "prepare_custom"]
+
+_OPTIONAL = ("body_conf", "hands", "hand_conf")
+_HOLISTIC_SIZES = {1662: True, 258: False}  # vector length -> has the face block
+
+
+def read_labels_csv(folder: Path) -> tuple[dict[str, tuple[str, frozenset[str]]], list[str] | None]:
+    """``labels.csv`` -> ({name: (label text, splits)}, class names from classes.txt or None)."""
+    path = folder / "labels.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: missing (one row per sample: name,label[,split])")
+    rows: dict[str, tuple[str, frozenset[str]]] = {}
+    with open(path, newline="") as f:
+        for number, row in enumerate(csv.reader(f), 1):
+            if not row or not "".join(row).strip() or row[0].startswith("#"):
+                continue
+            if number == 1 and [c.strip().lower() for c in row[:2]] == ["name", "label"]:
+                continue  # a header
+            if len(row) < 2:
+                raise ValueError(f"{path}, line {number}: expected name,label[,split], got {','.join(row)!r}")
+            splits = frozenset(s.strip() for s in row[2].split(";") if s.strip()) if len(row) > 2 else frozenset()
+            rows[row[0].strip()] = (row[1].strip(), splits)
+    classes_path = folder / "classes.txt"
+    classes = [c.strip() for c in classes_path.read_text().splitlines() if c.strip()] \
+        if classes_path.exists() else None
+    return rows, classes
+
+
+def _class_names(rows: dict[str, tuple[str, frozenset[str]]], classes: list[str] | None) -> list[str] | None:
+    if classes is not None:
+        return classes
+    labels = [label for label, _ in rows.values()]
+    if all(label.lstrip("-").isdigit() for label in labels):
+        return None  # class indices: the store numbers the classes
+    return sorted({label for label in labels if not label.lstrip("-").isdigit()})
+
+
+def _label_index(text: str, classes: list[str] | None) -> int:
+    if classes is not None and text in classes:
+        return classes.index(text)
+    if text.lstrip("-").isdigit():
+        index = int(text)
+        if index < 0 or (classes is not None and index >= len(classes)):
+            raise ValueError(f"unknown label {text!r}")
+        return index
+    raise ValueError(f"unknown label {text!r}" + (f" (classes: {', '.join(classes[:8])}...)" if classes else ""))
+
+
+def _find(folder: Path, name: str) -> Path:
+    for candidate in (folder / f"{name}.npz", folder / f"{name}.npy", folder / name):
+        if candidate.exists():
+            return candidate
+    raise ValueError(f"no file {name}.npy / {name}.npz for this labels.csv row")
+
+
+def _arrays_of(path: Path) -> set[str]:
+    """The array names a sample file holds, without loading it."""
+    if path.suffix == ".npz":
+        with zipfile.ZipFile(path) as zf:
+            return {n.removesuffix(".npy") for n in zf.namelist()}
+    return {"body"}
+
+
+def read_custom_sample(folder: str, name: str, label: str, splits: frozenset[str], *, classes: list[str] | None,
+                       persons: int, joints: int, channels: int) -> list[Sequence]:
+    """One sample of the generic format."""
+    path = _find(Path(folder), name)
+    if path.suffix == ".npz":
+        with np.load(path) as archive:
+            if "body" not in archive:
+                raise ValueError(f"{path.name} has no 'body' array (it has {', '.join(archive.files)})")
+            arrays = {k: np.asarray(archive[k], np.float32) for k in ("body", *_OPTIONAL) if k in archive}
+    else:
+        arrays = {"body": np.asarray(np.load(path), np.float32)}
+    body = arrays.pop("body")
+    if body.ndim != 4:
+        raise ValueError(f"{path.name}: body has shape {body.shape}, expected (T, M, V, C)")
+    t, m, v, c = body.shape
+    if v != joints or c != channels:
+        raise ValueError(f"{path.name}: {v} joints x {c} channels, the layout has {joints} x {channels}")
+    if m > persons:
+        raise ValueError(f"{path.name}: {m} persons, this store keeps {persons} (the first sample's count)")
+    seq = Sequence(name=name, label=_label_index(label, classes), body=_pad_persons(body, persons), splits=splits)
+    if "body_conf" in arrays:
+        seq.body_conf = _pad_persons(arrays["body_conf"], persons)
+    if "hands" in arrays:
+        seq.hands = arrays["hands"]
+        seq.hand_conf = arrays.get("hand_conf", np.ones(seq.hands.shape[:3], np.float32))
+    return [seq]
+
+
+def _pad_persons(x: np.ndarray, persons: int) -> np.ndarray:
+    if x.shape[1] == persons:
+        return x
+    out = np.zeros((x.shape[0], persons, *x.shape[2:]), np.float32)
+    out[:, : x.shape[1]] = x
+    return out
+
+
+def read_holistic(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MediaPipe Holistic vectors -> body (T, 1, 33, 3), body_conf (T, 1, 33), hands (T, 2, 21, 3),
+    hand_conf (T, 2, 21). ``path`` is a ``(T, 1662)`` / ``(T, 258)`` ``.npy`` or a folder of per-frame
+    ``.npy`` vectors."""
+    path = Path(path)
+    if path.is_dir():
+        frames = sorted(path.glob("*.npy"), key=lambda p: (len(p.stem), p.stem))
+        if not frames:
+            raise ValueError(f"{path.name}/: no per-frame .npy files")
+        x = np.stack([np.asarray(np.load(f), np.float32).ravel() for f in frames])
+    else:
+        x = np.asarray(np.load(path), np.float32)
+    if x.ndim != 2 or x.shape[1] not in _HOLISTIC_SIZES:
+        raise ValueError(f"{path.name}: shape {x.shape}, expected (T, 1662) or (T, 258) Holistic vectors")
+    if len(x) == 0:
+        raise ValueError(f"{path.name}: zero frames")
+    pose = x[:, :132].reshape(-1, 33, 4)
+    offset = 132 + (1404 if _HOLISTIC_SIZES[x.shape[1]] else 0)  # the face block is not used
+    hands = x[:, offset:offset + 126].reshape(-1, 2, 21, 3)
+    detected = np.any(hands != 0, axis=-1).any(-1)  # (T, 2): a hand all zeros was not detected
+    hand_conf = np.repeat(detected[..., None], 21, axis=-1).astype(np.float32)
+    return pose[:, None, :, :3].copy(), pose[:, None, :, 3].copy(), hands.copy(), hand_conf
+
+
+def read_holistic_sample(folder: str, name: str, label: str, splits: frozenset[str], *,
+                         classes: list[str] | None) -> list[Sequence]:
+    body, body_conf, hands, hand_conf = read_holistic(_find(Path(folder), name))
+    return [Sequence(name=name, label=_label_index(label, classes), body=body, body_conf=body_conf, hands=hands,
+                     hand_conf=hand_conf, splits=splits)]
+
+
+@functools.cache
+def _rows(folder: str) -> dict[str, tuple[str, frozenset[str]]]:
+    return read_labels_csv(Path(folder))[0]  # read once per worker process, not sent with every task
+
+
+def _call(read, folder: str, name: str) -> list[Sequence]:
+    label, splits = _rows(folder)[name]
+    return read(name=name, label=label, splits=splits)
+
+
+def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout: str | None = None,
+                   holistic: bool = False, workers: int = 1, strict: bool = False, progress: bool | None = None):
+    """Convert a custom folder (see the module docstring) into a store."""
+    from ..errors import UserError
+    from ..prepare import run_conversion
+    from ..store import StoreWriter
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    try:
+        rows, classes = read_labels_csv(folder)
+    except (OSError, ValueError) as err:
+        raise UserError(str(err)) from None
+    if not rows:
+        raise UserError(f"{folder / 'labels.csv'}: no samples")
+    classes = _class_names(rows, classes)
+    names = list(rows)
+    if holistic:
+        if layout not in (None, "pose33", "pose", "mediapipe_pose"):
+            raise UserError(f"Holistic vectors hold a pose33 body, not {layout}")
+        read = functools.partial(read_holistic_sample, str(folder), classes=classes)
+        writer_args = {"body_layout": "pose33", "num_persons": 1, "channels": 3, "arrays": ("body_conf", "hands")}
+    else:
+        if layout is None:
+            raise UserError("give --layout (the joint layout of your arrays, e.g. coco17, ntu25, pose33)")
+        try:
+            lay = get_layout(layout)
+        except KeyError as err:
+            raise UserError(str(err.args[0])) from None
+        first = next((p for n in names for p in [_maybe_find(folder, n)] if p is not None), None)
+        if first is None:
+            raise UserError(f"{folder}: none of the samples in labels.csv has a .npy / .npz file")
+        shape = _body_shape(first)
+        arrays = set().union(*(_arrays_of(p) for n in names for p in [_maybe_find(folder, n)] if p is not None))
+        read = functools.partial(read_custom_sample, str(folder), classes=classes, persons=shape[1],
+                                 joints=lay.num_joints, channels=shape[3])
+        writer_args = {"body_layout": lay.name, "num_persons": shape[1], "channels": shape[3],
+                       "arrays": tuple(a for a in ("body_conf", "hands") if a in arrays)}
+    with StoreWriter(out, classes=classes, source={"custom": str(folder.resolve()), "holistic": holistic},
+                     **writer_args) as writer:
+        summary = run_conversion(names, functools.partial(_call, read, str(folder)), writer, workers=workers,
+                                 strict=strict, title=folder.name, progress=progress)
+    listed = set(names)
+    unlisted = [p.name for p in folder.iterdir() if p.suffix in (".npy", ".npz") and p.stem not in listed]
+    if unlisted:
+        summary.notes.append(f"{len(unlisted)} files are not in labels.csv and were left out, e.g. {unlisted[0]}")
+    summary.store = Path(out)
+    return summary
+
+
+def _maybe_find(folder: Path, name: str) -> Path | None:
+    try:
+        return _find(folder, name)
+    except ValueError:
+        return None
+
+
+def _body_shape(path: Path) -> tuple[int, ...]:
+    if path.suffix == ".npz":
+        with np.load(path) as archive:
+            shape = archive["body"].shape if "body" in archive else ()
+    else:
+        shape = np.load(path, mmap_mode="r").shape
+    if len(shape) != 4:
+        from ..errors import UserError
+
+        raise UserError(f"{path}: body has shape {shape}, expected (T, M, V, C)")
+    return shape

@@ -1,0 +1,79 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from bharnet.cli import main
+from bharnet.errors import UserError
+from bharnet.io.imports import prepare_import
+from bharnet.io.ntu import NTU_CLASSES
+from bharnet.store import SkeletonStore
+
+from .fixtures import write_ctrgcn_npz, write_pyskl
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_ctrgcn_npz_trims_padding(tmp_path, compressed):
+    written = write_ctrgcn_npz(tmp_path / "NTU60_CS.npz", compressed=compressed)
+    summary = prepare_import(tmp_path / "NTU60_CS.npz", tmp_path / "store")
+    assert summary.samples == 8
+    store = SkeletonStore(tmp_path / "store")
+    assert store.classes == NTU_CLASSES[:60] and store.body_layout == "ntu25"
+    assert len(store.split("train")) == 5 and len(store.split("test")) == 3
+    for i, name in enumerate(store.names):
+        part, index = name.split("_")
+        x, labels = written[part]
+        index = int(index)
+        body = store.frames("body", i)
+        assert body.shape == (30 - index, 2, 25, 3) and store.labels[i] == labels[index]
+        np.testing.assert_array_equal(body.reshape(len(body), 150), x[index, : 30 - index])
+
+
+def test_npz_bad_rows(tmp_path):
+    write_ctrgcn_npz(tmp_path / "a.npz", n_train=4, n_test=2)
+    with np.load(tmp_path / "a.npz") as f:
+        arrays = dict(f)
+    arrays["x_train"][2] = 0  # all padding
+    arrays["x_test"][1, 0, 0] = np.nan
+    np.savez(tmp_path / "b.npz", **arrays)
+    summary = prepare_import(tmp_path / "b.npz", tmp_path / "store")
+    problems = dict(summary.rejected)
+    assert "zero frames" in problems["train/2"] and "NaN" in problems["test/1"]
+    assert len(SkeletonStore(tmp_path / "store")) == 4
+    with pytest.raises(UserError, match="train/2"):
+        prepare_import(tmp_path / "b.npz", tmp_path / "store2", strict=True)
+
+
+def test_pyskl_pickle(tmp_path):
+    data = write_pyskl(tmp_path / "coco.pkl")
+    prepare_import(tmp_path / "coco.pkl", tmp_path / "store")
+    store = SkeletonStore(tmp_path / "store")
+    assert store.body_layout == "coco17" and store.meta["channels"] == 2 and store.meta["num_persons"] == 2
+    assert store.has("body_conf") and len(store.split("xsub_train")) == 4 and len(store.split("xsub_val")) == 2
+    for i, annotation in enumerate(data["annotations"]):
+        j = store.names.index(annotation["frame_dir"])
+        m = annotation["keypoint"].shape[0]
+        np.testing.assert_allclose(store.frames("body", j)[:, :m], annotation["keypoint"].transpose(1, 0, 2, 3))
+        np.testing.assert_allclose(store.frames("body_conf", j)[:, :m], annotation["keypoint_score"].transpose(1, 0, 2))
+        assert store.labels[j] == annotation["label"] and (store.frames("body", j)[:, m:] == 0).all()
+        assert i == j
+
+
+def test_pyskl_bad_annotation_and_cli(tmp_path, capsys):
+    data = write_pyskl(tmp_path / "x.pkl")
+    data["annotations"][1]["keypoint"] = data["annotations"][1]["keypoint"][:, :, :16]
+    (tmp_path / "x.pkl").write_bytes(pickle.dumps(data))
+    assert main(["prepare", "import", str(tmp_path / "x.pkl"), "--out", str(tmp_path / "s")]) == 0
+    err = capsys.readouterr().err
+    assert "clip001" in err and "16 joints" in err
+    assert main(["prepare", "import", str(tmp_path / "nope.npz"), "--out", str(tmp_path / "t")]) == 2
+
+
+def test_npz_member_reads_rows_in_any_order(tmp_path):
+    from bharnet.io.imports import NpzMember
+
+    written = write_ctrgcn_npz(tmp_path / "c.npz", compressed=True)
+    member = NpzMember(tmp_path / "c.npz", "x_train")
+    for i in (3, 4, 0, 2):  # forward skips rows, backward reopens the archive
+        np.testing.assert_array_equal(member.row(i), written["train"][0][i])
+    member.close()

@@ -1,0 +1,29 @@
+import numpy as np
+
+from bharnet.io.textnum import tokenize_numbers
+
+
+def test_bulk_parse_equals_float():
+    rng = np.random.default_rng(0)
+    numbers = np.concatenate([rng.normal(0, 1, 500), rng.normal(0, 1000, 500), rng.integers(-5, 5, 50)])
+    texts = [f"{v:.7g}" for v in numbers] + [f"{v:.3f}" for v in numbers[:100]] + ["72057594037931101", "-0", "5."]
+    buf = ("\r\n".join(" ".join(texts[i:i + 12]) for i in range(0, len(texts), 12)) + "\r\n").encode()
+    tokens = tokenize_numbers(buf)
+    assert len(tokens) == len(texts) and len(tokens.bad) == 0
+    np.testing.assert_array_equal(tokens.values[:-3], [float(t) for t in texts[:-3]])  # bit for bit
+    np.testing.assert_allclose(tokens.values[-3:], [72057594037931101, 0, 5], rtol=1e-15)
+    assert [tokens.text(i) for i in (0, len(texts) - 3)] == [texts[0], "72057594037931101"]
+
+
+def test_other_tokens_go_through_float_or_are_flagged():
+    tokens = tokenize_numbers(b"  1.5E-07 -3 abc 0.25 -.5 . - 12. 1.2.3 +4 3-4 nan\n")
+    expected = [1.5e-07, -3, None, 0.25, -0.5, None, None, 12.0, None, 4.0, None, None]
+    assert tokens.bad.tolist() == [i for i, v in enumerate(expected) if v is None and i != 11]
+    for i, v in enumerate(expected):
+        if v is not None:
+            assert tokens.values[i] == v
+    assert np.isnan(tokens.values[11])  # "nan" is a number to float(); the reader rejects it as a value
+
+
+def test_empty():
+    assert len(tokenize_numbers(b"")) == 0 and len(tokenize_numbers(b" \n ")) == 0
