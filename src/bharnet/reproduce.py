@@ -68,6 +68,8 @@ class Step:
     output: Path
     action: Callable[[], object] = field(repr=False)
     is_done: Callable[[], bool] = field(repr=False)
+    #: the resolved run config of a training step
+    config: dict | None = field(default=None, repr=False)
 
     @property
     def command(self) -> str:
@@ -150,7 +152,7 @@ def plan(row: str, data_root: str | Path = "data", out: str | Path = "reproduce"
     Runs go to ``<out>/runs/<benchmark>/<model>-<modality>/``, scores files to
     ``<out>/scores/<benchmark>/``, the report to ``<out>/reports/<benchmark>/<model>/``.
     """
-    from .engine.config import load_config
+    from .engine.config import load_config, to_dict
     from .engine.run import run_dir
 
     if checkpoint not in ("best", "last"):
@@ -183,7 +185,7 @@ def plan(row: str, data_root: str | Path = "data", out: str | Path = "reproduce"
             return fit(cfg, resume=True, quiet=True)
 
         return Step("train", f"train {name} ({SHORT[modality]})", ["train", str(path), *args], last, action,
-                    lambda: _training_finished(last, max_epochs))
+                    lambda: _training_finished(last, max_epochs), to_dict(cfg))
 
     trained = _needed_training(members)
     for group in ([m for m in trained if m in EXPERTS], [m for m in trained if m not in EXPERTS]):
