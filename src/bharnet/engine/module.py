@@ -28,7 +28,7 @@ def build_model(model_cfg: dict, store_meta: dict, window: int) -> torch.nn.Modu
     if name == "body-expert":
         kwargs.update(body)
     elif name != "hand-expert":  # dual-stream variants
-        kwargs.update({f"body_{k}" if k != "in_channels" else k: v for k, v in body.items()})
+        kwargs.update(body_layout=body["layout"], body_persons=body["num_persons"], in_channels=body["in_channels"])
     return create_model(name, **{**kwargs, **model_cfg.get("kwargs", {})})
 
 
