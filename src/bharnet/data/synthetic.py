@@ -458,17 +458,18 @@ class Variation:
     #: actor ids to draw from; an actor fixes body size, proportions, hand size and style
     actors: tuple[int, ...] = tuple(range(30))
     scale: tuple[float, float] = (0.85, 1.12)  # actor height factor range
-    speed: float = 0.2  # spread of the log time warp
-    amplitude: float = 0.12  # spread of each sample's motion amplitude
+    speed: float = 0.3  # spread of the log time warp
+    amplitude: float = 0.25  # spread of each sample's motion amplitude
     yaw: float = 45.0  # camera yaw range, +- degrees
     pitch: tuple[float, float] = (-8.0, 15.0)
     distance: tuple[float, float] = (2.6, 4.0)  # metres from the camera
-    body_noise: float = 0.02  # metres, upper end of each sample's joint-noise level
-    hand_noise: float = 0.004  # image-normalised, upper end of each sample's landmark-noise level
-    hand_jitter: float = 20.0  # degrees, spread of each hand's orientation around the gesture's
-    dropout: float = 1.0  # mean number of detector-miss runs per hand and sample
+    body_noise: float = 0.035  # metres, upper end of each sample's joint-noise level
+    hand_noise: float = 0.007  # image-normalised, upper end of each sample's landmark-noise level
+    hand_jitter: float = 25.0  # degrees, spread of each hand's orientation around the gesture's
+    dropout: float = 1.5  # mean number of detector-miss runs per hand and sample
     hand_missing: float = 0.03  # probability that a hand is never detected in a sample
     second_person: float = 0.3  # probability of a second person doing a neutral motion
+    distractor: float = 0.35  # probability of an unrelated arm movement during the action
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_frames <= self.max_frames:
@@ -513,6 +514,14 @@ def _pose(motion: str, u: np.ndarray, t: np.ndarray, rng: np.random.Generator, v
             "r_elbow": 5.0, "l_plane": 5.0, "r_plane": 5.0}
     for key, a in sway.items():
         p[key] = p[key] + _drift(rng, n, t, idle * a)
+    # an unrelated arm movement now and then (scratching, gesturing): the same for every class
+    bump = _bump(t, rng.uniform(0.1, 0.9, (n, 1)), rng.uniform(0.05, 0.15, (n, 1)))
+    bump = bump * (rng.random((n, 1)) < var.distractor)
+    side = rng.random((n, 1)) < 0.5
+    for key, (low, high) in {"elev": (20, 70), "plane": (0, 80), "elbow": (0, 90)}.items():
+        delta = bump * rng.uniform(low, high, (n, 1))
+        p[f"l_{key}"] = p[f"l_{key}"] + delta * side
+        p[f"r_{key}"] = p[f"r_{key}"] + delta * ~side
     p["yaw"] = p["yaw"] + rng.normal(0, 8.0, (n, 1))  # the actor does not face the camera exactly
     for key in ("dx", "dz"):
         p[key] = p[key] + _drift(rng, n, t, idle * 0.02)
@@ -552,7 +561,7 @@ def _hand_pose(rng: np.random.Generator, gesture: str | None, g: np.ndarray, e: 
     if gesture is not None:
         articulation, orient = GESTURES[gesture]
         gc, go, gs = articulation(g, rng)
-        gc = np.clip(gc + rng.normal(0, 0.06, (n, 1, 5)), 0, 1)
+        gc = np.clip(gc + rng.normal(0, 0.1, (n, 1, 5)), 0, 1)
         w = e[..., None]
         curl, opp, spread = (1 - w) * curl + w * gc, (1 - e) * opp + e * go, (1 - e) * spread + e * gs
         gf, gp = (np.asarray(v, float) for v in _ORIENT[orient])
