@@ -97,11 +97,15 @@ def test_body_is_blind_to_the_fingers():
 def test_body_classes_share_the_hand_distribution():
     """Body-only classes draw hands from one distribution: same key, same finger articulation."""
     a, b = (_generate_batch(c, 3, (8, 0, 0), CLEAN) for c in _ids("body")[:2])
-    np.testing.assert_array_equal(a.hand_conf, b.hand_conf)
-    # wrist-relative hand shapes differ only through the camera's perspective at other wrist positions
-    wa = a.hands - a.hands[..., :1, :]
-    wb = b.hands - b.hands[..., :1, :]
-    assert np.corrcoef(wa.ravel(), wb.ravel())[0, 1] > 0.9
+    # wrist-centred and palm-size-scaled (as the pipeline normalises hands) they are the same hands:
+    # the arm's motion moves the hand in the image and changes its size, nothing else
+    def normalised(x: np.ndarray) -> np.ndarray:
+        rel = x - x[..., :1, :]
+        return rel / np.linalg.norm(rel[..., 9:10, :2], axis=-1, keepdims=True).clip(1e-9)
+
+    seen = (a.hand_conf[..., 0] > 0) & (b.hand_conf[..., 0] > 0)
+    assert seen.mean() > 0.9
+    np.testing.assert_allclose(normalised(a.hands)[seen], normalised(b.hands)[seen], atol=1e-3)
 
 
 def test_detector_misses_are_runs_with_confidence_zero():

@@ -135,9 +135,9 @@ def _vec(x: np.ndarray | float, y: np.ndarray | float, z: np.ndarray | float) ->
     return np.stack([x, y, z], -1)
 
 
-def _body_joints(p: dict[str, np.ndarray], bones: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _body_joints(p: dict[str, np.ndarray], bones: dict[str, np.ndarray]) -> np.ndarray:
     """Forward kinematics: pose parameters ``(B, T)`` -> NTU-25 joints ``(B, T, 25, 3)`` in the actor's
-    frame (x to the actor's left, y up, z forward, floor at y = 0), and the pelvis rotation ``(B, T, 3, 3)``.
+    frame (x to the actor's left, y up, z forward, floor at y = 0).
 
     Angles are radians here. The feet are put on the floor (the lower ankle at ankle height)
     before ``jump`` lifts the body.
@@ -177,7 +177,7 @@ def _body_joints(p: dict[str, np.ndarray], bones: dict[str, np.ndarray]) -> tupl
     j[..., 1] += (L["ankle"][..., 0] - lowest + p["jump"])[..., None]
     j[..., 0] += p["dx"][..., None]
     j[..., 2] += p["dz"][..., None]
-    return j, r_root
+    return j
 
 
 # ----------------------------------------------------------------------------- body motions
@@ -611,7 +611,7 @@ def _second_person(rng: np.random.Generator, t: np.ndarray, var: Variation) -> n
     p = _pose("idle", t, t, rng, var, idle=2.0)
     p["yaw"] = p["yaw"] + rng.uniform(-40, 40, (n, 1)) * _DEG
     ids = rng.choice(var.actors, n)
-    joints, _ = _body_joints(p, _bones(ids, rng.uniform(*var.scale, (n, 1))))
+    joints = _body_joints(p, _bones(ids, rng.uniform(*var.scale, (n, 1))))
     side = rng.choice([-1.0, 1.0], (n, 1))
     joints[..., 0] += (side * rng.uniform(0.8, 1.4, (n, 1)))[..., None]
     joints[..., 2] += rng.uniform(-0.5, 0.3, (n, 1))[..., None]
@@ -641,7 +641,7 @@ def _generate_batch(class_id: int, n: int, key: tuple[int, ...], var: Variation)
     t, u = _time_phase(rng_body, frames, tmax, var, style)
     scale = rng_body.uniform(*var.scale, (n, 1))
     p = _pose(cls.motion, u, t, rng_body, var)
-    joints, r_root = _body_joints(p, _bones(actors, scale))
+    joints = _body_joints(p, _bones(actors, scale))
     # hands: the gesture plays during the held part of the action
     e = _envelope(u)
     g = np.clip((u - 0.2) / 0.6, 0, 1)
@@ -650,7 +650,8 @@ def _generate_batch(class_id: int, n: int, key: tuple[int, ...], var: Variation)
     for side, (s, arm) in _ARM.items():
         gesture = cls.gesture if side == "r" else None
         local, rot = _hand_pose(rng_hand, gesture, g, e, t, var)
-        offset = _rotate_points(r_root @ rot, local * hand_size)
+        # the hand's orientation is the gesture's, in the actor's frame: it ignores the body's motion
+        offset = _rotate_points(rot, local * hand_size)
         if s > 0:  # the left hand is the mirror image of a right hand
             offset[..., 0] *= -1
         hands3d.append(joints[:, :, arm[2], None, :] + offset)
@@ -671,8 +672,13 @@ def _generate_batch(class_id: int, n: int, key: tuple[int, ...], var: Variation)
     body[:, :, 0] += noise[:, :, 0]
     body[two, :, 1] += noise[two, :, 1]
     hcam = cam(hands3d.reshape(n, tmax, 42, 3)).reshape(n, tmax, 2, 21, 3)
-    xy = _project(hcam)
-    z = (hcam[..., 2] - hcam[..., :1, 2]) * _FOCAL / (np.maximum(hcam[..., :1, 2], 0.1) * _IMAGE_W)
+    # the wrist projects through the pinhole; the hand around it is seen in weak perspective (the
+    # wrist's depth for every landmark), as MediaPipe's 2.5D landmarks model a hand in its crop
+    wrist = hcam[..., :1, :]
+    depth = np.maximum(wrist[..., 2], 0.1)
+    rel = (hcam - wrist) * (_FOCAL / (depth * _IMAGE_W))[..., None]
+    xy = _project(wrist) + np.stack([-rel[..., 0], -rel[..., 1] * (_IMAGE_W / _IMAGE_H)], -1)
+    z = rel[..., 2]
     h_sigma = rng_hand.uniform(0.25, 1.0, (n, 1, 1, 1, 1)) * var.hand_noise
     jitter = rng_hand.standard_normal(xy.shape, dtype=np.float32) + rng_hand.standard_normal((n, tmax, 2, 1, 2))
     xy = xy + jitter * h_sigma  # per landmark, and the whole hand's position
