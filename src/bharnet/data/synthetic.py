@@ -193,8 +193,9 @@ def _m_idle(u: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
 def _m_wave(u, rng):
     n, e = len(u), _envelope(u)
     osc = np.sin(2 * np.pi * _u(rng, n, 2, 4) * u)
-    return {"r_elev": 8 + e * (_u(rng, n, 110, 140) + 18 * osc), "r_plane": 15 * e, "r_elbow": 12 + 35 * e,
-            "r_twist": -30 * e}
+    # upper arm out to the side, forearm up (external rotation), the elbow swings the hand side to side
+    return {"r_elev": 8 + e * _u(rng, n, 75, 100), "r_plane": 10 * e, "r_elbow": 12 + e * (60 + 30 * osc),
+            "r_twist": 90 * e}
 
 
 def _m_punch(u, rng):
@@ -479,12 +480,19 @@ class Variation:
 
 
 # ----------------------------------------------------------------------------- generation
+@dataclass(frozen=True)
+class _Actor:
+    bones: dict[str, float]  # bone lengths before the sample's height scale
+    hand: float  # hand size factor
+    tempo: float  # exponent of the action phase: this actor's habitual speed profile
+
+
 @lru_cache(maxsize=4096)
-def _actor(actor_id: int) -> tuple[dict[str, float], float, float, float]:
-    """An actor's bone lengths (before the height scale), hand size, speed and amplitude style."""
+def _actor(actor_id: int) -> _Actor:
+    """An actor, the same for the same id whatever the seed."""
     rng = np.random.default_rng([_ACTOR_SALT, actor_id])
     bones = {k: v * rng.normal(1.0, 0.04) for k, v in _BONES.items()}
-    return bones, rng.uniform(0.0, 1.0), float(rng.normal(1.0, 0.05)), float(np.exp(rng.normal(0, 0.1)))
+    return _Actor(bones, float(rng.normal(1.0, 0.05)), float(np.exp(rng.normal(0, 0.1))))
 
 
 def _time_phase(rng: np.random.Generator, frames: np.ndarray, tmax: int, var: Variation,
@@ -529,7 +537,7 @@ def _pose(motion: str, u: np.ndarray, t: np.ndarray, rng: np.random.Generator, v
 
 
 def _bones(actor_ids: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: np.array([_actor(int(a))[0][k] for a in actor_ids])[:, None] * scale for k in _BONES}
+    return {k: np.array([_actor(int(a)).bones[k] for a in actor_ids])[:, None] * scale for k in _BONES}
 
 
 def _relaxed_hand(rng: np.random.Generator, n: int, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -637,7 +645,7 @@ def _generate_batch(class_id: int, n: int, key: tuple[int, ...], var: Variation)
     frames = rng_body.integers(var.min_frames, var.max_frames + 1, n)
     tmax = int(frames.max())
     actors = rng_body.choice(var.actors, n)
-    style = np.array([_actor(int(a))[3] for a in actors])
+    style = np.array([_actor(int(a)).tempo for a in actors])
     t, u = _time_phase(rng_body, frames, tmax, var, style)
     scale = rng_body.uniform(*var.scale, (n, 1))
     p = _pose(cls.motion, u, t, rng_body, var)
@@ -645,7 +653,7 @@ def _generate_batch(class_id: int, n: int, key: tuple[int, ...], var: Variation)
     # hands: the gesture plays during the held part of the action
     e = _envelope(u)
     g = np.clip((u - 0.2) / 0.6, 0, 1)
-    hand_size = np.array([_actor(int(a))[2] for a in actors])[:, None, None, None] * scale[..., None, None]
+    hand_size = np.array([_actor(int(a)).hand for a in actors])[:, None, None, None] * scale[..., None, None]
     hands3d = []
     for side, (s, arm) in _ARM.items():
         gesture = cls.gesture if side == "r" else None
