@@ -135,9 +135,9 @@ def _vec(x: np.ndarray | float, y: np.ndarray | float, z: np.ndarray | float) ->
     return np.stack([x, y, z], -1)
 
 
-def _body_joints(p: dict[str, np.ndarray], bones: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _body_joints(p: dict[str, np.ndarray], bones: dict[str, np.ndarray]) -> np.ndarray:
     """Forward kinematics: pose parameters ``(B, T)`` -> NTU-25 joints ``(B, T, 25, 3)`` in the actor's
-    frame (x to the actor's left, y up, z forward, floor at y = 0), and the pelvis rotation ``(B, T, 3, 3)``.
+    frame (x to the actor's left, y up, z forward, floor at y = 0).
 
     Angles are radians here. The feet are put on the floor (the lower ankle at ankle height)
     before ``jump`` lifts the body.
@@ -177,7 +177,7 @@ def _body_joints(p: dict[str, np.ndarray], bones: dict[str, np.ndarray]) -> tupl
     j[..., 1] += (L["ankle"][..., 0] - lowest + p["jump"])[..., None]
     j[..., 0] += p["dx"][..., None]
     j[..., 2] += p["dz"][..., None]
-    return j, r_root
+    return j
 
 
 # ----------------------------------------------------------------------------- body motions
@@ -193,8 +193,9 @@ def _m_idle(u: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
 def _m_wave(u, rng):
     n, e = len(u), _envelope(u)
     osc = np.sin(2 * np.pi * _u(rng, n, 2, 4) * u)
-    return {"r_elev": 8 + e * (_u(rng, n, 110, 140) + 18 * osc), "r_plane": 15 * e, "r_elbow": 12 + 35 * e,
-            "r_twist": -30 * e}
+    # upper arm out to the side, forearm up (external rotation), the elbow swings the hand side to side
+    return {"r_elev": 8 + e * _u(rng, n, 75, 100), "r_plane": 10 * e, "r_elbow": 12 + e * (60 + 30 * osc),
+            "r_twist": 90 * e}
 
 
 def _m_punch(u, rng):
@@ -458,17 +459,18 @@ class Variation:
     #: actor ids to draw from; an actor fixes body size, proportions, hand size and style
     actors: tuple[int, ...] = tuple(range(30))
     scale: tuple[float, float] = (0.85, 1.12)  # actor height factor range
-    speed: float = 0.2  # spread of the log time warp
-    amplitude: float = 0.12  # spread of each sample's motion amplitude
+    speed: float = 0.3  # spread of the log time warp
+    amplitude: float = 0.25  # spread of each sample's motion amplitude
     yaw: float = 45.0  # camera yaw range, +- degrees
     pitch: tuple[float, float] = (-8.0, 15.0)
     distance: tuple[float, float] = (2.6, 4.0)  # metres from the camera
-    body_noise: float = 0.02  # metres, upper end of each sample's joint-noise level
-    hand_noise: float = 0.004  # image-normalised, upper end of each sample's landmark-noise level
-    hand_jitter: float = 20.0  # degrees, spread of each hand's orientation around the gesture's
-    dropout: float = 1.0  # mean number of detector-miss runs per hand and sample
+    body_noise: float = 0.035  # metres, upper end of each sample's joint-noise level
+    hand_noise: float = 0.007  # image-normalised, upper end of each sample's landmark-noise level
+    hand_jitter: float = 25.0  # degrees, spread of each hand's orientation around the gesture's
+    dropout: float = 1.5  # mean number of detector-miss runs per hand and sample
     hand_missing: float = 0.03  # probability that a hand is never detected in a sample
     second_person: float = 0.3  # probability of a second person doing a neutral motion
+    distractor: float = 0.35  # probability of an unrelated arm movement during the action
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_frames <= self.max_frames:
@@ -478,12 +480,19 @@ class Variation:
 
 
 # ----------------------------------------------------------------------------- generation
+@dataclass(frozen=True)
+class _Actor:
+    bones: dict[str, float]  # bone lengths before the sample's height scale
+    hand: float  # hand size factor
+    tempo: float  # exponent of the action phase: this actor's habitual speed profile
+
+
 @lru_cache(maxsize=4096)
-def _actor(actor_id: int) -> tuple[dict[str, float], float, float, float]:
-    """An actor's bone lengths (before the height scale), hand size, speed and amplitude style."""
+def _actor(actor_id: int) -> _Actor:
+    """An actor, the same for the same id whatever the seed."""
     rng = np.random.default_rng([_ACTOR_SALT, actor_id])
     bones = {k: v * rng.normal(1.0, 0.04) for k, v in _BONES.items()}
-    return bones, rng.uniform(0.0, 1.0), float(rng.normal(1.0, 0.05)), float(np.exp(rng.normal(0, 0.1)))
+    return _Actor(bones, float(rng.normal(1.0, 0.05)), float(np.exp(rng.normal(0, 0.1))))
 
 
 def _time_phase(rng: np.random.Generator, frames: np.ndarray, tmax: int, var: Variation,
@@ -513,6 +522,14 @@ def _pose(motion: str, u: np.ndarray, t: np.ndarray, rng: np.random.Generator, v
             "r_elbow": 5.0, "l_plane": 5.0, "r_plane": 5.0}
     for key, a in sway.items():
         p[key] = p[key] + _drift(rng, n, t, idle * a)
+    # an unrelated arm movement now and then (scratching, gesturing): the same for every class
+    bump = _bump(t, rng.uniform(0.1, 0.9, (n, 1)), rng.uniform(0.05, 0.15, (n, 1)))
+    bump = bump * (rng.random((n, 1)) < var.distractor)
+    side = rng.random((n, 1)) < 0.5
+    for key, (low, high) in {"elev": (20, 70), "plane": (0, 80), "elbow": (0, 90)}.items():
+        delta = bump * rng.uniform(low, high, (n, 1))
+        p[f"l_{key}"] = p[f"l_{key}"] + delta * side
+        p[f"r_{key}"] = p[f"r_{key}"] + delta * ~side
     p["yaw"] = p["yaw"] + rng.normal(0, 8.0, (n, 1))  # the actor does not face the camera exactly
     for key in ("dx", "dz"):
         p[key] = p[key] + _drift(rng, n, t, idle * 0.02)
@@ -520,7 +537,7 @@ def _pose(motion: str, u: np.ndarray, t: np.ndarray, rng: np.random.Generator, v
 
 
 def _bones(actor_ids: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: np.array([_actor(int(a))[0][k] for a in actor_ids])[:, None] * scale for k in _BONES}
+    return {k: np.array([_actor(int(a)).bones[k] for a in actor_ids])[:, None] * scale for k in _BONES}
 
 
 def _relaxed_hand(rng: np.random.Generator, n: int, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -552,7 +569,7 @@ def _hand_pose(rng: np.random.Generator, gesture: str | None, g: np.ndarray, e: 
     if gesture is not None:
         articulation, orient = GESTURES[gesture]
         gc, go, gs = articulation(g, rng)
-        gc = np.clip(gc + rng.normal(0, 0.06, (n, 1, 5)), 0, 1)
+        gc = np.clip(gc + rng.normal(0, 0.1, (n, 1, 5)), 0, 1)
         w = e[..., None]
         curl, opp, spread = (1 - w) * curl + w * gc, (1 - e) * opp + e * go, (1 - e) * spread + e * gs
         gf, gp = (np.asarray(v, float) for v in _ORIENT[orient])
@@ -602,7 +619,7 @@ def _second_person(rng: np.random.Generator, t: np.ndarray, var: Variation) -> n
     p = _pose("idle", t, t, rng, var, idle=2.0)
     p["yaw"] = p["yaw"] + rng.uniform(-40, 40, (n, 1)) * _DEG
     ids = rng.choice(var.actors, n)
-    joints, _ = _body_joints(p, _bones(ids, rng.uniform(*var.scale, (n, 1))))
+    joints = _body_joints(p, _bones(ids, rng.uniform(*var.scale, (n, 1))))
     side = rng.choice([-1.0, 1.0], (n, 1))
     joints[..., 0] += (side * rng.uniform(0.8, 1.4, (n, 1)))[..., None]
     joints[..., 2] += rng.uniform(-0.5, 0.3, (n, 1))[..., None]
@@ -628,20 +645,21 @@ def _generate_batch(class_id: int, n: int, key: tuple[int, ...], var: Variation)
     frames = rng_body.integers(var.min_frames, var.max_frames + 1, n)
     tmax = int(frames.max())
     actors = rng_body.choice(var.actors, n)
-    style = np.array([_actor(int(a))[3] for a in actors])
+    style = np.array([_actor(int(a)).tempo for a in actors])
     t, u = _time_phase(rng_body, frames, tmax, var, style)
     scale = rng_body.uniform(*var.scale, (n, 1))
     p = _pose(cls.motion, u, t, rng_body, var)
-    joints, r_root = _body_joints(p, _bones(actors, scale))
+    joints = _body_joints(p, _bones(actors, scale))
     # hands: the gesture plays during the held part of the action
     e = _envelope(u)
     g = np.clip((u - 0.2) / 0.6, 0, 1)
-    hand_size = np.array([_actor(int(a))[2] for a in actors])[:, None, None, None] * scale[..., None, None]
+    hand_size = np.array([_actor(int(a)).hand for a in actors])[:, None, None, None] * scale[..., None, None]
     hands3d = []
     for side, (s, arm) in _ARM.items():
         gesture = cls.gesture if side == "r" else None
         local, rot = _hand_pose(rng_hand, gesture, g, e, t, var)
-        offset = _rotate_points(r_root @ rot, local * hand_size)
+        # the hand's orientation is the gesture's, in the actor's frame: it ignores the body's motion
+        offset = _rotate_points(rot, local * hand_size)
         if s > 0:  # the left hand is the mirror image of a right hand
             offset[..., 0] *= -1
         hands3d.append(joints[:, :, arm[2], None, :] + offset)
@@ -662,8 +680,13 @@ def _generate_batch(class_id: int, n: int, key: tuple[int, ...], var: Variation)
     body[:, :, 0] += noise[:, :, 0]
     body[two, :, 1] += noise[two, :, 1]
     hcam = cam(hands3d.reshape(n, tmax, 42, 3)).reshape(n, tmax, 2, 21, 3)
-    xy = _project(hcam)
-    z = (hcam[..., 2] - hcam[..., :1, 2]) * _FOCAL / (np.maximum(hcam[..., :1, 2], 0.1) * _IMAGE_W)
+    # the wrist projects through the pinhole; the hand around it is seen in weak perspective (the
+    # wrist's depth for every landmark), as MediaPipe's 2.5D landmarks model a hand in its crop
+    wrist = hcam[..., :1, :]
+    depth = np.maximum(wrist[..., 2], 0.1)
+    rel = (hcam - wrist) * (_FOCAL / (depth * _IMAGE_W))[..., None]
+    xy = _project(wrist) + np.stack([-rel[..., 0], -rel[..., 1] * (_IMAGE_W / _IMAGE_H)], -1)
+    z = rel[..., 2]
     h_sigma = rng_hand.uniform(0.25, 1.0, (n, 1, 1, 1, 1)) * var.hand_noise
     jitter = rng_hand.standard_normal(xy.shape, dtype=np.float32) + rng_hand.standard_normal((n, tmax, 2, 1, 2))
     xy = xy + jitter * h_sigma  # per landmark, and the whole hand's position
