@@ -14,11 +14,12 @@ from .. import __version__
 from ..errors import UserError
 
 # one module per group of subcommands
-_COMMAND_MODULES = ("run", "data", "hands", "evaluate", "cost")
+_COMMAND_MODULES = ("run", "data", "hands", "evaluate", "cost", "reproduce")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bharnet", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="bharnet", description="BHaRNet: body and hand experts for fine-grained skeleton action recognition.")
     parser.add_argument("--version", action="version", version=f"bharnet {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _COMMAND_MODULES:
