@@ -63,8 +63,11 @@ class ModelConfig:
     backbone: str = "degcn"
     base_channels: int = 64
     dropout: float = 0.0
-    #: extra keyword arguments of the model (loss weights, attention sizes, ...)
+    #: extra keyword arguments of the model (e.g. lambda_cpl, label_smoothing)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: attention settings (heads, head_dim, nb_features, tokens, redraw_interval), given to the
+    #: variants with attention only, so that one recipe serves every variant of an ablation
+    attention: dict[str, Any] = field(default_factory=dict)
     init: InitConfig = field(default_factory=InitConfig)
 
 

@@ -19,6 +19,7 @@ __all__ = ["ActionModule", "SkeletonDataModule", "build_model"]
 def build_model(model_cfg: dict, store_meta: dict, window: int) -> torch.nn.Module:
     """Create the model a config names, sized for a store (classes, body layout, persons)."""
     from ..models import create_model
+    from ..models.bharnet import ATTENTION_VARIANTS
 
     name = model_cfg["name"]
     kwargs = {"backbone": model_cfg["backbone"], "num_classes": store_meta["num_classes"],
@@ -29,6 +30,8 @@ def build_model(model_cfg: dict, store_meta: dict, window: int) -> torch.nn.Modu
         kwargs.update(body)
     elif name != "hand-expert":  # dual-stream variants
         kwargs.update(body_layout=body["layout"], body_persons=body["num_persons"], in_channels=body["in_channels"])
+    if name in ATTENTION_VARIANTS:
+        kwargs.update(model_cfg.get("attention", {}))
     return create_model(name, **{**kwargs, **model_cfg.get("kwargs", {})})
 
 

@@ -42,7 +42,7 @@ from .attention import StreamCrossAttention
 from .pam import PoolingAttention
 from .registry import create_model, register_model
 
-__all__ = ["ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion", "CrossAttentionFusion",
+__all__ = ["ATTENTION_VARIANTS", "ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion", "CrossAttentionFusion",
            "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "stream_masks"]
 
 
@@ -252,6 +252,9 @@ class BHaRNetP(DualStreamModel):
         p_body, p_hand = self.pam(body, hand, hand_mask=self.hand_token_mask(inputs, hand))
         return self._pair(self.body_head(p_body), self.hand_head(p_hand))
 
+
+#: the registered variants that take attention settings (heads, head_dim, nb_features, ...)
+ATTENTION_VARIANTS = frozenset({"cross-attention", "fast-attention", "bharnet-p", "bharnet-e", "bharnet-e-expert"})
 
 _INTERACTIVE_PREFIXES = ("attention.", "body_inter_head.", "hand_inter_head.")
 
