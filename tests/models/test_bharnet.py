@@ -137,6 +137,13 @@ def test_init_from_experts_freeze() -> None:
     assert model.attention.training and all(p.requires_grad for p in model.attention.parameters())
 
 
+def test_init_from_experts_accepts_wrapped_state() -> None:
+    body = {f"model.{k}": v for k, v in _perturbed(tiny("body-expert"), 4).state_dict().items()}
+    model = tiny("joint")
+    init_from_experts(model, body, tiny("hand-expert").state_dict())
+    assert torch.equal(model.body_head.fc.weight, body["model.head.fc.weight"])
+
+
 def test_init_from_experts_rejects_other_state() -> None:
     with pytest.raises(ValueError, match="backbone"):
         init_from_experts(tiny("joint"), {"x.weight": torch.zeros(1)}, {})
