@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bharnet.models import create_model
-from bharnet.models.bharnet import BHaRNetE, expert_only, init_from_experts, stream_masks
+from bharnet.models.bharnet import BHaRNetE, expert_only, init_from_experts, valid_hand_tokens
 
 VARIANTS = ["body-expert", "hand-expert", "score-fusion", "joint", "cross-attention", "fast-attention", "bharnet-p",
             "bharnet-e", "bharnet-e-expert"]
@@ -166,12 +166,12 @@ def test_expert_only_is_exactly_the_expertized_branches() -> None:
     assert isinstance(loaded, BHaRNetE) and loaded.expert_only
 
 
-def test_stream_masks_pool_time_and_drop_dummies() -> None:
+def test_valid_hand_tokens_pool_time_and_drop_dummies() -> None:
     hand_mask = torch.ones(1, 1, 16, 25, 2)
     hand_mask[..., 1] = 0                 # right hand never seen
     hand_mask[:, :, :8, :, 0] = 0         # left hand missing in the first half
     feats = torch.zeros(1, 4, 4, 25, 2)   # T_out = 4
-    valid = stream_masks({"hand_mask": hand_mask}, feats, hand_dummy=(21, 22, 23, 24))
+    valid = valid_hand_tokens({"hand_mask": hand_mask}, feats, hand_dummy=(21, 22, 23, 24))
     assert valid.shape == (1, 4, 25, 2)
     assert not valid[..., 1].any()
     assert valid[0, 2:, :21, 0].all() and not valid[0, :2, :, 0].any()

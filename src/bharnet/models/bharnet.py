@@ -43,7 +43,7 @@ from .pam import PoolingAttention
 from .registry import create_model, register_model
 
 __all__ = ["ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion", "CrossAttentionFusion",
-           "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "stream_masks"]
+           "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens"]
 
 
 def _build_backbone(name: str, layout: str, in_channels: int, num_persons: int, base_channels: int,
@@ -74,7 +74,7 @@ def _require(inputs: dict[str, Tensor], keys: tuple[str, ...], model: str) -> No
         raise KeyError(f"{model} needs input streams {keys}; missing {missing} (got {sorted(inputs)})")
 
 
-def stream_masks(inputs: dict[str, Tensor], hand_feats: Tensor, hand_dummy: tuple[int, ...]) -> Tensor:
+def valid_hand_tokens(inputs: dict[str, Tensor], hand_feats: Tensor, hand_dummy: tuple[int, ...]) -> Tensor:
     """Valid hand tokens ``(N, T_out, V, M)`` (bool) for features ``(N, C, T_out, V, M)``.
 
     A token is valid unless its joint is a padding (``hand_dummy``) joint or, when ``inputs`` has a
@@ -165,8 +165,8 @@ class DualStreamModel(nn.Module):
         return self.body_backbone.forward_features(inputs["body"]), self.hand_backbone.forward_features(inputs["hand"])
 
     def hand_token_mask(self, inputs: dict[str, Tensor], hand_feats: Tensor) -> Tensor:
-        """Valid hand tokens of the feature map (see :func:`stream_masks`)."""
-        return stream_masks(inputs, hand_feats, self.hand_layout.dummy)
+        """Valid hand tokens of the feature map (see :func:`valid_hand_tokens`)."""
+        return valid_hand_tokens(inputs, hand_feats, self.hand_layout.dummy)
 
     def _pair(self, z_body: Tensor, z_hand: Tensor) -> dict[str, Tensor]:
         return {"logits": z_body + z_hand, "body": z_body, "hand": z_hand, "fused": (z_body + z_hand) / 2}
