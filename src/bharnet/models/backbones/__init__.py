@@ -3,4 +3,7 @@
 from . import ctrgcn, degcn, stgcn  # noqa: F401  (registration)
 from .base import SkeletonBackbone
 
-__all__ = ["SkeletonBackbone"]
+#: names of the registered backbones (models that take one skeleton tensor)
+BACKBONES = ("degcn", "ctrgcn", "stgcn")
+
+__all__ = ["SkeletonBackbone", "BACKBONES"]

@@ -8,9 +8,9 @@ deformable temporal convolutions (DeTGC, kernel 5 with dilation 1 and 2), max po
 
 DeTGC samples each frame at ``t + offset_j`` (``eta`` learnable offsets, linear interpolation,
 indices clamped to the sequence) and mixes the ``eta`` samples with a ``(eta, 1, 1)`` convolution.
-The offsets do not depend on the input, so the sampling is a fixed linear map along T: here it
-is an ``(eta * T_out, T_in)`` interpolation matrix applied with one matmul (differentiable in the
-offsets), not gathers.
+The offsets do not depend on the input, so the sampling is a fixed linear map along T
+(``interpolation_matrix``); as the offsets are shared by all frames that map is banded, and
+sampling + mixing fold into one temporal convolution (see ``DeformableTemporalConv``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ...layouts import Layout
 from ..registry import register_model
-from .base import ConvBN, SkeletonBackbone
+from .base import ConvBN, PointwiseConv2d, SkeletonBackbone
 from .ctrgcn import CTRGraphConv, stage_plan
 
 __all__ = ["DeGCN", "DeformableTemporalConv", "degcn", "interpolation_matrix", "load_reference_degcn_state",
@@ -38,7 +38,7 @@ def interpolation_matrix(offsets: torch.Tensor, t_in: int, stride: int = 1) -> t
     Row ``(j, s)`` puts weight ``1 - frac`` on frame ``floor(p)`` and ``frac`` on ``floor(p) + 1``,
     both indices clamped to ``[0, T_in - 1]`` (so beyond the ends the edge frame is repeated, as in
     the reference code). The floor is taken without gradient; the weights carry the gradient of
-    the offsets.
+    the offsets. ``DeformableTemporalConv`` applies the same map in its banded (Toeplitz) form.
     """
     t0 = torch.arange(0, t_in, stride, dtype=offsets.dtype, device=offsets.device)
     pos = t0.unsqueeze(0) + offsets.unsqueeze(1)  # (eta, T_out)
@@ -51,11 +51,32 @@ def interpolation_matrix(offsets: torch.Tensor, t_in: int, stride: int = 1) -> t
     return mat.scatter_add(-1, i_hi, frac.unsqueeze(-1))
 
 
+def tap_weights(offsets: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Interpolation weights of each offset on integer taps: ``(eta, L)`` and the first tap ``lo``.
+
+    Offset ``o_j`` puts ``1 - frac`` on tap ``floor(o_j)`` and ``frac`` on ``floor(o_j) + 1``; the taps
+    span ``lo = min floor(o)`` to ``max floor(o) + 1``. Differentiable in the offsets (floor detached).
+    """
+    floor = offsets.detach().floor()
+    frac = offsets - floor
+    lo, hi = int(floor.min()), int(floor.max()) + 1
+    idx = (floor - lo).long().unsqueeze(1)
+    w = torch.zeros(offsets.shape[0], hi - lo + 1, dtype=offsets.dtype, device=offsets.device)
+    w = w.scatter_add(1, idx, (1 - frac).unsqueeze(1))
+    return w.scatter_add(1, idx + 1, frac.unsqueeze(1)), lo
+
+
 class DeformableTemporalConv(nn.Module):
     """DeTGC: sample ``eta`` learnable temporal offsets per frame, mix them with a ``(eta,1,1)`` conv, BN.
 
     ``(N, C, T, V)`` -> ``(N, C_out, ceil(T / stride), V)``. The offsets start at
     ``linspace(-r, r, eta)`` with ``r`` the reach of a kernel of ``kernel_size`` and ``dilation``.
+
+    The offsets are shared by every frame, so sampling at ``t + o_j`` with linear interpolation and
+    then mixing the ``eta`` samples is one temporal convolution whose kernel is the mixing weights
+    spread over the integer taps ``floor(o_j)``, ``floor(o_j) + 1``; clamping the sample indices to
+    the sequence is replicate padding. That is what ``forward`` computes: exactly the reference's
+    values and gradients (offsets included), without gathers or ``eta``-fold intermediate tensors.
     """
 
     def __init__(self, in_channels: int, out_channels: int, eta: int = 4, kernel_size: int = 5,
@@ -68,18 +89,29 @@ class DeformableTemporalConv(nn.Module):
         self.conv = nn.Conv3d(in_channels, out_channels, (eta, 1, 1))
         self.bn = nn.BatchNorm2d(out_channels)
 
+    def temporal_kernel(self) -> tuple[torch.Tensor, int]:
+        """The equivalent ``(O, C, L, 1)`` temporal conv kernel and its first tap (relative frame)."""
+        taps, lo = tap_weights(self.offsets)
+        w = self.conv.weight.flatten(2)  # (O, C, eta)
+        return torch.einsum("ock,kl->ocl", w, taps.to(w.dtype)).unsqueeze(-1), lo
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, t, v = x.shape
-        mat = interpolation_matrix(self.offsets.to(x.dtype), t, self.stride)  # (eta, T_out, T)
-        t_out = mat.shape[1]
-        sampled = torch.matmul(mat.reshape(-1, t), x.reshape(n * c, t, v))  # (N*C, eta*T_out, V)
-        sampled = sampled.view(n, c * self.eta, t_out, v)
-        w = self.conv.weight.view(self.conv.out_channels, c * self.eta, 1, 1)
-        return self.bn(F.conv2d(sampled, w, self.conv.bias))
+        t = x.shape[2]
+        kernel, lo = self.temporal_kernel()
+        length = kernel.shape[2]
+        t_out = -(-t // self.stride)
+        # replicate padding = the reference's clamping of sample indices to [0, T-1]
+        pad_lo = max(0, -lo)
+        pad_hi = max(0, (t_out - 1) * self.stride + lo + length - t)
+        if pad_lo or pad_hi:
+            x = F.pad(x, (0, 0, pad_lo, pad_hi), mode="replicate")
+        start = lo + pad_lo
+        x = x[:, :, start:start + (t_out - 1) * self.stride + length]
+        return self.bn(F.conv2d(x, kernel.to(x.dtype), self.conv.bias, stride=(self.stride, 1)))
 
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
         """As thop counts the reference: a Conv3d ``(eta,1,1)`` over the sampled frames; the
-        sampling (gathers there, a matmul here) is not counted."""
+        sampling (gathers there) is not counted, nor is the equivalent wider kernel here."""
         c_in = inputs[0].shape[1]
         return {"macs": output.numel() * c_in * self.eta, "macs_matmul": 0}
 
@@ -91,7 +123,7 @@ class SubsetGraphConv(nn.Module):
         super().__init__()
         self.num_subsets = A.shape[0]
         self.A = nn.Parameter(A.clone())
-        self.conv = nn.Conv2d(in_channels, out_channels * self.num_subsets, 1)
+        self.conv = PointwiseConv2d(in_channels, out_channels * self.num_subsets)
         self.bn = nn.BatchNorm2d(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

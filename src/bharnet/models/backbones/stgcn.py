@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from ...layouts import Layout
 from ..registry import register_model
-from .base import ConvBN, SkeletonBackbone
+from .base import ConvBN, PointwiseConv2d, SkeletonBackbone
 from .ctrgcn import stage_plan
 
 __all__ = ["STGCN", "stgcn"]
@@ -23,7 +23,7 @@ class STGCNBlock(nn.Module):
         self.num_subsets = A.shape[0]
         self.register_buffer("A", A.clone())
         self.edge_importance = nn.Parameter(torch.ones_like(A))
-        self.gcn = nn.Conv2d(in_channels, out_channels * self.num_subsets, 1)
+        self.gcn = PointwiseConv2d(in_channels, out_channels * self.num_subsets)
         pad = (temporal_kernel - 1) // 2
         self.tcn = nn.Sequential(
             nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True),
