@@ -1,0 +1,64 @@
+"""Cost counting and the ``profile`` command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn as nn
+
+from bharnet.cli import main
+from bharnet.models import create_model
+from bharnet.profile import count_cost
+
+
+def test_degcn_cost_is_the_papers() -> None:
+    model = create_model("degcn", num_classes=60)
+    cost = count_cost(model, torch.randn(1, 3, 64, 25, 2))
+    assert cost["params"] == 690_527
+    assert cost["macs"] == pytest.approx(830_767_360, rel=0.01)
+    assert cost["macs_all"] == pytest.approx(1.0e9, rel=0.03)
+
+
+def test_conventions_on_small_layers() -> None:
+    class Tiny(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(2, 4, (3, 1), padding=(1, 0))
+            self.bn = nn.BatchNorm2d(4)
+            self.fc = nn.Linear(4, 5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.bn(self.conv(x))  # (1, 4, 6, 3)
+            z = torch.einsum("nctv,nctw->nvw", y, y)  # matmul: 3 * 3 * 24 multiply-adds
+            return self.fc(y.mean((2, 3))) + z.sum()
+
+    cost = count_cost(Tiny(), torch.randn(1, 2, 6, 3))
+    conv = 4 * 6 * 3 * 2 * 3
+    bn = 4 * (4 * 6 * 3)
+    fc = 5 * 4
+    assert cost["macs"] == conv + bn + fc
+    assert cost["macs_all"] == conv + bn + fc + 3 * 3 * 24
+
+
+def test_count_cost_restores_training_mode() -> None:
+    model = create_model("stgcn", base_channels=8, num_classes=3).train()
+    count_cost(model, model.example_inputs(16))
+    assert model.training
+
+
+def test_profile_command_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "hand-expert", "--frames", "16", "--num-classes", "11", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["variant"] == "hand-expert" and out["backbone"] == "degcn"
+    assert out["input"] == [1, 3, 16, 25, 2]
+    assert out["params"] == 690_527 - (60 - 11) * 257  # only the classifier changes
+    assert 0 < out["macs"] < out["macs_all"]
+
+
+def test_profile_command_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "ctrgcn", "--frames", "8"]) == 0
+    assert "params" in capsys.readouterr().out
+    assert main(["profile", "no-such-model"]) == 2
+    assert "unknown model" in capsys.readouterr().err
