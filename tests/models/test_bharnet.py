@@ -191,3 +191,13 @@ def test_missing_stream_is_named() -> None:
     model = tiny("joint")
     with pytest.raises(KeyError, match="hand"):
         model({"body": torch.zeros(1, 3, 16, 25, 2)})
+
+
+@pytest.mark.parametrize("name", ["cross-attention", "fast-attention", "bharnet-p", "bharnet-e"])
+def test_streams_of_different_layouts(name: str) -> None:
+    model = tiny(name, body_layout="ucla20", body_persons=1, hand_layout="hand21")
+    inputs = random_inputs(model)
+    assert inputs["body"].shape[-2:] == (20, 1) and inputs["hand"].shape[-2:] == (21, 2)
+    out = model(inputs)
+    assert out["logits"].shape == (2, 5)
+    model.compute_loss(out, LABELS)["loss"].backward()
