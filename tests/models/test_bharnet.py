@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bharnet.models import create_model
-from bharnet.models.bharnet import BHaRNetE, expert_only, init_from_experts, stream_masks
+from bharnet.models.bharnet import BHaRNetE, expert_only, init_from_experts, valid_hand_tokens
 
 VARIANTS = ["body-expert", "hand-expert", "score-fusion", "joint", "cross-attention", "fast-attention", "bharnet-p",
             "bharnet-e", "bharnet-e-expert"]
@@ -137,6 +137,13 @@ def test_init_from_experts_freeze() -> None:
     assert model.attention.training and all(p.requires_grad for p in model.attention.parameters())
 
 
+def test_init_from_experts_accepts_wrapped_state() -> None:
+    body = {f"model.{k}": v for k, v in _perturbed(tiny("body-expert"), 4).state_dict().items()}
+    model = tiny("joint")
+    init_from_experts(model, body, tiny("hand-expert").state_dict())
+    assert torch.equal(model.body_head.fc.weight, body["model.head.fc.weight"])
+
+
 def test_init_from_experts_rejects_other_state() -> None:
     with pytest.raises(ValueError, match="backbone"):
         init_from_experts(tiny("joint"), {"x.weight": torch.zeros(1)}, {})
@@ -159,12 +166,12 @@ def test_expert_only_is_exactly_the_expertized_branches() -> None:
     assert isinstance(loaded, BHaRNetE) and loaded.expert_only
 
 
-def test_stream_masks_pool_time_and_drop_dummies() -> None:
+def test_valid_hand_tokens_pool_time_and_drop_dummies() -> None:
     hand_mask = torch.ones(1, 1, 16, 25, 2)
     hand_mask[..., 1] = 0                 # right hand never seen
     hand_mask[:, :, :8, :, 0] = 0         # left hand missing in the first half
     feats = torch.zeros(1, 4, 4, 25, 2)   # T_out = 4
-    valid = stream_masks({"hand_mask": hand_mask}, feats, hand_dummy=(21, 22, 23, 24))
+    valid = valid_hand_tokens({"hand_mask": hand_mask}, feats, hand_dummy=(21, 22, 23, 24))
     assert valid.shape == (1, 4, 25, 2)
     assert not valid[..., 1].any()
     assert valid[0, 2:, :21, 0].all() and not valid[0, :2, :, 0].any()
@@ -184,3 +191,13 @@ def test_missing_stream_is_named() -> None:
     model = tiny("joint")
     with pytest.raises(KeyError, match="hand"):
         model({"body": torch.zeros(1, 3, 16, 25, 2)})
+
+
+@pytest.mark.parametrize("name", ["cross-attention", "fast-attention", "bharnet-p", "bharnet-e"])
+def test_streams_of_different_layouts(name: str) -> None:
+    model = tiny(name, body_layout="ucla20", body_persons=1, hand_layout="hand21")
+    inputs = random_inputs(model)
+    assert inputs["body"].shape[-2:] == (20, 1) and inputs["hand"].shape[-2:] == (21, 2)
+    out = model(inputs)
+    assert out["logits"].shape == (2, 5)
+    model.compute_loss(out, LABELS)["loss"].backward()

@@ -42,8 +42,8 @@ from .attention import StreamCrossAttention
 from .pam import PoolingAttention
 from .registry import create_model, register_model
 
-__all__ = ["ATTENTION_VARIANTS", "ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion", "CrossAttentionFusion",
-           "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "stream_masks"]
+__all__ = ["ATTENTION_VARIANTS", "ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion",
+           "CrossAttentionFusion", "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens"]
 
 
 def _build_backbone(name: str, layout: str, in_channels: int, num_persons: int, base_channels: int,
@@ -74,7 +74,7 @@ def _require(inputs: dict[str, Tensor], keys: tuple[str, ...], model: str) -> No
         raise KeyError(f"{model} needs input streams {keys}; missing {missing} (got {sorted(inputs)})")
 
 
-def stream_masks(inputs: dict[str, Tensor], hand_feats: Tensor, hand_dummy: tuple[int, ...]) -> Tensor:
+def valid_hand_tokens(inputs: dict[str, Tensor], hand_feats: Tensor, hand_dummy: tuple[int, ...]) -> Tensor:
     """Valid hand tokens ``(N, T_out, V, M)`` (bool) for features ``(N, C, T_out, V, M)``.
 
     A token is valid unless its joint is a padding (``hand_dummy``) joint or, when ``inputs`` has a
@@ -165,8 +165,8 @@ class DualStreamModel(nn.Module):
         return self.body_backbone.forward_features(inputs["body"]), self.hand_backbone.forward_features(inputs["hand"])
 
     def hand_token_mask(self, inputs: dict[str, Tensor], hand_feats: Tensor) -> Tensor:
-        """Valid hand tokens of the feature map (see :func:`stream_masks`)."""
-        return stream_masks(inputs, hand_feats, self.hand_layout.dummy)
+        """Valid hand tokens of the feature map (see :func:`valid_hand_tokens`)."""
+        return valid_hand_tokens(inputs, hand_feats, self.hand_layout.dummy)
 
     def _pair(self, z_body: Tensor, z_hand: Tensor) -> dict[str, Tensor]:
         return {"logits": z_body + z_hand, "body": z_body, "hand": z_hand, "fused": (z_body + z_hand) / 2}
@@ -327,6 +327,22 @@ def expert_only(model: BHaRNetE) -> BHaRNetE:
     return light.to(device).train(model.training)
 
 
+def _strip_to_expert(state: dict[str, Tensor], stream: str) -> dict[str, Tensor]:
+    """An expert's tensors with keys as ``ExpertModel.state_dict()`` names them.
+
+    Accepts a wrapped state dict too (e.g. a training module's ``model.backbone.*``): the prefix in
+    front of ``backbone.`` is removed.
+    """
+    prefixes = {k[: k.index("backbone.")] for k in state if "backbone." in k}
+    prefixes = {p for p in prefixes if p == "" or p.endswith(".")}
+    if len(prefixes) != 1:
+        found = sorted({k.split(".")[0] for k in state})
+        raise ValueError(f"the {stream} state dict is not one expert's state_dict(): expected 'backbone.*' "
+                         f"tensors under one prefix, found prefixes {sorted(prefixes)} (top-level keys {found})")
+    prefix = prefixes.pop()
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
 def init_from_experts(model: DualStreamModel, body_state: dict[str, Tensor], hand_state: dict[str, Tensor],
                       freeze: bool = False) -> dict[str, list[str]]:
     """Load two trained experts (``ExpertModel.state_dict()`` of "body-expert" / "hand-expert") into a dual model.
@@ -338,15 +354,14 @@ def init_from_experts(model: DualStreamModel, body_state: dict[str, Tensor], han
     ``freeze=True`` the backbones stop learning: no gradients, and they stay in eval mode (BN
     statistics fixed) through ``model.train()``.
 
-    Returns ``{"body": [loaded keys of model], "hand": [...]}``.
+    A state dict wrapped under a prefix (``model.backbone.*``, as a training module saves it) is
+    accepted. Returns ``{"body": [loaded keys of model], "hand": [...]}``.
     """
     loaded: dict[str, list[str]] = {}
-    for stream, state in (("body", body_state), ("hand", hand_state)):
+    for stream, full_state in (("body", body_state), ("hand", hand_state)):
+        state = _strip_to_expert(full_state, stream)
         backbone: nn.Module = getattr(model, f"{stream}_backbone")
         sub = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
-        if not sub:
-            raise ValueError(f"the {stream} state dict has no 'backbone.*' tensors: is it an expert model's "
-                             f"state_dict()? (keys start with {sorted({k.split('.')[0] for k in state})})")
         backbone.load_state_dict(sub, strict=True)
         keys = [f"{stream}_backbone.{k}" for k in sub]
         head: ClassifierHead = getattr(model, f"{stream}_head")
