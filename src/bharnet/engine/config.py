@@ -26,6 +26,8 @@ class SynthConfig:
 
     num_samples: int = 6000
     seed: int = 0
+    #: overrides of ``bharnet.data.synthetic.Variation`` (noise, camera, dropouts, ...)
+    variation: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -52,7 +52,8 @@ def _prepare_store(cfg: DictConfig) -> None:
                         "`bharnet prepare ...`, or set data.synth to generate BodyHand-Synth there")
     from ..data.synthetic import write_synth_store
 
-    write_synth_store(store, num_samples=cfg.data.synth.num_samples, seed=cfg.data.synth.seed)
+    synth = cfg.data.synth
+    write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, **synth.variation)
 
 
 def _quiet_lightning() -> None:

@@ -100,24 +100,13 @@ def load_hands(hands_dir: str | Path, sample: str) -> tuple[np.ndarray, np.ndarr
 def read_ntu_color(path: str | Path) -> dict[str, np.ndarray]:
     """The RGB pixel positions (colorX, colorY) of every body of an NTU ``.skeleton`` file:
     ``{bodyID: (T, 25, 2)}`` float64, NaN in frames where that body is absent."""
-    path = Path(path)
+    from ..io.ntu import read_skeleton
+
     try:
-        tokens = path.read_text().split("\n")
-        lines = iter(line.strip() for line in tokens)
-        n_frames = int(next(lines))
-        bodies: dict[str, np.ndarray] = {}
-        for t in range(n_frames):
-            for _ in range(int(next(lines))):
-                body_id = next(lines).split()[0]
-                n_joints = int(next(lines))
-                joints = [next(lines).split() for _ in range(n_joints)]
-                xy = np.array([(float(j[5]), float(j[6])) for j in joints], dtype=np.float64)
-                if body_id not in bodies:
-                    bodies[body_id] = np.full((n_frames, n_joints, 2), np.nan)
-                bodies[body_id][t] = xy
-    except (OSError, StopIteration, ValueError, IndexError) as err:
-        raise UserError(f"{path}: not a readable NTU .skeleton file ({type(err).__name__}: {err})") from err
-    return bodies
+        skeleton = read_skeleton(path)
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: not a readable NTU .skeleton file ({err})") from err
+    return {body_id: body.color_xy.astype(np.float64) for body_id, body in skeleton.bodies.items()}
 
 
 def write_ntu_skeleton(path: str | Path, bodies: dict[str, np.ndarray]) -> Path:
