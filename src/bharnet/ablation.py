@@ -41,14 +41,15 @@ def write_json(path: Path, obj: object) -> None:
 
 
 def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict[str, Path],
-                    finetune_epochs: int | None) -> DictConfig:
+                    finetune: list[str] | None) -> DictConfig:
+    """The run of one variant: the shared recipe; the second stage starts from the experts and
+    takes the ``finetune`` overrides (e.g. fewer epochs, a smaller learning rate)."""
     cfg = copy.deepcopy(base)
     cfg.name, cfg.out_dir, cfg.model.name = variant, str(out_dir / "runs"), variant
     if variant not in EXPERTS:
         cfg.model.init.body, cfg.model.init.hand = str(experts["body-expert"]), str(experts["hand-expert"])
-        if finetune_epochs is not None:
-            cfg.trainer.max_epochs = finetune_epochs
-            cfg.optim.warmup_epochs = min(cfg.optim.warmup_epochs, 1)
+        if finetune:
+            cfg = make_config(cfg, overrides=finetune)
     return cfg
 
 
@@ -96,7 +97,7 @@ def _derived_module(variant: str, sources: dict[str, Path], base: DictConfig, ou
     return trained.eval()
 
 
-def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, finetune_epochs: int | None = None,
+def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, finetune: list[str] | None = None,
                  log=print) -> dict:
     """Train ``variants`` with the recipe ``base`` on its store; write ``results.json``.
 
@@ -130,7 +131,7 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
             checkpoint = None
         else:
             log(f"{variant}: training")
-            fitted = fit(_variant_config(base, variant, out_dir, checkpoints, finetune_epochs), resume=True,
+            fitted = fit(_variant_config(base, variant, out_dir, checkpoints, finetune), resume=True,
                          quiet=True)
             checkpoint = fitted["best"]
             module = load_checkpoint(checkpoint)

@@ -40,7 +40,9 @@ def demo_config(quick: bool, out: Path, overrides: list[str] | None = None):
         "trainer": {"max_epochs": size["expert_epochs"], "accelerator": "cpu", "devices": 1,
                     "enable_progress_bar": False, "log_every_n_steps": 10},
     }
-    return ablation_config(None, overrides, **layers), size["finetune_epochs"]
+    # the second stage starts from trained experts: a few epochs at half the learning rate
+    finetune = [f"trainer.max_epochs={size['finetune_epochs']}", "optim.lr=0.05", "optim.warmup_epochs=0"]
+    return ablation_config(None, overrides, **layers), finetune
 
 
 def run_demo(out: str | Path = "demo-out", quick: bool = False, variants: list[str] | None = None,
@@ -48,9 +50,9 @@ def run_demo(out: str | Path = "demo-out", quick: bool = False, variants: list[s
     """Run the demo into ``out``; returns the results (also in ``out/results.json``)."""
     console = console or Console()
     out = Path(out)
-    cfg, finetune_epochs = demo_config(quick, out, overrides)
+    cfg, finetune = demo_config(quick, out, overrides)
     console.print(f"[bold]bharnet demo[/] ({'quick' if quick else 'full'}) -> {out}")
-    results = run_ablation(cfg, list(variants or VARIANTS), out, finetune_epochs=finetune_epochs,
+    results = run_ablation(cfg, list(variants or VARIANTS), out, finetune=finetune,
                            log=lambda msg: console.print(f"  {msg}"))
     results["mode"] = "quick" if quick else "full"
     write_json(out / "results.json", results)

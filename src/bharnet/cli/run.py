@@ -37,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("config", type=Path)
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     p.add_argument("--variants", help="comma-separated variants (default: all)")
-    p.add_argument("--finetune-epochs", type=int, help="epochs of the dual-stream fine-tuning")
+    p.add_argument("--finetune", action="append", metavar="KEY=VALUE",
+                   help="override for the second stage (the variants started from the experts), e.g. "
+                        "--finetune trainer.max_epochs=10 --finetune optim.lr=0.05")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_ablate)
 
@@ -80,7 +82,7 @@ def _ablate(args: argparse.Namespace) -> int:
     from ..demo import results_table, write_report
 
     results = run_ablation(ablation_config(args.config, args.overrides), _variants(args.variants) or list(VARIANTS),
-                           args.out, finetune_epochs=args.finetune_epochs)
+                           args.out, finetune=args.finetune)
     Console().print(results_table(results))
     write_report(results, args.out)
     return 0
