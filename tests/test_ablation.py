@@ -39,3 +39,12 @@ def test_a_second_run_reuses_finished_variants(demo, capsys):
     again = run_demo(out, quick=True, overrides=TINY)
     assert again["models"]["joint"]["top1"] == results["models"]["joint"]["top1"]
     assert "done earlier" in capsys.readouterr().out
+
+
+def test_derived_variants_have_checkpoints_that_bharnet_test_takes(demo):
+    from bharnet.engine.evaluate import test_checkpoint
+
+    out, results = demo
+    for variant in ("score-fusion", "bharnet-e-expert"):
+        metrics = test_checkpoint(out / "runs" / variant / "checkpoints" / "last.ckpt")
+        assert metrics["top1"] == pytest.approx(results["models"][variant]["top1"]), variant

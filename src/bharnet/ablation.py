@@ -82,19 +82,23 @@ def _cost(module: ActionModule, window: int) -> dict[str, int]:
 
 
 def _derived_module(variant: str, sources: dict[str, Path], base: DictConfig, out_dir: Path) -> ActionModule:
-    """``score-fusion`` from the two experts; ``bharnet-e-expert`` from a trained ``bharnet-e``."""
-    from .engine.run import load_model_state
-    from .models.bharnet import expert_only, init_from_experts
+    """``score-fusion`` from the two experts; ``bharnet-e-expert`` from a trained ``bharnet-e``.
 
+    Saved as a checkpoint like any trained run, so ``bharnet test`` takes it as well.
+    """
+    from .engine.run import load_model_state, save_checkpoint
+    from .models.bharnet import init_from_experts
+
+    cfg = _variant_config(base, variant, out_dir, sources, None)
+    cfg.model.init.body = cfg.model.init.hand = None
+    first = sources["body-expert" if variant == "score-fusion" else "bharnet-e"]
+    module = ActionModule(to_dict(cfg), load_checkpoint(first).store_meta)
     if variant == "score-fusion":
-        cfg = _variant_config(base, variant, out_dir, sources, None)
-        module = ActionModule(to_dict(cfg), load_checkpoint(sources["body-expert"]).store_meta)
-        init_from_experts(module.model, load_model_state(sources["body-expert"]),
-                          load_model_state(sources["hand-expert"]))
-        return module.eval()
-    trained = load_checkpoint(sources["bharnet-e"])
-    trained.model = expert_only(trained.model)
-    return trained.eval()
+        init_from_experts(module.model, load_model_state(first), load_model_state(sources["hand-expert"]))
+    else:  # the expert-only model loads BHaRNet-E's weights and leaves its interactive part out
+        module.model.load_state_dict(load_model_state(first))
+    save_checkpoint(module, out_dir / "runs" / variant / "checkpoints" / "last.ckpt")
+    return module.eval()
 
 
 def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, finetune: list[str] | None = None,
@@ -128,7 +132,7 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
         if variant in DERIVED:
             module = _derived_module(variant, checkpoints, base, out_dir)
             seconds = sum(results["models"][p]["train_seconds"] for p in DERIVED[variant])
-            checkpoint = None
+            checkpoint = run / "checkpoints" / "last.ckpt"
         else:
             log(f"{variant}: training")
             fitted = fit(_variant_config(base, variant, out_dir, checkpoints, finetune), resume=True,

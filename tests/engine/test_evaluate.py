@@ -38,6 +38,14 @@ def test_perturbation_changes_scores_deterministically(checkpoint, tmp_path):
     assert clean["samples"] == 6
 
 
+def test_test_time_augmentation_averages_views(checkpoint, tmp_path):
+    one = run_test(checkpoint, out=tmp_path / "one.npz")
+    three = run_test(checkpoint, out=tmp_path / "three.npz", clips=3)
+    assert three["samples"] == one["samples"] and load_scores(tmp_path / "three.npz").meta["clips"] == 3
+    assert not np.allclose(load_scores(tmp_path / "one.npz").logits["logits"],
+                           load_scores(tmp_path / "three.npz").logits["logits"])
+
+
 def test_cli_test_reports_a_missing_checkpoint_without_traceback(tmp_path, capsys):
     assert main(["test", str(tmp_path / "nope.ckpt")]) == 2
     assert "nope.ckpt not found" in capsys.readouterr().err

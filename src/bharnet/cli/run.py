@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--split", help="split name (default: the config's test split)")
     p.add_argument("--out", type=Path, help="scores file to write (.npz)")
     p.add_argument("--perturb", help="robustness test: noise=SIGMA, drop-frames=P or drop-hands=P")
+    p.add_argument("--clips", type=int, default=1, help="test-time augmentation: average this many views")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=_test)
 
@@ -58,7 +59,7 @@ def _test(args: argparse.Namespace) -> int:
     from ..engine.evaluate import test_checkpoint
 
     metrics = test_checkpoint(args.checkpoint, store=args.data, split=args.split, out=args.out,
-                              perturb=args.perturb)
+                              perturb=args.perturb, clips=args.clips)
     print(json.dumps(metrics, indent=1) if args.json else
           "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from ..data.dataset import EpochSampler
 from ..data.transforms import to_modality
 from ..errors import UserError
 from ..layouts import HAND25
@@ -17,12 +18,15 @@ __all__ = ["test_checkpoint"]
 
 
 def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, split: str | None = None,
-                    out: str | Path | None = None, perturb: str | None = None, seed: int = 0) -> dict:
+                    out: str | Path | None = None, perturb: str | None = None, seed: int = 0,
+                    clips: int = 1) -> dict:
     """Test a checkpoint on ``split`` of ``store`` (defaults: those of its training config).
 
     Returns top-1 of every branch; with ``out`` also writes the scores file (every sample's
     name, label and the logits of every branch). ``perturb`` applies a robustness
     perturbation (``noise=SIGMA``, ``drop-frames=P``, ``drop-hands=P``) to the inputs.
+    ``clips > 1`` is test-time augmentation: the logits of the centred view and of
+    ``clips - 1`` training-style views (random crop and rotation, seeded) are averaged.
     """
     module = load_checkpoint(checkpoint)
     data_cfg = dict(module.config["data"])
@@ -34,10 +38,13 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
     view_modality = data.view.modality
     if perturb:  # perturb joint coordinates, then derive bones / motion from what was perturbed
         data.view = replace(data.view, modality="joint")
-    loader = torch.utils.data.DataLoader(data.dataset(split), batch_size=data_cfg["eval_batch_size"],
-                                         num_workers=data_cfg["num_workers"])
     transform = _perturbation(perturb, seed, data, view_modality) if perturb else None
-    indices, labels, logits = predict(module, loader, transform=transform)
+    indices, labels, logits = predict(module, _loader(data, split, clip=0), transform=transform)
+    for clip in range(1, clips):
+        extra_indices, _, extra = predict(module, _loader(data, split, clip), transform=transform)
+        assert (extra_indices == indices).all()
+        logits = {k: v + extra[k] for k, v in logits.items()}
+    logits = {k: v / clips for k, v in logits.items()}
     metrics: dict = {"split": split, "samples": int(len(labels))}
     metrics.update({("top1" if k == "logits" else f"top1_{k}"): float((v.argmax(1) == labels).mean())
                     for k, v in logits.items()})
@@ -48,11 +55,20 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
         save_scores(out, names=[data.store.names[i] for i in indices], labels=labels, logits=logits, meta={
             "classes": data.store.classes, "variant": model_cfg["name"], "backbone": model_cfg["backbone"],
             "modality": data_cfg["modality"], "dataset": str(data_cfg["store"]), "split": split,
-            "checkpoint": str(checkpoint), "perturbation": perturb or "none",
+            "checkpoint": str(checkpoint), "perturbation": perturb or "none", "clips": clips,
             "class_groups": data.store.meta.get("source", {}).get("class_groups"), **_cost(module),
         })
         metrics["scores"] = str(out)
     return metrics
+
+
+def _loader(data: SkeletonDataModule, split: str, clip: int) -> torch.utils.data.DataLoader:
+    """Clip 0: the deterministic centred view; clip k > 0: the augmented view of "epoch" k."""
+    dataset = data.dataset(split, train=clip > 0)
+    sampler = EpochSampler(len(dataset), shuffle=False, seed=data.seed)
+    sampler.set_epoch(clip)
+    return torch.utils.data.DataLoader(dataset, batch_size=data.cfg["eval_batch_size"], sampler=sampler,
+                                       num_workers=data.cfg["num_workers"])
 
 
 def _perturbation(spec: str, seed: int, data: SkeletonDataModule, modality: str):

@@ -19,7 +19,7 @@ from ..errors import UserError
 from .config import to_dict
 from .module import ActionModule, SkeletonDataModule
 
-__all__ = ["fit", "load_checkpoint", "load_model_state", "predict", "run_dir", "FitResult"]
+__all__ = ["fit", "load_checkpoint", "load_model_state", "save_checkpoint", "predict", "run_dir", "FitResult"]
 
 
 class RngStateCallback(Callback):
@@ -140,6 +140,18 @@ def load_checkpoint(path: str | Path) -> ActionModule:
     module = ActionModule(hp["config"], hp["store_meta"])
     module.load_state_dict(ckpt["state_dict"])
     return module.eval()
+
+
+def save_checkpoint(module: ActionModule, path: str | Path) -> Path:
+    """Save a module built without training (e.g. a score fusion of two experts) in the format
+    of training checkpoints, so that :func:`load_checkpoint` and ``bharnet test`` take it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"hyper_parameters": {"config": module.config, "store_meta": module.store_meta},
+                "state_dict": module.state_dict()}, tmp)
+    tmp.replace(path)
+    return path
 
 
 @torch.no_grad()
