@@ -88,9 +88,21 @@ class DeformableTemporalConv(nn.Module):
         # a Conv3d module holds the weights so that they keep the reference shape (O, C, eta, 1, 1)
         self.conv = nn.Conv3d(in_channels, out_channels, (eta, 1, 1))
         self.bn = nn.BatchNorm2d(out_channels)
+        #: a kernel computed once by ``fix_kernel`` (for export), else None
+        self.fixed_kernel: tuple[torch.Tensor, int] | None = None
+
+    def fix_kernel(self) -> None:
+        """Compute the temporal kernel once from the current weights and offsets and use it from now on
+        (no gradient reaches them any more). Graph exporters cannot follow ``temporal_kernel``: its
+        extent depends on the offsets' values; a fixed kernel is a plain convolution."""
+        with torch.no_grad():
+            kernel, lo = self.temporal_kernel()
+        self.fixed_kernel = (kernel.detach().clone(), lo)
 
     def temporal_kernel(self) -> tuple[torch.Tensor, int]:
         """The equivalent ``(O, C, L, 1)`` temporal conv kernel and its first tap (relative frame)."""
+        if self.fixed_kernel is not None:
+            return self.fixed_kernel
         taps, lo = tap_weights(self.offsets)
         w = self.conv.weight.flatten(2)  # (O, C, eta)
         return torch.einsum("ock,kl->ocl", w, taps.to(w.dtype)).unsqueeze(-1), lo
