@@ -66,8 +66,9 @@ def export_onnx(model: nn.Module, path: str | os.PathLike, frames: int | None = 
                 check: bool = True) -> dict[str, Any]:
     """Export ``model`` (inputs: its ``example_inputs(batch, frames)``) to an ONNX file at ``path``.
 
-    Outputs are every logit the model returns (``logits`` first). With ``check``, ONNX Runtime runs
-    the file on random inputs and ``max_abs_diff`` against PyTorch is returned. Returns ``path``,
+    Outputs are every logit the model returns (``logits`` first, then ``<branch>_logits``). With
+    ``check``, ONNX Runtime runs the file on random inputs and ``max_abs_diff`` against PyTorch is
+    returned. Returns ``path``,
     ``inputs`` (name -> shape), ``outputs``, ``seconds`` and ``max_abs_diff`` (None without check).
     """
     path = Path(path)
@@ -76,13 +77,15 @@ def export_onnx(model: nn.Module, path: str | os.PathLike, frames: int | None = 
     names = list(inputs)
     with torch.no_grad():
         out = model(inputs["input"] if names == ["input"] else inputs)
-    outputs = list(out) if isinstance(out, dict) else ["logits"]
+    branches = list(out) if isinstance(out, dict) else ["logits"]
+    # graph names are unique: a branch named like an input ("body") becomes "body_logits"
+    outputs = [b if b == "logits" else f"{b}_logits" for b in branches]
     path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's deprecation notices are not the user's concern
         try:
-            torch.onnx.export(_Flat(model, names, outputs).eval(), tuple(inputs.values()), str(path), dynamo=True,
+            torch.onnx.export(_Flat(model, names, branches).eval(), tuple(inputs.values()), str(path), dynamo=True,
                               input_names=names, output_names=outputs, external_data=False, verbose=False)
         except ImportError as err:
             raise UserError(f"ONNX export needs the onnx and onnxscript packages: {err}") from err
