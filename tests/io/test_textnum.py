@@ -35,6 +35,6 @@ def test_fixed_width_edges_and_long_token_files():
     np.testing.assert_array_equal(tokens.values[:7], [float(t) for t in texts[:7]])
     assert tokens.bad.tolist() == [7, 8]
     # mostly long tokens: the byte-wise evaluator, same results
-    many = [f"{v:.12f}" for v in np.random.default_rng(1).normal(0, 1e4, 200)]
+    many = [f"{abs(v):018.4f}" for v in np.random.default_rng(1).normal(0, 1e4, 200)]  # leading zeros
     tokens = tokenize_numbers(" ".join(many).encode())
     np.testing.assert_array_equal(tokens.values, [float(t) for t in many])
