@@ -155,7 +155,7 @@ def profile_model(name: str, backbone: str = "degcn", num_classes: int = 60, fra
         model = create_model(name, backbone=backbone, num_classes=num_classes)
     if not hasattr(model, "example_inputs"):
         raise UserError(f"model {name!r} cannot make example inputs (it has no example_inputs method)")
-    inputs = model.example_inputs(frames=frames)
+    inputs = model.example_inputs(batch=1, frames=frames)  # keywords: the two signatures differ in order
     cost = count_cost(model, inputs)
     return {"variant": name, "backbone": backbone, "num_classes": num_classes, "frames": frames,
             "input": describe_inputs(inputs), **cost}

@@ -27,3 +27,14 @@ def test_other_tokens_go_through_float_or_are_flagged():
 
 def test_empty():
     assert len(tokenize_numbers(b"")) == 0 and len(tokenize_numbers(b" \n ")) == 0
+
+
+def test_fixed_width_edges_and_long_token_files():
+    texts = ["123456789012345", "-12345678.901234", "0.000000000000001", "-.5", "7.", "-0", "9" * 16, "1.2.3", "-"]
+    tokens = tokenize_numbers(" ".join(texts).encode())
+    np.testing.assert_array_equal(tokens.values[:7], [float(t) for t in texts[:7]])
+    assert tokens.bad.tolist() == [7, 8]
+    # mostly long tokens: the byte-wise evaluator, same results
+    many = [f"{abs(v):018.4f}" for v in np.random.default_rng(1).normal(0, 1e4, 200)]  # leading zeros
+    tokens = tokenize_numbers(" ".join(many).encode())
+    np.testing.assert_array_equal(tokens.values, [float(t) for t in many])

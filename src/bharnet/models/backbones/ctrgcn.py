@@ -43,30 +43,56 @@ class CTRGraphConv(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels)
 
     def topology(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-sample, per-channel adjacency ``(N, G, K, C/G, V, V)``."""
-        n, _, _, v = x.shape
-        xm = x.mean(dim=2, keepdim=True)
-        q = F.conv2d(xm, self.query.weight, self.query.bias, groups=self.groups).squeeze(2)
-        k = F.conv2d(xm, self.key.weight, self.key.bias, groups=self.groups).squeeze(2)
-        rel = self.refine(torch.tanh(q.unsqueeze(-1) - k.unsqueeze(-2)))
+        """Per-sample, per-channel adjacency ``(N, G, K, C/G, V, V)`` (for inspection; ``forward``
+        never builds it whole)."""
+        rel = torch.stack(self._refined(self._relations(x)), dim=2)  # (N, G, K, C/G, V*V)
+        n, v = x.shape[0], x.shape[-1]
         rel = rel.view(n, self.groups, self.num_subsets, -1, v, v)
         return rel * self.alpha + self.A.view(1, 1, self.num_subsets, 1, v, v)
+
+    def _relations(self, x: torch.Tensor) -> torch.Tensor:
+        """``tanh(q_v - k_u)`` on the temporal mean, subset first: ``(K, N, G, R/G, V*V)``, contiguous."""
+        n, _, _, v = x.shape
+        g, k = self.groups, self.num_subsets
+        xm = x.mean(dim=2, keepdim=True)
+        # (K, N, G, R/G, V): made contiguous while small so that each subset's slice below is contiguous
+        q = F.conv2d(xm, self.query.weight, self.query.bias, groups=g).view(n, g, k, -1, v).permute(2, 0, 1, 3, 4)
+        kk = F.conv2d(xm, self.key.weight, self.key.bias, groups=g).view(n, g, k, -1, v).permute(2, 0, 1, 3, 4)
+        return torch.tanh(q.contiguous().unsqueeze(-1) - kk.contiguous().unsqueeze(-2)).flatten(-2)
+
+    def _refined(self, rel_in: torch.Tensor) -> list[torch.Tensor]:
+        """The ``refine`` 1x1 conv (grouped by group and subset) one subset at a time: K x ``(N, G, C/G, V*V)``."""
+        g, k = self.groups, self.num_subsets
+        w = self.refine.weight.view(g, k, -1, rel_in.shape[3])
+        b = self.refine.bias.view(g, k, -1, 1)
+        return [torch.matmul(w[:, i], rel_in[i]).add_(b[:, i]) for i in range(k)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, t, v = x.shape
         g, k = self.groups, self.num_subsets
-        topo = self.topology(x)  # (N, G, K, C/G, V, U)
-        # value conv and aggregation one subset at a time: batched matrix products over (N, G, C/G)
-        # without the copies an einsum over (k, u) would make
+        rel = self._refined(self._relations(x))
         w = self.value.weight.view(g, k, -1, c // g)
         b = self.value.bias.view(g, k, -1, 1)
         xg = x.reshape(n, g, c // g, t * v)
-        y = None
+        # y = sum_k value_k . (alpha * rel_k + A_k)^T, one subset at a time (batched matrix products over
+        # N*C). With fewer frames than joints the topology (N, C, V, V) is larger than the output, so
+        # A is applied apart: alpha * sum_k value_k . rel_k^T + sum_k value_k . A_k^T (one large product)
+        fold = t > v
+        y = y_adj = None
         for i in range(k):
-            val = (torch.matmul(w[:, i], xg) + b[:, i]).view(-1, t, v)  # (N*G*C/G, T, U)
-            adj = topo[:, :, i].reshape(-1, v, v).transpose(1, 2)  # (N*G*C/G, U, V)
-            y = torch.bmm(val, adj) if y is None else torch.baddbmm(y, val, adj)
-        return self.bn(y.view(n, -1, t, v))
+            val = torch.matmul(w[:, i], xg).add_(b[:, i])  # (N, G, C/G, T*U)
+            adj = rel[i].view(-1, v, v)
+            if fold:
+                adj = torch.addcmul(self.A[i], adj, self.alpha)
+            else:
+                val2, a_t = val.view(-1, v), self.A[i].t()
+                y_adj = torch.mm(val2, a_t) if y_adj is None else torch.addmm(y_adj, val2, a_t)
+            val3, adj = val.view(-1, t, v), adj.transpose(1, 2)
+            y = torch.bmm(val3, adj) if y is None else torch.baddbmm(y, val3, adj)
+        y = y.view(n, -1, t, v)
+        if not fold:
+            y = torch.addcmul(y_adj.view(n, -1, t, v), y, self.alpha)
+        return self.bn(y)
 
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
         """Work done outside submodule calls, counted as the reference network does: query and

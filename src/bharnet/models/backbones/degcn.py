@@ -88,9 +88,21 @@ class DeformableTemporalConv(nn.Module):
         # a Conv3d module holds the weights so that they keep the reference shape (O, C, eta, 1, 1)
         self.conv = nn.Conv3d(in_channels, out_channels, (eta, 1, 1))
         self.bn = nn.BatchNorm2d(out_channels)
+        #: a kernel computed once by ``fix_kernel`` (for export), else None
+        self.fixed_kernel: tuple[torch.Tensor, int] | None = None
+
+    def fix_kernel(self) -> None:
+        """Compute the temporal kernel once from the current weights and offsets and use it from now on
+        (no gradient reaches them any more). Graph exporters cannot follow ``temporal_kernel``: its
+        extent depends on the offsets' values; a fixed kernel is a plain convolution."""
+        with torch.no_grad():
+            kernel, lo = self.temporal_kernel()
+        self.fixed_kernel = (kernel.detach().clone(), lo)
 
     def temporal_kernel(self) -> tuple[torch.Tensor, int]:
         """The equivalent ``(O, C, L, 1)`` temporal conv kernel and its first tap (relative frame)."""
+        if self.fixed_kernel is not None:
+            return self.fixed_kernel
         taps, lo = tap_weights(self.offsets)
         w = self.conv.weight.flatten(2)  # (O, C, eta)
         return torch.einsum("ock,kl->ocl", w, taps.to(w.dtype)).unsqueeze(-1), lo
@@ -144,17 +156,62 @@ class DeformableBranch(nn.Module):
         return self.temporal(F.leaky_relu(self.pre(x), LEAKY_SLOPE))
 
 
+def _window3(x: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Frames ``s*stride - 1``, ``s*stride``, ``s*stride + 1`` of ``x`` padded with -inf: three strided views."""
+    t_out = (x.shape[2] - 1) // stride + 1
+    end = (t_out - 1) * stride + 1
+    p = F.pad(x, (0, 0, 1, 1), value=float("-inf"))
+    return p[:, :, 0:end:stride], p[:, :, 1:end + 1:stride], p[:, :, 2:end + 2:stride]
+
+
+class _TemporalMax3(torch.autograd.Function):
+    """``max_pool2d(x, (3, 1), (stride, 1), (1, 0))`` with its gradient (the first maximum of a window takes
+    it, as in max pooling). PyTorch's CPU max pooling over a (3, 1) window is about ten times slower than
+    these element-wise maxima of shifted views."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, stride: int) -> torch.Tensor:  # noqa: ANN001
+        a, b, c = _window3(x, stride)
+        ab = torch.maximum(a, b)
+        ctx.save_for_backward(b > a, c > ab)
+        ctx.stride, ctx.shape = stride, x.shape
+        return torch.maximum(ab, c)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # noqa: ANN001
+        pick_b, pick_c = ctx.saved_tensors
+        s, (n, ch, t, v) = ctx.stride, ctx.shape
+        end = (grad.shape[2] - 1) * s + 1
+        zero = grad.new_zeros(())
+        gc = torch.where(pick_c, grad, zero)
+        gb = torch.where(pick_b, grad - gc, zero)
+        ga = grad - gc - gb
+        padded = grad.new_zeros(n, ch, t + 2, v)
+        padded[:, :, 0:end:s] += ga
+        padded[:, :, 1:end + 1:s] += gb
+        padded[:, :, 2:end + 2:s] += gc
+        return padded[:, :, 1:-1], None
+
+
+def temporal_max3(x: torch.Tensor, stride: int = 1) -> torch.Tensor:
+    """Max over 3 frames (padding 1) with a temporal stride: ``nn.MaxPool2d((3, 1), (stride, 1), (1, 0))``."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _TemporalMax3.apply(x, stride)
+    a, b, c = _window3(x, stride)
+    return torch.maximum(torch.maximum(a, b), c)
+
+
 class PoolBranch(nn.Module):
     """1x1 conv + BN -> LeakyReLU -> max pool over 3 frames -> BN."""
 
     def __init__(self, in_channels: int, channels: int, stride: int) -> None:
         super().__init__()
+        self.stride = stride
         self.pre = ConvBN(in_channels, channels)
-        self.pool = nn.MaxPool2d((3, 1), (stride, 1), (1, 0))
         self.bn = nn.BatchNorm2d(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.pool(F.leaky_relu(self.pre(x), LEAKY_SLOPE)))
+        return self.bn(temporal_max3(F.leaky_relu(self.pre(x), LEAKY_SLOPE), self.stride))
 
 
 class DeformableTemporalModule(nn.Module):
