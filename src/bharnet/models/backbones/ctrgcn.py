@@ -97,10 +97,12 @@ class CTRGraphConv(nn.Module):
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
         """Work done outside submodule calls, counted as the reference network does: query and
         key convolutions over all T frames (thop's convention), the value convolution, the
-        aggregation (an einsum in the reference) as matmul."""
+        refining convolution of the relations (V x V per channel), the aggregation (an einsum in
+        the reference) as matmul."""
         n, c_in, t, v = inputs[0].shape
         rel_k = self.query.out_channels
         macs = (2 * rel_k + self.value.out_channels) * n * t * v * (c_in // self.groups)
+        macs += n * self.refine.out_channels * v * v * (self.refine.in_channels // self.refine.groups)
         matmul = output.numel() * self.num_subsets * v
         return {"macs": macs, "macs_matmul": matmul}
 
