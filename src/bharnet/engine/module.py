@@ -146,12 +146,11 @@ class SkeletonDataModule(L.LightningDataModule):
     def _loader(self, split: str | None, train: bool) -> DataLoader:
         dataset = self.dataset(split, train)
         workers = self.cfg["num_workers"]
+        batch_size = self.cfg["batch_size"] if train else self.cfg["eval_batch_size"]
         return DataLoader(
-            dataset,
-            batch_size=self.cfg["batch_size"] if train else self.cfg["eval_batch_size"],
-            sampler=EpochSampler(len(dataset), shuffle=train, seed=self.seed),
-            num_workers=workers, persistent_workers=workers > 0, drop_last=train and len(dataset) > self.cfg[
-                "batch_size"],
+            dataset, batch_size=batch_size, sampler=EpochSampler(len(dataset), shuffle=train, seed=self.seed),
+            num_workers=workers, persistent_workers=workers > 0,
+            drop_last=train and len(dataset) > batch_size,  # a last batch of one breaks batch norm
             # own generator: loaders never draw from the global RNG, so resuming is exact
             generator=torch.Generator().manual_seed(self.seed),
         )
