@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+
 import pytest
 import torch
 
-from bharnet.export import export_onnx, onnx_session, prepare_for_export
+from bharnet.export import onnx_session, prepare_for_export
 from bharnet.models import create_model
 from bharnet.models.backbones.degcn import DeformableTemporalConv
 
@@ -35,10 +38,27 @@ def test_fixed_kernel_gives_the_same_outputs() -> None:
     assert model.backbone.blocks[1].tcn.deform1.temporal.fixed_kernel is None  # the original is untouched
 
 
-def test_onnx_round_trip(tmp_path) -> None:
-    model = tiny("body-expert")
-    result = export_onnx(model, tmp_path / "model.onnx", frames=16)
-    assert result["outputs"] == ["logits", "body_logits"]  # graph names differ from the input "body"
-    assert result["max_abs_diff"] <= 1e-4
-    session = onnx_session(tmp_path / "model.onnx", threads=1)
-    assert [o.name for o in session.get_outputs()] == result["outputs"]
+def test_checkpoint_export_round_trip(tmp_path, capsys) -> None:
+    """A short training run's checkpoint through ``bharnet export --json``: ONNX Runtime gives PyTorch's logits."""
+    from bharnet.cli import bench
+    from bharnet.engine.config import make_config
+    from bharnet.engine.run import fit
+    from tests.test_store import make_sequence, write
+
+    store = tmp_path / "store"
+    write(store, [make_sequence(i, frames=20) for i in range(8)])
+    config = {"data": {"window": 16, "batch_size": 4, "eval_batch_size": 8, "num_workers": 0, "val_split": "test"},
+              "model": {"name": "body-expert", "backbone": "degcn", "base_channels": 8},
+              "trainer": {"max_epochs": 1, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False}}
+    result = fit(make_config(config, {"name": "run", "out_dir": str(tmp_path), "data": {"store": str(store)}}),
+                 quiet=True)
+    parser = argparse.ArgumentParser()
+    bench.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["export", str(result["last"]), "--onnx", str(tmp_path / "m.onnx"), "--json"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["inputs"] == {"body": [1, 3, 16, 25, 2]}
+    assert out["outputs"] == ["logits", "body_logits"]  # graph names differ from the input "body"
+    assert out["max_abs_diff"] <= 1e-4
+    session = onnx_session(tmp_path / "m.onnx", threads=1)
+    assert [o.name for o in session.get_outputs()] == out["outputs"]

@@ -139,10 +139,14 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
     if len(lines_with_tokens) == 0:
         raise ValueError(f"{path.name}: empty file (zero frames)")
     bad = set(tokens.bad.tolist())
-    # plain lists: the walk below touches single items, which NumPy arrays serve slowly
-    # per non-blank line: its token count and first value (NaN for a non-numeric token)
-    counts = per_line[lines_with_tokens].tolist()
-    firsts = values[first_token[lines_with_tokens]].tolist()
+    # per non-blank line: its token count and first value (NaN for a non-numeric token); the walk
+    # below (only for a file the bulk check rejects) takes them as plain lists: it touches single
+    # items, which NumPy arrays serve slowly
+    count_arr = per_line[lines_with_tokens]
+    first_arr = values[first_token[lines_with_tokens]]
+    counts: list[int] = []
+    firsts: list[float] = []
+    lines: list[int] = []
 
     def integer(p: int, what: str) -> int:
         """The whole number alone on non-blank line ``p``."""
@@ -152,8 +156,6 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
             text = buf.split(b"\n", li + 1)[li].decode(errors="replace").strip()
             raise _fail(path, li + 1, f"expected {what} (one whole number), got {text!r}")
         return int(value)
-
-    lines = lines_with_tokens.tolist()
 
     def joint_lines_of(body_pos: list[int]) -> np.ndarray:
         pos = (np.asarray(body_pos, np.int64)[:, None] + 2 + np.arange(JOINTS)).ravel()
@@ -171,6 +173,8 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
 
     def walk() -> tuple[int, list[int], list[int]]:
         """Frame by frame: slower than the bulk check, but names the first problem."""
+        nonlocal counts, firsts, lines
+        counts, firsts, lines = count_arr.tolist(), first_arr.tolist(), lines_with_tokens.tolist()
         body_pos: list[int] = []  # position in ``lines`` of each (frame, body) body line
         try:
             num_frames = integer(0, "the frame count")
@@ -203,15 +207,15 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
             raise (joint_line_error(body_pos[:-1]) or err) from None
         return num_frames, bodies_per_frame, body_pos
 
-    structure = _well_formed_structure(np.asarray(counts), np.asarray(firsts)) or walk()
+    structure = _well_formed_structure(count_arr, first_arr) or walk()
     num_frames, bodies_per_frame, body_pos = structure
-    error = joint_line_error(body_pos)
-    if error is not None:
-        raise error
+    joint_lines = joint_lines_of(body_pos) if body_pos else np.zeros(0, np.int64)
+    wrong = joint_lines[per_line[joint_lines] != 12]
+    if len(wrong):
+        raise _fail(path, int(wrong[0]) + 1, f"a joint line has 12 fields, this one has {per_line[wrong[0]]}")
     body_lines_arr = lines_with_tokens[np.asarray(body_pos, np.int64)]
     body_lines = body_lines_arr.tolist()
     body_frames = np.repeat(np.arange(num_frames), bodies_per_frame)
-    joint_lines = joint_lines_of(body_pos)
     bad -= set(first_token[body_lines_arr].tolist())  # body IDs are names, not numbers
     if bad:
         i = min(bad)
