@@ -18,7 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	@if $(BIN)/python -c "import torch" 2>/dev/null; then echo "torch already installed"; \
 	elif command -v nvidia-smi >/dev/null 2>&1; then echo "NVIDIA GPU found: CUDA build of torch"; \
 	else echo "no NVIDIA GPU: CPU build of torch"; \
-	  $(BIN)/python -m pip install --quiet "$(TORCH_CPU)" --extra-index-url $(TORCH_CPU_INDEX); fi
+	  $(BIN)/python -m pip install --quiet --no-deps "$(TORCH_CPU)" --extra-index-url $(TORCH_CPU_INDEX); fi
+	@# (torch's own dependencies come from PyPI with the package below)
 	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
 	touch $@
 

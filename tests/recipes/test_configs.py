@@ -71,5 +71,6 @@ def test_modality_is_a_command_line_setting():
 def test_documented_cpu_recipe_is_unchanged():
     cfg = to_dict(load_config(CONFIGS / "ucla/degcn-j-cpu.yaml"))
     assert (cfg["out_dir"], cfg["name"], cfg["data"]["store"]) == ("runs", "ucla-degcn-j-cpu", "data/ucla")
-    assert (cfg["data"]["batch_size"], cfg["data"]["num_workers"], cfg["trainer"]["accelerator"]) == (16, 2, "cpu")
-    assert cfg["trainer"]["max_epochs"] == 40 and cfg["model"]["name"] == "body-expert"
+    assert (cfg["data"]["batch_size"], cfg["data"]["num_workers"], cfg["trainer"]["accelerator"]) == (16, 0, "cpu")
+    assert cfg["trainer"]["max_epochs"] == 15 and cfg["model"]["name"] == "body-expert"
+    assert cfg["model"]["base_channels"] == 32
