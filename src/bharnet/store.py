@@ -40,7 +40,7 @@ __all__ = ["StoreWriter", "SkeletonStore", "StoreError", "FORMAT", "VERSION"]
 FORMAT = "bharnet-store"
 VERSION = 1
 OPTIONAL_ARRAYS = ("body_conf", "hands", "color_xy")
-_CHUNK_FRAMES = 65536
+_CHUNK_BYTES = 16 << 20
 
 
 class StoreError(RuntimeError):
@@ -221,15 +221,16 @@ class StoreWriter:
 
 
 def _raw_to_npy(raw: Path, out: Path, shape: tuple[int, ...]) -> None:
-    """Copy a raw float32 file into an ``.npy`` in chunks (memory stays bounded)."""
-    arr = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=shape)
-    per_frame = int(np.prod(shape[1:]))
-    src = np.memmap(raw, dtype=np.float32, mode="r", shape=(shape[0], per_frame)) if shape[0] else None
-    flat = arr.reshape(shape[0], per_frame)
-    for start in range(0, shape[0], _CHUNK_FRAMES):
-        flat[start:start + _CHUNK_FRAMES] = src[start:start + _CHUNK_FRAMES]
-    arr.flush()
-    del arr, src
+    """Write an ``.npy`` header, then stream the raw float32 bytes behind it in chunks: memory
+    stays bounded whatever the data set's size (no writable memory map whose pages count as
+    resident)."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False, "shape": shape}
+    expected = int(np.prod(shape)) * 4
+    if raw.stat().st_size != expected:
+        raise StoreError(f"{raw}: {raw.stat().st_size} bytes, expected {expected} for shape {shape}")
+    with open(out, "wb") as dst, open(raw, "rb") as src:
+        np.lib.format.write_array_header_1_0(dst, header)
+        shutil.copyfileobj(src, dst, length=_CHUNK_BYTES)
 
 
 class SkeletonStore:
