@@ -82,7 +82,7 @@ def machine_info() -> dict[str, Any]:
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
     """Achieved GFLOP/s of a ``size x size`` fp32 matrix product (median of ``repeats`` after one warm-up)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
-    times = _times(lambda: torch.mm(a, b), repeats, warmup=1)
+    times = time_calls(lambda: torch.mm(a, b), repeats, warmup=1)
     return 2 * size ** 3 / statistics.median(times) / 1e9
 
 
@@ -92,7 +92,8 @@ def peak_rss_mb() -> float:
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
 
-def _times(fn: Callable[[], Any], repeats: int, warmup: int) -> list[float]:
+def time_calls(fn: Callable[[], Any], repeats: int, warmup: int) -> list[float]:
+    """Seconds of each of ``repeats`` calls of ``fn()`` after ``warmup`` untimed ones."""
     for _ in range(warmup):
         fn()
     times = []
@@ -279,7 +280,7 @@ def benchmark_variant(name: str, config: BenchConfig, reference: str | os.PathLi
         pairs = [("infer", ours[0], theirs[0]), ("train", ours[1], theirs[1])]
     for kind, fn, ref_fn in pairs:
         if ref_fn is None:
-            seconds = statistics.median(_times(fn, config.repeats, config.warmup))
+            seconds = statistics.median(time_calls(fn, config.repeats, config.warmup))
         else:
             seconds, ref_seconds = _alternating(fn, ref_fn, config.repeats, config.warmup)
             result[f"reference_{kind}_samples_per_s"] = config.batch / ref_seconds
@@ -309,8 +310,8 @@ def _alternating(fn: Callable[[], Any], other: Callable[[], Any], repeats: int, 
         other()
     a, b = [], []
     for _ in range(repeats):
-        a += _times(fn, 1, 0)
-        b += _times(other, 1, 0)
+        a += time_calls(fn, 1, 0)
+        b += time_calls(other, 1, 0)
     return statistics.median(a), statistics.median(b)
 
 

@@ -134,11 +134,6 @@ def onnx_max_abs_diff(path: str | os.PathLike, model: nn.Module, inputs: dict[st
 
 def latency_ms(fn, repeats: int = 20, warmup: int = 3) -> float:  # noqa: ANN001
     """Median milliseconds of ``fn()``."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    from .benchmark import time_calls
+
+    return statistics.median(time_calls(fn, repeats, warmup)) * 1e3
