@@ -302,41 +302,35 @@ def degcn(**kwargs) -> DeGCN:
 #   ...tcn.conv1x1.{conv,bn}                                         ->  ...tcn.point.{conv,bn}
 #   fc.0.*                                                           ->  fc.*
 # Tensor shapes are identical, so loading is a pure renaming.
-_REFERENCE_RULES: list[tuple[str, str]] = [
-    (r"^streams\.0\.block-(\d+)_tcngcn\.", r"blocks.\1."),
-    (r"^fc\.0\.", "fc."),
-    (r"\.gcn\.conv1\.", ".gcn.query."),
-    (r"\.gcn\.conv2\.", ".gcn.key."),
-    (r"\.gcn\.conv3\.", ".gcn.value."),
-    (r"\.gcn\.conv4\.", ".gcn.refine."),
-    (r"\.residual1\.", ".gcn_residual."),
-    (r"\.residual2\.", ".residual."),
-    (r"\.tcn\.tcn(\d)\.0\.", r".tcn.deform\1.pre."),
-    (r"\.tcn\.tcn(\d)\.2\.tr$", r".tcn.deform\1.temporal.offsets"),
-    (r"\.tcn\.tcn(\d)\.2\.conv_out\.0\.", r".tcn.deform\1.temporal.conv."),
-    (r"\.tcn\.tcn(\d)\.2\.conv_out\.1\.", r".tcn.deform\1.temporal.bn."),
-    (r"\.tcn\.maxpool3x1\.0\.", ".tcn.pool.pre."),
-    (r"\.tcn\.maxpool3x1\.3\.", ".tcn.pool.bn."),
-    (r"\.tcn\.conv1x1\.", ".tcn.point."),
+# (reference name, our name) fragments; "{n}" stands for a number, "^" / "$" anchor a fragment.
+# ST_GC's ``gcn.conv`` has the same name on both sides. Rules apply in this order both ways.
+_NAME_PAIRS: list[tuple[str, str]] = [
+    ("^streams.0.block-{n}_tcngcn.", "^blocks.{n}."),
+    ("^fc.0.", "^fc."),
+    (".gcn.conv1.", ".gcn.query."),
+    (".gcn.conv2.", ".gcn.key."),
+    (".gcn.conv3.", ".gcn.value."),
+    (".gcn.conv4.", ".gcn.refine."),
+    (".residual1.", ".gcn_residual."),
+    (".residual2.", ".residual."),
+    (".tcn.tcn{n}.0.", ".tcn.deform{n}.pre."),
+    (".tcn.tcn{n}.2.tr$", ".tcn.deform{n}.temporal.offsets$"),
+    (".tcn.tcn{n}.2.conv_out.0.", ".tcn.deform{n}.temporal.conv."),
+    (".tcn.tcn{n}.2.conv_out.1.", ".tcn.deform{n}.temporal.bn."),
+    (".tcn.maxpool3x1.0.", ".tcn.pool.pre."),
+    (".tcn.maxpool3x1.3.", ".tcn.pool.bn."),
+    (".tcn.conv1x1.", ".tcn.point."),
 ]
-# the inverse direction, ours -> reference (ST_GC's ``gcn.conv`` has the same name on both sides)
-_OUR_RULES: list[tuple[str, str]] = [
-    (r"^blocks\.(\d+)\.", r"streams.0.block-\1_tcngcn."),
-    (r"^fc\.", "fc.0."),
-    (r"\.gcn\.query\.", ".gcn.conv1."),
-    (r"\.gcn\.key\.", ".gcn.conv2."),
-    (r"\.gcn\.value\.", ".gcn.conv3."),
-    (r"\.gcn\.refine\.", ".gcn.conv4."),
-    (r"\.gcn_residual\.", ".residual1."),
-    (r"\.residual\.", ".residual2."),
-    (r"\.tcn\.deform(\d)\.pre\.", r".tcn.tcn\1.0."),
-    (r"\.tcn\.deform(\d)\.temporal\.offsets$", r".tcn.tcn\1.2.tr"),
-    (r"\.tcn\.deform(\d)\.temporal\.conv\.", r".tcn.tcn\1.2.conv_out.0."),
-    (r"\.tcn\.deform(\d)\.temporal\.bn\.", r".tcn.tcn\1.2.conv_out.1."),
-    (r"\.tcn\.pool\.pre\.", ".tcn.maxpool3x1.0."),
-    (r"\.tcn\.pool\.bn\.", ".tcn.maxpool3x1.3."),
-    (r"\.tcn\.point\.", ".tcn.conv1x1."),
-]
+
+
+def _rule(source: str, target: str) -> tuple[str, str]:
+    """A ``re.sub`` pattern and replacement that rename the fragment ``source`` to ``target``."""
+    pattern = re.escape(source).replace(r"\{n\}", r"(\d+)").replace(r"\^", "^").replace(r"\$", "$")
+    return pattern, target.strip("^$").replace("{n}", r"\1")
+
+
+_REFERENCE_RULES = [_rule(reference, ours) for reference, ours in _NAME_PAIRS]
+_OUR_RULES = [_rule(ours, reference) for reference, ours in _NAME_PAIRS]
 
 
 def _rename(key: str, rules: list[tuple[str, str]]) -> str:
