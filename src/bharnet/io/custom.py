@@ -28,6 +28,7 @@ import numpy as np
 
 from ..layouts import get_layout
 from ..sequence import Sequence
+from . import check_keypoints
 
 __all__ = ["read_labels_csv", "read_custom_sample", "read_holistic", "prepare_custom"]
 
@@ -104,13 +105,8 @@ def read_custom_sample(folder: str, name: str, label: str, splits: frozenset[str
     else:
         arrays = {"body": np.asarray(np.load(path), np.float32)}
     body = arrays.pop("body")
-    if body.ndim != 4:
-        raise ValueError(f"{path.name}: body has shape {body.shape}, expected (T, M, V, C)")
-    t, m, v, c = body.shape
-    if v != joints or c != channels:
-        raise ValueError(f"{path.name}: {v} joints x {c} channels, the layout has {joints} x {channels}")
-    if m > persons:
-        raise ValueError(f"{path.name}: {m} persons, this store keeps {persons} (the first sample's count)")
+    check_keypoints(body.shape, persons_axis=1, persons=persons, joints=joints, channels=channels,
+                    what=f"{path.name}: body")
     seq = Sequence(name=name, label=_label_index(label, classes), body=_pad_persons(body, persons), splits=splits)
     if "body_conf" in arrays:
         seq.body_conf = _pad_persons(arrays["body_conf"], persons)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..layouts import get_layout
 from ..sequence import Sequence
+from . import check_keypoints
 
 __all__ = ["NpzMember", "read_npz_import", "prepare_import"]
 
@@ -114,13 +115,9 @@ def _pyskl_sample(annotation: dict, *, persons: int, joints: int, channels: int,
                   num_classes: int | None) -> Sequence:
     name = str(annotation.get("frame_dir", "?"))
     keypoint = np.asarray(annotation["keypoint"], np.float32)
-    if keypoint.ndim != 4:
-        raise ValueError(f"keypoint has shape {keypoint.shape}, expected (M, T, V, C)")
+    check_keypoints(keypoint.shape, persons_axis=0, persons=persons, joints=joints, channels=channels,
+                    what="keypoint")
     m, t, v, c = keypoint.shape
-    if v != joints or c != channels:
-        raise ValueError(f"keypoint has {v} joints x {c} channels, the layout has {joints} x {channels}")
-    if m > persons:
-        raise ValueError(f"{m} persons, the store keeps {persons}")
     label = int(annotation["label"])
     if label < 0 or (num_classes is not None and label >= num_classes):
         raise ValueError(f"unknown label {label}")
