@@ -26,7 +26,6 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 from tests.io.fixtures import write_ntu  # noqa: E402
 
 from bharnet.io.ntu import prepare_ntu, read_skeleton  # noqa: E402
-from bharnet.io.textnum import keep_freed_memory  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "data" / "ntu-sample" / "S001C001P001R001A001.skeleton"
 
@@ -67,14 +66,11 @@ def main() -> None:
 
     print(f"file: {args.file.name}, {args.file.stat().st_size / 1e3:.0f} kB")
     best, median = timed(lambda: read_skeleton(args.file), args.repeat)
-    print(f"read_skeleton (default allocator):          best {best:.2f} ms, median {median:.2f} ms")
-    keep_freed_memory()
-    best, median = timed(lambda: read_skeleton(args.file), args.repeat)
-    print(f"read_skeleton (as in the conversion workers): best {best:.2f} ms, median {median:.2f} ms")
+    print(f"read_skeleton:    best {best:.2f} ms, median {median:.2f} ms")
     if args.reference:
         run = reference_parser(args.reference)
         ref_best, ref_median = timed(lambda: run(args.file), max(20, args.repeat // 4))
-        print(f"reference parser:                           best {ref_best:.2f} ms, median {ref_median:.2f} ms")
+        print(f"reference parser: best {ref_best:.2f} ms, median {ref_median:.2f} ms")
         print(f"speed-up: {ref_best / best:.1f}x (best), {ref_median / median:.1f}x (median)")
 
     with tempfile.TemporaryDirectory() as tmp:

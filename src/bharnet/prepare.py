@@ -78,12 +78,6 @@ def _convert_one(convert: Callable[[str], list[Sequence]], source: str) -> tuple
         return None, f"{type(err).__name__}: {err}"
 
 
-def _worker_init() -> None:
-    from .io.textnum import keep_freed_memory
-
-    keep_freed_memory()
-
-
 class _InProcess:
     """The executor interface without processes (workers <= 1): simple, debuggable, no pickling."""
 
@@ -125,7 +119,7 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     start = time.monotonic()
     if progress is None:
         progress = sys.stderr.isatty()
-    executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) if workers > 1 else _InProcess()
+    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else _InProcess()
     window = workers * _IN_FLIGHT_PER_WORKER if workers > 1 else 1
     pending: deque[tuple[str, Future]] = deque()
     bar = _progress(total, title, progress)

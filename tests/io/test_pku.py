@@ -59,3 +59,11 @@ def test_cli_without_split_folder(tmp_path, capsys):
     assert main(argv) == 0
     assert "no cross-subject split" in capsys.readouterr().err
     assert set(SkeletonStore(tmp_path / "store").splits) == {"xview_train", "xview_test"}
+
+
+def test_split_folder_found_beside_the_skeletons(tmp_path):
+    write_pku(tmp_path)
+    (tmp_path / "split").rename(tmp_path / "Split")  # the download's folder name
+    summary = prepare_pku(tmp_path / "skeleton", tmp_path / "label", tmp_path / "store", workers=1)
+    assert not summary.notes
+    assert len(SkeletonStore(tmp_path / "store").split("xsub_test")) == 3

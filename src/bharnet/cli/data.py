@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                          "from the camera, cross-subject split from the official list.")
     pku.add_argument("--skeletons", required=True, help="the folder of skeleton .txt files (one per video)")
     pku.add_argument("--labels", required=True, help="the folder of label .txt files")
-    pku.add_argument("--splits", help="the data set's Split folder (cross-subject.txt)")
+    pku.add_argument("--splits", help="the data set's Split folder (cross-subject.txt); "
+                     "default: Split beside the skeleton folder")
     common(pku)
     pku.set_defaults(func=_prepare_pku)
 
@@ -71,13 +72,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     custom.set_defaults(func=_prepare_custom)
 
 
-def _start() -> None:
-    # this process is a batch conversion: let the allocator keep freed memory (see keep_freed_memory)
-    from ..io.textnum import keep_freed_memory
-
-    keep_freed_memory()
-
-
 def _print_summary(summary) -> int:
     for line in summary.lines():
         print(line, file=sys.stderr)
@@ -94,7 +88,6 @@ def _prepare_ucla(args: argparse.Namespace) -> int:
 def _prepare_ntu(args: argparse.Namespace) -> int:
     from ..io.ntu import prepare_ntu
 
-    _start()
     return _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
                                       strict=args.strict, center=args.center, hands=args.hands,
                                       progress=args.progress))
@@ -103,7 +96,6 @@ def _prepare_ntu(args: argparse.Namespace) -> int:
 def _prepare_pku(args: argparse.Namespace) -> int:
     from ..io.pku import prepare_pku
 
-    _start()
     return _print_summary(prepare_pku(args.skeletons, args.labels, args.out, splits_dir=args.splits,
                                       workers=args.workers, strict=args.strict, progress=args.progress))
 

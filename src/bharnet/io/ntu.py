@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..sequence import Sequence
 from .textnum import tokenize_numbers
@@ -129,15 +130,13 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
     path = Path(path)
     buf = path.read_bytes()
     tokens = tokenize_numbers(buf)
-    values, starts = tokens.values, tokens.starts
-    # line structure: how many tokens each line holds and the index of its first token
-    newlines = np.flatnonzero(np.frombuffer(buf, np.uint8) == 10)
-    line_starts = np.concatenate(([0], newlines + 1))
-    first_token = np.searchsorted(starts, line_starts)
-    per_line = np.diff(first_token, append=len(starts))
-    lines_with_tokens = np.flatnonzero(per_line)  # blank lines are skipped
-    if len(lines_with_tokens) == 0:
+    values = tokens.values
+    if len(tokens) == 0:
         raise ValueError(f"{path.name}: empty file (zero frames)")
+    # line structure: the index of each line's first token and how many tokens it holds
+    first_token = tokens.line_first[:-1]
+    per_line = np.diff(tokens.line_first)
+    lines_with_tokens = np.flatnonzero(per_line)  # blank lines are skipped
     bad = set(tokens.bad.tolist())
     # per non-blank line: its token count and first value (NaN for a non-numeric token); the walk
     # below (only for a file the bulk check rejects) takes them as plain lists: it touches single
@@ -219,24 +218,29 @@ def read_skeleton(path: str | os.PathLike) -> SkeletonFile:
     bad -= set(first_token[body_lines_arr].tolist())  # body IDs are names, not numbers
     if bad:
         i = min(bad)
-        line = int(np.searchsorted(line_starts, starts[i], side="right"))
-        raise _fail(path, line, f"non-numeric field {tokens.text(i)!r}")
+        raise _fail(path, tokens.line_of(i) + 1, f"non-numeric field {tokens.text(i)!r}")
     skel = SkeletonFile(path.name.split(".")[0], num_frames, np.asarray(bodies_per_frame, np.int64))
     if not body_lines:
         return skel
-    joints = values[(first_token[joint_lines][:, None] + np.arange(12)).ravel()].reshape(-1, JOINTS, 12)
-    info = values[(first_token[body_lines_arr][:, None] + np.arange(1, 10)).ravel()].reshape(-1, 9)
-    ids = [tokens.text(int(i)) for i in first_token[body_lines_arr]]
-    frames = np.asarray(body_frames)
-    for body_id in dict.fromkeys(ids):
-        rows = np.flatnonzero(np.asarray([i == body_id for i in ids]))
-        t = frames[rows]
-        if len(np.unique(t)) != len(t):
+    # the ID token of each body line; its 9 fields follow, then the joint count and the 25 x 12
+    # joint values without a gap (token indices skip blank lines): rows of sliding windows (views)
+    id_tokens = first_token[body_lines_arr]
+    joints = sliding_window_view(values, JOINTS * 12)[id_tokens + 11].reshape(-1, JOINTS, 12)
+    info = sliding_window_view(values, 9)[id_tokens + 1]
+    rows_of: dict[str, list[int]] = {}  # body ID -> its rows, in order of first appearance
+    for row, i in enumerate(id_tokens.tolist()):
+        rows_of.setdefault(tokens.text(i), []).append(row)
+    for body_id, rows in rows_of.items():
+        t = body_frames[rows]  # ascending: frames come in file order
+        if (np.diff(t) == 0).any():
             raise _fail(path, int(body_lines_arr[rows[0]]) + 1, f"body {body_id} appears twice in one frame")
-        full = np.full((num_frames, JOINTS, 12), np.nan)
-        full[t] = joints[rows]
-        body_info = np.full((num_frames, 9), np.nan)
-        body_info[t] = info[rows]
+        if len(t) == num_frames:
+            full, body_info = joints[rows], info[rows]
+        else:
+            full = np.full((num_frames, JOINTS, 12), np.nan)
+            full[t] = joints[rows]
+            body_info = np.full((num_frames, 9), np.nan)
+            body_info[t] = info[rows]
         present = np.zeros(num_frames, bool)
         present[t] = True
         skel.bodies[body_id] = BodyTrack(

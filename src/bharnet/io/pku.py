@@ -8,7 +8,7 @@ sample, ``frames[start:end]`` (the slicing of the public preprocessing scripts).
 
 Splits: cross-view trains on the middle and right cameras and tests on the left one; cross-subject
 follows the official list ``cross-subject.txt`` ("Training videos: ..., Validataion videos: ...")
-from the data set's ``Split`` folder, given with ``splits_dir``.
+from the data set's ``Split`` folder, given with ``splits_dir`` or found beside the skeleton folder.
 """
 
 from __future__ import annotations
@@ -51,9 +51,7 @@ def read_pku_video(path: str | os.PathLike) -> np.ndarray:
     tokens = tokenize_numbers(buf)
     if len(tokens) == 0:
         raise ValueError(f"{path.name}: zero frames")
-    newlines = np.flatnonzero(np.frombuffer(buf, np.uint8) == 10)
-    line_starts = np.concatenate(([0], newlines + 1))
-    per_line = np.diff(np.searchsorted(tokens.starts, line_starts), append=len(tokens))
+    per_line = np.diff(tokens.line_first)
     wrong = np.flatnonzero((per_line != 0) & (per_line != _VALUES_PER_FRAME))
     if len(wrong):
         li = int(wrong[0])
@@ -62,13 +60,11 @@ def read_pku_video(path: str | os.PathLike) -> np.ndarray:
                          f"(2 bodies x 25 joints x 3){hint}")
     if len(tokens.bad):
         i = int(tokens.bad[0])
-        line = int(np.searchsorted(line_starts, tokens.starts[i], side="right"))
-        raise ValueError(f"{path.name}, line {line}: non-numeric value {tokens.text(i)!r}")
+        raise ValueError(f"{path.name}, line {tokens.line_of(i) + 1}: non-numeric value {tokens.text(i)!r}")
     values = tokens.values
     if not np.isfinite(values).all():
         i = int(np.flatnonzero(~np.isfinite(values))[0])
-        line = int(np.searchsorted(line_starts, tokens.starts[i], side="right"))
-        raise ValueError(f"{path.name}, line {line}: NaN or infinite value")
+        raise ValueError(f"{path.name}, line {tokens.line_of(i) + 1}: NaN or infinite value")
     return values.reshape(-1, 2, 25, 3)
 
 
@@ -145,6 +141,8 @@ def prepare_pku(skeletons: str | os.PathLike, labels: str | os.PathLike, out: st
     files = sorted(Path(skeletons).glob("*.txt"))
     if not files:
         raise UserError(f"{skeletons}: no .txt skeleton files")
+    if splits_dir is None and (Path(skeletons).resolve().parent / "Split" / "cross-subject.txt").is_file():
+        splits_dir = Path(skeletons).resolve().parent / "Split"  # the download's layout
     xsub = None
     if splits_dir is not None:
         split_file = Path(splits_dir) / "cross-subject.txt"
@@ -159,6 +157,7 @@ def prepare_pku(skeletons: str | os.PathLike, labels: str | os.PathLike, out: st
         summary = run_conversion([str(f) for f in files], convert, writer, key=lambda s: Path(s).name,
                                  workers=workers, strict=strict, title="PKU-MMD", progress=progress)
     if xsub is None:
-        summary.notes.append("no cross-subject split written: give --splits DIR (the folder with cross-subject.txt)")
+        summary.notes.append("no cross-subject split written: give --splits DIR (the data set's Split folder, "
+                             "with cross-subject.txt)")
     summary.store = Path(out)
     return summary
