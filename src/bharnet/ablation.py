@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import time
 from pathlib import Path
 
@@ -19,25 +18,19 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from .atomic import write_json
 from .engine.config import make_config, to_dict
 from .engine.module import ActionModule, SkeletonDataModule
 from .engine.run import fit, load_checkpoint, predict
 from .errors import UserError
 
-__all__ = ["VARIANTS", "run_ablation", "evaluate_module", "write_json"]
+__all__ = ["VARIANTS", "run_ablation", "evaluate_module"]
 
 EXPERTS = ("body-expert", "hand-expert")
 #: variants built from the trained experts without training of their own
 DERIVED = {"score-fusion": EXPERTS, "bharnet-e-expert": ("bharnet-e",)}
 VARIANTS = ("body-expert", "hand-expert", "score-fusion", "joint", "cross-attention", "fast-attention",
             "bharnet-p", "bharnet-e", "bharnet-e-expert")
-
-
-def write_json(path: Path, obj: object) -> None:
-    """Write JSON atomically: a reader never sees half a file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
 
 
 def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict[str, Path],

@@ -12,7 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .ablation import VARIANTS, ablation_config, run_ablation, write_json
+from .ablation import VARIANTS, ablation_config, run_ablation
+from .atomic import write_json
 
 __all__ = ["run_demo", "DEMO_SIZES"]
 

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Layout", "get_layout", "pad_layout", "LAYOUTS"]
+__all__ = ["Layout", "get_layout", "pad_layout", "convert_layout", "LAYOUTS"]
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,47 @@ COCO17 = _from_pairs(
      (14, 12), (15, 13), (16, 14), (17, 15)],
     root=1, center=1,
 )
+
+
+# Joints of one layout as weighted means of another's. Kinect's spine and neck have no MediaPipe
+# landmark: they are placed between the hips, the shoulders and the mouth; its "hand" is the palm,
+# between the index and pinky knuckles; its hand tip is the index knuckle (MediaPipe's pose has no
+# finger tips).
+_MEANS: dict[tuple[str, str], dict[str, dict[str, float]]] = {
+    ("pose33", "ntu25"): {
+        "spine_base": {"left_hip": 0.5, "right_hip": 0.5},
+        "spine_mid": {"left_hip": 0.3, "right_hip": 0.3, "left_shoulder": 0.2, "right_shoulder": 0.2},
+        "neck": {"left_shoulder": 0.4, "right_shoulder": 0.4, "mouth_left": 0.1, "mouth_right": 0.1},
+        "head": {"left_ear": 0.5, "right_ear": 0.5},
+        "spine_shoulder": {"left_shoulder": 0.5, "right_shoulder": 0.5},
+        **{f"{side}_{joint}": {f"{side}_{joint}": 1.0} for side in ("left", "right")
+           for joint in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "thumb")},
+        **{f"{side}_hand": {f"{side}_index": 0.5, f"{side}_pinky": 0.5} for side in ("left", "right")},
+        **{f"{side}_hand_tip": {f"{side}_index": 1.0} for side in ("left", "right")},
+        **{f"{side}_foot": {f"{side}_foot_index": 1.0} for side in ("left", "right")},
+    },
+    ("pose33", "coco17"): {name: {name: 1.0} for name in (
+        "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
+        "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee",
+        "left_ankle", "right_ankle")},
+}
+
+
+def convert_layout(x: np.ndarray, source: str | Layout, target: str | Layout) -> np.ndarray:
+    """Joints ``(..., V_source, C)`` -> ``(..., V_target, C)`` (pose33 -> ntu25 or coco17; the
+    identity for one layout); ``KeyError`` for a pair without a conversion."""
+    source, target = get_layout(source), get_layout(target)
+    if source.name == target.name:
+        return x
+    means = _MEANS.get((source.name, target.name))
+    if means is None:
+        known = ", ".join(f"{a} -> {b}" for a, b in _MEANS)
+        raise KeyError(f"no conversion from {source.name} to {target.name} (known: {known})")
+    weights = np.zeros((target.num_joints, source.num_joints))
+    for j, name in enumerate(target.joints):
+        for part, w in means[name].items():
+            weights[j, source.joints.index(part)] = w
+    return np.einsum("uv,...vc->...uc", weights, x)
 
 
 def pad_layout(layout: Layout, num_joints: int) -> Layout:

@@ -272,7 +272,7 @@ def reproduce(row: str, data_root: str | Path = "data", out: str | Path = "repro
         record["steps"].append({"title": step.title, "command": step.command, "status": status})
     if not dry_run and _is_main_process():
         summary = summarize(row, steps, modalities)
-        from .ablation import write_json
+        from .atomic import write_json
 
         write_json(steps[-1].output.parent / "summary.json", summary)
         record["summary"] = summary

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_json
 from .sequence import HAND_JOINTS, Sequence
 
 __all__ = ["StoreWriter", "SkeletonStore", "StoreError", "FORMAT", "VERSION"]
@@ -55,12 +56,6 @@ def _frame_shapes(num_persons: int, num_joints: int, channels: int) -> dict[str,
         "hand_conf": (2, HAND_JOINTS),
         "color_xy": (num_persons, num_joints, 2),
     }
-
-
-def _write_json_atomic(path: Path, obj: object) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
 
 
 class StoreWriter:
@@ -124,7 +119,7 @@ class StoreWriter:
             for name in files:
                 (self.partial / name).touch()
             self._state = {"meta": self.meta, "sizes": {name: 0 for name in files}, "num_samples": 0}
-            _write_json_atomic(state_path, self._state)
+            write_json(state_path, self._state, indent=None)
         self._files = {name: open(self.partial / name, "ab") for name in self._state["sizes"]}  # noqa: SIM115
         self.done_sources: set[str] = set((self.partial / "sources.txt").read_text().split("\n")) - {""}
         self.num_samples: int = self._state["num_samples"]
@@ -176,7 +171,7 @@ class StoreWriter:
             os.fsync(f.fileno())
         self._state["sizes"] = {name: f.tell() for name, f in self._files.items()}
         self._state["num_samples"] = self.num_samples
-        _write_json_atomic(self.partial / "state.json", self._state)
+        write_json(self.partial / "state.json", self._state, indent=None)
         self._last_checkpoint = time.monotonic()
 
     def _close_files(self) -> None:

@@ -153,3 +153,24 @@ def test_parallel_workers(tmp_path, hand_image, hand_model, pose_model):
     summary = run_extraction([videos], tmp_path / "out", workers=2, hand_model=hand_model, pose_model=pose_model,
                              progress=False)
     assert (summary.done, summary.frames_with_hand) == (3, 9) and not summary.failed
+
+
+def test_landmarker_survives_a_restored_sigprof(tmp_path, hand_image, hand_model):
+    """MediaPipe ignores SIGPROF once; a Lightning run restores the default (fatal) disposition."""
+    import subprocess
+    import sys
+
+    video = write_video(tmp_path / "hand.mp4", [paste((480, 640), hand_image, (0, 0))] * 6, fps=10)
+    script = f"""
+import signal
+from bharnet.hands.landmarker import HandLandmarker
+from bharnet.io.video import iter_frames
+for _ in range(2):
+    with HandLandmarker({str(hand_model)!r}, video=True, fps=10) as marker:
+        found = [marker.detect(f, t) for t, f in enumerate(iter_frames({str(video)!r}))]
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # what Lightning's Trainer does at its end
+print(sum(map(len, found)))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) >= 5

@@ -1,4 +1,4 @@
-"""Subcommands that train and test: ``train``, ``test``, ``demo``, ``ablate``."""
+"""Subcommands that train, test and use models: ``train``, ``test``, ``predict``, ``demo``, ``ablate``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", type=int, default=1, help="test-time augmentation: average this many views")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=_test)
+
+    p = subparsers.add_parser(
+        "predict", help="classify the actions of a video with a trained checkpoint",
+        description="Body (MediaPipe pose) and hands (MediaPipe hands on crops around the wrists) from the video, "
+                    "then the checkpoint on windows of --clip seconds every --stride seconds (see docs/predict.md).")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("video", type=Path)
+    p.add_argument("--clip", type=float, default=3.0, help="window length in seconds (default 3)")
+    p.add_argument("--stride", type=float, default=1.0, help="seconds between windows (default 1)")
+    p.add_argument("--top", type=int, default=5, help="classes listed per window (default 5)")
+    p.add_argument("--out", type=Path, help="write the prediction as JSON to this file")
+    p.add_argument("--json", action="store_true", help="print the prediction as JSON")
+    p.add_argument("--hand-model", help="MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, cache, "
+                                        "download)")
+    p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
+                                        "download)")
+    p.set_defaults(func=_predict)
 
     p = subparsers.add_parser("demo", help="the whole method on BodyHand-Synth in minutes, no download")
     p.add_argument("--quick", action="store_true", help="smaller data and models: about 2 minutes")
@@ -62,6 +79,33 @@ def _test(args: argparse.Namespace) -> int:
                               perturb=args.perturb, clips=args.clips)
     print(json.dumps(metrics, indent=1) if args.json else
           "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from ..predict import predict_video
+
+    result = predict_video(args.checkpoint, args.video, clip_seconds=args.clip, stride_seconds=args.stride,
+                           top=args.top, pose_model=args.pose_model, hand_model=args.hand_model)
+    if args.out:
+        from ..atomic import write_json
+
+        write_json(args.out, result.as_dict())
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result.video}: {result.frames} frames at {result.fps:g} fps, "
+                        f"person {result.person or 'none'}, a hand in {result.frames_with_hand} frames")
+    table.add_column("seconds")
+    table.add_column("top classes (probability)")
+    for window in result.windows:
+        table.add_row(f"{window.start:.1f}-{window.end:.1f}",
+                      ", ".join(f"{name} ({p:.2f})" for name, p in window.top))
+    table.add_row("whole video", ", ".join(f"{name} ({p:.2f})" for name, p in result.top), style="bold")
+    Console().print(table)
     return 0
 
 

@@ -11,7 +11,6 @@ scripts), ``confusion.png`` and, when body and hand branches exist, ``experts.pn
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections import defaultdict
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_json, write_text
 from ..errors import UserError
 from .ensemble import EnsembleResult, Member, align, load_members
 from .metrics import (
@@ -163,19 +163,13 @@ def _write(report: dict, out_dir: Path, classes: Sequence[str], order: str) -> d
     if report.get("fused_scores"):
         report["files"]["fused_scores"] = report["fused_scores"]
     public = _public(report)
-    _atomic_write(out_dir / "report.json", json.dumps(public, indent=1))
-    _atomic_write(out_dir / "report.md", _markdown(public))
+    write_json(out_dir / "report.json", public)
+    write_text(out_dir / "report.md", _markdown(public))
     return public
 
 
 def _short(label: str) -> str:
     return Path(label).name if "/" in label or "\\" in label else label
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 # -- ensembles ------------------------------------------------------------------------------
@@ -269,7 +263,7 @@ def write_robustness_report(paths: Sequence[str | os.PathLike], out_dir: str | o
     plot_robustness(curves, out_dir / "robustness.png", title="accuracy under perturbation")
     data = {"branch": branch, "curves": {kind: {label: [{"strength": s, "top1": a} for s, a in pts]
                                                 for label, pts in models.items()} for kind, models in curves.items()}}
-    _atomic_write(out_dir / "robustness.json", json.dumps(data, indent=1))
+    write_json(out_dir / "robustness.json", data)
     lines = ["# Robustness", "", "![accuracy vs perturbation strength](robustness.png)", ""]
     for kind, models in sorted(curves.items()):
         strengths = sorted({s for pts in models.values() for s, _ in pts})
@@ -279,7 +273,7 @@ def write_robustness_report(paths: Sequence[str | os.PathLike], out_dir: str | o
             row = dict(pts)
             lines.append(f"| {label} | " + " | ".join(_pct(row.get(s)) for s in strengths) + " |")
         lines.append("")
-    _atomic_write(out_dir / "robustness.md", "\n".join(lines))
+    write_text(out_dir / "robustness.md", "\n".join(lines))
     return data
 
 

@@ -78,9 +78,21 @@ def bodies_from_skeleton(path: str | Path, info: VideoInfo, config: ExtractConfi
     return bodies
 
 
-def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,
-                     config: ExtractConfig = ExtractConfig()) -> list[tuple[str, np.ndarray]]:
-    """``(track id, (T, 33, 2) pixels)`` for each person the pose landmarker follows through the video."""
+@dataclass
+class PoseTrack:
+    """One person the pose landmarker follows through a video, NaN in the frames where it is not
+    seen: ``pixels`` (T, 33, 2), also NaN for landmarks below the visibility threshold; ``image``
+    (T, 33, 3), ``world`` (T, 33, 3) and ``visibility`` (T, 33) as in ``landmarker.PoseDetection``."""
+
+    pixels: np.ndarray
+    image: np.ndarray
+    world: np.ndarray
+    visibility: np.ndarray
+
+
+def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
+                config: ExtractConfig = ExtractConfig()) -> list[PoseTrack]:
+    """Every person the pose landmarker follows through ``video`` for long enough."""
     anchors = BODY_ANCHORS["pose33"]
     per_frame: list[list[np.ndarray]] = []
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
@@ -89,17 +101,23 @@ def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,
             h, w = frame.shape[:2]
             people = []
             for p in pose.detect(frame, t):
-                if p[list(anchors.wrist), 2].max() < config.min_wrist_visibility:
+                if p.visibility[list(anchors.wrist)].max() < config.min_wrist_visibility:
                     continue
-                xy = p[:, :2] * np.array([w, h])
-                xy[p[:, 2] < config.min_visibility] = np.nan
-                people.append(xy)
+                xy = p.image[:, :2] * np.array([w, h])
+                xy[p.visibility < config.min_visibility] = np.nan
+                people.append(np.concatenate([xy, p.image, p.world, p.visibility[:, None]], axis=1))
             per_frame.append(people)
-    tracks = track_people(per_frame, anchors)
     needed = config.min_person_frac * len(per_frame)
     shoulders = list(anchors.shoulders)
-    return [(f"pose{i}", body) for i, body in enumerate(tracks)
-            if np.isfinite(body[:, shoulders, 0]).all(axis=1).sum() >= needed]
+    return [PoseTrack(track[..., :2], track[..., 2:5], track[..., 5:8], track[..., 8])
+            for track in track_people(per_frame, anchors)
+            if np.isfinite(track[:, shoulders, 0]).all(axis=1).sum() >= needed]
+
+
+def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,
+                     config: ExtractConfig = ExtractConfig()) -> list[tuple[str, np.ndarray]]:
+    """``(track id, (T, 33, 2) pixels)`` for each person the pose landmarker follows through the video."""
+    return [(f"pose{i}", track.pixels) for i, track in enumerate(pose_tracks(video, pose_model, info, config))]
 
 
 def _assign_whole_frame(dets: list[HandDetection]) -> list[tuple[int, HandDetection]]:
@@ -202,6 +220,14 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
         person_id, person = bodies[pick]
     else:
         person_id, person, source = "", None, "frame"
+    return hands_of_person(video, info, hand_model, person, anchors, source, person_id, config)
+
+
+def hands_of_person(video: str | Path, info: VideoInfo, hand_model: str | Path, person: np.ndarray | None,
+                    anchors: HandAnchors | None, source: str, person_id: str = "",
+                    config: ExtractConfig = ExtractConfig()) -> HandTrack:
+    """The hands of one person, given as ``(T, J, 2)`` pixels in the layout of ``anchors`` (NaN
+    where unseen), or of whoever is in view when ``person`` is None."""
     raw = _detect_frames(video, info, hand_model, config, person, anchors)
     track = _finish(raw, info, source, person_id, config)
     if person is None and track.frames_with_hand == 0:

@@ -10,6 +10,8 @@ where tracking helps: on cup.mp4 VIDEO mode finds the hand in 217/217 frames, IM
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +37,17 @@ def _vision():
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
+    _ignore_sigprof()
     return mp, BaseOptions, vision
+
+
+def _ignore_sigprof() -> None:
+    """MediaPipe's threads run CPU-time timers that send SIGPROF; MediaPipe sets the signal to be
+    ignored once, when it loads. Lightning's Trainer restores at its end the dispositions it found
+    at its start, which un-ignores the signal if MediaPipe was loaded in between, and the next
+    landmarker then kills the process ("Profiling timer expired"). So ignore it before every task."""
+    if hasattr(signal, "SIGPROF") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGPROF, signal.SIG_IGN)
 
 
 def _timestamp_ms(frame_index: int, fps: float) -> int:
@@ -92,6 +104,17 @@ class HandLandmarker(_Landmarker):
         return out
 
 
+@dataclass(frozen=True)
+class PoseDetection:
+    """One person: ``image`` (33, 3) with x, y normalised to the frame and z (depth, about the
+    units of x, relative to the hips), ``visibility`` (33,) and ``world`` (33, 3) in metres with
+    the origin between the hips (x right, y down, z away from the camera)."""
+
+    image: np.ndarray
+    visibility: np.ndarray
+    world: np.ndarray
+
+
 class PoseLandmarker(_Landmarker):
     """MediaPipe pose landmarker in VIDEO mode over the frames of one video."""
 
@@ -106,8 +129,11 @@ class PoseLandmarker(_Landmarker):
             min_pose_presence_confidence=min_confidence, min_tracking_confidence=min_confidence)
         self._task = vision.PoseLandmarker.create_from_options(options)
 
-    def detect(self, rgb: np.ndarray, frame_index: int) -> list[np.ndarray]:
-        """People in one frame, each (33, 3): x, y normalised to the frame, and visibility."""
+    def detect(self, rgb: np.ndarray, frame_index: int) -> list[PoseDetection]:
+        """The people in one frame."""
         result = self._task.detect_for_video(self._image(rgb), _timestamp_ms(frame_index, self.fps))
-        return [np.array([(m.x, m.y, m.visibility or 0.0) for m in person], dtype=np.float64)
-                for person in result.pose_landmarks]
+        people = []
+        for marks, world in zip(result.pose_landmarks, result.pose_world_landmarks, strict=True):
+            image = np.array([(m.x, m.y, m.z, m.visibility or 0.0) for m in marks], dtype=np.float64)
+            people.append(PoseDetection(image[:, :3], image[:, 3], np.array([(m.x, m.y, m.z) for m in world])))
+        return people

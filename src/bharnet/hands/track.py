@@ -70,14 +70,15 @@ def most_active(bodies: list[np.ndarray], anchors: HandAnchors) -> int:
 
 
 def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 15) -> list[np.ndarray]:
-    """Link per-frame unordered people (each a (J, 2) pixel array) into tracks (T, J, 2), NaN where
-    a track is not seen. Matching is by shoulder centre, gated at two shoulder widths."""
+    """Link per-frame unordered people (each a (J, D) array whose first two columns are pixels) into
+    tracks (T, J, D), NaN where a track is not seen. Matching is by shoulder centre, gated at two
+    shoulder widths."""
     tracks: list[np.ndarray] = []
     last: list[tuple[int, np.ndarray, float]] = []  # (frame, centre, shoulder width) per track
     T = len(frames)
 
     def centre(p: np.ndarray) -> tuple[np.ndarray, float]:
-        s = p[list(anchors.shoulders)]
+        s = p[list(anchors.shoulders), :2]
         return np.nanmean(s, axis=0), float(np.linalg.norm(s[0] - s[1]))
 
     for t, people in enumerate(frames):

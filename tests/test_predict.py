@@ -1,0 +1,130 @@
+"""`bharnet predict`: a trained checkpoint on a video, window by window."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import bharnet.predict as predict_module
+from bharnet.cli import main
+from bharnet.engine.run import fit
+from bharnet.layouts import NTU25, POSE33, convert_layout
+from bharnet.predict import _body_of, predict_video, video_windows
+from tests.engine.test_training import tiny_config
+from tests.test_store import make_sequence, write
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    root = tmp_path_factory.mktemp("predict")
+    write(root / "s", [make_sequence(i, frames=20) for i in range(12)])
+    return {name: fit(tiny_config(root / "s", root, name=name, model={"name": name}, trainer={"max_epochs": 1}),
+                      quiet=True)["last"] for name in ("body-expert", "hand-expert")}
+
+
+def test_windows_cover_the_video():
+    assert video_windows(100, 30, 10) == [(s, s + 30) for s in range(0, 71, 10)]
+    assert video_windows(95, 30, 20) == [(0, 30), (20, 50), (40, 70), (60, 90), (65, 95)]  # the last ends with it
+    assert video_windows(12, 30, 10) == [(0, 12)]
+
+
+def test_pose_to_kinect_keeps_sides_and_joints():
+    rng = np.random.default_rng(0)
+    world = rng.normal(size=(5, 33, 3))
+    track = SimpleNamespace(world=world, image=world * 0.1)
+    body = _body_of(track, "ntu25")
+    joint = {name: i for i, name in enumerate(NTU25.joints)}
+    pose = {name: i for i, name in enumerate(POSE33.joints)}
+    # a half turn about the camera axis: x and y flip, depth stays, each side keeps its joints
+    np.testing.assert_allclose(body[:, joint["left_wrist"]], world[:, pose["left_wrist"]] * [-1, -1, 1], rtol=1e-6)
+    np.testing.assert_allclose(body[:, joint["spine_base"]],
+                               (world[:, pose["left_hip"]] + world[:, pose["right_hip"]]) / 2 * [-1, -1, 1],
+                               rtol=1e-5)
+    np.testing.assert_array_equal(_body_of(track, "pose33"), track.image.astype(np.float32))
+    assert convert_layout(world, "pose33", "coco17").shape == (5, 17, 3)
+    with pytest.raises(KeyError, match="no conversion from ntu25 to pose33"):
+        convert_layout(body, "ntu25", "pose33")
+
+
+def test_unseen_frames_become_zeros():
+    world = np.full((3, 33, 3), np.nan)
+    world[1] = 1.0
+    body = _body_of(SimpleNamespace(world=world, image=world), "ntu25")
+    assert (body[[0, 2]] == 0).all() and np.isfinite(body).all() and (body[1] != 0).any()
+
+
+def _fake_extraction(monkeypatch, frames: int, fps: float = 10.0):
+    """Replace MediaPipe by a fixed skeleton: the rest of the pipeline runs for real."""
+    def extract(video, meta, streams, pose_model, hand_model):
+        rng = np.random.default_rng(1)
+        body = rng.normal(size=(frames, meta["num_persons"], 25, 3)).astype(np.float32)
+        hands = rng.normal(size=(frames, 2, 21, 3)).astype(np.float32) if "hand" in streams else None
+        conf = np.ones((frames, 2, 21), np.float32) if "hand" in streams else None
+        return body, hands, conf, "pose0", fps
+
+    monkeypatch.setattr(predict_module, "_extract", extract)
+    monkeypatch.setattr("bharnet.hands.models.resolve_model", lambda kind, path=None: f"{kind}.task")
+
+
+def test_prediction_per_window_and_for_the_video(checkpoints, tmp_path, monkeypatch):
+    _fake_extraction(monkeypatch, frames=55)
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not read: the extraction is replaced")
+    result = predict_video(checkpoints["hand-expert"], video, clip_seconds=2.0, stride_seconds=1.0, top=2)
+    assert [(w.start, w.end) for w in result.windows] == [(0.0, 2.0), (1.0, 3.0), (2.0, 4.0), (3.0, 5.0),
+                                                         (3.5, 5.5)]
+    for ranked in [w.top for w in result.windows] + [result.top]:
+        names, probs = zip(*ranked, strict=True)
+        assert len(ranked) == 2 and set(names) <= {"a", "b", "c"} and probs[0] >= probs[1] > 0
+    assert result.frames == 55 and result.frames_with_hand == 55 and result.person == "pose0"
+    # the windows are prepared like the test samples of training: the same window twice, the same scores
+    again = predict_video(checkpoints["hand-expert"], video, clip_seconds=2.0, stride_seconds=1.0, top=2)
+    assert again.top == result.top
+
+
+def test_cli_prints_and_writes_json(checkpoints, tmp_path, monkeypatch, capsys):
+    _fake_extraction(monkeypatch, frames=8)
+    video = tmp_path / "short.mp4"
+    video.write_bytes(b"x")
+    assert main(["predict", str(checkpoints["body-expert"]), str(video), "--out", str(tmp_path / "p.json")]) == 0
+    assert "whole video" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "p.json").read_text())
+    assert len(saved["windows"]) == 1 and len(saved["top"]) == 3  # shorter than a clip: one window
+
+
+def test_cli_errors_name_the_file(checkpoints, tmp_path, capsys):
+    assert main(["predict", str(checkpoints["body-expert"]), str(tmp_path / "none.mp4")]) == 2
+    assert "none.mp4: no such video file" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "none.ckpt"), str(tmp_path / "none.mp4")]) == 2
+
+
+@pytest.fixture(scope="module")
+def cup(shared, tmp_path_factory):
+    pytest.importorskip("mediapipe")
+    pytest.importorskip("av")
+    from bharnet.io.video import iter_frames, write_video
+
+    frames = list(iter_frames(shared / "data" / "media" / "cup.mp4"))[::4]  # 55 frames: fast enough for CI
+    return write_video(tmp_path_factory.mktemp("cup") / "cup.mp4", frames, fps=27 / 4)
+
+
+def test_real_video_with_the_hand_expert(checkpoints, cup, shared, capsys):
+    models = shared / "models"
+    argv = ["predict", str(checkpoints["hand-expert"]), str(cup), "--json", "--clip", "4", "--stride", "2",
+            "--hand-model", str(models / "hand_landmarker.task"),
+            "--pose-model", str(models / "pose_landmarker_full.task")]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["person"] == ""  # nobody in view: the hand is found on whole frames
+    assert result["frames"] == 55 and result["frames_with_hand"] >= 52
+    assert len(result["windows"]) == 3 and abs(sum(p for _, p in result["top"]) - 1) < 1e-5
+
+
+def test_real_video_without_a_person_for_a_body_model(checkpoints, cup, shared, capsys):
+    argv = ["predict", str(checkpoints["body-expert"]), str(cup),
+            "--pose-model", str(shared / "models" / "pose_landmarker_full.task")]
+    assert main(argv) == 2
+    assert "finds no person, and this checkpoint needs a body" in capsys.readouterr().err
