@@ -11,8 +11,9 @@ import pytest
 import bharnet.predict as predict_module
 from bharnet.cli import main
 from bharnet.engine.run import fit
+from bharnet.io.rgb import VideoSkeleton, _body_of
 from bharnet.layouts import NTU25, POSE33, convert_layout
-from bharnet.predict import _body_of, predict_video, video_windows
+from bharnet.predict import predict_video, video_windows
 from tests.engine.test_training import tiny_config
 from tests.test_store import make_sequence, write
 
@@ -34,8 +35,9 @@ def test_windows_cover_the_video():
 def test_pose_to_kinect_keeps_sides_and_joints():
     rng = np.random.default_rng(0)
     world = rng.normal(size=(5, 33, 3))
-    track = SimpleNamespace(world=world, image=world * 0.1)
-    body = _body_of(track, "ntu25")
+    track = SimpleNamespace(world=world, image=world * 0.1, visibility=np.ones((5, 33)))
+    body, conf = _body_of(track, "ntu25")
+    np.testing.assert_allclose(conf, 1.0, rtol=1e-6)
     joint = {name: i for i, name in enumerate(NTU25.joints)}
     pose = {name: i for i, name in enumerate(POSE33.joints)}
     # a half turn about the camera axis: x and y flip, depth stays, each side keeps its joints
@@ -43,7 +45,7 @@ def test_pose_to_kinect_keeps_sides_and_joints():
     np.testing.assert_allclose(body[:, joint["spine_base"]],
                                (world[:, pose["left_hip"]] + world[:, pose["right_hip"]]) / 2 * [-1, -1, 1],
                                rtol=1e-5)
-    np.testing.assert_array_equal(_body_of(track, "pose33"), track.image.astype(np.float32))
+    np.testing.assert_array_equal(_body_of(track, "pose33")[0], track.image.astype(np.float32))
     assert convert_layout(world, "pose33", "coco17").shape == (5, 17, 3)
     with pytest.raises(KeyError, match="no conversion from ntu25 to pose33"):
         convert_layout(body, "ntu25", "pose33")
@@ -52,20 +54,21 @@ def test_pose_to_kinect_keeps_sides_and_joints():
 def test_unseen_frames_become_zeros():
     world = np.full((3, 33, 3), np.nan)
     world[1] = 1.0
-    body = _body_of(SimpleNamespace(world=world, image=world), "ntu25")
+    body, conf = _body_of(SimpleNamespace(world=world, image=world, visibility=world[..., 0]), "ntu25")
+    assert (conf[[0, 2]] == 0).all() and (conf[1] == 1).all()
     assert (body[[0, 2]] == 0).all() and np.isfinite(body).all() and (body[1] != 0).any()
 
 
 def _fake_extraction(monkeypatch, frames: int, fps: float = 10.0):
     """Replace MediaPipe by a fixed skeleton: the rest of the pipeline runs for real."""
-    def extract(video, meta, streams, pose_model, hand_model):
+    def read(video, pose_model, hand_model, *, body_layout, num_persons, require_body):
         rng = np.random.default_rng(1)
-        body = rng.normal(size=(frames, meta["num_persons"], 25, 3)).astype(np.float32)
-        hands = rng.normal(size=(frames, 2, 21, 3)).astype(np.float32) if "hand" in streams else None
-        conf = np.ones((frames, 2, 21), np.float32) if "hand" in streams else None
-        return body, hands, conf, "pose0", fps
+        body = rng.normal(size=(frames, num_persons, 25, 3)).astype(np.float32)
+        hands = rng.normal(size=(frames, 2, 21, 3)).astype(np.float32) if hand_model else None
+        conf = np.ones((frames, 2, 21), np.float32) if hand_model else None
+        return VideoSkeleton(body, np.ones(body.shape[:3], np.float32), hands, conf, "pose0", fps)
 
-    monkeypatch.setattr(predict_module, "_extract", extract)
+    monkeypatch.setattr(predict_module, "read_video_skeleton", read)
     monkeypatch.setattr("bharnet.hands.models.resolve_model", lambda kind, path=None: f"{kind}.task")
 
 
@@ -101,21 +104,9 @@ def test_cli_errors_name_the_file(checkpoints, tmp_path, capsys):
     assert main(["predict", str(tmp_path / "none.ckpt"), str(tmp_path / "none.mp4")]) == 2
 
 
-@pytest.fixture(scope="module")
-def cup(shared, tmp_path_factory):
-    pytest.importorskip("mediapipe")
-    pytest.importorskip("av")
-    from bharnet.io.video import iter_frames, write_video
-
-    frames = list(iter_frames(shared / "data" / "media" / "cup.mp4"))[::4]  # 55 frames: fast enough for CI
-    return write_video(tmp_path_factory.mktemp("cup") / "cup.mp4", frames, fps=27 / 4)
-
-
-def test_real_video_with_the_hand_expert(checkpoints, cup, shared, capsys):
-    models = shared / "models"
-    argv = ["predict", str(checkpoints["hand-expert"]), str(cup), "--json", "--clip", "4", "--stride", "2",
-            "--hand-model", str(models / "hand_landmarker.task"),
-            "--pose-model", str(models / "pose_landmarker_full.task")]
+def test_real_video_with_the_hand_expert(checkpoints, cup_clip, hand_model, pose_model, capsys):
+    argv = ["predict", str(checkpoints["hand-expert"]), str(cup_clip), "--json", "--clip", "4", "--stride", "2",
+            "--hand-model", str(hand_model), "--pose-model", str(pose_model)]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["person"] == ""  # nobody in view: the hand is found on whole frames
@@ -123,8 +114,7 @@ def test_real_video_with_the_hand_expert(checkpoints, cup, shared, capsys):
     assert len(result["windows"]) == 3 and abs(sum(p for _, p in result["top"]) - 1) < 1e-5
 
 
-def test_real_video_without_a_person_for_a_body_model(checkpoints, cup, shared, capsys):
-    argv = ["predict", str(checkpoints["body-expert"]), str(cup),
-            "--pose-model", str(shared / "models" / "pose_landmarker_full.task")]
+def test_real_video_without_a_person_for_a_body_model(checkpoints, cup_clip, pose_model, capsys):
+    argv = ["predict", str(checkpoints["body-expert"]), str(cup_clip), "--pose-model", str(pose_model)]
     assert main(argv) == 2
-    assert "finds no person, and this checkpoint needs a body" in capsys.readouterr().err
+    assert "cup.mp4: the pose landmarker finds no person" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Fixtures of the hand tests: model files from ``../shared/models`` and small generated videos."""
+"""Fixtures of the hand tests: the real hand photo and small generated videos."""
 
 from __future__ import annotations
 
@@ -6,16 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-
-@pytest.fixture(scope="session")
-def hand_model(shared: Path) -> Path:
-    return shared / "models" / "hand_landmarker.task"
-
-
-@pytest.fixture(scope="session")
-def pose_model(shared: Path) -> Path:
-    return shared / "models" / "pose_landmarker_full.task"
 
 
 @pytest.fixture(scope="session")

@@ -60,3 +60,30 @@ def test_holistic_vectors(tmp_path):
         np.testing.assert_array_equal(store.frames("hands", i).reshape(len(x), -1), x[:, -126:])
         conf = store.frames("hand_conf", i)
         assert (conf[:4, 1] == 0).all() and (conf[4:, 1] == 1).all() and (conf[:, 0] == 1).all()
+
+
+def test_rgb_videos_become_a_store_that_trains(tmp_path, cup_clip, hand_model, pose_model, capsys):
+    """Real videos: the hand of cup.mp4 (nobody in view: a zero body, the hands from whole frames)."""
+    from bharnet.engine.run import fit
+    from tests.engine.test_training import tiny_config
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("cup_a", "cup_b", "cup_c"):
+        (folder / f"{name}.mp4").write_bytes(cup_clip.read_bytes())
+    (folder / "broken.mp4").write_bytes(b"not a video")
+    (folder / "labels.csv").write_text("name,label,split\ncup_a,hold cup,train\ncup_b,wave,train\n"
+                                       "cup_c,hold cup,test\nbroken,wave,test\nmissing,wave,test\n")
+    argv = ["prepare", "custom", str(folder), "--videos", "--out", str(tmp_path / "store"),
+            "--hand-model", str(hand_model), "--pose-model", str(pose_model), "--workers", "1"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "broken.mp4" in err and "no video file missing.*" in err
+    store = SkeletonStore(tmp_path / "store")
+    assert len(store) == 3 and store.body_layout == "pose33" and store.classes == ["hold cup", "wave"]
+    for i in range(3):
+        assert store.has_hands[i] and (store.frames("hand_conf", i).max(axis=(1, 2)) > 0).mean() > 0.9
+        assert (store.frames("body", i) == 0).all() and (store.frames("body_conf", i) == 0).all()
+    run = fit(tiny_config(tmp_path / "store", tmp_path, name="videos", model={"name": "hand-expert"},
+                          trainer={"max_epochs": 1}), quiet=True)
+    assert run["last"].exists()

@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(imp, workers=False)
     imp.set_defaults(func=_prepare_import)
 
-    custom = formats.add_parser("custom", help="your own .npy / .npz files + labels.csv (or MediaPipe Holistic)",
+    custom = formats.add_parser("custom", help="your own .npy / .npz files + labels.csv (or MediaPipe Holistic "
+                                               "vectors, or RGB videos)",
                                 description="A folder of <name>.npy (T, M, V, C) or <name>.npz (body, optional "
                                             "body_conf, hands, hand_conf) plus labels.csv (name,label[,split]); "
                                             "see docs/data.md.")
@@ -68,6 +69,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     custom.add_argument("--layout", help="the joint layout of the arrays: coco17, ntu25, pose33, ucla20, ...")
     custom.add_argument("--holistic", action="store_true",
                         help="samples are MediaPipe Holistic vectors (T, 1662) or (T, 258): pose33 body + hands")
+    custom.add_argument("--videos", action="store_true",
+                        help="samples are RGB videos <name>.mp4: body and hands from MediaPipe, as for "
+                             "`bharnet predict` (--layout pose33, the default, or ntu25)")
+    custom.add_argument("--persons", type=int, default=1, help="videos: persons kept per frame (default 1)")
+    custom.add_argument("--pose-model", help="videos: MediaPipe pose_landmarker_full.task (default: "
+                                             "$BHARNET_POSE_MODEL, cache, download)")
+    custom.add_argument("--hand-model", help="videos: MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, "
+                                             "cache, download)")
     common(custom)
     custom.set_defaults(func=_prepare_custom)
 
@@ -111,4 +120,6 @@ def _prepare_custom(args: argparse.Namespace) -> int:
     from ..io.custom import prepare_custom
 
     return _print_summary(prepare_custom(args.folder, args.out, layout=args.layout, holistic=args.holistic,
-                                         workers=args.workers, strict=args.strict, progress=args.progress))
+                                         videos=args.videos, persons=args.persons, pose_model=args.pose_model,
+                                         hand_model=args.hand_model, workers=args.workers, strict=args.strict,
+                                         progress=args.progress))

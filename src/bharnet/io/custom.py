@@ -14,6 +14,12 @@ array (pose 33 x (x, y, z, visibility), face 468 x 3, left hand 21 x 3, right ha
 ``(T, 258)`` one (no face), zeros where nothing was detected; either a ``<name>.npy`` or a folder
 ``<name>/`` of per-frame ``0.npy, 1.npy, ...``. It becomes a pose33 body (visibility as confidence)
 and the two hands.
+
+With ``videos=True`` each sample is an RGB video ``<name>.mp4`` (or .avi, .mov, ...): its body and
+hands come from MediaPipe as for ``bharnet predict`` (:mod:`bharnet.io.rgb`), in the ``pose33``
+layout (image landmarks) or ``ntu25`` (world landmarks on Kinect's joints and axes). A video where
+the pose landmarker finds nobody but the hand landmarker finds hands keeps a zero body with zero
+confidence (a close-up of a hand still feeds a hand expert).
 """
 
 from __future__ import annotations
@@ -83,6 +89,30 @@ def _find(folder: Path, name: str) -> Path:
         if candidate.exists():
             return candidate
     raise ValueError(f"no file {name}.npy / {name}.npz for this labels.csv row")
+
+
+def _find_video(folder: Path, name: str) -> Path:
+    from .video import VIDEO_SUFFIXES
+
+    for suffix in VIDEO_SUFFIXES:
+        for candidate in (folder / f"{name}{suffix}", folder / f"{name}{suffix.upper()}"):
+            if candidate.is_file():
+                return candidate
+    raise ValueError(f"no video file {name}.* ({' '.join(VIDEO_SUFFIXES)}) for this labels.csv row")
+
+
+def read_video_sample(folder: str, name: str, label: str, splits: frozenset[str], *, classes: list[str] | None,
+                      layout: str, persons: int, pose_model: str, hand_model: str) -> list[Sequence]:
+    """One sample of a folder of videos."""
+    from ..errors import UserError
+    from .rgb import read_video_skeleton
+
+    try:
+        skeleton = read_video_skeleton(_find_video(Path(folder), name), pose_model, hand_model, body_layout=layout,
+                                       num_persons=persons, require_body=False)
+    except UserError as err:
+        raise ValueError(str(err)) from None
+    return [skeleton.sequence(name, _label_index(label, classes), splits)]
 
 
 def _arrays_of(path: Path) -> set[str]:
@@ -166,8 +196,12 @@ def _call(read, folder: str, name: str) -> list[Sequence]:
 
 
 def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout: str | None = None,
-                   holistic: bool = False, workers: int = 1, strict: bool = False, progress: bool | None = None):
-    """Convert a custom folder (see the module docstring) into a store."""
+                   holistic: bool = False, videos: bool = False, persons: int = 1,
+                   pose_model: str | os.PathLike | None = None, hand_model: str | os.PathLike | None = None,
+                   workers: int = 1, strict: bool = False, progress: bool | None = None):
+    """Convert a custom folder (see the module docstring) into a store. ``persons``, ``pose_model``
+    and ``hand_model`` concern videos (the model files as :func:`bharnet.hands.models.resolve_model`
+    finds them)."""
     from ..errors import UserError
     from ..prepare import run_conversion
     from ..store import StoreWriter
@@ -183,7 +217,11 @@ def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout:
         raise UserError(f"{folder / 'labels.csv'}: no samples")
     classes = _class_names(rows, classes)
     names = list(rows)
-    if holistic:
+    if holistic and videos:
+        raise UserError("choose one of --holistic and --videos")
+    if videos:
+        read, writer_args = _video_reader(folder, classes, layout or "pose33", persons, pose_model, hand_model)
+    elif holistic:
         if layout not in (None, "pose33", "pose", "mediapipe_pose"):
             raise UserError(f"Holistic vectors hold a pose33 body, not {layout}")
         read = functools.partial(read_holistic_sample, str(folder), classes=classes)
@@ -204,16 +242,40 @@ def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout:
                                  joints=lay.num_joints, channels=shape[3])
         writer_args = {"body_layout": lay.name, "num_persons": shape[1], "channels": shape[3],
                        "arrays": tuple(a for a in ("body_conf", "hands") if a in arrays)}
-    with StoreWriter(out, classes=classes, source={"custom": str(folder.resolve()), "holistic": holistic},
+    with StoreWriter(out, classes=classes, source={"custom": str(folder.resolve()), "holistic": holistic,
+                                                         "videos": videos},
                      **writer_args) as writer:
         summary = run_conversion(names, functools.partial(_call, read, str(folder)), writer, workers=workers,
                                  strict=strict, title=folder.name, progress=progress)
     listed = set(names)
-    unlisted = [p.name for p in folder.iterdir() if p.suffix in (".npy", ".npz") and p.stem not in listed]
+    from .video import VIDEO_SUFFIXES
+
+    kinds = VIDEO_SUFFIXES if videos else (".npy", ".npz")
+    unlisted = [p.name for p in folder.iterdir() if p.suffix.lower() in kinds and p.stem not in listed]
     if unlisted:
         summary.notes.append(f"{len(unlisted)} files are not in labels.csv and were left out, e.g. {unlisted[0]}")
     summary.store = Path(out)
     return summary
+
+
+def _video_reader(folder: Path, classes: list[str] | None, layout: str, persons: int,
+                  pose_model: str | os.PathLike | None, hand_model: str | os.PathLike | None):
+    from ..errors import UserError
+    from ..hands.models import resolve_model
+    from .rgb import VIDEO_BODY_LAYOUTS
+
+    try:
+        layout = get_layout(layout).name
+    except KeyError as err:
+        raise UserError(str(err.args[0])) from None
+    if layout not in VIDEO_BODY_LAYOUTS:
+        raise UserError(f"--layout {layout}: videos give a {' or '.join(VIDEO_BODY_LAYOUTS)} body")
+    if persons < 1:
+        raise UserError(f"--persons {persons}: at least 1")
+    read = functools.partial(read_video_sample, str(folder), classes=classes, layout=layout, persons=persons,
+                             pose_model=str(resolve_model("pose", pose_model)),
+                             hand_model=str(resolve_model("hand", hand_model)))
+    return read, {"body_layout": layout, "num_persons": persons, "channels": 3, "arrays": ("body_conf", "hands")}
 
 
 def _maybe_find(folder: Path, name: str) -> Path | None:
