@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import UserError
 from ..layouts import convert_layout, get_layout
 from ..sequence import Sequence
+
+if TYPE_CHECKING:
+    from ..hands.extract import ExtractConfig
 
 __all__ = ["VIDEO_BODY_LAYOUTS", "VideoSkeleton", "read_video_skeleton"]
 
@@ -64,7 +68,7 @@ def _body_of(track, layout: str) -> tuple[np.ndarray, np.ndarray]:
 
 def read_video_skeleton(video: str | Path, pose_model: str | Path, hand_model: str | Path | None = None, *,
                         body_layout: str = "pose33", num_persons: int = 1, require_body: bool = True,
-                        config=None) -> VideoSkeleton:
+                        config: ExtractConfig | None = None) -> VideoSkeleton:
     """The body (and, with ``hand_model``, the hands) of ``video``.
 
     Without anyone in view, ``require_body`` raises :class:`UserError`; otherwise the body is zeros
@@ -75,8 +79,8 @@ def read_video_skeleton(video: str | Path, pose_model: str | Path, hand_model: s
     from ..hands.track import most_active
     from .video import probe_video
 
-    layout = get_layout(body_layout).name
-    if layout not in VIDEO_BODY_LAYOUTS:
+    layout = get_layout(body_layout)
+    if layout.name not in VIDEO_BODY_LAYOUTS:
         raise UserError(f"a video gives a {' / '.join(VIDEO_BODY_LAYOUTS)} body, not {body_layout}")
     config = config or ExtractConfig()
     info = probe_video(video)
@@ -84,21 +88,21 @@ def read_video_skeleton(video: str | Path, pose_model: str | Path, hand_model: s
     if not tracks and (require_body or hand_model is None):
         raise UserError(f"{video}: the pose landmarker finds no person")
     anchors = BODY_ANCHORS["pose33"]
-    first = most_active([t.pixels for t in tracks], anchors) if tracks else 0
+    # the most active person first: its hands are the ones kept
+    first = most_active([t.pixels for t in tracks], anchors) if tracks else None
     order = [first] + [i for i in range(len(tracks)) if i != first] if tracks else []
-    joints = get_layout(layout).num_joints
-    frames = len(tracks[0].pixels) if tracks else 0
-    body = np.zeros((frames, num_persons, joints, 3), np.float32)
-    body_conf = np.zeros((frames, num_persons, joints), np.float32)
-    for slot, i in enumerate(order[:num_persons]):
-        body[:, slot], body_conf[:, slot] = _body_of(tracks[i], layout)
     person = f"pose{first}" if tracks else ""
-    if hand_model is None:
+    hands = None
+    if hand_model is not None:
+        hands = hands_of_person(video, info, hand_model, tracks[first].pixels if tracks else None,
+                                anchors if tracks else None, "pose" if tracks else "frame", person, config)
+    lengths = ([len(tracks[0].pixels)] if tracks else []) + ([hands.frames] if hands is not None else [])
+    frames = min(lengths)
+    body = np.zeros((frames, num_persons, layout.num_joints, 3), np.float32)
+    body_conf = np.zeros((frames, num_persons, layout.num_joints), np.float32)
+    for slot, i in enumerate(order[:num_persons]):
+        track_body, track_conf = _body_of(tracks[i], layout.name)
+        body[:, slot], body_conf[:, slot] = track_body[:frames], track_conf[:frames]
+    if hands is None:
         return VideoSkeleton(body, body_conf, None, None, person, info.fps)
-    hands = hands_of_person(video, info, hand_model, tracks[first].pixels if tracks else None,
-                            anchors if tracks else None, "pose" if tracks else "frame", person, config)
-    t = hands.frames if not tracks else min(frames, hands.frames)
-    if not tracks:
-        body = np.zeros((t, num_persons, joints, 3), np.float32)
-        body_conf = np.zeros((t, num_persons, joints), np.float32)
-    return VideoSkeleton(body[:t], body_conf[:t], hands.keypoints[:t], hands.landmark_conf[:t], person, info.fps)
+    return VideoSkeleton(body, body_conf, hands.keypoints[:frames], hands.landmark_conf[:frames], person, info.fps)
