@@ -74,10 +74,11 @@ def _write_windows(path: Path, meta: dict, spans: list[tuple[int, int]], skeleto
 
 def predict_video(checkpoint: str | Path, video: str | Path, *, clip_seconds: float = 3.0,
                   stride_seconds: float = 1.0, top: int = 5, pose_model: str | Path | None = None,
-                  hand_model: str | Path | None = None) -> VideoPrediction:
+                  hand_model: str | Path | None = None, device: str | None = None) -> VideoPrediction:
     """Classify ``video`` with a trained checkpoint over windows of ``clip_seconds`` every
     ``stride_seconds``. The MediaPipe model files come from the paths given, the environment, the
-    cache or a download (:func:`bharnet.hands.models.resolve_model`)."""
+    cache or a download (:func:`bharnet.hands.models.resolve_model`); the network runs on
+    ``device`` (default: the GPU when there is one)."""
     import torch
 
     from .engine.module import SkeletonDataModule
@@ -104,7 +105,7 @@ def predict_video(checkpoint: str | Path, video: str | Path, *, clip_seconds: fl
         data_cfg = {**module.config["data"], "store": str(store), "num_workers": 0}
         data = SkeletonDataModule(data_cfg, streams, seed=module.config["seed"])
         loader = torch.utils.data.DataLoader(data.dataset(None), batch_size=data_cfg["eval_batch_size"])
-        _, _, logits = predict(module, loader)
+        _, _, logits = predict(module, loader, device=device)
     probs = torch.softmax(torch.from_numpy(logits["logits"]), dim=1).numpy()
     classes = meta.get("classes") or [str(k) for k in range(meta["num_classes"])]
 

@@ -49,3 +49,11 @@ def test_test_time_augmentation_averages_views(checkpoint, tmp_path):
 def test_cli_test_reports_a_missing_checkpoint_without_traceback(tmp_path, capsys):
     assert main(["test", str(tmp_path / "nope.ckpt")]) == 2
     assert "nope.ckpt not found" in capsys.readouterr().err
+
+
+def test_cli_test_prints_json_metrics_on_the_device_asked(checkpoint, capsys):
+    import json
+
+    assert main(["test", str(checkpoint), "--json", "--device", "cpu"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["samples"] == 6 and 0 <= metrics["top1"] <= 1

@@ -25,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--perturb", help="robustness test: noise=SIGMA, drop-frames=P or drop-hands=P")
     p.add_argument("--clips", type=int, default=1, help="test-time augmentation: average this many views")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the GPU when there is one)")
     p.set_defaults(func=_test)
 
     p = subparsers.add_parser(
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--top", type=int, default=5, help="classes listed per window (default 5)")
     p.add_argument("--out", type=Path, help="write the prediction as JSON to this file")
     p.add_argument("--json", action="store_true", help="print the prediction as JSON")
+    p.add_argument("--device", help="where the network runs: cpu, cuda, ... (default: the GPU when there is one)")
     p.add_argument("--hand-model", help="MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, cache, "
                                         "download)")
     p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
@@ -76,7 +78,7 @@ def _test(args: argparse.Namespace) -> int:
     from ..engine.evaluate import test_checkpoint
 
     metrics = test_checkpoint(args.checkpoint, store=args.data, split=args.split, out=args.out,
-                              perturb=args.perturb, clips=args.clips)
+                              perturb=args.perturb, clips=args.clips, device=args.device)
     print(json.dumps(metrics, indent=1) if args.json else
           "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
     return 0
@@ -86,7 +88,8 @@ def _predict(args: argparse.Namespace) -> int:
     from ..predict import predict_video
 
     result = predict_video(args.checkpoint, args.video, clip_seconds=args.clip, stride_seconds=args.stride,
-                           top=args.top, pose_model=args.pose_model, hand_model=args.hand_model)
+                           top=args.top, pose_model=args.pose_model, hand_model=args.hand_model,
+                           device=args.device)
     if args.out:
         from ..atomic import write_json
 

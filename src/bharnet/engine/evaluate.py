@@ -19,7 +19,7 @@ __all__ = ["test_checkpoint"]
 
 def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, split: str | None = None,
                     out: str | Path | None = None, perturb: str | None = None, seed: int = 0,
-                    clips: int = 1) -> dict:
+                    clips: int = 1, device: str | None = None) -> dict:
     """Test a checkpoint on ``split`` of ``store`` (defaults: those of its training config).
 
     Returns top-1 of every branch; with ``out`` also writes the scores file (every sample's
@@ -27,6 +27,7 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
     perturbation (``noise=SIGMA``, ``drop-frames=P``, ``drop-hands=P``) to the inputs.
     ``clips > 1`` is test-time augmentation: the logits of the centred view and of
     ``clips - 1`` training-style views (random crop and rotation, seeded) are averaged.
+    ``device``: where to run (default: the GPU when there is one).
     """
     module = load_checkpoint(checkpoint)
     data_cfg = dict(module.config["data"])
@@ -39,9 +40,9 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
     if perturb:  # perturb joint coordinates, then derive bones / motion from what was perturbed
         data.view = replace(data.view, modality="joint")
     transform = _perturbation(perturb, seed, data, view_modality) if perturb else None
-    indices, labels, logits = predict(module, _loader(data, split, clip=0), transform=transform)
+    indices, labels, logits = predict(module, _loader(data, split, clip=0), transform=transform, device=device)
     for clip in range(1, clips):
-        extra_indices, _, extra = predict(module, _loader(data, split, clip), transform=transform)
+        extra_indices, _, extra = predict(module, _loader(data, split, clip), transform=transform, device=device)
         assert (extra_indices == indices).all()
         logits = {k: v + extra[k] for k, v in logits.items()}
     logits = {k: v / clips for k, v in logits.items()}

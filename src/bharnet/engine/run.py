@@ -156,11 +156,13 @@ def save_checkpoint(module: ActionModule, path: str | Path) -> Path:
 
 @torch.no_grad()
 def predict(module: ActionModule, loader: torch.utils.data.DataLoader, transform=None,
-            device: str | torch.device = "cpu") -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+            device: str | torch.device | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Run a module over a loader; returns store indices, labels and the logits of every branch.
 
     ``transform`` (optional) changes each batch's inputs first, e.g. a robustness perturbation.
+    ``device``: where to run (default: the GPU when there is one, else the CPU).
     """
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     module = module.to(device).eval()
     indices, labels, logits = [], [], {}
     for batch in loader:
