@@ -35,6 +35,7 @@ import numpy as np
 from ..layouts import get_layout
 from ..sequence import Sequence
 from . import check_keypoints
+from .video import VIDEO_SUFFIXES
 
 __all__ = ["read_labels_csv", "read_custom_sample", "read_holistic", "prepare_custom"]
 
@@ -92,8 +93,6 @@ def _find(folder: Path, name: str) -> Path:
 
 
 def _find_video(folder: Path, name: str) -> Path:
-    from .video import VIDEO_SUFFIXES
-
     for suffix in VIDEO_SUFFIXES:
         for candidate in (folder / f"{name}{suffix}", folder / f"{name}{suffix.upper()}"):
             if candidate.is_file():
@@ -242,14 +241,11 @@ def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout:
                                  joints=lay.num_joints, channels=shape[3])
         writer_args = {"body_layout": lay.name, "num_persons": shape[1], "channels": shape[3],
                        "arrays": tuple(a for a in ("body_conf", "hands") if a in arrays)}
-    with StoreWriter(out, classes=classes, source={"custom": str(folder.resolve()), "holistic": holistic,
-                                                         "videos": videos},
-                     **writer_args) as writer:
+    source = {"custom": str(folder.resolve()), "holistic": holistic, "videos": videos}
+    with StoreWriter(out, classes=classes, source=source, **writer_args) as writer:
         summary = run_conversion(names, functools.partial(_call, read, str(folder)), writer, workers=workers,
                                  strict=strict, title=folder.name, progress=progress)
     listed = set(names)
-    from .video import VIDEO_SUFFIXES
-
     kinds = VIDEO_SUFFIXES if videos else (".npy", ".npz")
     unlisted = [p.name for p in folder.iterdir() if p.suffix.lower() in kinds and p.stem not in listed]
     if unlisted:
