@@ -11,6 +11,7 @@ import pytest
 import bharnet.predict as predict_module
 from bharnet.cli import main
 from bharnet.engine.run import fit
+from bharnet.errors import UserError
 from bharnet.io.rgb import VideoSkeleton, _body_of
 from bharnet.layouts import NTU25, POSE33, convert_layout
 from bharnet.predict import predict_video, video_windows
@@ -60,8 +61,11 @@ def test_unseen_frames_become_zeros():
 
 
 def _fake_extraction(monkeypatch, frames: int, fps: float = 10.0):
-    """Replace MediaPipe by a fixed skeleton: the rest of the pipeline runs for real."""
+    """Replace MediaPipe by a fixed skeleton: the rest of the pipeline runs for real. A video whose
+    name holds "bad" fails as an unreadable one would."""
     def read(video, pose_model, hand_model, *, body_layout, num_persons, require_body):
+        if "bad" in video.name:
+            raise UserError(f"{video}: cannot open as a video")
         rng = np.random.default_rng(1)
         body = rng.normal(size=(frames, num_persons, 25, 3)).astype(np.float32)
         hands = rng.normal(size=(frames, 2, 21, 3)).astype(np.float32) if hand_model else None
@@ -88,14 +92,35 @@ def test_prediction_per_window_and_for_the_video(checkpoints, tmp_path, monkeypa
     assert again.top == result.top
 
 
-def test_cli_prints_and_writes_json(checkpoints, tmp_path, monkeypatch, capsys):
+def test_cli_prints_one_video(checkpoints, tmp_path, monkeypatch, capsys):
     _fake_extraction(monkeypatch, frames=8)
     video = tmp_path / "short.mp4"
     video.write_bytes(b"x")
-    assert main(["predict", str(checkpoints["body-expert"]), str(video), "--out", str(tmp_path / "p.json")]) == 0
+    assert main(["predict", str(checkpoints["body-expert"]), str(video)]) == 0
     assert "whole video" in capsys.readouterr().out
-    saved = json.loads((tmp_path / "p.json").read_text())
-    assert len(saved["windows"]) == 1 and len(saved["top"]) == 3  # shorter than a clip: one window
+    assert main(["predict", str(checkpoints["body-expert"]), str(video), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["windows"]) == 1 and len(result["top"]) == 3  # shorter than a clip: one window
+
+
+def test_cli_batch_writes_one_file_per_video_and_resumes(checkpoints, tmp_path, monkeypatch, capsys):
+    _fake_extraction(monkeypatch, frames=30)
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in ("a.mp4", "b.avi", "bad.mp4", "notes.txt"):
+        (folder / name).write_bytes(b"x")
+    argv = ["predict", str(checkpoints["hand-expert"]), str(folder), "--out", str(tmp_path / "out"), "--json"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["done"] == 2 and list(summary["failed"]) == [str(folder / "bad.mp4")]
+    assert "cannot open as a video" in summary["failed"][str(folder / "bad.mp4")]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json", "b.json"]
+    assert len(json.loads((tmp_path / "out" / "a.json").read_text())["windows"]) == 1
+    assert main(argv) == 0  # a rerun keeps what is done and tries the failed one again
+    again = json.loads(capsys.readouterr().out)
+    assert again["done"] == 0 and again["skipped"] == 2 and len(again["failed"]) == 1
+    assert main(["predict", str(checkpoints["hand-expert"]), str(folder)]) == 2  # several videos need --out
+    assert "give --out DIR" in capsys.readouterr().err
 
 
 def test_cli_errors_name_the_file(checkpoints, tmp_path, capsys):

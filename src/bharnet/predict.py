@@ -18,7 +18,8 @@ from .errors import UserError
 from .io.rgb import VIDEO_BODY_LAYOUTS, VideoSkeleton, read_video_skeleton
 from .sequence import Sequence
 
-__all__ = ["Window", "VideoPrediction", "video_windows", "predict_video"]
+__all__ = ["Window", "VideoPrediction", "VideoPredictor", "BatchSummary", "video_windows", "predict_video",
+           "predict_videos"]
 
 
 @dataclass(frozen=True)
@@ -72,48 +73,112 @@ def _write_windows(path: Path, meta: dict, spans: list[tuple[int, int]], skeleto
                                 hand_conf=None if skeleton.hand_conf is None else skeleton.hand_conf[window]))
 
 
-def predict_video(checkpoint: str | Path, video: str | Path, *, clip_seconds: float = 3.0,
-                  stride_seconds: float = 1.0, top: int = 5, pose_model: str | Path | None = None,
-                  hand_model: str | Path | None = None, device: str | None = None) -> VideoPrediction:
-    """Classify ``video`` with a trained checkpoint over windows of ``clip_seconds`` every
+class VideoPredictor:
+    """A checkpoint ready to classify videos over windows of ``clip_seconds`` every
     ``stride_seconds``. The MediaPipe model files come from the paths given, the environment, the
     cache or a download (:func:`bharnet.hands.models.resolve_model`); the network runs on
     ``device`` (default: the GPU when there is one)."""
-    import torch
 
-    from .engine.module import SkeletonDataModule
-    from .engine.run import load_checkpoint, predict
-    from .hands.models import resolve_model
+    def __init__(self, checkpoint: str | Path, *, clip_seconds: float = 3.0, stride_seconds: float = 1.0,
+                 top: int = 5, pose_model: str | Path | None = None, hand_model: str | Path | None = None,
+                 device: str | None = None) -> None:
+        from .engine.run import load_checkpoint
+        from .hands.models import resolve_model
 
+        self.checkpoint = str(checkpoint)
+        self.module = load_checkpoint(checkpoint)
+        self.meta, self.streams = self.module.store_meta, tuple(self.module.streams)
+        layout, channels = self.meta["body_layout"], self.meta["channels"]
+        if layout not in VIDEO_BODY_LAYOUTS or channels != 3:
+            raise UserError(f"{checkpoint}: its body is {layout} with {channels} channels; from a video the pose "
+                            f"landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies")
+        self.classes = self.meta.get("classes") or [str(k) for k in range(self.meta["num_classes"])]
+        self.clip_seconds, self.stride_seconds, self.top, self.device = clip_seconds, stride_seconds, top, device
+        self.pose_model = resolve_model("pose", pose_model)
+        self.hand_model = resolve_model("hand", hand_model) if "hand" in self.streams else None
+
+    def __call__(self, video: str | Path) -> VideoPrediction:
+        video = _existing(video)
+        skeleton = read_video_skeleton(video, self.pose_model, self.hand_model, body_layout=self.meta["body_layout"],
+                                       num_persons=self.meta["num_persons"], require_body="body" in self.streams)
+        fps, num_frames = skeleton.fps, len(skeleton.body)
+        spans = video_windows(num_frames, max(1, round(self.clip_seconds * fps)),
+                              max(1, round(self.stride_seconds * fps)))
+        probs = self._probabilities(skeleton, spans)
+        windows = [Window(start / fps, end / fps, self._ranked(p))
+                   for (start, end), p in zip(spans, probs, strict=True)]
+        hand_conf = skeleton.hand_conf
+        frames_with_hand = int((hand_conf.max(axis=(1, 2)) > 0).sum()) if hand_conf is not None else 0
+        return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person, frames_with_hand,
+                               self._ranked(probs.mean(axis=0)), windows)
+
+    def _probabilities(self, skeleton: VideoSkeleton, spans: list[tuple[int, int]]) -> np.ndarray:
+        """Class probabilities ``(windows, K)`` through the checkpoint's own test view."""
+        import torch
+
+        from .engine.module import SkeletonDataModule
+        from .engine.run import predict
+
+        with tempfile.TemporaryDirectory(prefix="bharnet-predict-") as tmp:
+            store = Path(tmp) / "windows"
+            _write_windows(store, self.meta, spans, skeleton)
+            data_cfg = {**self.module.config["data"], "store": str(store), "num_workers": 0}
+            data = SkeletonDataModule(data_cfg, self.streams, seed=self.module.config["seed"])
+            loader = torch.utils.data.DataLoader(data.dataset(None), batch_size=data_cfg["eval_batch_size"])
+            _, _, logits = predict(self.module, loader, device=self.device)
+        return torch.softmax(torch.from_numpy(logits["logits"]), dim=1).numpy()
+
+    def _ranked(self, p: np.ndarray) -> list[tuple[str, float]]:
+        return [(self.classes[k], float(p[k])) for k in np.argsort(-p)[:self.top]]
+
+
+def _existing(video: str | Path) -> Path:
     video = Path(video)
     if not video.is_file():
         raise UserError(f"{video}: no such video file")
-    module = load_checkpoint(checkpoint)
-    meta, streams = module.store_meta, tuple(module.streams)
-    if meta["body_layout"] not in VIDEO_BODY_LAYOUTS or meta["channels"] != 3:
-        raise UserError(f"{checkpoint}: its body is {meta['body_layout']} with {meta['channels']} channels; from a "
-                        f"video the pose landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies")
-    pose = resolve_model("pose", pose_model)
-    hand = resolve_model("hand", hand_model) if "hand" in streams else None
-    skeleton = read_video_skeleton(video, pose, hand, body_layout=meta["body_layout"],
-                                   num_persons=meta["num_persons"], require_body="body" in streams)
-    fps, num_frames = skeleton.fps, len(skeleton.body)
-    spans = video_windows(num_frames, max(1, round(clip_seconds * fps)), max(1, round(stride_seconds * fps)))
-    with tempfile.TemporaryDirectory(prefix="bharnet-predict-") as tmp:
-        store = Path(tmp) / "windows"
-        _write_windows(store, meta, spans, skeleton)
-        data_cfg = {**module.config["data"], "store": str(store), "num_workers": 0}
-        data = SkeletonDataModule(data_cfg, streams, seed=module.config["seed"])
-        loader = torch.utils.data.DataLoader(data.dataset(None), batch_size=data_cfg["eval_batch_size"])
-        _, _, logits = predict(module, loader, device=device)
-    probs = torch.softmax(torch.from_numpy(logits["logits"]), dim=1).numpy()
-    classes = meta.get("classes") or [str(k) for k in range(meta["num_classes"])]
+    return video
 
-    def ranked(p: np.ndarray) -> list[tuple[str, float]]:
-        return [(classes[k], float(p[k])) for k in np.argsort(-p)[:top]]
 
-    windows = [Window(start / fps, end / fps, ranked(p)) for (start, end), p in zip(spans, probs, strict=True)]
-    hand_conf = skeleton.hand_conf
-    frames_with_hand = int((hand_conf.max(axis=(1, 2)) > 0).sum()) if hand_conf is not None else 0
-    return VideoPrediction(str(video), str(checkpoint), num_frames, float(fps), skeleton.person, frames_with_hand,
-                           ranked(probs.mean(axis=0)), windows)
+def predict_video(checkpoint: str | Path, video: str | Path, **options) -> VideoPrediction:
+    """Classify one video (``options``: those of :class:`VideoPredictor`)."""
+    video = _existing(video)  # before the checkpoint and the model files are looked for
+    return VideoPredictor(checkpoint, **options)(video)
+
+
+@dataclass
+class BatchSummary:
+    """What :func:`predict_videos` did; ``failed`` maps a video to the reason."""
+
+    done: list[VideoPrediction] = field(default_factory=list)
+    skipped: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def predict_videos(checkpoint: str | Path, inputs: list[str | Path], out: str | Path,
+                   **options) -> BatchSummary:
+    """Classify every video of ``inputs`` (files, or folders searched recursively) into
+    ``out/<video stem>.json``. Videos whose file exists are skipped (resume); one that fails is
+    reported and the others go on."""
+    from .atomic import write_json
+    from .hands.extract import find_videos
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    predictor = VideoPredictor(checkpoint, **options)
+    summary = BatchSummary()
+    for video in find_videos(inputs):
+        target = out / f"{video.stem}.json"
+        if target.exists():
+            summary.skipped += 1
+            continue
+        try:
+            result = predictor(video)
+        except UserError as err:
+            summary.failed[str(video)] = str(err)
+            continue
+        except Exception as err:  # noqa: BLE001 - one bad video must not end a long run
+            summary.failed[str(video)] = f"{type(err).__name__}: {err}"
+            continue
+        write_json(target, result.as_dict())
+        summary.done.append(result)
+    return summary
