@@ -70,7 +70,8 @@ def _fake_extraction(monkeypatch, frames: int, fps: float = 10.0):
         body = rng.normal(size=(frames, num_persons, 25, 3)).astype(np.float32)
         hands = rng.normal(size=(frames, 2, 21, 3)).astype(np.float32) if hand_model else None
         conf = np.ones((frames, 2, 21), np.float32) if hand_model else None
-        return VideoSkeleton(body, np.ones(body.shape[:3], np.float32), hands, conf, "pose0", fps)
+        return VideoSkeleton(body, np.ones(body.shape[:3], np.float32), hands, conf, "pose0", fps,
+                             frames if hand_model else 0)
 
     monkeypatch.setattr(predict_module, "read_video_skeleton", read)
     monkeypatch.setattr("bharnet.hands.models.resolve_model", lambda kind, path=None: f"{kind}.task")

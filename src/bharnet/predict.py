@@ -107,10 +107,8 @@ class VideoPredictor:
         probs = self._probabilities(skeleton, spans)
         windows = [Window(start / fps, end / fps, self._ranked(p))
                    for (start, end), p in zip(spans, probs, strict=True)]
-        hand_conf = skeleton.hand_conf
-        frames_with_hand = int((hand_conf.max(axis=(1, 2)) > 0).sum()) if hand_conf is not None else 0
-        return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person, frames_with_hand,
-                               self._ranked(probs.mean(axis=0)), windows)
+        return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person,
+                               skeleton.frames_with_hand, self._ranked(probs.mean(axis=0)), windows)
 
     def _probabilities(self, skeleton: VideoSkeleton, spans: list[tuple[int, int]]) -> np.ndarray:
         """Class probabilities ``(windows, K)`` through the checkpoint's own test view."""

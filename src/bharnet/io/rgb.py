@@ -41,7 +41,8 @@ _TO_KINECT = np.array([-1.0, -1.0, 1.0])
 class VideoSkeleton:
     """The skeleton of one video: ``body`` (T, M, V, 3) with ``body_conf`` (T, M, V) (the pose
     landmarker's visibility), ``hands`` (T, 2, 21, 3) with ``hand_conf`` (T, 2, 21) or None when not
-    asked for; ``person`` is the pose track of the first slot ("" when nobody was found)."""
+    asked for; ``person`` is the pose track of the first slot ("" when nobody was found);
+    ``frames_with_hand`` counts the frames with a hand, detected or filled in."""
 
     body: np.ndarray
     body_conf: np.ndarray
@@ -49,6 +50,7 @@ class VideoSkeleton:
     hand_conf: np.ndarray | None
     person: str
     fps: float
+    frames_with_hand: int = 0
 
     def sequence(self, name: str, label: int = 0, splits: frozenset[str] = frozenset()) -> Sequence:
         return Sequence(name=name, label=label, body=self.body, body_conf=self.body_conf, hands=self.hands,
@@ -105,4 +107,5 @@ def read_video_skeleton(video: str | Path, pose_model: str | Path, hand_model: s
         body[:, slot], body_conf[:, slot] = track_body[:frames], track_conf[:frames]
     if hands is None:
         return VideoSkeleton(body, body_conf, None, None, person, info.fps)
-    return VideoSkeleton(body, body_conf, hands.keypoints[:frames], hands.landmark_conf[:frames], person, info.fps)
+    return VideoSkeleton(body, body_conf, hands.keypoints[:frames], hands.landmark_conf[:frames], person, info.fps,
+                         hands.frames_with_hand)
