@@ -1,0 +1,198 @@
+"""ST-ROI images of many videos (``bharnet extract-roi``): joint positions, one PNG per video.
+
+Joint pixel positions come from NTU's ``.skeleton`` colour positions (the two actors the skeleton
+stream keeps, after the standard cleaning) or, for any other video, from MediaPipe's pose
+landmarker (the most active person first, at most two). Each video gives ``<out>/<sample>.png``
+(the uint8 ST-ROI image, written atomically). A run skips videos whose PNG exists (resume), takes
+shard ``I/N`` of the sorted video list, and reports a video that fails without stopping.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .st_roi import RoiConfig, StRoi, st_roi_from_video
+
+__all__ = ["RoiJob", "RoiSummary", "joints_from_skeleton", "joints_from_pose", "roi_of_video", "save_roi",
+           "read_roi", "plan_roi_jobs", "run_roi_extraction"]
+
+#: the frame size NTU's colour positions refer to (Kinect v2 colour camera)
+NTU_COLOR_SIZE = (1920, 1080)
+
+
+def joints_from_skeleton(skeleton: str | Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two cleaned actors' colour positions ``(T', 2, 25, 2)`` (NaN where absent, scaled to a
+    ``width`` x ``height`` video) and the video frame of each row ``(T',)``."""
+    from ..io.ntu import clean_bodies, read_skeleton
+
+    try:
+        cleaned = clean_bodies(read_skeleton(skeleton))
+    except (OSError, ValueError) as err:
+        raise UserError(f"{skeleton}: not a readable NTU .skeleton file ({err})") from err
+    if len(cleaned.frames) == 0:
+        raise UserError(f"{skeleton}: no body in the skeleton file")
+    xy = cleaned.color_xy.astype(np.float64) * np.array([width / NTU_COLOR_SIZE[0], height / NTU_COLOR_SIZE[1]])
+    xy[(cleaned.color_xy == 0).all(-1)] = np.nan  # absent actors and untracked joints come as (0, 0)
+    return xy, np.asarray(cleaned.frames)
+
+
+def joints_from_pose(video: str | Path, pose_model: str | Path, persons: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Pose landmarks ``(T, M, 33, 2)`` pixels of up to ``persons`` people, the most active first."""
+    from ..hands.crops import BODY_ANCHORS
+    from ..hands.extract import pose_tracks
+    from ..hands.track import most_active
+    from ..io.video import probe_video
+
+    tracks = pose_tracks(video, pose_model, probe_video(video))
+    if not tracks:
+        raise UserError(f"{video}: the pose landmarker finds no person")
+    pixels = [t.pixels for t in tracks]
+    first = most_active(pixels, BODY_ANCHORS["pose33"])
+    order = [first] + [i for i in range(len(pixels)) if i != first]
+    xy = np.stack([pixels[i] for i in order[:persons]], axis=1).astype(np.float64)
+    return xy, np.arange(len(xy))
+
+
+def roi_of_video(video: str | Path, skeleton: str | Path | None = None, pose_model: str | Path | None = None,
+                 config: RoiConfig = RoiConfig()) -> StRoi:
+    """The ST-ROI of one video, its joints from ``skeleton`` (NTU) or else from the pose landmarker."""
+    if skeleton is not None:
+        from ..io.video import probe_video
+
+        info = probe_video(video)
+        xy, index = joints_from_skeleton(skeleton, info.width, info.height)
+        return st_roi_from_video(video, xy, "ntu25", config, frame_index=index, frame_height=info.height)
+    if pose_model is None:
+        raise UserError(f"{video}: no skeleton file and no pose model, so no joint positions for its ST-ROI")
+    xy, index = joints_from_pose(video, pose_model)
+    return st_roi_from_video(video, xy, "pose33", config, frame_index=index)
+
+
+def save_roi(image: np.ndarray, path: str | Path) -> Path:
+    """Write an ST-ROI image as PNG, atomically (temporary file beside it, then rename)."""
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        Image.fromarray(np.asarray(image, np.uint8)).save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def read_roi(path: str | Path, size: int | None = None) -> np.ndarray:
+    """An ST-ROI PNG as ``(S, S, 3)`` uint8; with ``size``, checked to be ``size`` x ``size``."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            image = np.asarray(img.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as err:
+        raise UserError(f"{path}: not a readable ST-ROI image ({err})") from err
+    if size is not None and image.shape[:2] != (size, size):
+        raise UserError(f"{path}: ST-ROI image is {image.shape[1]}x{image.shape[0]}, expected {size}x{size}")
+    return image
+
+
+@dataclass(frozen=True)
+class RoiJob:
+    video: Path
+    out: Path
+    skeleton: Path | None
+
+
+@dataclass
+class RoiSummary:
+    """What a run did; ``failed`` maps a video to the reason; ``seconds_per_video`` over the videos done."""
+
+    videos: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    seconds_per_video: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"videos": self.videos, "done": self.done, "skipped": self.skipped, "failed": len(self.failed),
+                "seconds": round(self.seconds, 3), "seconds_per_video": round(self.seconds_per_video, 3),
+                "failures": self.failed}
+
+
+def plan_roi_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
+                  shard: tuple[int, int] = (0, 1)) -> list[RoiJob]:
+    """Shard ``I`` of ``N`` of the videos (video k of the sorted list belongs to shard k mod N)."""
+    from ..hands.extract import find_videos
+    from ..hands.io import sample_name
+
+    index: dict[str, Path] = {}
+    if skeletons is not None:
+        if not Path(skeletons).is_dir():
+            raise UserError(f"--skeletons {skeletons}: no such folder")
+        index = {p.name[: -len(".skeleton")]: p for p in Path(skeletons).rglob("*.skeleton")}
+    i, n = shard
+    return [RoiJob(v, Path(out) / f"{sample_name(v)}.png", index.get(sample_name(v)))
+            for v in find_videos(inputs)[i::n]]
+
+
+def _run_job(job: RoiJob, pose_model: Path | None, config: RoiConfig) -> dict:
+    """One video; never raises: a failure comes back as a reason."""
+    start = time.perf_counter()
+    try:
+        roi = roi_of_video(job.video, job.skeleton, pose_model, config)
+        save_roi(roi.image, job.out)
+        return {"video": str(job.video), "ok": True, "seconds": time.perf_counter() - start}
+    except UserError as err:
+        return {"video": str(job.video), "ok": False, "reason": str(err)}
+    except Exception as err:  # noqa: BLE001 - one bad video must not end a long run
+        return {"video": str(job.video), "ok": False, "reason": f"{type(err).__name__}: {err}"}
+
+
+def run_roi_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
+                       workers: int = 1, shard: tuple[int, int] = (0, 1), pose_model: str | Path | None = None,
+                       config: RoiConfig = RoiConfig()) -> RoiSummary:
+    """Write the ST-ROI PNG of every video of ``inputs`` (this shard) into ``out``; resumable."""
+    start = time.perf_counter()
+    jobs = plan_roi_jobs(inputs, out, skeletons, shard)
+    summary = RoiSummary(videos=len(jobs))
+    todo = [j for j in jobs if not j.out.exists()]
+    summary.skipped = len(jobs) - len(todo)
+    pose = None
+    if any(j.skeleton is None for j in todo):
+        from ..hands.models import resolve_model
+
+        pose = resolve_model("pose", pose_model)
+    busy = 0.0
+    for result in _execute(todo, pose, config, workers):
+        if result["ok"]:
+            summary.done += 1
+            busy += result["seconds"]
+        else:
+            summary.failed[result["video"]] = result["reason"]
+    summary.seconds = time.perf_counter() - start
+    summary.seconds_per_video = busy / summary.done if summary.done else 0.0
+    return summary
+
+
+def _execute(jobs: list[RoiJob], pose: Path | None, config: RoiConfig, workers: int):
+    if workers <= 1:
+        for job in jobs:
+            yield _run_job(job, pose, config)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: MediaPipe's native threads do not survive fork
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for future in as_completed([pool.submit(_run_job, job, pose, config) for job in jobs]):
+            yield future.result()
