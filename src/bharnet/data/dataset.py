@@ -15,7 +15,7 @@ from . import transforms as T
 
 __all__ = ["SkeletonDataset", "ViewConfig", "EpochSampler", "STREAMS"]
 
-STREAMS = ("body", "hand")
+STREAMS = ("body", "hand", "rgb")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class SkeletonDataset(Dataset):
     """Samples of one split of a store as ``{"body", "hand", "hand_mask", "label", "index"}``.
 
     ``body`` is ``(C, window, V, M)``; ``hand`` ``(3, window, 25, 2)`` (two MediaPipe hands
-    padded to 25 joints) with ``hand_mask`` ``(1, window, 25, 2)``, 1 where a landmark was seen.
+    padded to 25 joints) with ``hand_mask`` ``(1, window, 25, 2)``, 1 where a landmark was seen;
+    ``rgb`` the sample's ST-ROI image ``(3, S, S)`` in [0, 1] (stores with ST-ROI images only).
     Training augmentation is drawn from a generator seeded by (seed, epoch, index), so a run
     is reproducible whatever the number of workers and resumable exactly: index the dataset
     with the ``(epoch, index)`` pairs of :class:`EpochSampler`; a plain integer index gives the
@@ -54,6 +55,7 @@ class SkeletonDataset(Dataset):
         if "hand" in streams and not self.store.has("hands"):
             raise ValueError(f"{self.store.path} has no hand keypoints, so it cannot feed a hand stream")
         self.streams = tuple(streams)
+        self.rois = _roi_array(self.store) if "rgb" in streams else None
         self.view = view or ViewConfig()
         self.train = train
         self.seed = seed
@@ -81,6 +83,8 @@ class SkeletonDataset(Dataset):
         if "hand" in self.streams:
             hand, mask = self._hand(index, crop, rng)
             item["hand"], item["hand_mask"] = torch.from_numpy(hand), torch.from_numpy(mask)
+        if self.rois is not None:  # the clip's ST-ROI image, (3, S, S) in [0, 1]
+            item["rgb"] = torch.from_numpy(self.rois.image(index)).permute(2, 0, 1).float().div(255.0)
         return item
 
     def _body(self, index: int, crop: slice, rng: np.random.Generator | None) -> np.ndarray:
@@ -109,6 +113,12 @@ class SkeletonDataset(Dataset):
         if self.view.modality != "joint":  # a bone or a motion is valid only where its joints are
             x = x * T.to_modality(mask, self.hand_layout, "joint")
         return np.ascontiguousarray(x, dtype=np.float32), mask
+
+
+def _roi_array(store: SkeletonStore):
+    from ..rgb_store import RoiArray
+
+    return RoiArray(store.path)
 
 
 class EpochSampler(Sampler):

@@ -444,9 +444,11 @@ def _build_classes() -> tuple[SynthClass, ...]:
 SYNTH_CLASSES: tuple[SynthClass, ...] = _build_classes()
 
 
-def class_groups() -> dict[str, list[int]]:
-    """Class ids per group: ``{"body": [...], "hand": [...], "mixed": [...]}``."""
-    return {g: [i for i, c in enumerate(SYNTH_CLASSES) if c.group == g] for g in ("body", "hand", "mixed")}
+def class_groups(classes: tuple[SynthClass, ...] = SYNTH_CLASSES) -> dict[str, list[int]]:
+    """Class ids per group: ``{"body": [...], "hand": [...], "mixed": [...]}`` (plus any other group of
+    ``classes``, e.g. ``object``)."""
+    groups = dict.fromkeys(("body", "hand", "mixed", *(c.group for c in classes)))
+    return {g: [i for i, c in enumerate(classes) if c.group == g] for g in groups}
 
 
 # ----------------------------------------------------------------------------- variation
@@ -635,12 +637,12 @@ class _Batch:
     actors: np.ndarray  # (B,)
 
 
-def _generate_batch(class_id: int, n: int, key: tuple[int, ...], var: Variation) -> _Batch:
+def _generate_batch(cls: SynthClass | int, n: int, key: tuple[int, ...], var: Variation) -> _Batch:
     """``n`` samples of one class. Three independent random streams from ``key``: the body's (actor,
     timing, motion), the hands' (articulation, detector) and the view's (camera, noise, bystander).
     The body's stream never depends on the hand gesture, so classes that share a motion share
-    their bodies given the same ``key``."""
-    cls = SYNTH_CLASSES[class_id]
+    their bodies given the same ``key``. ``cls``: a class or its id in :data:`SYNTH_CLASSES`."""
+    cls = SYNTH_CLASSES[cls] if isinstance(cls, int) else cls
     rng_body, rng_hand, rng_view = (np.random.default_rng([*key, k]) for k in range(3))
     frames = rng_body.integers(var.min_frames, var.max_frames + 1, n)
     tmax = int(frames.max())
@@ -708,33 +710,36 @@ def _variation(overrides: dict) -> Variation:
 
 
 def generate(num_samples: int, seed: int = 0, *, batch_per_class: int = 32, prefix: str = "synth",
-             **variation) -> Iterator[Sequence]:
+             classes: tuple[SynthClass, ...] = SYNTH_CLASSES, **variation) -> Iterator[Sequence]:
     """Yield ``num_samples`` BodyHand-Synth samples, balanced over classes (sample ``i`` has label
-    ``i % len(SYNTH_CLASSES)``), the same for the same arguments.
+    ``i % len(classes)``), the same for the same arguments. ``classes``: the class list (default every
+    class of :data:`SYNTH_CLASSES`; a subset, or extra classes such as the object classes of
+    :mod:`bharnet.data.synthetic_rgb`).
 
     ``variation`` overrides fields of :class:`Variation` (frame range, actors, noise, camera, ...).
     Samples are made per class in batches of ``batch_per_class``.
     """
     var = _variation(variation)
-    num_classes = len(SYNTH_CLASSES)
+    num_classes = len(classes)
     per_block = min(batch_per_class, max(1, -(-num_samples // num_classes)))
     block = 0
     produced = 0
     while produced < num_samples:
-        batches = [_generate_batch(c, per_block, (seed, block, c), var) for c in range(num_classes)]
+        batches = [_generate_batch(cls, per_block, (seed, block, c), var) for c, cls in enumerate(classes)]
         for k in range(per_block):
             for c, b in enumerate(batches):
                 if produced >= num_samples:
                     return
                 t = int(b.frames[k])
-                yield Sequence(name=f"{prefix}_{seed}_{produced:06d}_{SYNTH_CLASSES[c].name}", label=c,
+                yield Sequence(name=f"{prefix}_{seed}_{produced:06d}_{classes[c].name}", label=c,
                                body=b.body[k, :t], hands=b.hands[k, :t], hand_conf=b.hand_conf[k, :t])
                 produced += 1
         block += 1
 
 
 def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 0, val_fraction: float = 0.15,
-                      test_fraction: float = 0.2, **variation) -> Path:
+                      test_fraction: float = 0.2, classes: tuple[SynthClass, ...] = SYNTH_CLASSES,
+                      **variation) -> Path:
     """Write a BodyHand-Synth store with splits ``train``, ``val`` and ``test``.
 
     Train and val come from one set of actors, test from other actors and another random stream;
@@ -747,21 +752,23 @@ def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 
         raise ValueError("need at least two actors (train and test use different ones)")
     n_test_actors = max(1, round(len(actors) * 0.25))
     train_actors, test_actors = actors[:-n_test_actors], actors[-n_test_actors:]
-    num_classes = len(SYNTH_CLASSES)
+    num_classes = len(classes)
     n_test = int(round(num_samples * test_fraction))
     n_trainval = num_samples - n_test
     # val: the first val_fraction of each class's train/val samples (labels cycle through the classes)
     n_val_per_class = int(round(n_trainval * val_fraction / num_classes))
     out = Path(out_dir)
-    source = {"generator": "bodyhand-synth", "seed": seed, "class_groups": class_groups(),
+    source = {"generator": "bodyhand-synth", "seed": seed, "class_groups": class_groups(classes),
               "num_samples": num_samples, "train_actors": list(train_actors), "test_actors": list(test_actors)}
     with StoreWriter(out, body_layout="ntu25", num_persons=2, arrays=("hands",),
-                     classes=[c.name for c in SYNTH_CLASSES], source=source) as writer:
-        for i, seq in enumerate(generate(n_trainval, seed, prefix="trainval", actors=train_actors, **variation)):
+                     classes=[c.name for c in classes], source=source) as writer:
+        for i, seq in enumerate(generate(n_trainval, seed, prefix="trainval", actors=train_actors, classes=classes,
+                                             **variation)):
             seq.splits = frozenset({"val" if i // num_classes < n_val_per_class else "train"})
             _add(writer, seq)
         # the test stream: seed offset far away, so its random streams share nothing with train's
-        for seq in generate(n_test, seed + 1_000_003, prefix="test", actors=test_actors, **variation):
+        for seq in generate(n_test, seed + 1_000_003, prefix="test", actors=test_actors, classes=classes,
+                            **variation):
             seq.splits = frozenset({"test"})
             _add(writer, seq)
     return out

@@ -57,6 +57,8 @@ class InitConfig:
     body: str | None = None
     hand: str | None = None
     freeze: bool = False
+    #: BHaRNet-M: the trained body-expert / BHaRNet-E checkpoint whose body features guide the RGB stream
+    guide: str | None = None
 
 
 @dataclass

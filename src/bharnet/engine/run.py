@@ -105,6 +105,13 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
 
 def _init_from_experts(module: ActionModule, cfg: DictConfig) -> None:
     init = cfg.model.init
+    if init.get("guide"):
+        if not hasattr(module.model, "load_guide"):
+            raise UserError(f"model.init.guide: {cfg.model.name} takes no guide (only bharnet-m does)")
+        try:
+            module.model.load_guide(load_model_state(init.guide))
+        except (ValueError, RuntimeError) as err:
+            raise UserError(f"model.init.guide {init.guide}: {err}".splitlines()[0]) from err
     if not (init.body or init.hand):
         return
     if not (init.body and init.hand):

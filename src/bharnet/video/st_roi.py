@@ -31,7 +31,7 @@ from ..errors import UserError
 from ..layouts import get_layout
 
 __all__ = ["ROI_PARTS", "RoiConfig", "StRoi", "part_joints", "part_centres", "body_scale_px", "segment_frames",
-           "build_st_roi", "cell_centre", "read_frames_at", "st_roi_from_video"]
+           "build_st_roi", "plan_st_roi", "cell_centre", "read_frames_at", "st_roi_from_video"]
 
 #: body parts of the rows of an ST-ROI image, top to bottom
 ROI_PARTS = ("head", "left_hand", "right_hand", "left_foot", "right_foot")
@@ -224,6 +224,22 @@ def read_frames_at(video: str | Path, indices: np.ndarray) -> dict[int, np.ndarr
     return got
 
 
+def plan_st_roi(xy: np.ndarray, layout: str, frame_height: int,
+                config: RoiConfig = RoiConfig()) -> tuple[np.ndarray, np.ndarray, float]:
+    """What an ST-ROI shows, before any pixel: the rows of ``xy`` ``(T, M, V, 2)`` it takes (K,), the
+    part centres there ``(K, M', P, 2)`` (persons never seen left out) and the patch side in pixels."""
+    xy = np.asarray(xy, np.float64)
+    seen = np.isfinite(xy).all(-1).any(axis=(0, 2))
+    if not seen.any():
+        raise ValueError("no joint position in any frame")
+    xy = xy[:, seen]
+    rows = segment_frames(len(xy), config.segments)
+    centres = _nearest_known(part_centres(xy, layout), rows)
+    scale = body_scale_px(xy, layout)
+    side = max(config.scale_factor * scale if np.isfinite(scale) else 0.0, config.min_side_frac * frame_height)
+    return rows, centres, side
+
+
 def st_roi_from_video(video: str | Path, xy: np.ndarray, layout: str, config: RoiConfig = RoiConfig(),
                       frame_index: np.ndarray | None = None, frame_height: int | None = None) -> StRoi:
     """The ST-ROI of ``video`` from joint pixels ``xy`` ``(T, M, V, 2)`` (NaN = unknown) in ``layout``.
@@ -232,17 +248,12 @@ def st_roi_from_video(video: str | Path, xy: np.ndarray, layout: str, config: Ro
     a pose track or an uncleaned NTU file). Persons that are never seen are left out; none seen at
     all raises :class:`UserError`. Only the chosen frames are decoded.
     """
-    xy = np.asarray(xy, np.float64)
-    seen = np.isfinite(xy).all(-1).any(axis=(0, 2))
-    if not seen.any():
+    if not np.isfinite(np.asarray(xy, np.float64)).all(-1).any():
         raise UserError(f"{video}: no joint position in any frame, so no ST-ROI")
-    xy = xy[:, seen]
     frame_index = np.arange(len(xy)) if frame_index is None else np.asarray(frame_index)
     rows = segment_frames(len(xy), config.segments)
-    centres = _nearest_known(part_centres(xy, layout), rows)
     frames = read_frames_at(video, frame_index[rows])
     height = frame_height or next(iter(frames.values())).shape[0]
-    scale = body_scale_px(xy, layout)
-    side = max(config.scale_factor * scale if np.isfinite(scale) else 0.0, config.min_side_frac * height)
+    rows, centres, side = plan_st_roi(xy, layout, height, config)
     image = build_st_roi([frames[int(i)] for i in frame_index[rows]], centres, side, config)
     return StRoi(image=image, frames=frame_index[rows], centres=centres, side=side)
