@@ -23,22 +23,32 @@ from .engine.config import make_config, to_dict
 from .engine.module import ActionModule, SkeletonDataModule
 from .engine.run import fit, load_checkpoint, predict
 from .errors import UserError
+from .store import SkeletonStore
 
-__all__ = ["VARIANTS", "run_ablation", "evaluate_module"]
+__all__ = ["VARIANTS", "RGB_VARIANTS", "run_ablation", "evaluate_module"]
 
 EXPERTS = ("body-expert", "hand-expert")
 #: variants built from the trained experts without training of their own
 DERIVED = {"score-fusion": EXPERTS, "bharnet-e-expert": ("bharnet-e",)}
 VARIANTS = ("body-expert", "hand-expert", "score-fusion", "joint", "cross-attention", "fast-attention",
             "bharnet-p", "bharnet-e", "bharnet-e-expert")
+#: variants with an RGB stream (need a store with ST-ROI images); guided by the trained body expert
+RGB_VARIANTS = ("bharnet-m",)
+#: skeleton variants whose scores are fused with the RGB stream's (rows "<variant> + RGB")
+RGB_FUSED = ("score-fusion", "joint", "bharnet-e")
+ALL_VARIANTS = VARIANTS + RGB_VARIANTS
 
 
 def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict[str, Path],
-                    finetune: list[str] | None) -> DictConfig:
+                    finetune: list[str] | None, rgb: list[str] | None = None) -> DictConfig:
     """The run of one variant: the shared recipe; the second stage starts from the experts and
-    takes the ``finetune`` overrides (e.g. fewer epochs, a smaller learning rate)."""
+    takes the ``finetune`` overrides (e.g. fewer epochs, a smaller learning rate); an RGB variant
+    trains its RGB stream from the start, guided by the body expert, with the ``rgb`` overrides."""
     cfg = copy.deepcopy(base)
     cfg.name, cfg.out_dir, cfg.model.name = variant, str(out_dir / "runs"), variant
+    if variant in RGB_VARIANTS:
+        cfg.model.init.guide = str(experts["body-expert"])
+        return make_config(cfg, overrides=rgb) if rgb else cfg
     if variant not in EXPERTS:
         cfg.model.init.body, cfg.model.init.hand = str(experts["body-expert"]), str(experts["hand-expert"])
         if finetune:
@@ -95,16 +105,20 @@ def _derived_module(variant: str, sources: dict[str, Path], base: DictConfig, ou
 
 
 def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, finetune: list[str] | None = None,
-                 log=print) -> dict:
+                 log=print, rgb: list[str] | None = None) -> dict:
     """Train ``variants`` with the recipe ``base`` on its store; write ``results.json``.
+
+    ``rgb``: overrides of the RGB variants' runs. With an RGB variant, rows ``<variant> + RGB`` fuse
+    the test scores of the skeleton variants of :data:`RGB_FUSED` with the RGB stream's (mean of
+    softmax probabilities).
 
     Returns ``{"models": {variant: {top1, top1_<group>_classes, params, macs, macs_all,
     train_seconds, branches}}, ...}``; the test logits of each variant are kept in
     ``<out_dir>/runs/<variant>/test_logits.npz``.
     """
-    unknown = sorted(set(variants) - set(VARIANTS))
+    unknown = sorted(set(variants) - set(ALL_VARIANTS))
     if unknown:
-        raise UserError(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+        raise UserError(f"unknown variants {unknown}; known: {', '.join(ALL_VARIANTS)}")
     out_dir = Path(out_dir)
     (out_dir / "runs").mkdir(parents=True, exist_ok=True)
     needed = _with_prerequisites(variants)
@@ -128,13 +142,14 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
             checkpoint = run / "checkpoints" / "last.ckpt"
         else:
             log(f"{variant}: training")
-            fitted = fit(_variant_config(base, variant, out_dir, checkpoints, finetune), resume=True,
+            fitted = fit(_variant_config(base, variant, out_dir, checkpoints, finetune, rgb), resume=True,
                          quiet=True)
             checkpoint = fitted["best"]
             module = load_checkpoint(checkpoint)
             seconds = time.perf_counter() - start
-            if variant not in EXPERTS:  # fine-tuning time plus the experts it starts from
-                seconds += sum(results["models"][e]["train_seconds"] for e in EXPERTS)
+            if variant not in EXPERTS:  # its own training plus that of the experts it starts from
+                starts = ("body-expert",) if variant in RGB_VARIANTS else EXPERTS
+                seconds += sum(results["models"][e]["train_seconds"] for e in starts)
         if data is None:
             data = SkeletonDataModule(to_dict(base)["data"], module.streams, base.seed)
         evaluation = evaluate_module(module, data, base.data.test_split)
@@ -145,9 +160,12 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
         write_json(done, {"result": result, "checkpoint": str(checkpoint) if checkpoint else None})
         checkpoints[variant] = checkpoint
         results["models"][variant] = result
-        results["models"] = {k: results["models"][k] for k in VARIANTS if k in results["models"]}
+        results["models"] = {k: results["models"][k] for k in ALL_VARIANTS if k in results["models"]}
         write_json(results_path, results)
         log(f"{variant}: top-1 {result['top1']:.3f}")
+    for rgb_variant in (v for v in RGB_VARIANTS if v in results["models"]):
+        groups = SkeletonStore(base.data.store).meta.get("source", {}).get("class_groups", {})
+        results["models"].update(_rgb_fusion_rows(results["models"], rgb_variant, out_dir, groups))
     results["store"] = base.data.store
     results["config"] = OmegaConf.to_container(base, resolve=True)
     write_json(results_path, results)
@@ -161,7 +179,26 @@ def _with_prerequisites(variants: list[str]) -> list[str]:
         wanted |= set(EXPERTS)
     if "bharnet-e-expert" in wanted:
         wanted.add("bharnet-e")
-    return [v for v in VARIANTS if v in wanted]
+    return [v for v in ALL_VARIANTS if v in wanted]
+
+
+def _rgb_fusion_rows(models: dict, rgb_variant: str, out_dir: Path, groups: dict[str, list[int]]) -> dict:
+    """``<skeleton variant> + RGB`` rows: the mean of the two models' softmax probabilities on the test
+    split (the two runs list the test samples in the same order)."""
+    from .eval.metrics import softmax
+
+    rgb = np.load(out_dir / "runs" / rgb_variant / "test_logits.npz")
+    rows = {}
+    for variant in (v for v in RGB_FUSED if v in models):
+        skeleton = np.load(out_dir / "runs" / variant / "test_logits.npz")
+        if not np.array_equal(skeleton["indices"], rgb["indices"]):
+            raise UserError(f"{variant} and {rgb_variant} were tested on different samples")
+        fused = softmax(skeleton["logits_logits"]) + softmax(rgb["logits_logits"])
+        row = _group_accuracy(fused.argmax(1), rgb["labels"], groups)
+        for key in ("params", "macs", "macs_all", "train_seconds"):
+            row[key] = models[variant][key] + models[rgb_variant][key]
+        rows[f"{variant} + RGB"] = row
+    return rows
 
 
 def ablation_config(path: str | Path | None, overrides: list[str] | None = None, **layers) -> DictConfig:

@@ -23,7 +23,7 @@ import numpy as np
 from .atomic import write_json
 from .errors import UserError
 
-__all__ = ["ROI_ARRAY", "has_rois", "roi_size", "write_rois", "attach_rois", "RoiArray"]
+__all__ = ["ROI_ARRAY", "has_rois", "roi_size", "write_rois", "attach_rois", "add_rois_from_videos", "RoiArray"]
 
 ROI_ARRAY, ROI_MASK, ROI_META = "rgb_roi.npy", "has_rgb.npy", "rgb_roi.json"
 
@@ -103,3 +103,14 @@ class RoiArray:
         if self._images is None:
             self._images = np.load(self.path / ROI_ARRAY, mmap_mode="r")
         return np.asarray(self._images[index])
+
+
+def add_rois_from_videos(store: str | Path, videos: list[str | Path], roi_dir: str | Path,
+                         skeletons: str | Path | None = None, pose_model: str | Path | None = None,
+                         workers: int = 1) -> tuple[object, dict]:
+    """Build the ST-ROI PNG of every video into ``roi_dir`` (resumable: existing PNGs are kept), then
+    attach them to ``store``. Returns the extraction summary and the attached images' meta."""
+    from .video.roi_files import run_roi_extraction
+
+    summary = run_roi_extraction(videos, roi_dir, skeletons=skeletons, workers=workers, pose_model=pose_model)
+    return summary, attach_rois(store, roi_dir)

@@ -14,7 +14,7 @@ from .. import __version__
 from ..errors import UserError
 
 # one module per group of subcommands
-_COMMAND_MODULES = ("run", "data", "hands", "evaluate", "cost", "bench", "reproduce")
+_COMMAND_MODULES = ("run", "data", "hands", "roi", "evaluate", "cost", "bench", "reproduce")
 
 
 def build_parser() -> argparse.ArgumentParser:

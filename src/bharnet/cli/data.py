@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ntu.add_argument("--center", action=argparse.BooleanOptionalAction, default=True,
                      help="subtract joint 2 (spine middle) of actor 1's first frame (default: on)")
     ntu.add_argument("--hands", help="a folder of extracted hand keypoints to join per sample")
+    ntu.add_argument("--rgb", metavar="VIDEOS", help="a folder of the RGB videos: add each sample's ST-ROI image "
+                                                     "(the RGB stream's input, from the colour positions)")
+    ntu.add_argument("--roi-dir", help="where the per-video ST-ROI PNGs go (default: <out>-roi); kept for resuming")
     common(ntu)
     ntu.set_defaults(func=_prepare_ntu)
 
@@ -77,6 +80,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                              "$BHARNET_POSE_MODEL, cache, download)")
     custom.add_argument("--hand-model", help="videos: MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, "
                                              "cache, download)")
+    custom.add_argument("--rgb", action="store_true",
+                        help="videos: add each sample's ST-ROI image (the RGB stream's input, from pose landmarks)")
+    custom.add_argument("--roi-dir", help="where the per-video ST-ROI PNGs go (default: <out>-roi)")
     common(custom)
     custom.set_defaults(func=_prepare_custom)
 
@@ -97,9 +103,25 @@ def _prepare_ucla(args: argparse.Namespace) -> int:
 def _prepare_ntu(args: argparse.Namespace) -> int:
     from ..io.ntu import prepare_ntu
 
-    return _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
+    code = _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
                                       strict=args.strict, center=args.center, hands=args.hands,
                                       progress=args.progress))
+    if args.rgb:
+        _add_rois(args, [args.rgb], skeletons=args.skeletons)
+    return code
+
+
+def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None = None,
+              pose_model: str | None = None) -> None:
+    from ..rgb_store import add_rois_from_videos
+    from .roi import print_roi_summary
+
+    roi_dir = args.roi_dir or f"{str(args.out).rstrip('/')}-roi"
+    summary, meta = add_rois_from_videos(args.out, videos, roi_dir, skeletons=skeletons, pose_model=pose_model,
+                                         workers=args.workers)
+    print_roi_summary(summary)
+    print(f"{meta['found']} samples got an ST-ROI image, {len(meta['missing'])} have none (rgb_roi.json lists "
+          "them)", file=sys.stderr)
 
 
 def _prepare_pku(args: argparse.Namespace) -> int:
@@ -117,9 +139,15 @@ def _prepare_import(args: argparse.Namespace) -> int:
 
 
 def _prepare_custom(args: argparse.Namespace) -> int:
+    from ..errors import UserError
     from ..io.custom import prepare_custom
 
-    return _print_summary(prepare_custom(args.folder, args.out, layout=args.layout, holistic=args.holistic,
+    if args.rgb and not args.videos:
+        raise UserError("--rgb needs --videos: ST-ROI images are cut from the videos")
+    code = _print_summary(prepare_custom(args.folder, args.out, layout=args.layout, holistic=args.holistic,
                                          videos=args.videos, persons=args.persons, pose_model=args.pose_model,
                                          hand_model=args.hand_model, workers=args.workers, strict=args.strict,
                                          progress=args.progress))
+    if args.rgb:
+        _add_rois(args, [args.folder], pose_model=args.pose_model)
+    return code

@@ -28,6 +28,10 @@ class SynthConfig:
     seed: int = 0
     #: overrides of ``bharnet.data.synthetic.Variation`` (noise, camera, dropouts, ...)
     variation: dict[str, Any] = field(default_factory=dict)
+    #: rendered colour too: the object classes and an ST-ROI image per sample (``bharnet.data.synthetic_rgb``)
+    rgb: bool = False
+    #: a subset of the classes, by name (default: all)
+    classes: list[str] | None = None
 
 
 @dataclass

@@ -51,9 +51,20 @@ def _prepare_store(cfg: DictConfig) -> None:
         raise UserError(f"data.store {store} is not a bharnet store (no meta.json); prepare it with "
                         "`bharnet prepare ...`, or set data.synth to generate BodyHand-Synth there")
     from ..data.synthetic import write_synth_store
+    from ..data.synthetic_rgb import select_classes, write_synth_rgb_store
 
     synth = cfg.data.synth
-    write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, **synth.variation)
+    try:
+        classes = select_classes(synth.get("classes"))
+    except ValueError as err:
+        raise UserError(f"data.synth.classes: {err}") from err
+    if synth.get("rgb"):
+        write_synth_rgb_store(store, num_samples=synth.num_samples, seed=synth.seed, classes=classes,
+                              **synth.variation)
+    else:
+        classes = tuple(c for c in classes if c.group != "object")  # objects show only in colour
+        write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, classes=classes,
+                          **synth.variation)
 
 
 def _quiet_lightning() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from .st_roi import RoiConfig, StRoi, st_roi_from_video
+from .st_roi import DEFAULT_ROI, RoiConfig, StRoi, st_roi_from_video
 
 __all__ = ["RoiJob", "RoiSummary", "joints_from_skeleton", "joints_from_pose", "roi_of_video", "save_roi",
            "read_roi", "plan_roi_jobs", "run_roi_extraction"]
@@ -61,7 +61,7 @@ def joints_from_pose(video: str | Path, pose_model: str | Path, persons: int = 2
 
 
 def roi_of_video(video: str | Path, skeleton: str | Path | None = None, pose_model: str | Path | None = None,
-                 config: RoiConfig = RoiConfig()) -> StRoi:
+                 config: RoiConfig = DEFAULT_ROI) -> StRoi:
     """The ST-ROI of one video, its joints from ``skeleton`` (NTU) or else from the pose landmarker."""
     if skeleton is not None:
         from ..io.video import probe_video
@@ -160,7 +160,7 @@ def _run_job(job: RoiJob, pose_model: Path | None, config: RoiConfig) -> dict:
 
 def run_roi_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
                        workers: int = 1, shard: tuple[int, int] = (0, 1), pose_model: str | Path | None = None,
-                       config: RoiConfig = RoiConfig()) -> RoiSummary:
+                       config: RoiConfig = DEFAULT_ROI) -> RoiSummary:
     """Write the ST-ROI PNG of every video of ``inputs`` (this shard) into ``out``; resumable."""
     start = time.perf_counter()
     jobs = plan_roi_jobs(inputs, out, skeletons, shard)

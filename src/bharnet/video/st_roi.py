@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import UserError
 from ..layouts import get_layout
 
-__all__ = ["ROI_PARTS", "RoiConfig", "StRoi", "part_joints", "part_centres", "body_scale_px", "segment_frames",
+__all__ = ["ROI_PARTS", "RoiConfig", "DEFAULT_ROI", "StRoi", "part_joints", "part_centres", "body_scale_px", "segment_frames",
            "build_st_roi", "plan_st_roi", "cell_centre", "read_frames_at", "st_roi_from_video"]
 
 #: body parts of the rows of an ST-ROI image, top to bottom
@@ -64,6 +64,10 @@ class RoiConfig:
     def __post_init__(self) -> None:
         if self.segments < 1 or self.cell < 2 or self.size < 2:
             raise ValueError(f"bad RoiConfig: {self}")
+
+
+#: MMNet's settings
+DEFAULT_ROI = RoiConfig()
 
 
 @dataclass
