@@ -30,8 +30,8 @@ import numpy as np
 from ..errors import UserError
 from ..layouts import get_layout
 
-__all__ = ["ROI_PARTS", "RoiConfig", "DEFAULT_ROI", "StRoi", "part_joints", "part_centres", "body_scale_px", "segment_frames",
-           "build_st_roi", "plan_st_roi", "cell_centre", "read_frames_at", "st_roi_from_video"]
+__all__ = ["ROI_PARTS", "RoiConfig", "DEFAULT_ROI", "StRoi", "part_joints", "part_centres", "body_scale_px",
+           "segment_frames", "build_st_roi", "plan_st_roi", "cell_centre", "read_frames_at", "st_roi_from_video"]
 
 #: body parts of the rows of an ST-ROI image, top to bottom
 ROI_PARTS = ("head", "left_hand", "right_hand", "left_foot", "right_foot")
