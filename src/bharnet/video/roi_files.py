@@ -171,7 +171,12 @@ def run_roi_extraction(inputs: list[str | Path], out: str | Path, skeletons: str
     if any(j.skeleton is None for j in todo):
         from ..hands.models import resolve_model
 
-        pose = resolve_model("pose", pose_model)
+        try:
+            pose = resolve_model("pose", pose_model)
+        except UserError as err:  # the videos with a skeleton file go on; the others fail with the reason
+            summary.failed.update({str(j.video): f"{j.video}: no skeleton file, and {err}" for j in todo
+                                   if j.skeleton is None})
+            todo = [j for j in todo if j.skeleton is not None]
     busy = 0.0
     for result in _execute(todo, pose, config, workers):
         if result["ok"]:
