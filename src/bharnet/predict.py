@@ -73,6 +73,35 @@ def _write_windows(path: Path, meta: dict, spans: list[tuple[int, int]], skeleto
                                 hand_conf=None if skeleton.hand_conf is None else skeleton.hand_conf[window]))
 
 
+def _write_window_rois(store: Path, video: Path, spans: list[tuple[int, int]], skeleton: VideoSkeleton,
+                       size: int) -> None:
+    """Each window's ST-ROI image (the RGB stream's input), cut around the pose landmarks; the frames
+    every window needs are decoded in one pass."""
+    from .rgb_store import write_rois
+    from .video.st_roi import RoiConfig, build_st_roi, plan_st_roi, read_frames_at
+
+    if skeleton.pixels is None or not np.isfinite(skeleton.pixels).any():
+        raise UserError(f"{video}: no person's pixel positions, so no ST-ROI image for the RGB stream")
+    config = RoiConfig(size=size)
+    height = _frame_height(video)
+    plans = {}
+    for start, end in spans:
+        try:
+            plans[start] = plan_st_roi(skeleton.pixels[start:end], "pose33", height, config)
+        except ValueError:  # nobody seen in this window: it gets no image (zeros)
+            continue
+    frames = read_frames_at(video, np.concatenate([rows + start for start, (rows, _, _) in plans.items()]))
+    images = {start: build_st_roi([frames[int(start + r)] for r in rows], centres, side, config)
+              for start, (rows, centres, side) in plans.items()}
+    write_rois(store, [f"{start:06d}" for start, _ in spans], lambda i, name: images.get(spans[i][0]), size)
+
+
+def _frame_height(video: Path) -> int:
+    from .io.video import probe_video
+
+    return probe_video(video).height
+
+
 class VideoPredictor:
     """A checkpoint ready to classify videos over windows of ``clip_seconds`` every
     ``stride_seconds``. The MediaPipe model files come from the paths given, the environment, the
@@ -104,13 +133,13 @@ class VideoPredictor:
         fps, num_frames = skeleton.fps, len(skeleton.body)
         spans = video_windows(num_frames, max(1, round(self.clip_seconds * fps)),
                               max(1, round(self.stride_seconds * fps)))
-        probs = self._probabilities(skeleton, spans)
+        probs = self._probabilities(skeleton, spans, video)
         windows = [Window(start / fps, end / fps, self._ranked(p))
                    for (start, end), p in zip(spans, probs, strict=True)]
         return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person,
                                skeleton.frames_with_hand, self._ranked(probs.mean(axis=0)), windows)
 
-    def _probabilities(self, skeleton: VideoSkeleton, spans: list[tuple[int, int]]) -> np.ndarray:
+    def _probabilities(self, skeleton: VideoSkeleton, spans: list[tuple[int, int]], video: Path) -> np.ndarray:
         """Class probabilities ``(windows, K)`` through the checkpoint's own test view."""
         import torch
 
@@ -120,6 +149,8 @@ class VideoPredictor:
         with tempfile.TemporaryDirectory(prefix="bharnet-predict-") as tmp:
             store = Path(tmp) / "windows"
             _write_windows(store, self.meta, spans, skeleton)
+            if "rgb" in self.streams:
+                _write_window_rois(store, video, spans, skeleton, self.module.model.image_size)
             data_cfg = {**self.module.config["data"], "store": str(store), "num_workers": 0}
             data = SkeletonDataModule(data_cfg, self.streams, seed=self.module.config["seed"])
             loader = torch.utils.data.DataLoader(data.dataset(None), batch_size=data_cfg["eval_batch_size"])

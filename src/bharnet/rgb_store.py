@@ -102,7 +102,7 @@ class RoiArray:
         """Sample ``index``'s image ``(S, S, 3)`` uint8 (zeros where it has none)."""
         if self._images is None:
             self._images = np.load(self.path / ROI_ARRAY, mmap_mode="r")
-        return np.asarray(self._images[index])
+        return np.array(self._images[index])  # a copy: torch wants writable arrays
 
 
 def add_rois_from_videos(store: str | Path, videos: list[str | Path], roi_dir: str | Path,

@@ -42,7 +42,9 @@ class VideoSkeleton:
     """The skeleton of one video: ``body`` (T, M, V, 3) with ``body_conf`` (T, M, V) (the pose
     landmarker's visibility), ``hands`` (T, 2, 21, 3) with ``hand_conf`` (T, 2, 21) or None when not
     asked for; ``person`` is the pose track of the first slot ("" when nobody was found);
-    ``frames_with_hand`` counts the frames with a hand, detected or filled in."""
+    ``frames_with_hand`` counts the frames with a hand, detected or filled in; ``pixels`` (T, M, 33, 2)
+    the pose landmarks of the same persons in frame pixels, NaN where unseen (what ST-ROI images of
+    the RGB stream are cut around)."""
 
     body: np.ndarray
     body_conf: np.ndarray
@@ -51,6 +53,7 @@ class VideoSkeleton:
     person: str
     fps: float
     frames_with_hand: int = 0
+    pixels: np.ndarray | None = None
 
     def sequence(self, name: str, label: int = 0, splits: frozenset[str] = frozenset()) -> Sequence:
         return Sequence(name=name, label=label, body=self.body, body_conf=self.body_conf, hands=self.hands,
@@ -102,10 +105,12 @@ def read_video_skeleton(video: str | Path, pose_model: str | Path, hand_model: s
     frames = min(lengths)
     body = np.zeros((frames, num_persons, layout.num_joints, 3), np.float32)
     body_conf = np.zeros((frames, num_persons, layout.num_joints), np.float32)
+    pixels = np.full((frames, num_persons, 33, 2), np.nan)
     for slot, i in enumerate(order[:num_persons]):
         track_body, track_conf = _body_of(tracks[i], layout.name)
         body[:, slot], body_conf[:, slot] = track_body[:frames], track_conf[:frames]
+        pixels[:, slot] = tracks[i].pixels[:frames]
     if hands is None:
-        return VideoSkeleton(body, body_conf, None, None, person, info.fps)
+        return VideoSkeleton(body, body_conf, None, None, person, info.fps, pixels=pixels)
     return VideoSkeleton(body, body_conf, hands.keypoints[:frames], hands.landmark_conf[:frames], person, info.fps,
-                         hands.frames_with_hand)
+                         hands.frames_with_hand, pixels)
