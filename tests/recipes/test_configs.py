@@ -55,11 +55,15 @@ def test_every_recipe_builds_its_model(path, tmp_path):
         out = model(model.example_inputs(batch=1, frames=16))
     assert out["logits"].shape == (1, meta["num_classes"])
     assert cfg["name"] == f"{cfg['model']['name']}-joint" or path.name == "degcn-j-cpu.yaml"
-    if cfg["model"]["name"] not in ("body-expert", "hand-expert"):  # second stage: starts from the experts
-        run = Path(cfg["out_dir"])
-        assert cfg["model"]["init"] == {"body": str(run / "body-expert-joint/checkpoints/best.ckpt"),
-                                        "hand": str(run / "hand-expert-joint/checkpoints/best.ckpt"),
-                                        "freeze": False}
+    run = Path(cfg["out_dir"])
+    init = cfg["model"]["init"]
+    if cfg["model"]["name"] == "bharnet-m":  # guided by the trained BHaRNet-E, ImageNet start
+        assert init == {"body": None, "hand": None, "freeze": False, "rgb": "imagenet",
+                        "guide": str(run / "bharnet-e-joint/checkpoints/best.ckpt")}
+    elif cfg["model"]["name"] not in ("body-expert", "hand-expert"):  # second stage: starts from the experts
+        assert init == {"body": str(run / "body-expert-joint/checkpoints/best.ckpt"),
+                        "hand": str(run / "hand-expert-joint/checkpoints/best.ckpt"),
+                        "freeze": False, "guide": None, "rgb": None}
 
 
 def test_modality_is_a_command_line_setting():

@@ -79,7 +79,7 @@ def test_part_centres_are_the_means_of_known_joints() -> None:
     assert np.isnan(centres[0, 0, ROI_PARTS.index("head")]).all()
     assert len(part_joints("pose33")) == len(ROI_PARTS)
     with pytest.raises(UserError, match="ST-ROI"):
-        part_joints("ucla20")
+        part_joints("coco17")
 
 
 def test_patch_side_follows_the_body_scale_not_the_resolution() -> None:

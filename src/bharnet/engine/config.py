@@ -63,6 +63,9 @@ class InitConfig:
     freeze: bool = False
     #: BHaRNet-M: the trained body-expert / BHaRNet-E checkpoint whose body features guide the RGB stream
     guide: str | None = None
+    #: BHaRNet-M: the RGB stream's starting weights: "imagenet" (from $BHARNET_RESNET18_WEIGHTS or the
+    #: cache), "imagenet-download" (may download, checksum pinned), or a torchvision-format state dict path
+    rgb: str | None = None
 
 
 @dataclass

@@ -116,6 +116,8 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
 
 def _init_from_experts(module: ActionModule, cfg: DictConfig) -> None:
     init = cfg.model.init
+    if init.get("rgb"):
+        _init_rgb(module, init.rgb)
     if init.get("guide"):
         if not hasattr(module.model, "load_guide"):
             raise UserError(f"model.init.guide: {cfg.model.name} takes no guide (only bharnet-m does)")
@@ -130,6 +132,16 @@ def _init_from_experts(module: ActionModule, cfg: DictConfig) -> None:
     from ..models.bharnet import init_from_experts
 
     init_from_experts(module.model, load_model_state(init.body), load_model_state(init.hand), freeze=init.freeze)
+
+
+def _init_rgb(module: ActionModule, weights: str) -> None:
+    from ..models.resnet import load_imagenet_weights, resolve_imagenet_weights
+
+    if not hasattr(module.model, "rgb"):
+        raise UserError(f"model.init.rgb: {module.config['model']['name']} has no RGB stream")
+    path = resolve_imagenet_weights(None if weights.startswith("imagenet") else weights,
+                                    download=weights == "imagenet-download")
+    load_imagenet_weights(module.model.rgb, path)
 
 
 def _read_checkpoint(path: str | Path) -> dict[str, Any]:

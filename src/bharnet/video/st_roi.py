@@ -40,6 +40,9 @@ ROI_PARTS = ("head", "left_hand", "right_hand", "left_foot", "right_foot")
 _PART_JOINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "ntu25": {"head": ("head",), "left_hand": ("left_wrist", "left_hand"), "right_hand": ("right_wrist", "right_hand"),
               "left_foot": ("left_ankle", "left_foot"), "right_foot": ("right_ankle", "right_foot")},
+    # N-UCLA's Kinect v1 names its joints as NTU does (no colour positions: for guidance)
+    "ucla20": {"head": ("head",), "left_hand": ("left_wrist", "left_hand"), "right_hand": ("right_wrist", "right_hand"),
+               "left_foot": ("left_ankle", "left_foot"), "right_foot": ("right_ankle", "right_foot")},
     "pose33": {"head": ("nose", "left_ear", "right_ear"),
                "left_hand": ("left_wrist", "left_pinky", "left_index", "left_thumb"),
                "right_hand": ("right_wrist", "right_pinky", "right_index", "right_thumb"),
