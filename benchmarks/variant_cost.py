@@ -24,6 +24,8 @@ PAPER = {
 }
 # Table I: J+B ensembles of one model each.
 ENSEMBLES = {"bharnet-e-expert": (3.3, 2.8), "bharnet-e": (5.44, 5.5), "bharnet-p": (3.42, 9.06)}
+# Table II: BHaRNet-M, the J + B BHaRNet-E ensemble plus the guided RGB stream.
+TABLE_II = (7.6, 16.7)
 
 
 def _delta(ours: float, paper: float | None) -> str:
@@ -56,6 +58,25 @@ def main() -> None:
     for name, (g_paper, p_paper) in ENSEMBLES.items():
         g, p = 2 * cost[name]["macs"] / 1e9, 2 * cost[name]["params"] / 1e6
         print(f"| {name} | {g:.2f} | {g_paper} | {_delta(g, g_paper)} | {p:.2f} | {p_paper} | {_delta(p, p_paper)} |")
+    _table_ii(cost["bharnet-e"], args)
+
+
+def _table_ii(bharnet_e: dict, args: argparse.Namespace) -> None:
+    """BHaRNet-M next to Table II: the RGB stream (its guide, the BHaRNet-E's body backbone, runs anyway
+    in the J model of the ensemble, so only the ResNet-18 adds), plus the J + B BHaRNet-E."""
+    model = create_model("bharnet-m", backbone=args.backbone, num_classes=args.classes, window=args.frames)
+    alone = count_cost(model, model.example_inputs(batch=1, frames=args.frames))
+    rgb = count_cost(model.rgb, torch.zeros(1, 3, model.image_size, model.image_size))
+    g_paper, p_paper = TABLE_II
+    rows = {"bharnet-m alone (guide + ResNet-18)": alone, "ResNet-18 on a 225 x 225 ST-ROI": rgb,
+            "J + B BHaRNet-E + ResNet-18 (Table II)": {k: 2 * bharnet_e[k] + rgb[k] for k in ("macs", "params")}}
+    print("\n| BHaRNet-M | GMACs | paper | diff | params M | paper | diff |")
+    print("|---|---|---|---|---|---|---|")
+    for name, c in rows.items():
+        g, p = c["macs"] / 1e9, c["params"] / 1e6
+        paper = name.endswith("(Table II)")
+        print(f"| {name} | {g:.2f} | {g_paper if paper else '-'} | {_delta(g, g_paper) if paper else '-'} | "
+              f"{p:.2f} | {p_paper if paper else '-'} | {_delta(p, p_paper) if paper else '-'} |")
 
 
 if __name__ == "__main__":
