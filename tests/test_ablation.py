@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from bharnet.ablation import VARIANTS
-from bharnet.demo import run_demo
+from bharnet.ablation import RGB_FUSED
+from bharnet.demo import DEMO_VARIANTS, QUICK_CLASSES, run_demo
 
 TINY = ["data.synth.num_samples=260", "data.window=16", "data.batch_size=16", "model.base_channels=8",
         "trainer.max_epochs=1"]
@@ -14,13 +14,14 @@ TINY = ["data.synth.num_samples=260", "data.window=16", "data.batch_size=16", "m
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    return out, run_demo(out, quick=True, overrides=TINY)
+    return out, run_demo(out, quick=True, variants=list(DEMO_VARIANTS), overrides=TINY)
 
 
 def test_demo_writes_results_for_every_variant(demo):
     out, results = demo
     on_disk = json.loads((out / "results.json").read_text())
-    assert list(on_disk["models"]) == list(VARIANTS)
+    assert list(on_disk["models"]) == [*DEMO_VARIANTS, *(f"{v} + RGB" for v in RGB_FUSED)]
+    assert all("top1_object_classes" in r for r in on_disk["models"].values())
     for name, r in on_disk["models"].items():
         assert 0 <= r["top1"] <= 1, name
         assert {"top1_hand_classes", "top1_body_classes", "params", "macs", "train_seconds"} <= set(r), name
@@ -32,11 +33,22 @@ def test_expert_only_variant_is_lighter_than_bharnet_e(demo):
     models = results["models"]
     assert models["bharnet-e-expert"]["params"] < models["bharnet-e"]["params"]
     assert models["score-fusion"]["params"] == models["body-expert"]["params"] + models["hand-expert"]["params"]
+    assert models["bharnet-e + RGB"]["params"] == models["bharnet-e"]["params"] + models["bharnet-m"]["params"]
+
+
+def test_quick_demo_defaults_to_its_class_subset_and_a_few_variants(demo):
+    from bharnet.demo import QUICK_VARIANTS, demo_config
+    from bharnet.store import SkeletonStore
+
+    out, results = demo
+    assert SkeletonStore(results["store"]).classes == QUICK_CLASSES
+    cfg, _, rgb = demo_config(True, out)
+    assert cfg.data.batch_size == 16 and "bharnet-m" in QUICK_VARIANTS and any("image_size" in o for o in rgb)
 
 
 def test_a_second_run_reuses_finished_variants(demo, capsys):
     out, results = demo
-    again = run_demo(out, quick=True, overrides=TINY)
+    again = run_demo(out, quick=True, variants=list(DEMO_VARIANTS), overrides=TINY)
     assert again["models"]["joint"]["top1"] == results["models"]["joint"]["top1"]
     assert "done earlier" in capsys.readouterr().out
 
