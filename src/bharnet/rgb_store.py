@@ -22,6 +22,7 @@ import numpy as np
 
 from .atomic import write_json
 from .errors import UserError
+from .video.roi_files import read_roi, run_roi_extraction
 
 __all__ = ["ROI_ARRAY", "has_rois", "roi_size", "write_rois", "attach_rois", "add_rois_from_videos", "RoiArray"]
 
@@ -66,8 +67,6 @@ def write_rois(store: str | Path, names: list[str], image_of: Callable[[int, str
 def attach_rois(store: str | Path, roi_dir: str | Path, size: int | None = None) -> dict:
     """Give a finished store the ST-ROI PNGs of ``roi_dir`` (``<sample name>.png``); samples without a
     PNG get none (``has_rgb`` False) and are listed under ``missing``. Returns the meta."""
-    from .video.roi_files import read_roi
-
     store, roi_dir = Path(store), Path(roi_dir)
     if not (store / "names.json").is_file():
         raise UserError(f"{store} is not a bharnet store (no names.json)")
@@ -110,7 +109,5 @@ def add_rois_from_videos(store: str | Path, videos: list[str | Path], roi_dir: s
                          workers: int = 1) -> tuple[object, dict]:
     """Build the ST-ROI PNG of every video into ``roi_dir`` (resumable: existing PNGs are kept), then
     attach them to ``store``. Returns the extraction summary and the attached images' meta."""
-    from .video.roi_files import run_roi_extraction
-
     summary = run_roi_extraction(videos, roi_dir, skeletons=skeletons, workers=workers, pose_model=pose_model)
     return summary, attach_rois(store, roi_dir)

@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from ..layouts import HAND25, get_layout
+from ..rgb_store import RoiArray
 from ..store import SkeletonStore
 from . import transforms as T
 
@@ -55,7 +56,7 @@ class SkeletonDataset(Dataset):
         if "hand" in streams and not self.store.has("hands"):
             raise ValueError(f"{self.store.path} has no hand keypoints, so it cannot feed a hand stream")
         self.streams = tuple(streams)
-        self.rois = _roi_array(self.store) if "rgb" in streams else None
+        self.rois = RoiArray(self.store.path) if "rgb" in streams else None
         self.view = view or ViewConfig()
         self.train = train
         self.seed = seed
@@ -113,12 +114,6 @@ class SkeletonDataset(Dataset):
         if self.view.modality != "joint":  # a bone or a motion is valid only where its joints are
             x = x * T.to_modality(mask, self.hand_layout, "joint")
         return np.ascontiguousarray(x, dtype=np.float32), mask
-
-
-def _roi_array(store: SkeletonStore):
-    from ..rgb_store import RoiArray
-
-    return RoiArray(store.path)
 
 
 class EpochSampler(Sampler):

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from ..layouts import get_layout
 from ..losses import BranchLoss
+from ..video.st_roi import part_joints
 from .registry import create_model, register_model
 from .resnet import IMAGENET_MEAN, IMAGENET_STD, ResNet18, load_imagenet_weights, resolve_imagenet_weights
 
@@ -76,8 +77,6 @@ class BHaRNetM(nn.Module):
         super().__init__()
         if guide not in GUIDES:
             raise ValueError(f"guide must be one of {GUIDES}, not {guide!r}")
-        from ..video.st_roi import part_joints  # the ST-ROI's bands: which joints each band shows
-
         self.guide, self.window, self.image_size, self.top_k = guide, window, image_size, top_k
         self.body_layout = get_layout(body_layout)
         self.in_channels, self.body_persons = in_channels, body_persons
