@@ -118,7 +118,6 @@ def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout:
 
 def _video_reader(folder: Path, classes: list[str] | None, layout: str, persons: int,
                   pose_model: str | os.PathLike | None, hand_model: str | os.PathLike | None):
-
     try:
         layout = get_layout(layout).name
     except KeyError as err:

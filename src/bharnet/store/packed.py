@@ -76,7 +76,6 @@ class StoreWriter:
     def __init__(self, path: str | os.PathLike, *, body_layout: str, num_persons: int, channels: int = 3,
                  arrays: Iterable[str] = (), classes: list[str] | None = None, hand_layout: str = "hand21",
                  source: dict | None = None, checkpoint_seconds: float = 5.0) -> None:
-
         self.path = Path(path)
         self.partial = self.path.with_name(self.path.name + ".partial")
         self.arrays = ["body", *[a for a in OPTIONAL_ARRAYS if a in set(arrays)]]

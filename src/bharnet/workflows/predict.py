@@ -73,7 +73,6 @@ class VideoPredictor:
     def __init__(self, checkpoint: str | Path, *, clip_seconds: float = 3.0, stride_seconds: float = 1.0,
                  top: int = 5, pose_model: str | Path | None = None, hand_model: str | Path | None = None,
                  device: str | None = None) -> None:
-
         self.checkpoint = str(checkpoint)
         self.module = load_checkpoint(checkpoint)
         self.meta, self.streams = self.module.store_meta, tuple(self.module.streams)
