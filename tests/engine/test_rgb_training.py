@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bharnet.data.synthetic_rgb import select_classes, write_synth_rgb_store
+from bharnet.core.errors import UserError
 from bharnet.engine.evaluate import test_checkpoint as score_checkpoint
 from bharnet.engine.run import fit, load_checkpoint, load_model_state
-from bharnet.errors import UserError
 from bharnet.eval.ensemble import ensemble
-from tests.engine.test_training import tiny_config
+from bharnet.io.synthetic_objects import select_classes
+from bharnet.store.synthetic import write_synth_rgb_store
 
 RGB = {"image_size": 120, "rgb_width": 8}
 
@@ -23,7 +23,7 @@ def rgb_store(tmp_path_factory):
 
 
 @pytest.mark.slow  # two short trainings and two test passes: minutes on a shared 2-core machine
-def test_guided_run_scores_file_and_ensemble(rgb_store, tmp_path):
+def test_guided_run_scores_file_and_ensemble(rgb_store, tmp_path, tiny_config):
     expert = fit(tiny_config(rgb_store, tmp_path, "body", trainer={"max_epochs": 1}), quiet=True)["last"]
     cfg = tiny_config(rgb_store, tmp_path, "m", trainer={"max_epochs": 1},
                       model={"name": "bharnet-m", "kwargs": RGB, "init": {"guide": str(expert)}})
@@ -41,7 +41,7 @@ def test_guided_run_scores_file_and_ensemble(rgb_store, tmp_path):
     assert fused.fused.shape == (len(fused.labels), 3)
 
 
-def test_a_guide_that_is_not_a_skeleton_model_is_a_clear_error(rgb_store, tmp_path):
+def test_a_guide_that_is_not_a_skeleton_model_is_a_clear_error(rgb_store, tmp_path, tiny_config):
     plain = fit(tiny_config(rgb_store, tmp_path, "plain", trainer={"max_epochs": 1},
                             model={"name": "bharnet-m", "kwargs": {**RGB, "guide": "none"}}), quiet=True)["last"]
     cfg = tiny_config(rgb_store, tmp_path, "bad", model={"name": "bharnet-m", "kwargs": RGB,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bharnet.errors import UserError
+from bharnet.core.errors import UserError
 from bharnet.models import create_model
 from bharnet.models.resnet import ResNet18, load_imagenet_weights, resolve_imagenet_weights
 from bharnet.models.rgb import band_weights, joint_guidance
@@ -118,7 +118,7 @@ def test_imagenet_weights_come_from_a_path_or_the_environment_never_a_download(t
 def test_onnx_export_matches_pytorch(tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    from bharnet.export import export_onnx
+    from bharnet.tools.export import export_onnx
 
     model = create_model("bharnet-m", **TINY).eval()
     result = export_onnx(model, tmp_path / "m.onnx", frames=16)

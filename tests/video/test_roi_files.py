@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from bharnet.cli import main
-from bharnet.errors import UserError
-from bharnet.rgb_store import RoiArray, attach_rois
+from bharnet.core.errors import UserError
+from bharnet.store.rgb import RoiArray, attach_rois
+from bharnet.video.hand_files import write_ntu_skeleton
 from bharnet.video.roi_files import plan_roi_jobs, read_roi, run_roi_extraction, save_roi
 
 av = pytest.importorskip("av")
@@ -18,8 +19,7 @@ av = pytest.importorskip("av")
 
 def _clip_with_skeleton(folder: Path, name: str, frames: int = 30) -> None:
     """A small video of a moving square and an NTU skeleton file whose joints sit on it."""
-    from bharnet.hands.io import write_ntu_skeleton
-    from bharnet.io.video import write_video
+    from bharnet.video.decode import write_video
 
     video = [np.full((108, 192, 3), 40, np.uint8) for _ in range(frames)]
     xy = np.zeros((frames, 25, 2))
@@ -50,11 +50,9 @@ def test_extract_resume_shards_and_a_failure(tmp_path: Path) -> None:
     assert (again.done, again.skipped) == (0, 2)
 
 
-def test_attach_gives_each_sample_its_image_by_name(tmp_path: Path) -> None:
-    from tests.test_store import make_sequence, write
-
+def test_attach_gives_each_sample_its_image_by_name(tmp_path: Path, make_sequence, write_store) -> None:
     store = tmp_path / "store"
-    write(store, [make_sequence(i, frames=10) for i in range(3)])
+    write_store(store, [make_sequence(i, frames=10) for i in range(3)])
     names = json.loads((store / "names.json").read_text())
     rois = tmp_path / "rois"
     save_roi(np.full((20, 20, 3), 7, np.uint8), rois / f"{names[1]}.png")

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bharnet.errors import UserError
-from bharnet.layouts import NTU25
+from bharnet.core.errors import UserError
+from bharnet.core.layouts import NTU25
 from bharnet.video.st_roi import (
     ROI_PARTS,
     RoiConfig,
@@ -94,7 +94,7 @@ def test_patch_side_follows_the_body_scale_not_the_resolution() -> None:
 
 def test_from_a_video_decodes_the_segment_frames(tmp_path: Path) -> None:
     pytest.importorskip("av")
-    from bharnet.io.video import write_video
+    from bharnet.video.decode import write_video
     from bharnet.video.st_roi import st_roi_from_video
 
     frames = [np.full((96, 128, 3), 4 * t, np.uint8) for t in range(50)]  # brightness tells the frame

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ..errors import UserError
+from bharnet.core.errors import UserError
 
 __all__ = ["ResNet18", "IMAGENET_URL", "IMAGENET_MEAN", "IMAGENET_STD", "resolve_imagenet_weights",
            "load_imagenet_weights"]

@@ -30,11 +30,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..layouts import get_layout
-from ..losses import BranchLoss
-from ..video.st_roi import part_joints
-from .registry import create_model, register_model
-from .resnet import IMAGENET_MEAN, IMAGENET_STD, ResNet18, load_imagenet_weights, resolve_imagenet_weights
+from bharnet.core.layouts import get_layout
+from bharnet.models.losses import BranchLoss
+from bharnet.models.registry import ModelSpec, create_backbone, register_model
+from bharnet.models.resnet import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    ResNet18,
+    load_imagenet_weights,
+    resolve_imagenet_weights,
+)
+from bharnet.video.st_roi import part_joints
 
 __all__ = ["GUIDES", "BHaRNetM", "joint_guidance", "band_weights"]
 
@@ -92,7 +98,7 @@ class BHaRNetM(nn.Module):
         self.guide_backbone = None
         self.freeze_guide = freeze_guide
         if guide != "none":
-            self.guide_backbone = create_model(backbone, layout=self.body_layout.name, in_channels=in_channels,
+            self.guide_backbone = create_backbone(backbone, layout=self.body_layout.name, in_channels=in_channels,
                                                num_persons=body_persons, num_classes=0, base_channels=base_channels,
                                                dropout=0.0, window=window)
             if freeze_guide:
@@ -146,7 +152,7 @@ class BHaRNetM(nn.Module):
         return inputs
 
 
-@register_model("bharnet-m")
+@register_model("bharnet-m", ModelSpec(streams=("body", "rgb"), stage="guided"))
 def bharnet_m(**kwargs) -> BHaRNetM:
     """BHaRNet-M: ResNet-18 on ST-ROI images, weighted per body part by the body expert's features."""
     return BHaRNetM(**kwargs)

@@ -1,2 +1,9 @@
-"""Everything that reads RGB video: decoding, the skeleton of a video, hands, and the ST-ROI images of
-the RGB stream. Nothing here imports ``av``, ``mediapipe`` or ``PIL`` at import time."""
+"""Skeletons from RGB video: decoding (:mod:`.decode`), MediaPipe's pose and hand landmarkers and
+their model files, hand extraction with body-guided crops, left/right assignment by the body's
+wrists, tracking and gap interpolation (:mod:`.hands`, ``bharnet extract-hands``), hands files,
+a video's whole skeleton for prediction (:mod:`.skeleton`), and the ST-ROI images of the RGB
+stream (:mod:`.st_roi`, many videos: :mod:`.roi_files`, ``bharnet extract-roi``).
+
+Nothing here imports ``mediapipe``, ``av``, ``cv2`` or ``PIL`` at import time: they are loaded when
+a video is processed, so training never needs them.
+"""

@@ -17,8 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
-from .st_roi import DEFAULT_ROI, RoiConfig, StRoi, st_roi_from_video
+from bharnet.core.errors import UserError
+from bharnet.io.ntu import clean_bodies, read_skeleton
+from bharnet.video.crops import BODY_ANCHORS
+from bharnet.video.decode import probe_video
+from bharnet.video.hand_files import sample_name
+from bharnet.video.hands import find_videos, pose_tracks
+from bharnet.video.models import resolve_model
+from bharnet.video.st_roi import DEFAULT_ROI, RoiConfig, StRoi, st_roi_from_video
+from bharnet.video.track import most_active
 
 __all__ = ["RoiJob", "RoiSummary", "joints_from_skeleton", "joints_from_pose", "roi_of_video", "save_roi",
            "read_roi", "plan_roi_jobs", "run_roi_extraction"]
@@ -30,8 +37,6 @@ NTU_COLOR_SIZE = (1920, 1080)
 def joints_from_skeleton(skeleton: str | Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """The two cleaned actors' colour positions ``(T', 2, 25, 2)`` (NaN where absent, scaled to a
     ``width`` x ``height`` video) and the video frame of each row ``(T',)``."""
-    from ..io.ntu import clean_bodies, read_skeleton
-
     try:
         cleaned = clean_bodies(read_skeleton(skeleton))
     except (OSError, ValueError) as err:
@@ -45,11 +50,6 @@ def joints_from_skeleton(skeleton: str | Path, width: int, height: int) -> tuple
 
 def joints_from_pose(video: str | Path, pose_model: str | Path, persons: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Pose landmarks ``(T, M, 33, 2)`` pixels of up to ``persons`` people, the most active first."""
-    from ..hands.crops import BODY_ANCHORS
-    from ..hands.extract import pose_tracks
-    from ..hands.track import most_active
-    from ..io.video import probe_video
-
     tracks = pose_tracks(video, pose_model, probe_video(video))
     if not tracks:
         raise UserError(f"{video}: the pose landmarker finds no person")
@@ -64,8 +64,6 @@ def roi_of_video(video: str | Path, skeleton: str | Path | None = None, pose_mod
                  config: RoiConfig = DEFAULT_ROI) -> StRoi:
     """The ST-ROI of one video, its joints from ``skeleton`` (NTU) or else from the pose landmarker."""
     if skeleton is not None:
-        from ..io.video import probe_video
-
         info = probe_video(video)
         xy, index = joints_from_skeleton(skeleton, info.width, info.height)
         return st_roi_from_video(video, xy, "ntu25", config, frame_index=index, frame_height=info.height)
@@ -123,6 +121,13 @@ class RoiSummary:
     seconds: float = 0.0
     seconds_per_video: float = 0.0
 
+    def lines(self) -> list[str]:
+        """A short human-readable report."""
+        out = [f"ST-ROI: {self.done} of {self.videos} videos done, {self.skipped} existed, {len(self.failed)} failed, "
+               f"{self.seconds:.1f} s ({self.seconds_per_video:.2f} s per video)"]
+        return out + [f"failed: {reason if video in reason else f'{video}: {reason}'}"
+                      for video, reason in self.failed.items()]
+
     def as_dict(self) -> dict:
         return {"videos": self.videos, "done": self.done, "skipped": self.skipped, "failed": len(self.failed),
                 "seconds": round(self.seconds, 3), "seconds_per_video": round(self.seconds_per_video, 3),
@@ -132,9 +137,6 @@ class RoiSummary:
 def plan_roi_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
                   shard: tuple[int, int] = (0, 1)) -> list[RoiJob]:
     """Shard ``I`` of ``N`` of the videos (video k of the sorted list belongs to shard k mod N)."""
-    from ..hands.extract import find_videos
-    from ..hands.io import sample_name
-
     index: dict[str, Path] = {}
     if skeletons is not None:
         if not Path(skeletons).is_dir():
@@ -169,8 +171,6 @@ def run_roi_extraction(inputs: list[str | Path], out: str | Path, skeletons: str
     summary.skipped = len(jobs) - len(todo)
     pose = None
     if any(j.skeleton is None for j in todo):
-        from ..hands.models import resolve_model
-
         try:
             pose = resolve_model("pose", pose_model)
         except UserError as err:  # the videos with a skeleton file go on; the others fail with the reason

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
-from ..layouts import get_layout
+from bharnet.core.errors import UserError
+from bharnet.core.layouts import get_layout
 
 __all__ = ["ROI_PARTS", "RoiConfig", "DEFAULT_ROI", "StRoi", "part_joints", "part_centres", "body_scale_px",
            "segment_frames", "build_st_roi", "plan_st_roi", "cell_centre", "read_frames_at", "st_roi_from_video"]

@@ -1,0 +1,23 @@
+"""Subcommands: ``attach-roi`` (give a store the ST-ROI images of a folder, by sample name)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bharnet.store.rgb import attach_rois
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands."""
+    p = subparsers.add_parser("attach-roi", help="give a store the ST-ROI images of a folder (by sample name)")
+    p.add_argument("store", help="the store folder")
+    p.add_argument("rois", help="folder of <sample>.png ST-ROI images (from extract-roi)")
+    p.set_defaults(func=_attach_roi)
+
+
+def _attach_roi(args: argparse.Namespace) -> int:
+    meta = attach_rois(args.store, args.rois)
+    print(f"{meta['found']} samples got an ST-ROI image ({meta['size']}x{meta['size']}), "
+          f"{len(meta['missing'])} have none", file=sys.stderr)
+    return 0

@@ -1,0 +1,39 @@
+"""Subcommands: ``extract-roi`` (the ST-ROI image of each RGB video: the RGB stream's input)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bharnet.video.hands import parse_shard
+from bharnet.video.roi_files import run_roi_extraction
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands."""
+    p = subparsers.add_parser(
+        "extract-roi", help="build the ST-ROI image (the RGB stream's input) of each video",
+        description="Per video, write <OUT>/<sample>.png: 5 frames x (head, hands, feet) patches around the "
+                    "body's joints (see docs/rgb.md). Resumable (existing PNGs are kept) and shardable.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files or folders of videos")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--skeletons", help="folder of NTU .skeleton files whose colour positions locate the joints; "
+                                       "videos without one use the pose landmarker")
+    p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
+                                        "download)")
+    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    p.add_argument("--shard", default="0/1", metavar="I/N", help="process only shard I of N (0-based; default 0/1)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=_extract_roi)
+
+
+def _extract_roi(args: argparse.Namespace) -> int:
+    summary = run_roi_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
+                                 shard=parse_shard(args.shard), pose_model=args.pose_model)
+    if args.json:
+        print(json.dumps(summary.as_dict()))
+    else:
+        for line in summary.lines():
+            print(line, file=sys.stderr)
+    return 1 if summary.failed and not summary.done and not summary.skipped else 0
