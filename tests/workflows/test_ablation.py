@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bharnet.engine.evaluate import test_checkpoint
+from bharnet.engine.evaluate import test_checkpoint as score_checkpoint  # not a test of this module
 from bharnet.store.packed import SkeletonStore
 from bharnet.workflows.ablation import RGB_FUSED
 from bharnet.workflows.demo import DEMO_VARIANTS, QUICK_VARIANTS, demo_config, run_demo
@@ -56,5 +56,5 @@ def test_a_second_run_reuses_finished_variants(demo, capsys):
 def test_derived_variants_have_checkpoints_that_bharnet_test_takes(demo):
     out, results = demo
     for variant in ("score-fusion", "bharnet-e-expert"):
-        metrics = test_checkpoint(out / "runs" / variant / "checkpoints" / "last.ckpt")
+        metrics = score_checkpoint(out / "runs" / variant / "checkpoints" / "last.ckpt")
         assert metrics["top1"] == pytest.approx(results["models"][variant]["top1"]), variant
