@@ -12,7 +12,7 @@ from bharnet.workflows.demo import run_demo
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this module's subcommands."""
     p = subparsers.add_parser("demo", help="the whole method on BodyHand-Synth in minutes, no download")
-    p.add_argument("--quick", action="store_true", help="smaller data and models: about 2 minutes")
+    p.add_argument("--quick", action="store_true", help="fewer classes, data and models: a few minutes")
     p.add_argument("--out", type=Path, default=Path("demo-out"))
     p.add_argument("--variants", help="comma-separated subset of the variants")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
