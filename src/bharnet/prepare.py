@@ -147,16 +147,12 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
                 name, future = pending.popleft()
                 sequences, problem = future.result()
                 if sequences is not None:
-                    try:
-                        for seq in sequences:
-                            seq.validate(*shape)
-                    except ValueError as err:
-                        problem = f"sample {seq.name}: {err}"
+                    problem = _check_samples(sequences, shape, writer)
                 if problem is not None:
                     _report(name, problem, writer, summary, strict, bar.console)
                 else:
                     for seq in sequences:
-                        writer.add(seq)
+                        writer.add(seq, source=name)
                     summary.converted += 1
                     summary.samples += len(sequences)
                 writer.source_done(name)
@@ -165,6 +161,21 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
         executor.shutdown(cancel_futures=True)
     summary.seconds = time.monotonic() - start
     return summary
+
+
+def _check_samples(sequences: list[Sequence], shape: tuple[int, int, int], writer: StoreWriter) -> str | None:
+    """What is wrong with the samples of one input (all are written or none), or None."""
+    names: set[str] = set()
+    for seq in sequences:
+        try:
+            seq.validate(*shape)
+            writer.check_name(seq.name)
+        except ValueError as err:
+            return f"sample {seq.name}: {err}"
+        if seq.name in names:
+            return f"sample name {seq.name!r} twice in this input"
+        names.add(seq.name)
+    return None
 
 
 def _report(name: str, problem: str, writer: StoreWriter, summary: PrepareSummary, strict: bool, console) -> None:

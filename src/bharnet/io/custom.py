@@ -49,19 +49,33 @@ def read_labels_csv(folder: Path) -> tuple[dict[str, tuple[str, frozenset[str]]]
     if not path.exists():
         raise FileNotFoundError(f"{path}: missing (one row per sample: name,label[,split])")
     rows: dict[str, tuple[str, frozenset[str]]] = {}
-    with open(path, newline="") as f:
-        for number, row in enumerate(csv.reader(f), 1):
-            if not row or not "".join(row).strip() or row[0].startswith("#"):
-                continue
-            if number == 1 and [c.strip().lower() for c in row[:2]] == ["name", "label"]:
-                continue  # a header
-            if len(row) < 2:
-                raise ValueError(f"{path}, line {number}: expected name,label[,split], got {','.join(row)!r}")
-            splits = frozenset(s.strip() for s in row[2].split(";") if s.strip()) if len(row) > 2 else frozenset()
-            rows[row[0].strip()] = (row[1].strip(), splits)
+    first_line: dict[str, int] = {}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            lines = list(enumerate(csv.reader(f), 1))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    for number, row in lines:
+        if not row or not "".join(row).strip() or row[0].startswith("#"):
+            continue
+        if number == 1 and [c.strip().lower() for c in row[:2]] == ["name", "label"]:
+            continue  # a header
+        if len(row) < 2:
+            raise ValueError(f"{path}, line {number}: expected name,label[,split], got {','.join(row)!r}")
+        name = row[0].strip()
+        if name in first_line:
+            raise ValueError(f"{path}, line {number}: {name} again (first on line {first_line[name]}); "
+                             "each sample is listed once")
+        first_line[name] = number
+        splits = frozenset(s.strip() for s in row[2].split(";") if s.strip()) if len(row) > 2 else frozenset()
+        rows[name] = (row[1].strip(), splits)
     classes_path = folder / "classes.txt"
-    classes = [c.strip() for c in classes_path.read_text().splitlines() if c.strip()] \
-        if classes_path.exists() else None
+    classes = None
+    if classes_path.exists():
+        try:
+            classes = [c.strip() for c in classes_path.read_text(encoding="utf-8").splitlines() if c.strip()]
+        except UnicodeDecodeError as err:
+            raise ValueError(f"{classes_path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
     return rows, classes
 
 
@@ -114,25 +128,26 @@ def read_video_sample(folder: str, name: str, label: str, splits: frozenset[str]
     return [skeleton.sequence(name, _label_index(label, classes), splits)]
 
 
-def _arrays_of(path: Path) -> set[str]:
-    """The array names a sample file holds, without loading it."""
-    if path.suffix == ".npz":
-        with zipfile.ZipFile(path) as zf:
-            return {n.removesuffix(".npy") for n in zf.namelist()}
-    return {"body"}
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a sample file; ``ValueError`` naming the file when it is not readable."""
+    try:
+        if path.suffix != ".npz":
+            return {"body": np.asarray(np.load(path, allow_pickle=False), np.float32)}
+        with np.load(path, allow_pickle=False) as archive:
+            if "body" not in archive:
+                raise ValueError(f"{path.name} has no 'body' array (it has {', '.join(archive.files)})")
+            return {k: np.asarray(archive[k], np.float32) for k in ("body", *_OPTIONAL) if k in archive}
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, TypeError, KeyError) as err:
+        if str(err).startswith(path.name):
+            raise
+        raise ValueError(f"{path.name}: not a readable {path.suffix} file ({type(err).__name__}: {err})") from None
 
 
 def read_custom_sample(folder: str, name: str, label: str, splits: frozenset[str], *, classes: list[str] | None,
                        persons: int, joints: int, channels: int) -> list[Sequence]:
     """One sample of the generic format."""
     path = _find(Path(folder), name)
-    if path.suffix == ".npz":
-        with np.load(path) as archive:
-            if "body" not in archive:
-                raise ValueError(f"{path.name} has no 'body' array (it has {', '.join(archive.files)})")
-            arrays = {k: np.asarray(archive[k], np.float32) for k in ("body", *_OPTIONAL) if k in archive}
-    else:
-        arrays = {"body": np.asarray(np.load(path), np.float32)}
+    arrays = _load_arrays(path)
     body = arrays.pop("body")
     check_keypoints(body.shape, persons_axis=1, persons=persons, joints=joints, channels=channels,
                     what=f"{path.name}: body")
@@ -232,11 +247,12 @@ def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout:
             lay = get_layout(layout)
         except KeyError as err:
             raise UserError(str(err.args[0])) from None
-        first = next((p for n in names for p in [_maybe_find(folder, n)] if p is not None), None)
-        if first is None:
-            raise UserError(f"{folder}: none of the samples in labels.csv has a .npy / .npz file")
-        shape = _body_shape(first)
-        arrays = set().union(*(_arrays_of(p) for n in names for p in [_maybe_find(folder, n)] if p is not None))
+        probes = [probe for n in names for probe in [_probe(folder, n)] if probe is not None]
+        if not probes:
+            raise UserError(f"{folder}: none of the samples in labels.csv has a readable .npy / .npz file with a "
+                            "(T, M, V, C) body")
+        shape = probes[0][0]  # unreadable files are rejected one by one later
+        arrays = set().union(*(names_ for _, names_ in probes))
         read = functools.partial(read_custom_sample, str(folder), classes=classes, persons=shape[1],
                                  joints=lay.num_joints, channels=shape[3])
         writer_args = {"body_layout": lay.name, "num_persons": shape[1], "channels": shape[3],
@@ -274,21 +290,17 @@ def _video_reader(folder: Path, classes: list[str] | None, layout: str, persons:
     return read, {"body_layout": layout, "num_persons": persons, "channels": 3, "arrays": ("body_conf", "hands")}
 
 
-def _maybe_find(folder: Path, name: str) -> Path | None:
+def _probe(folder: Path, name: str) -> tuple[tuple[int, ...], set[str]] | None:
+    """The body shape and array names of a sample's file without loading it; None when there is
+    no such file or it cannot be read (it is then rejected as a sample, with the reason)."""
     try:
-        return _find(folder, name)
-    except ValueError:
+        path = _find(folder, name)
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                shape = archive["body"].shape if "body" in archive else ()
+                arrays = {n.removesuffix(".npy") for n in archive.files}
+        else:
+            shape, arrays = np.load(path, mmap_mode="r", allow_pickle=False).shape, {"body"}
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError):
         return None
-
-
-def _body_shape(path: Path) -> tuple[int, ...]:
-    if path.suffix == ".npz":
-        with np.load(path) as archive:
-            shape = archive["body"].shape if "body" in archive else ()
-    else:
-        shape = np.load(path, mmap_mode="r").shape
-    if len(shape) != 4:
-        from ..errors import UserError
-
-        raise UserError(f"{path}: body has shape {shape}, expected (T, M, V, C)")
-    return shape
+    return (shape, arrays) if len(shape) == 4 else None
