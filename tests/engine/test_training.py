@@ -11,7 +11,6 @@ from lightning.pytorch.callbacks import Callback
 
 from bharnet.engine.config import load_config, make_config
 from bharnet.engine.run import fit, load_checkpoint
-from tests.test_store import make_sequence, write
 
 TINY = {
     "data": {"window": 16, "batch_size": 4, "eval_batch_size": 8, "num_workers": 0, "val_split": "test"},
@@ -19,13 +18,6 @@ TINY = {
     "optim": {"lr": 0.05, "warmup_epochs": 1},
     "trainer": {"max_epochs": 2, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False},
 }
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("store") / "s"
-    write(path, [make_sequence(i, frames=20) for i in range(16)])
-    return path
 
 
 def tiny_config(store, out, name="run", **layers):

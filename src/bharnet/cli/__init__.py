@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"bharnet {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"bharnet {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        detail = f": {err}" if str(err) else ""
+        print(f"bharnet {args.command}: interrupted{detail}", file=sys.stderr)
         return 130

@@ -70,7 +70,8 @@ def _train(args: argparse.Namespace) -> int:
     from ..engine.run import fit
 
     result = fit(load_config(args.config, args.overrides), resume=not args.no_resume)
-    print(f"run: {result['run_dir']}  best: {result['best']}  "
+    best = f"  val/top1={result['best_score']:.4f}" if result["best_score"] is not None else ""
+    print(f"run: {result['run_dir']}\nbest: {result['best']}{best}\nlast epoch: "
           + "  ".join(f"{k}={v:.4f}" for k, v in sorted(result["val"].items())))
     return 0
 

@@ -15,7 +15,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from ..data.transforms import HAND_NORMS, MODALITIES
 from ..errors import UserError
+from ..models import list_models
+from ..models.backbones import BACKBONES
 
 __all__ = ["RunConfig", "load_config", "make_config", "to_dict"]
 
@@ -140,8 +143,59 @@ def make_config(*layers: dict | DictConfig, overrides: list[str] | None = None) 
         if overrides:
             cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(list(overrides)))
     except OmegaConfBaseException as err:
-        raise UserError(f"invalid configuration: {err}".splitlines()[0]) from err
+        raise UserError(f"invalid configuration: {_describe(err)}") from None
+    check_values(cfg)
     return cfg
+
+
+_TYPE_WORDS = {"Integer": "is not a whole number", "Float": "is not a number", "valid bool": "is not true or false"}
+
+
+def _describe(err: OmegaConfBaseException) -> str:
+    """One line naming the key and the value (OmegaConf's message spans several lines)."""
+    first = str(err).splitlines()[0]
+    key = getattr(err, "full_key", None)
+    if not key:
+        return first
+    value = getattr(err, "value", None)
+    for word, text in _TYPE_WORDS.items():
+        if word in first and value is not None:
+            return f"{key}: {value!r} {text}"
+    return f"{key}: {first}"
+
+
+def _choices() -> dict[str, tuple[str, ...]]:
+    return {"data.modality": MODALITIES, "data.hand_norm": HAND_NORMS, "optim.schedule": ("cosine", "step"),
+            "model.backbone": BACKBONES, "model.name": tuple(m for m in list_models() if m not in BACKBONES)}
+
+
+_AT_LEAST = {"data.window": 1, "data.batch_size": 1, "data.eval_batch_size": 1, "data.num_workers": 0,
+             "trainer.max_epochs": 1, "trainer.num_nodes": 1, "trainer.check_val_every_n_epoch": 1}
+_NOT_NEGATIVE = ("optim.lr", "optim.weight_decay", "optim.warmup_epochs", "optim.min_lr", "optim.momentum",
+                 "data.rotation", "data.hand_rotation")
+
+
+def check_values(cfg: DictConfig) -> None:
+    """Values the schema's types cannot check: choices, ranges. ``UserError`` naming the key, the
+    value and what is allowed, before any work starts."""
+    for key, allowed in _choices().items():
+        value = OmegaConf.select(cfg, key)
+        if value not in allowed:
+            raise UserError(f"invalid configuration: {key}: {value!r} is not one of {', '.join(allowed)}")
+    for key, low in _AT_LEAST.items():
+        value = OmegaConf.select(cfg, key)
+        if value < low:
+            raise UserError(f"invalid configuration: {key}: {value}, expected a whole number >= {low}")
+    for key in _NOT_NEGATIVE:
+        if OmegaConf.select(cfg, key) < 0:
+            raise UserError(f"invalid configuration: {key}: {OmegaConf.select(cfg, key)}, expected a number >= 0")
+    crops = [("data.test_crop", cfg.data.test_crop)] + [("data.train_crop", c) for c in cfg.data.train_crop]
+    for key, value in crops:
+        if not 0 < value <= 1:
+            raise UserError(f"invalid configuration: {key}: {value}, expected a fraction in (0, 1]")
+    if len(cfg.data.train_crop) != 2 or cfg.data.train_crop[0] > cfg.data.train_crop[1]:
+        raise UserError(f"invalid configuration: data.train_crop: {list(cfg.data.train_crop)}, expected "
+                        "[low, high] fractions with low <= high")
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> DictConfig:
