@@ -11,11 +11,13 @@ with a :class:`~bharnet.errors.UserError`. Inputs an interrupted earlier run fin
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,8 @@ __all__ = ["PrepareSummary", "run_conversion", "default_workers"]
 
 #: tasks in flight per worker: enough to keep workers busy, few enough to bound memory
 _IN_FLIGHT_PER_WORKER = 4
+#: after an interruption, how long workers may take to finish the input in hand before they are ended
+_GRACE_SECONDS = 2.0
 
 
 @dataclass
@@ -78,6 +82,26 @@ def _convert_one(convert: Callable[[str], list[Sequence]], source: str) -> tuple
         return None, f"{type(err).__name__}: {err}"
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent: a worker interrupted inside the pool's queues can leave
+    them half written, and the parent and the other workers then wait on them forever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """End a pool now: queued inputs are dropped, inputs in hand get a short grace (their
+    results are not needed; the next run redoes them), then their workers are ended."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + _GRACE_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
 class _InProcess:
     """The executor interface without processes (workers <= 1): simple, debuggable, no pickling."""
 
@@ -119,7 +143,8 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     start = time.monotonic()
     if progress is None:
         progress = sys.stderr.isatty()
-    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else _InProcess()
+    executor = (ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) if workers > 1
+                else _InProcess())
     window = workers * _IN_FLIGHT_PER_WORKER if workers > 1 else 1
     pending: deque[tuple[str, Future]] = deque()
     bar = _progress(total, title, progress)
@@ -145,7 +170,12 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
                 if not pending:
                     break
                 name, future = pending.popleft()
-                sequences, problem = future.result()
+                try:
+                    sequences, problem = future.result()
+                except BrokenProcessPool:
+                    raise UserError(f"a reader process died while converting {name} (out of memory? a crash in "
+                                    "a native library?); the inputs finished so far are kept: run the same "
+                                    "command again to resume, or with --workers 1 to find the input") from None
                 if sequences is not None:
                     problem = _check_samples(sequences, shape, writer)
                 if problem is not None:
@@ -157,8 +187,11 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
                     summary.samples += len(sequences)
                 writer.source_done(name)
                 bar.advance(task)
-    finally:
-        executor.shutdown(cancel_futures=True)
+    except BaseException:
+        if isinstance(executor, ProcessPoolExecutor):
+            _stop(executor)
+        raise
+    executor.shutdown()
     summary.seconds = time.monotonic() - start
     return summary
 
