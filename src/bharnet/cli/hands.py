@@ -57,3 +57,5 @@ def _print_summary(summary) -> None:
     for video, reason in summary.failed.items():
         text = reason if video in reason else f"{video}: {reason}"  # reasons usually name the file already
         console.print(f"[red]failed[/red] {text}", highlight=False)
+    for reason in summary.warnings.values():
+        console.print(f"[yellow]warning[/yellow] {reason}", highlight=False)

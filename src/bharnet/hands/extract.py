@@ -260,11 +260,14 @@ class Summary:
     frames_with_hand: int = 0
     seconds: float = 0.0
     sources: dict[str, int] = field(default_factory=dict)
+    #: videos done with a caveat (e.g. fewer frames decoded than the container lists): video -> why
+    warnings: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"videos": self.videos, "done": self.done, "skipped": self.skipped, "failed": len(self.failed),
                 "frames": self.frames, "frames_with_hand": self.frames_with_hand,
-                "seconds": round(self.seconds, 3), "sources": self.sources, "failures": self.failed}
+                "seconds": round(self.seconds, 3), "sources": self.sources, "failures": self.failed,
+                "warnings": self.warnings}
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -319,8 +322,13 @@ def _run_job(job: Job, hand_model: Path, pose_model: Path | None, config: Extrac
         from .io import save_hands
 
         save_hands(track, job.out)
-        return {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,
-                "frames_with_hand": track.frames_with_hand, "seconds": time.perf_counter() - start}
+        result = {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,
+                  "frames_with_hand": track.frames_with_hand, "seconds": time.perf_counter() - start}
+        promised = probe_video(job.video).frames
+        if promised and track.frames < promised:
+            result["warning"] = (f"{job.video}: {track.frames} of the {promised} frames its container lists could be "
+                                 "decoded (a truncated or damaged file?); the hands of those frames are saved")
+        return result
     except UserError as err:
         return {"video": str(job.video), "ok": False, "reason": str(err)}
     except Exception as err:  # noqa: BLE001 - one bad video must not end a long run
@@ -354,6 +362,8 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
                 summary.frames += result["frames"]
                 summary.frames_with_hand += result["frames_with_hand"]
                 summary.sources[result["source"]] = summary.sources.get(result["source"], 0) + 1
+                if "warning" in result:
+                    summary.warnings[result["video"]] = result["warning"]
             else:
                 summary.failed[result["video"]] = result["reason"]
     summary.seconds = time.perf_counter() - start

@@ -12,13 +12,12 @@ A hands file ``<video stem>.npz`` holds:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import replacing
 from ..errors import UserError
 
 FORMAT_VERSION = 1
@@ -60,18 +59,13 @@ def save_hands(track: HandTrack, path: str | Path) -> Path:
     """Write ``track`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz.part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(
-                f, keypoints=track.keypoints.astype(np.float32), hand_conf=track.hand_conf.astype(np.float32),
-                landmark_conf=track.landmark_conf.astype(np.float32), missing=track.missing.astype(bool),
-                interpolated=track.interpolated.astype(bool), width=np.int32(track.width),
-                height=np.int32(track.height), fps=np.float32(track.fps), source=np.str_(track.source),
-                person=np.str_(track.person), version=np.int32(FORMAT_VERSION))
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with replacing(path) as f:
+        np.savez_compressed(
+            f, keypoints=track.keypoints.astype(np.float32), hand_conf=track.hand_conf.astype(np.float32),
+            landmark_conf=track.landmark_conf.astype(np.float32), missing=track.missing.astype(bool),
+            interpolated=track.interpolated.astype(bool), width=np.int32(track.width),
+            height=np.int32(track.height), fps=np.float32(track.fps), source=np.str_(track.source),
+            person=np.str_(track.person), version=np.int32(FORMAT_VERSION))
     return path
 
 
