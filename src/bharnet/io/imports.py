@@ -193,12 +193,31 @@ def _convert_npz(member, labels, part, num_classes, source: str) -> list[Sequenc
     return [_npz_sample(member, labels, part, num_classes, int(source.split("/")[1]))]
 
 
+class _PlainData(pickle.Unpickler):
+    """Unpickles containers, numbers, strings and NumPy arrays only: a pickle that names any other
+    callable (which plain ``pickle.load`` would run) is refused, so importing a file from elsewhere
+    never runs code from it."""
+
+    _ALLOWED = {
+        *((f"numpy.{core}.multiarray", name) for core in ("core", "_core") for name in ("_reconstruct", "scalar")),
+        *((f"numpy.{core}.numeric", "_frombuffer") for core in ("core", "_core")),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"), ("collections", "OrderedDict"),
+        ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"), ("builtins", "slice"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED or (module == "numpy.dtypes" and name.endswith("DType")):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused: the pickle would call {module}.{name}; only plain data and NumPy "
+                                     "arrays are read from a .pkl (nothing in the file is run)")
+
+
 def _prepare_pyskl(file: Path, out, *, layout, strict, progress):
     from ..prepare import run_conversion
     from ..store import StoreWriter
 
     with open(file, "rb") as f:
-        data = pickle.load(f)  # noqa: S301 - the user's own annotation file
+        data = _PlainData(f).load()
     if not isinstance(data, dict) or "annotations" not in data:
         raise ValueError("not a pyskl annotation file (a dict with 'split' and 'annotations')")
     annotations = data["annotations"]
