@@ -169,10 +169,23 @@ class StoreWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.finish()
-        else:
+            try:
+                self.finish()
+            except OSError as err:
+                raise self._write_failed(err) from None
+            return
+        try:
             self.checkpoint()
             self._close_files()
+        except OSError:
+            pass  # e.g. the disk is still full: the previous checkpoint stands
+        if isinstance(exc, OSError):
+            raise self._write_failed(exc) from None
+
+    def _write_failed(self, err: OSError) -> StoreError:
+        return StoreError(f"{err.filename or self.partial}: cannot write ({err.strerror or err}); the inputs finished "
+                          "so far are kept: free some space (or fix the folder's permissions) and run the same "
+                          "command again to resume")
 
     # -- writing ---------------------------------------------------------------------------
     def add(self, seq: Sequence, source: str | None = None) -> None:
