@@ -93,7 +93,7 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path):
     data = write_pyskl(tmp_path / "ok.pkl")
     data["annotations"][0]["label"] = _RunsCode(tmp_path / "ran")
     (tmp_path / "evil.pkl").write_bytes(pickle.dumps(data))
-    with pytest.raises(UserError, match=r"evil.pkl: refused: the pickle would call (posix|os).system"):
+    with pytest.raises(UserError, match=r"evil.pkl: .*refused: the pickle would call (posix|os).system"):
         prepare_import(tmp_path / "evil.pkl", tmp_path / "store")
     assert not (tmp_path / "ran").exists()
     summary = prepare_import(tmp_path / "ok.pkl", tmp_path / "store")  # numpy arrays and plain data still load

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..atomic import replacing
 from ..errors import UserError
+from ..io import load_numpy
 
 FORMAT_VERSION = 1
 
@@ -70,13 +71,21 @@ def save_hands(track: HandTrack, path: str | Path) -> Path:
 
 
 def read_hands(path: str | Path) -> HandTrack:
-    """Read a hands file written by :func:`save_hands`."""
+    """Read a hands file written by :func:`save_hands`; :class:`UserError` naming the file when it
+    is not one."""
     try:
-        with np.load(path) as z:
-            return HandTrack(z["keypoints"], z["hand_conf"], z["landmark_conf"], z["missing"], z["interpolated"],
-                             int(z["width"]), int(z["height"]), float(z["fps"]), str(z["source"]), str(z["person"]))
-    except (OSError, KeyError, ValueError) as err:
-        raise UserError(f"{path}: not a readable hands file ({err})") from err
+        z = load_numpy(path)
+        if not isinstance(z, dict):
+            raise ValueError(f"{Path(path).name}: not an .npz archive")
+        track = HandTrack(z["keypoints"], z["hand_conf"], z["landmark_conf"], z["missing"], z["interpolated"],
+                          int(z["width"]), int(z["height"]), float(z["fps"]), str(z["source"]), str(z["person"]))
+        frames = track.keypoints.shape[0] if track.keypoints.ndim == 4 else -1
+        if track.keypoints.shape[1:] != (2, 21, 3) or track.hand_conf.shape != (frames, 2):
+            raise ValueError(f"keypoints {track.keypoints.shape}, hand_conf {track.hand_conf.shape}: expected "
+                             "(T, 2, 21, 3) and (T, 2)")
+        return track
+    except (KeyError, ValueError, TypeError) as err:
+        raise UserError(f"{path}: not a readable hands file ({err})") from None
 
 
 def load_hands(hands_dir: str | Path, sample: str) -> tuple[np.ndarray, np.ndarray] | None:

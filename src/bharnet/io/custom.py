@@ -34,7 +34,7 @@ import numpy as np
 
 from ..layouts import get_layout
 from ..sequence import Sequence
-from . import check_keypoints
+from . import check_keypoints, load_numpy
 from .video import VIDEO_SUFFIXES
 
 __all__ = ["read_labels_csv", "read_custom_sample", "read_holistic", "prepare_custom"]
@@ -130,17 +130,15 @@ def read_video_sample(folder: str, name: str, label: str, splits: frozenset[str]
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:
     """The arrays of a sample file; ``ValueError`` naming the file when it is not readable."""
+    arrays = load_numpy(path, ("body", *_OPTIONAL))
+    if not isinstance(arrays, dict):
+        arrays = {"body": arrays}
+    elif "body" not in arrays:
+        raise ValueError(f"{path.name} has no 'body' array")
     try:
-        if path.suffix != ".npz":
-            return {"body": np.asarray(np.load(path, allow_pickle=False), np.float32)}
-        with np.load(path, allow_pickle=False) as archive:
-            if "body" not in archive:
-                raise ValueError(f"{path.name} has no 'body' array (it has {', '.join(archive.files)})")
-            return {k: np.asarray(archive[k], np.float32) for k in ("body", *_OPTIONAL) if k in archive}
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, TypeError, KeyError) as err:
-        if str(err).startswith(path.name):
-            raise
-        raise ValueError(f"{path.name}: not a readable {path.suffix} file ({type(err).__name__}: {err})") from None
+        return {k: np.asarray(v, np.float32) for k, v in arrays.items()}
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path.name}: arrays of numbers expected ({err})") from None
 
 
 def read_custom_sample(folder: str, name: str, label: str, splits: frozenset[str], *, classes: list[str] | None,
@@ -177,9 +175,15 @@ def read_holistic(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.n
         frames = sorted(path.glob("*.npy"), key=lambda p: (len(p.stem), p.stem))
         if not frames:
             raise ValueError(f"{path.name}/: no per-frame .npy files")
-        x = np.stack([np.asarray(np.load(f), np.float32).ravel() for f in frames])
+        vectors = [np.asarray(load_numpy(f)).ravel() for f in frames]
+        if len({len(v) for v in vectors}) != 1:
+            raise ValueError(f"{path.name}/: per-frame vectors of different lengths")
+        x = np.stack(vectors)
     else:
-        x = np.asarray(np.load(path), np.float32)
+        x = np.asarray(load_numpy(path))
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{path.name}: {x.dtype} values, expected numbers")
+    x = x.astype(np.float32)
     if x.ndim != 2 or x.shape[1] not in _HOLISTIC_SIZES:
         raise ValueError(f"{path.name}: shape {x.shape}, expected (T, 1662) or (T, 258) Holistic vectors")
     if len(x) == 0:

@@ -161,8 +161,12 @@ def prepare_import(file: str | os.PathLike, out: str | os.PathLike, *, layout: s
             return _prepare_npz(file, out, layout=layout, strict=strict, progress=progress)
         if file.suffix in (".pkl", ".pickle"):
             return _prepare_pyskl(file, out, layout=layout, strict=strict, progress=progress)
-    except (ValueError, KeyError, zipfile.BadZipFile, pickle.UnpicklingError, EOFError) as err:
-        raise UserError(f"{file}: {err}") from None
+    except UserError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a damaged archive fails in many ways (zipfile, zlib, numpy, pickle)
+        detail = str(err) if isinstance(err, (ValueError, KeyError, pickle.UnpicklingError)) and str(err) \
+            else f"{type(err).__name__}: {err}"
+        raise UserError(f"{file}: not a readable import file ({detail})") from None
     raise UserError(f"{file}: expected a CTR-GCN .npz or a pyskl .pkl")
 
 
