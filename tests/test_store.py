@@ -176,3 +176,11 @@ def test_an_interrupt_during_the_final_clean_up_does_not_poison_a_rerun(tmp_path
     monkeypatch.undo()
     store = write(path, seqs)  # the same command again
     assert store.names == [s.name for s in seqs] and not path.with_name("s.partial").exists()
+
+
+def test_a_store_that_cannot_be_created_is_a_user_error(tmp_path):
+    from bharnet.errors import UserError
+
+    (tmp_path / "file").write_text("in the way")
+    with pytest.raises(UserError, match=r"file/s.partial.*cannot write"):
+        StoreWriter(tmp_path / "file" / "s", body_layout="ntu25", num_persons=2)

@@ -108,7 +108,10 @@ class StoreWriter:
         self.sample_sources: dict[str, str] = {}
         #: why an earlier run's partial folder could not be resumed (it was started over), if so
         self.restarted: str | None = None
-        self._resume_or_start()
+        try:
+            self._resume_or_start()
+        except OSError as err:  # e.g. a folder the user may not write to
+            raise self._write_failed(err) from None
 
     # -- lifecycle -------------------------------------------------------------------------
     def _resume_or_start(self) -> None:
