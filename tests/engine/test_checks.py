@@ -3,10 +3,10 @@
 import pytest
 import torch
 
+from bharnet.core.errors import UserError
 from bharnet.engine.config import make_config
 from bharnet.engine.run import fit, load_checkpoint
-from bharnet.errors import UserError
-from tests.engine.test_training import TINY, tiny_config
+from tests.conftest import TINY
 
 
 @pytest.mark.parametrize(("override", "message"), [
@@ -24,7 +24,7 @@ def test_a_bad_setting_is_named_with_its_allowed_values(override, message):
         make_config(TINY, {"data": {"store": "x"}}, overrides=[override])
 
 
-def test_a_split_the_store_lacks_is_refused_before_any_work(store, tmp_path):
+def test_a_split_the_store_lacks_is_refused_before_any_work(tiny_config, store, tmp_path):
     cfg = tiny_config(store, tmp_path, data={"train_split": "val"})
     with pytest.raises(UserError, match=r"data.train_split: 'val' is not a split of .*; it has: test, train"):
         fit(cfg, quiet=True)
@@ -32,7 +32,7 @@ def test_a_split_the_store_lacks_is_refused_before_any_work(store, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def trained(store, tmp_path_factory):
+def trained(tiny_config, store, tmp_path_factory):
     return fit(tiny_config(store, tmp_path_factory.mktemp("run"), trainer={"max_epochs": 1}), quiet=True)
 
 
@@ -66,7 +66,7 @@ def test_weights_that_do_not_fit_the_saved_config_are_one_line(trained, tmp_path
     assert "\n" not in str(info.value)
 
 
-def test_training_on_a_truncated_last_checkpoint_says_how_to_start_afresh(store, tmp_path, capsys):
+def test_training_on_a_truncated_last_checkpoint_says_how_to_start_afresh(tiny_config, store, tmp_path):
     cfg = tiny_config(store, tmp_path, trainer={"max_epochs": 1})
     last = fit(cfg, quiet=True)["last"]
     last.write_bytes(last.read_bytes()[:1000])

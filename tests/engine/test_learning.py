@@ -5,11 +5,11 @@ fingers, on actors it never saw."""
 import numpy as np
 import pytest
 
-from bharnet.data.synthetic import class_groups, write_synth_store
+from bharnet.io.synthetic import class_groups
 from bharnet.engine.module import SkeletonDataModule
 from bharnet.engine.run import fit, load_checkpoint, predict
-from bharnet.store import SkeletonStore
-from tests.engine.test_training import tiny_config
+from bharnet.store.packed import SkeletonStore
+from bharnet.store.synthetic import write_synth_store
 
 CLASSES = 26
 CHANCE = 1 / CLASSES
@@ -31,7 +31,7 @@ def _group_accuracy(checkpoint, store_path, window) -> dict[str, float]:
 
 
 @pytest.mark.parametrize(("expert", "group"), [("body-expert", "body"), ("hand-expert", "hand")])
-def test_an_expert_learns_the_classes_its_stream_tells_apart(synth, tmp_path, expert, group):
+def test_an_expert_learns_the_classes_its_stream_tells_apart(tiny_config, synth, tmp_path, expert, group):
     cfg = tiny_config(synth, tmp_path, name=expert, model={"name": expert, "base_channels": 16},
                       data={"window": 24, "batch_size": 16, "val_split": "test"},
                       optim={"lr": 0.1, "warmup_epochs": 1}, trainer={"max_epochs": 8})

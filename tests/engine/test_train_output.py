@@ -11,7 +11,6 @@ from omegaconf import OmegaConf
 
 from bharnet.cli import main
 from bharnet.engine.run import fit
-from tests.engine.test_training import tiny_config
 
 
 class FixedPredictions(Callback):
@@ -25,8 +24,9 @@ class FixedPredictions(Callback):
             fc.bias.copy_(torch.tensor([100.0, 0, 0] if trainer.current_epoch == 0 else [0, 100.0, 0]))
 
 
-def test_train_prints_the_best_checkpoints_score_and_one_line_per_epoch(store, tmp_path, capsys, monkeypatch):
-    import bharnet.engine.run as run
+def test_train_prints_the_best_checkpoints_score_and_one_line_per_epoch(tiny_config, store, tmp_path, capsys,
+                                                                         monkeypatch):
+    import bharnet.cli.train as run
 
     real_fit = run.fit
     monkeypatch.setattr(run, "fit", lambda cfg, **kw: real_fit(cfg, callbacks=[FixedPredictions()], **kw))
@@ -49,8 +49,8 @@ class CtrlCInSecondEpoch(Callback):
             raise KeyboardInterrupt
 
 
-def test_ctrl_c_says_how_to_resume_and_the_rerun_says_it_resumed(store, tmp_path, capsys, monkeypatch):
-    import bharnet.engine.run as run
+def test_ctrl_c_says_how_to_resume_and_the_rerun_says_it_resumed(tiny_config, store, tmp_path, capsys, monkeypatch):
+    import bharnet.cli.train as run
 
     real_fit = run.fit
     monkeypatch.setattr(run, "fit", lambda cfg, **kw: real_fit(cfg, callbacks=[CtrlCInSecondEpoch()], **kw))
@@ -66,7 +66,7 @@ def test_ctrl_c_says_how_to_resume_and_the_rerun_says_it_resumed(store, tmp_path
     assert f"resuming from {tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}" in capsys.readouterr().err
 
 
-def test_resume_never_unpickles_code(store, tmp_path, monkeypatch):
+def test_resume_never_unpickles_code(tiny_config, store, tmp_path, monkeypatch):
     """Whatever torch's default, a resumed run reads last.ckpt with weights_only=True."""
     cfg = tiny_config(store, tmp_path, trainer={"max_epochs": 1})
     fit(cfg, quiet=True)
@@ -82,10 +82,10 @@ def test_resume_never_unpickles_code(store, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("payload", ["os.system"])
-def test_a_last_checkpoint_that_would_run_code_is_refused(store, tmp_path, payload):
+def test_a_last_checkpoint_that_would_run_code_is_refused(tiny_config, store, tmp_path, payload):
     import os
 
-    from bharnet.errors import UserError
+    from bharnet.core.errors import UserError
 
     cfg = tiny_config(store, tmp_path, trainer={"max_epochs": 1})
     last = fit(cfg, quiet=True)["last"]
