@@ -5,9 +5,9 @@ fingers, on actors it never saw."""
 import numpy as np
 import pytest
 
-from bharnet.io.synthetic import class_groups
 from bharnet.engine.module import SkeletonDataModule
 from bharnet.engine.run import fit, load_checkpoint, predict
+from bharnet.io.synthetic import class_groups
 from bharnet.store.packed import SkeletonStore
 from bharnet.store.synthetic import write_synth_store
 

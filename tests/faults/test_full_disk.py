@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-import bharnet.store as store_module
+import bharnet.store.packed as store_module
 from bharnet.cli import main
 from tests.io.fixtures import write_ucla
 

@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bharnet.errors import UserError
-from bharnet.sequence import Sequence
+from bharnet.core.errors import UserError
+from bharnet.core.sequence import Sequence
 
 from .fixtures import write_ctrgcn_npz, write_custom, write_holistic, write_ntu, write_pku, write_pyskl, write_ucla
 
@@ -152,13 +152,13 @@ def _valid_pyskl(tmp: Path) -> bytes:
 
 
 def _import(path: Path):
-    from bharnet.io.imports import prepare_import
+    from bharnet.store.imports import prepare_import
 
     return prepare_import(path, path.parent / "store", progress=False)
 
 
 def _valid_hands(tmp: Path) -> bytes:
-    from bharnet.hands.io import HandTrack, save_hands
+    from bharnet.video.hand_files import HandTrack, save_hands
 
     t = 3
     track = HandTrack(np.zeros((t, 2, 21, 3), np.float32), np.ones((t, 2), np.float32),
@@ -168,7 +168,7 @@ def _valid_hands(tmp: Path) -> bytes:
 
 
 def _read_hands(path: Path):
-    from bharnet.hands.io import read_hands
+    from bharnet.video.hand_files import read_hands
 
     return read_hands(path)
 

@@ -94,11 +94,11 @@ DAMAGES = ["missing-body", "truncated-body", "missing-offsets", "truncated-offse
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
-def test_a_damaged_store_is_one_user_error_naming_the_file(tmp_path, damage):
-    from bharnet.errors import UserError
+def test_a_damaged_store_is_one_user_error_naming_the_file(make_sequence, write_store, tmp_path, damage):
+    from bharnet.core.errors import UserError
 
     path = tmp_path / "s"
-    write(path, [make_sequence(i) for i in range(4)])
+    write_store(path, [make_sequence(i) for i in range(4)])
     _damage(path, damage)
     with pytest.raises(UserError, match=r"s/(body.npy|offsets.npy|names.json|meta.json).*prepare") as info:
         store = SkeletonStore(path)
@@ -107,13 +107,13 @@ def test_a_damaged_store_is_one_user_error_naming_the_file(tmp_path, damage):
 
 
 def test_a_missing_store_folder_is_a_user_error(tmp_path):
-    from bharnet.errors import UserError
+    from bharnet.core.errors import UserError
 
     with pytest.raises(UserError, match="no such folder"):
         SkeletonStore(tmp_path / "nope")
 
 
-def test_an_interrupt_inside_a_sample_records_only_the_finished_ones(tmp_path, monkeypatch):
+def test_an_interrupt_inside_a_sample_records_only_the_finished_ones(make_sequence, tmp_path, monkeypatch):
     path = tmp_path / "s"
     seqs = [make_sequence(i) for i in range(4)]
     with pytest.raises(KeyboardInterrupt), StoreWriter(path, body_layout="ntu25", num_persons=2,
@@ -138,7 +138,8 @@ def _interrupt():
 
 
 @pytest.mark.parametrize("stop_after", [1, 3, 6])
-def test_an_interrupt_during_the_final_clean_up_does_not_poison_a_rerun(tmp_path, monkeypatch, stop_after):
+def test_an_interrupt_during_the_final_clean_up_does_not_poison_a_rerun(make_sequence, write_store, tmp_path,
+                                                                        monkeypatch, stop_after):
 
     path = tmp_path / "s"
     seqs = [make_sequence(i) for i in range(3)]
@@ -152,14 +153,14 @@ def test_an_interrupt_during_the_final_clean_up_does_not_poison_a_rerun(tmp_path
 
     monkeypatch.setattr(os, "unlink", unlink_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        write(path, seqs)
+        write_store(path, seqs)
     monkeypatch.undo()
-    store = write(path, seqs)  # the same command again
+    store = write_store(path, seqs)  # the same command again
     assert store.names == [s.name for s in seqs] and not path.with_name("s.partial").exists()
 
 
 def test_a_store_that_cannot_be_created_is_a_user_error(tmp_path):
-    from bharnet.errors import UserError
+    from bharnet.core.errors import UserError
 
     (tmp_path / "file").write_text("in the way")
     with pytest.raises(UserError, match=r"file/s.partial.*cannot write"):
