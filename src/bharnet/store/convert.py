@@ -140,6 +140,8 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     sources = list(sources) if total is None else sources
     total = len(sources) if total is None else total  # type: ignore[arg-type]
     summary = PrepareSummary(inputs=total)
+    if writer.restarted:
+        summary.notes.append(writer.restarted)
     start = time.monotonic()
     if progress is None:
         progress = sys.stderr.isatty()
