@@ -2,6 +2,8 @@
 interruption and a resume."""
 
 import csv
+import os
+import shutil
 import signal
 
 import pytest
@@ -10,6 +12,7 @@ from lightning.pytorch.callbacks import Callback
 from omegaconf import OmegaConf
 
 from bharnet.cli import main
+from bharnet.core.errors import UserError
 from bharnet.engine.run import fit
 
 
@@ -66,10 +69,17 @@ def test_ctrl_c_says_how_to_resume_and_the_rerun_says_it_resumed(tiny_config, st
     assert f"resuming from {tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}" in capsys.readouterr().err
 
 
-def test_resume_never_unpickles_code(tiny_config, store, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def one_epoch(tiny_config, store, tmp_path_factory):
+    """A run folder after one epoch (last.ckpt), copied by each test that resumes it."""
+    root = tmp_path_factory.mktemp("one-epoch")
+    fit(tiny_config(store, root, trainer={"max_epochs": 1}), quiet=True)
+    return root
+
+
+def test_resume_never_unpickles_code(tiny_config, store, one_epoch, tmp_path, monkeypatch):
     """Whatever torch's default, a resumed run reads last.ckpt with weights_only=True."""
-    cfg = tiny_config(store, tmp_path, trainer={"max_epochs": 1})
-    fit(cfg, quiet=True)
+    shutil.copytree(one_epoch / "run", tmp_path / "run")
     real_load, seen = torch.load, []
 
     def recording_load(*args, **kwargs):
@@ -77,23 +87,18 @@ def test_resume_never_unpickles_code(tiny_config, store, tmp_path, monkeypatch):
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(torch, "load", recording_load)
-    fit(tiny_config(store, tmp_path, trainer={"max_epochs": 2}), quiet=True)
-    assert seen and all(w is True for w in seen), seen
+    result = fit(tiny_config(store, tmp_path, trainer={"max_epochs": 2}), quiet=True)
+    assert result["resumed_from"] and seen and all(w is True for w in seen), seen
 
 
-@pytest.mark.parametrize("payload", ["os.system"])
-def test_a_last_checkpoint_that_would_run_code_is_refused(tiny_config, store, tmp_path, payload):
-    import os
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, ("true",))
 
-    from bharnet.core.errors import UserError
 
-    cfg = tiny_config(store, tmp_path, trainer={"max_epochs": 1})
-    last = fit(cfg, quiet=True)["last"]
-
-    class Evil:
-        def __reduce__(self):
-            return (os.system, ("true",))
-
-    torch.save({"state_dict": {}, "hyper_parameters": {}, "evil": Evil()}, last)
+def test_a_last_checkpoint_that_would_run_code_is_refused(tiny_config, store, one_epoch, tmp_path):
+    shutil.copytree(one_epoch / "run", tmp_path / "run")
+    torch.save({"state_dict": {}, "hyper_parameters": {}, "code": _RunsCode()},
+               tmp_path / "run" / "checkpoints" / "last.ckpt")
     with pytest.raises(UserError, match=r"last.ckpt is refused: loading it would run code.*--no-resume"):
         fit(tiny_config(store, tmp_path, trainer={"max_epochs": 2}), quiet=True)
