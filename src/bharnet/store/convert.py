@@ -91,6 +91,7 @@ def _ignore_interrupts() -> None:
 def _stop(executor: ProcessPoolExecutor) -> None:
     """End a pool now: queued inputs are dropped, inputs in hand get a short grace (their
     results are not needed; the next run redoes them), then their workers are ended."""
+    # the pool's processes: no public way to reach them before Python 3.14's terminate_workers
     processes = list((getattr(executor, "_processes", None) or {}).values())
     executor.shutdown(wait=False, cancel_futures=True)
     deadline = time.monotonic() + _GRACE_SECONDS
