@@ -16,7 +16,7 @@ from tests.conftest import TINY
     ("data.batch_size=abc", r"data.batch_size: 'abc' is not a whole number"),
     ("data.hand_norm=palm", r"data.hand_norm: 'palm' is not one of wrist, sample, none"),
     ("model.name=bodyexpert", r"model.name: 'bodyexpert' is not one of .*body-expert"),
-    ("model.backbone=resnet", r"model.backbone: 'resnet' is not one of degcn, ctrgcn, stgcn"),
+    ("model.backbone=resnet", r"model.backbone: 'resnet' is not one of ctrgcn, degcn, stgcn"),
     ("data.test_crop=1.5", r"data.test_crop: 1.5, expected a fraction in \(0, 1\]"),
 ])
 def test_a_bad_setting_is_named_with_its_allowed_values(override, message):
