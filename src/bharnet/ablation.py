@@ -3,6 +3,9 @@
 The paper's two-stage recipe: the body and hand experts are trained first; ``score-fusion``
 sums their logits as they are; every dual-stream variant starts from the two experts and is
 fine-tuned; ``bharnet-e-expert`` keeps the expertized branches of the trained ``bharnet-e``.
+The fused variants (``reliability-fusion``, ``noisy-or``, ``bharnet-e-reliability``) fuse the
+branches of ``score-fusion`` or ``bharnet-e`` by a method fitted on the validation split
+(``bharnet.models.fusion``); they refuse to fit on the test split.
 Each variant's result is written as soon as it is known, so an interrupted ablation resumes
 where it stopped.
 """
@@ -23,14 +26,17 @@ from .engine.config import make_config, to_dict
 from .engine.module import ActionModule, SkeletonDataModule
 from .engine.run import fit, load_checkpoint, predict
 from .errors import UserError
+from .models.fusion import FUSED_VARIANTS, fit_fusion, select_method
 
 __all__ = ["VARIANTS", "run_ablation", "evaluate_module"]
 
 EXPERTS = ("body-expert", "hand-expert")
-#: variants built from the trained experts without training of their own
-DERIVED = {"score-fusion": EXPERTS, "bharnet-e-expert": ("bharnet-e",)}
-VARIANTS = ("body-expert", "hand-expert", "score-fusion", "joint", "cross-attention", "fast-attention",
-            "bharnet-p", "bharnet-e", "bharnet-e-expert")
+#: variants built from trained ones without training of their own
+DERIVED = {"score-fusion": EXPERTS, "bharnet-e-expert": ("bharnet-e",),
+           **{name: (base,) for name, (base, _, _) in FUSED_VARIANTS.items()}}
+VARIANTS = ("body-expert", "hand-expert", "score-fusion", "reliability-fusion", "noisy-or", "joint",
+            "cross-attention", "fast-attention", "bharnet-p", "bharnet-e", "bharnet-e-expert",
+            "bharnet-e-reliability")
 
 
 def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict[str, Path],
@@ -94,6 +100,35 @@ def _derived_module(variant: str, sources: dict[str, Path], base: DictConfig, ou
     return module.eval()
 
 
+def _fused_module(variant: str, sources: dict[str, Path], base: DictConfig, out_dir: Path,
+                  data: SkeletonDataModule) -> tuple[ActionModule, dict]:
+    """A fused variant: its base model's branches on the validation split fit the fusion (the
+    method too, when the variant's is ``auto``); the test split is never seen."""
+    base_name, branches, method = FUSED_VARIANTS[variant]
+    val_split = base.data.val_split
+    if val_split is None or val_split == base.data.test_split:
+        raise UserError(f"{variant} fits its fusion on the validation split, but data.val_split is "
+                        f"{val_split!r} (the test split is {base.data.test_split!r}); set data.val_split=auto")
+    source = load_checkpoint(sources[base_name])
+    val = evaluate_module(source, data, val_split)
+    info: dict = {"fitted_on": val_split, "samples": int(len(val["labels"]))}
+    if method == "auto":
+        method, info["cv_top1"] = select_method(val["logits"], val["labels"], branches)
+    fusion = fit_fusion(val["logits"], val["labels"], branches, method)
+    info.update(method=method, branches=list(branches), temperature=fusion.temperature.tolist(),
+                weights=fusion.weights.tolist())
+    cfg = _variant_config(base, variant, out_dir, sources, None)
+    cfg.model.init.body = cfg.model.init.hand = None
+    cfg.model.kwargs = {**cfg.model.kwargs, "method": method}
+    module = ActionModule(to_dict(cfg), source.store_meta)
+    module.model.base.load_state_dict(source.model.state_dict())
+    module.model.fusion.load_state_dict(fusion.state_dict())
+    from .engine.run import save_checkpoint
+
+    save_checkpoint(module, out_dir / "runs" / variant / "checkpoints" / "last.ckpt")
+    return module.eval(), info
+
+
 def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, finetune: list[str] | None = None,
                  log=print) -> dict:
     """Train ``variants`` with the recipe ``base`` on its store; write ``results.json``.
@@ -122,7 +157,13 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
             log(f"{variant}: done earlier (top-1 {record['result']['top1']:.3f})")
             continue
         start = time.perf_counter()
-        if variant in DERIVED:
+        fusion_info = None
+        if variant in FUSED_VARIANTS:  # its base ran before, so the store exists
+            data = data or SkeletonDataModule(to_dict(base)["data"], (), base.seed)
+            module, fusion_info = _fused_module(variant, checkpoints, base, out_dir, data)
+            seconds = results["models"][DERIVED[variant][0]]["train_seconds"]
+            checkpoint = run / "checkpoints" / "last.ckpt"
+        elif variant in DERIVED:
             module = _derived_module(variant, checkpoints, base, out_dir)
             seconds = sum(results["models"][p]["train_seconds"] for p in DERIVED[variant])
             checkpoint = run / "checkpoints" / "last.ckpt"
@@ -135,10 +176,11 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
             seconds = time.perf_counter() - start
             if variant not in EXPERTS:  # fine-tuning time plus the experts it starts from
                 seconds += sum(results["models"][e]["train_seconds"] for e in EXPERTS)
-        if data is None:
-            data = SkeletonDataModule(to_dict(base)["data"], module.streams, base.seed)
+        data = data or SkeletonDataModule(to_dict(base)["data"], module.streams, base.seed)
         evaluation = evaluate_module(module, data, base.data.test_split)
         result = {**evaluation["metrics"], **_cost(module, base.data.window), "train_seconds": round(seconds, 1)}
+        if fusion_info is not None:
+            result["fusion"] = fusion_info
         run.mkdir(parents=True, exist_ok=True)
         np.savez(run / "test_logits.npz", indices=evaluation["indices"], labels=evaluation["labels"],
                  **{f"logits_{k}": v for k, v in evaluation["logits"].items()})
@@ -155,12 +197,13 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
 
 
 def _with_prerequisites(variants: list[str]) -> list[str]:
-    """Every variant needs the experts; ``bharnet-e-expert`` needs ``bharnet-e``."""
+    """Every variant needs the experts; a derived one needs what it is derived from."""
     wanted = set(variants)
     if wanted - set(EXPERTS):
         wanted |= set(EXPERTS)
-    if "bharnet-e-expert" in wanted:
-        wanted.add("bharnet-e")
+    for variant in reversed(VARIANTS):  # a base comes before what is derived from it
+        if variant in wanted:
+            wanted |= set(DERIVED.get(variant, ()))
     return [v for v in VARIANTS if v in wanted]
 
 

@@ -53,7 +53,7 @@ def _prepare_store(cfg: DictConfig) -> None:
     from ..data.synthetic import write_synth_store
 
     synth = cfg.data.synth
-    write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, **synth.variation)
+    write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, preset=synth.preset, **synth.variation)
 
 
 def _quiet_lightning() -> None:

@@ -254,7 +254,8 @@ class BHaRNetP(DualStreamModel):
 
 
 #: the registered variants that take attention settings (heads, head_dim, nb_features, ...)
-ATTENTION_VARIANTS = frozenset({"cross-attention", "fast-attention", "bharnet-p", "bharnet-e", "bharnet-e-expert"})
+ATTENTION_VARIANTS = frozenset({"cross-attention", "fast-attention", "bharnet-p", "bharnet-e", "bharnet-e-expert",
+                                "bharnet-e-reliability"})
 
 _INTERACTIVE_PREFIXES = ("attention.", "body_inter_head.", "hand_inter_head.")
 
