@@ -54,7 +54,6 @@ def test_fused_variants_fit_on_the_validation_split_only(demo):
     import numpy as np
 
     from bharnet.ablation import evaluate_module
-    from bharnet.engine.config import to_dict
     from bharnet.engine.module import SkeletonDataModule
     from bharnet.engine.run import load_checkpoint
     from bharnet.models.fusion import fit_fusion
@@ -63,7 +62,7 @@ def test_fused_variants_fit_on_the_validation_split_only(demo):
     fusion = results["models"]["noisy-or"]["fusion"]
     assert fusion["fitted_on"] == "val" and fusion["method"] == "noisy-or"
     source = load_checkpoint(out / "runs" / "score-fusion" / "checkpoints" / "last.ckpt")
-    data = SkeletonDataModule(to_dict(source.config)["data"], source.streams, source.config["seed"])
+    data = SkeletonDataModule(source.config["data"], source.streams, source.config["seed"])
     assert fusion["samples"] == len(data.store.split("val"))
     val = evaluate_module(source, data, "val")
     refit = fit_fusion(val["logits"], val["labels"], ["body", "hand"], "noisy-or")

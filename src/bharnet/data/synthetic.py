@@ -757,8 +757,7 @@ def generate(num_samples: int, seed: int = 0, *, batch_per_class: int = 32, pref
 
     ``variation`` overrides fields of :class:`Variation` (frame range, actors, noise, camera, the
     subset of classes, ...), on top of the named ``preset`` (:data:`SYNTH_PRESETS`) when one is given.
-    Samples are made per class in batches of ``batch_per_class``; a class's samples are the same
-    whichever subset it is made in.
+    Samples are made per class in batches of ``batch_per_class``.
     """
     var = _variation(_with_preset(preset, variation))
     ids = _class_ids(var.classes)
