@@ -87,6 +87,18 @@ def test_auto_selection_avoids_the_plain_sum_when_one_branch_misleads():
     assert method != "sum" and scores[method] > scores["sum"]
 
 
+def test_auto_selection_keeps_the_plain_sum_when_nothing_is_reliably_better():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 6, 300)
+    logits = {}
+    for branch in ("body", "hand"):  # two equally good, equally calibrated branches
+        z = rng.normal(0, 1, (300, 6))
+        z[np.arange(300), labels] += 1.5
+        logits[branch] = z.astype(np.float32)
+    method, _ = select_method(logits, labels, ["body", "hand"])
+    assert method == "sum"
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_fused_variant_saves_and_loads_its_fitted_fusion(method):
     kwargs = dict(num_classes=5, base_channels=4, window=8, method=method)

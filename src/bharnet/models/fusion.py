@@ -18,8 +18,9 @@ methods here weigh each branch by how reliable it proved on held-out data:
                  gate is ``calibrated``)
 ===============  ===============================================================================
 
-``auto`` picks one of them by k-fold cross-validation on the validation split (mean held-out
-top-1; ties go to the simpler method, in the order above) and refits it on the whole split.
+``auto`` picks one of them by k-fold cross-validation on the validation split and refits it on
+the whole split: the simplest method (in the order above) whose held-out top-1 is within one
+standard error (of the paired per-sample difference) of the best method's.
 Every fused output is a log-probability (or, for ``sum``, the raw sum), so ``argmax`` predicts.
 """
 
@@ -192,20 +193,28 @@ def _folds(labels: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
 
 def select_method(logits: Mapping[str, np.ndarray], labels: np.ndarray, branches: Sequence[str],
                   methods: Sequence[str] = METHODS, folds: int = 5, seed: int = 0) -> tuple[str, dict[str, float]]:
-    """The method with the best mean held-out top-1 over ``folds`` folds of the validation data
-    (ties: the earlier in ``methods``), and every method's score."""
+    """The method to use, chosen by ``folds``-fold cross-validation on validation data, and every
+    method's held-out top-1.
+
+    The one-standard-error rule on paired outcomes: the first method in ``methods`` (the simplest)
+    whose held-out correctness trails the best method's by no more than the standard error of
+    that per-sample difference. A method that is better by chance on a small split does not
+    replace the plain sum.
+    """
     labels = np.asarray(labels)
-    splits = _folds(labels, folds, seed)
-    scores: dict[str, float] = {}
-    for method in methods:
-        correct = 0
-        for held in splits:
-            keep = np.setdiff1d(np.arange(len(labels)), held)
+    correct = {m: np.zeros(len(labels)) for m in methods}
+    for held in _folds(labels, folds, seed):
+        keep = np.setdiff1d(np.arange(len(labels)), held)
+        for method in methods:
             fusion = fit_fusion({b: logits[b][keep] for b in branches}, labels[keep], branches, method)
             pred = fused_logits(fusion, {b: logits[b][held] for b in branches}).argmax(1)
-            correct += int((pred == labels[held]).sum())
-        scores[method] = correct / len(labels)
-    best = max(methods, key=lambda m: (scores[m], -list(methods).index(m)))
+            correct[method][held] = pred == labels[held]
+    scores = {m: float(c.mean()) for m, c in correct.items()}
+    best = max(methods, key=lambda m: scores[m])
+    for method in methods:
+        diff = correct[best] - correct[method]
+        if diff.mean() <= diff.std(ddof=1) / math.sqrt(len(diff)) or not diff.any():
+            return method, scores
     return best, scores
 
 
