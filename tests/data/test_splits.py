@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from bharnet.core.errors import UserError
 from bharnet.data.splits import holdout_split, sample_groups
-from bharnet.errors import UserError
 
 
 def test_groups_come_from_ntu_and_ucla_names():
@@ -36,10 +36,10 @@ def test_holdout_without_groups_is_stratified_by_class():
 
 
 def test_auto_validation_is_held_out_of_train_when_the_store_has_no_val(tmp_path):
-    from bharnet.data.synthetic import generate
     from bharnet.engine.config import make_config, to_dict
     from bharnet.engine.module import SkeletonDataModule
-    from bharnet.store import StoreWriter
+    from bharnet.io.synthetic import generate
+    from bharnet.store.packed import StoreWriter
 
     with StoreWriter(tmp_path / "s", body_layout="ntu25", num_persons=2, arrays=("hands",),
                      classes=[str(i) for i in range(26)]) as writer:

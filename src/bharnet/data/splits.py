@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import UserError
+from bharnet.core.errors import UserError
 
 __all__ = ["AUTO", "holdout_split", "sample_groups"]
 

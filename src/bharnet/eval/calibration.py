@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torchmetrics.functional.classification import multiclass_calibration_error
 
-from .metrics import softmax
+from bharnet.eval.metrics import softmax
 
 __all__ = ["calibration", "flips"]
 

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .registry import create_model, register_model
+from bharnet.models.registry import ModelSpec, create_model, model_spec, register_model
 
 __all__ = ["METHODS", "BranchFusion", "FusedModel", "fit_fusion", "select_method", "fused_logits"]
 
@@ -247,24 +247,36 @@ class FusedModel(nn.Module):
         return self.base.example_inputs(batch=batch, frames=frames)
 
 
-#: the fused variants: name -> (base variant, branches fused, default method)
-FUSED_VARIANTS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "reliability-fusion": ("score-fusion", ("body", "hand"), "auto"),
-    "noisy-or": ("score-fusion", ("body", "hand"), "noisy-or"),
-    "bharnet-e-reliability": ("bharnet-e", ("body_expert", "hand_expert", "body_inter", "hand_inter"), "auto"),
-}
+def _fused(base: str, branches: tuple[str, ...], method: str, attention: bool = False) -> ModelSpec:
+    return ModelSpec(("body", "hand"), stage="derived", sources=tuple((base, b) for b in branches),
+                     attention=attention, fusion=method)
 
 
-def _register(name: str) -> None:
-    base, branches, default = FUSED_VARIANTS[name]
-
-    def factory(method: str = default, **kwargs) -> FusedModel:
+def _factory(name: str):
+    def build(method: str | None = None, **kwargs) -> FusedModel:
+        spec = model_spec(name)
+        method = method or spec.fusion
         # "auto" is resolved by fitting; a model built before that predicts with the plain sum
-        return FusedModel(base, branches, "sum" if method == "auto" else method, **kwargs)
+        return FusedModel(spec.sources[0][0], [b for _, b in spec.sources], "sum" if method == "auto" else method,
+                          **kwargs)
 
-    factory.__doc__ = f"``{base}`` whose branches {branches} are fused by a fitted method (default {default})."
-    register_model(name)(factory)
+    return build
 
 
-for _name in FUSED_VARIANTS:
-    _register(_name)
+@register_model("reliability-fusion", _fused("score-fusion", ("body", "hand"), "auto"))
+def reliability_fusion(**kwargs) -> FusedModel:
+    """The two experts fused by the method that measures best on validation (``auto``)."""
+    return _factory("reliability-fusion")(**kwargs)
+
+
+@register_model("noisy-or", _fused("score-fusion", ("body", "hand"), "noisy-or"))
+def noisy_or(**kwargs) -> FusedModel:
+    """The two experts fused by a temperature-calibrated Noisy-OR."""
+    return _factory("noisy-or")(**kwargs)
+
+
+@register_model("bharnet-e-reliability", _fused(
+    "bharnet-e", ("body_expert", "hand_expert", "body_inter", "hand_inter"), "auto", attention=True))
+def bharnet_e_reliability(**kwargs) -> FusedModel:
+    """BHaRNet-E's four branches fused by the method that measures best on validation (``auto``)."""
+    return _factory("bharnet-e-reliability")(**kwargs)

@@ -1,0 +1,80 @@
+"""The demo's machinery on a tiny BodyHand-Synth: every variant trains, results are written, resume skips."""
+
+import json
+
+import pytest
+
+from bharnet.engine.evaluate import test_checkpoint
+from bharnet.workflows.ablation import VARIANTS
+from bharnet.workflows.demo import run_demo
+
+TINY = ["data.synth.num_samples=260", "data.window=16", "data.batch_size=16", "model.base_channels=8",
+        "trainer.max_epochs=1"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return out, run_demo(out, quick=True, overrides=TINY)
+
+
+def test_demo_writes_results_for_every_variant(demo):
+    out, results = demo
+    on_disk = json.loads((out / "results.json").read_text())
+    assert list(on_disk["models"]) == list(VARIANTS)
+    for name, r in on_disk["models"].items():
+        assert 0 <= r["top1"] <= 1, name
+        assert {"top1_hand_classes", "top1_body_classes", "params", "macs", "train_seconds"} <= set(r), name
+    assert (out / "report.md").read_text().count("|") > 20 and (out / "confusion.png").stat().st_size > 10_000
+
+
+def test_expert_only_variant_is_lighter_than_bharnet_e(demo):
+    _, results = demo
+    models = results["models"]
+    assert models["bharnet-e-expert"]["params"] < models["bharnet-e"]["params"]
+    assert models["score-fusion"]["params"] == models["body-expert"]["params"] + models["hand-expert"]["params"]
+
+
+def test_a_second_run_reuses_finished_variants(demo, capsys):
+    out, results = demo
+    again = run_demo(out, quick=True, overrides=TINY)
+    assert again["models"]["joint"]["top1"] == results["models"]["joint"]["top1"]
+    assert "done earlier" in capsys.readouterr().out
+
+
+def test_derived_variants_have_checkpoints_that_bharnet_test_takes(demo):
+    out, results = demo
+    for variant in ("score-fusion", "bharnet-e-expert", "reliability-fusion", "noisy-or", "bharnet-e-reliability"):
+        metrics = test_checkpoint(out / "runs" / variant / "checkpoints" / "last.ckpt")
+        assert metrics["top1"] == pytest.approx(results["models"][variant]["top1"]), variant
+
+
+def test_fused_variants_fit_on_the_validation_split_only(demo):
+    import numpy as np
+
+    from bharnet.engine.module import SkeletonDataModule
+    from bharnet.engine.run import load_checkpoint
+    from bharnet.models.fusion import fit_fusion
+    from bharnet.workflows.ablation import evaluate_module
+
+    out, results = demo
+    fusion = results["models"]["noisy-or"]["fusion"]
+    assert fusion["fitted_on"] == "val" and fusion["method"] == "noisy-or"
+    source = load_checkpoint(out / "runs" / "score-fusion" / "checkpoints" / "last.ckpt")
+    data = SkeletonDataModule(source.config["data"], source.streams, source.config["seed"])
+    assert fusion["samples"] == len(data.store.split("val"))
+    val = evaluate_module(source, data, "val")
+    refit = fit_fusion(val["logits"], val["labels"], ["body", "hand"], "noisy-or")
+    assert np.allclose(refit.temperature.numpy(), fusion["temperature"])
+    chosen = results["models"]["reliability-fusion"]["fusion"]
+    assert chosen["method"] in chosen["cv_top1"]
+
+
+def test_fused_variant_refuses_to_fit_on_the_test_split(demo):
+    from bharnet.core.errors import UserError
+    from bharnet.workflows.ablation import _fused_module, ablation_config
+
+    out, results = demo
+    base = ablation_config(None, [f"data.store={results['store']}", "data.val_split=test"])
+    with pytest.raises(UserError, match="validation split"):
+        _fused_module("reliability-fusion", {}, base, out, None)
