@@ -26,7 +26,7 @@ from bharnet.models.fusion import fused_logits
 TESTED = ("score-fusion", "bharnet-e")
 FUSED = ("noisy-or", "reliability-fusion")
 #: hands are in image units (0.01 is about 19 px of a 1920-px frame), bodies in metres
-PERTURBATIONS = ("noise=0.01", "noise=0.03", "drop-frames=0.5", "drop-frames=0.8", "drop-hands=0.5",
+PERTURBATIONS = ("noise=0.01", "noise=0.03", "noise=0.1", "drop-frames=0.5", "drop-frames=0.8", "drop-hands=0.5",
                  "drop-hands=1")
 
 
