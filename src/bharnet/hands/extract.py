@@ -5,6 +5,7 @@ interpolate short gaps. :func:`extract_hands` does one video,
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,25 +13,19 @@ import numpy as np
 
 from ..errors import UserError
 from ..io.video import VideoInfo, iter_frames, probe_video
-from .crops import BODY_ANCHORS, CropConfig, HandAnchors, body_scale, crop_side, cut, hand_boxes, hand_centres, to_frame
+from ..video.search import WRIST, Hand, HandSearch, SearchConfig, confirmed, hand_cues
+from ..video.sides import NTU_PAIRS, POSE_PAIRS, is_mirrored, side_margin
+from .crops import BODY_ANCHORS, HandAnchors, body_scale
 from .io import HandTrack, read_ntu_color
 from .landmarker import HandDetection, HandLandmarker, PoseLandmarker
-from .track import (
-    apply_swaps,
-    assign_sides,
-    continuity_swaps,
-    dedup_hands,
-    interpolate_gaps,
-    most_active,
-    track_people,
-)
+from .track import apply_swaps, assign_sides, continuity_swaps, interpolate_gaps, most_active, track_people
 
 
 @dataclass(frozen=True)
 class ExtractConfig:
     """Settings of the extraction; the defaults are the documented behaviour."""
 
-    crop: CropConfig = field(default_factory=CropConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     #: gaps of at most this many frames between two detections are filled linearly
     max_gap: int = 5
     #: MediaPipe detection / presence / tracking threshold
@@ -47,6 +42,12 @@ class ExtractConfig:
     #: a person the pose landmarker sees in fewer frames than this fraction is ignored: on a video
     #: with no person (a close-up of a hand) it hallucinates short-lived people
     min_person_frac: float = 0.3
+    #: with a skeleton file, the pose landmarker runs on the person's box to place the hands' regions
+    #: in frames where a hand is lost, at most every this many frames (0: never; the skeleton alone)
+    pose_every: int = 1
+    #: whether the videos are mirror images (None: NTU RGB+D videos are, others are not); see
+    #: :mod:`bharnet.video.sides`
+    mirrored: bool | None = None
 
 
 @dataclass
@@ -56,13 +57,26 @@ class _Raw:
     kp: np.ndarray
     score: np.ndarray
     present: np.ndarray
+    new: np.ndarray  # (T, 2) a hand not followed from the previous frame
 
     @classmethod
     def empty(cls, n: int) -> _Raw:
-        return cls(np.zeros((n, 2, 21, 3)), np.zeros((n, 2)), np.zeros((n, 2), dtype=bool))
+        return cls(np.zeros((n, 2, 21, 3)), np.zeros((n, 2)), np.zeros((n, 2), dtype=bool),
+                   np.zeros((n, 2), dtype=bool))
 
-    def put(self, t: int, side: int, landmarks: np.ndarray, score: float) -> None:
+    def put(self, t: int, side: int, landmarks: np.ndarray, score: float, new: bool = False) -> None:
         self.kp[t, side], self.score[t, side], self.present[t, side] = landmarks, score, True
+        self.new[t, side] = new
+
+    def grown(self) -> _Raw:
+        more = _Raw.empty(len(self.kp))
+        return _Raw(*(np.concatenate([a, b]) for a, b in zip(self.arrays(), more.arrays(), strict=True)))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.kp, self.score, self.present, self.new
+
+    def head(self, n: int) -> _Raw:
+        return _Raw(*(a[:n] for a in self.arrays()))
 
 
 def bodies_from_skeleton(path: str | Path, info: VideoInfo, config: ExtractConfig = ExtractConfig()
@@ -92,8 +106,10 @@ class PoseTrack:
 
 def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
                 config: ExtractConfig = ExtractConfig()) -> list[PoseTrack]:
-    """Every person the pose landmarker follows through ``video`` for long enough."""
+    """Every person the pose landmarker follows through ``video`` for long enough, with sides in
+    the convention (:mod:`bharnet.video.sides`)."""
     anchors = BODY_ANCHORS["pose33"]
+    mirrored = is_mirrored(video, config.mirrored)
     per_frame: list[list[np.ndarray]] = []
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
                         fps=info.fps) as pose:
@@ -101,6 +117,7 @@ def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
             h, w = frame.shape[:2]
             people = []
             for p in pose.detect(frame, t):
+                p = p.in_convention(mirrored)
                 if p.visibility[list(anchors.wrist)].max() < config.min_wrist_visibility:
                     continue
                 xy = p.image[:, :2] * np.array([w, h])
@@ -131,54 +148,173 @@ def _assign_whole_frame(dets: list[HandDetection]) -> list[tuple[int, HandDetect
     return out
 
 
+class BodyGuide:
+    """Where a person's hands are, frame by frame, for the hand search: ``cues(t, frame)`` gives
+    (2, 3, 2) wrist, hand centre and elbow per side in the convention (NaN where unknown) or None,
+    ``scale`` the person's size in pixels. This one reads them from a whole track known in advance."""
+
+    def __init__(self, cues: np.ndarray, scale: float) -> None:
+        self._cues, self.scale = cues, scale
+
+    @classmethod
+    def of_body(cls, body: np.ndarray, anchors: HandAnchors) -> BodyGuide:
+        """From a (T, J, 2) body in the layout of ``anchors`` (pixels, NaN where unseen)."""
+        return cls(hand_cues(body, anchors), body_scale(body, anchors))
+
+    def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
+        """The cues of frame ``t``; ``lost``: whether a hand is not being followed (so that the
+        cues will be used)."""
+        if t >= len(self._cues) or not np.isfinite(self._cues[t, :, WRIST]).any():
+            return None
+        return self._cues[t]
+
+    def close(self) -> None:
+        pass
+
+
+class SkeletonPoseGuide(BodyGuide):
+    """A Kinect skeleton names the person and the sides; the pose landmarker, run on a fixed box
+    around that person in the frames where a hand is lost (at most every ``pose_every`` frames),
+    says where the arms really are (Kinect often mis-tracks an arm that hangs or is occluded) and
+    how large the person is. The pose's sides are matched to the skeleton's by position
+    (shoulders, elbows, hips) over the frames seen so far."""
+
+    def __init__(self, skeleton: np.ndarray, pose_model: str | Path, info: VideoInfo, config: ExtractConfig) -> None:
+        self._skeleton = skeleton
+        super().__init__(hand_cues(skeleton, BODY_ANCHORS["ntu25"]), body_scale(skeleton, BODY_ANCHORS["ntu25"]))
+        self._box = person_box(skeleton, self.scale, info.width, info.height)
+        self._every, self._config = max(1, config.pose_every), config
+        self._pose = PoseLandmarker(pose_model, num_poses=2, min_confidence=config.min_confidence, fps=info.fps)
+        self._margin = 0.0  # sum over frames of (crossed - same) side distances: < 0 means crossed
+        self._last: np.ndarray | None = None  # pose cues of the last pose run, in the pose's own sides
+        self._pose_t = -(10 ** 9)
+        self._scales: list[float] = []
+
+    def close(self) -> None:
+        self._pose.close()
+
+    def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
+        skeleton = super().cues(t, frame)
+        if self._box is not None and lost and t - self._pose_t >= self._every:
+            self._last, self._pose_t = self._run_pose(t, frame), t
+        if self._last is None:
+            return skeleton
+        pose = self._last[::-1] if self._margin < 0 else self._last
+        if skeleton is None:
+            return pose
+        seen = np.isfinite(pose[:, WRIST]).all(axis=-1)
+        return np.where(seen[:, None, None], pose, skeleton)
+
+    def _run_pose(self, t: int, frame: np.ndarray) -> np.ndarray | None:
+        x0, y0, x1, y1 = self._box
+        people = self._pose.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]), t)
+        body = self._skeleton[t] if t < len(self._skeleton) else None
+        if not people or body is None or not np.isfinite(body).any():
+            return None
+        xy = [p.image[:, :2] * [x1 - x0, y1 - y0] + [x0, y0] for p in people]
+        for p, q in zip(people, xy, strict=True):
+            q[p.visibility < self._config.min_visibility] = np.nan
+        # the detection nearest the skeleton's shoulders, whichever way round its sides are
+        pose_sh, skel_sh = list(BODY_ANCHORS["pose33"].shoulders), list(BODY_ANCHORS["ntu25"].shoulders)
+        dist = [np.nanmean(np.linalg.norm(q[pose_sh] - body[skel_sh], axis=-1)
+                           + np.linalg.norm(q[pose_sh] - body[skel_sh[::-1]], axis=-1)) for q in xy]
+        k = int(np.nanargmin(dist)) if np.isfinite(dist).any() else 0
+        if not np.isfinite(dist[k]) or dist[k] > 4 * self.scale:
+            return None
+        self._margin += side_margin(xy[k][None], body[None], POSE_PAIRS, NTU_PAIRS)
+        scale = body_scale(xy[k][None], BODY_ANCHORS["pose33"])
+        if np.isfinite(scale):  # the regions' size from what the image shows, as the places
+            self._scales.append(scale)
+            self.scale = float(np.median(self._scales))
+        return hand_cues(xy[k], BODY_ANCHORS["pose33"])
+
+
+def person_box(body: np.ndarray, scale: float, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """A fixed box (x0, y0, x1, y1) around every position of ``body`` (T, J, 2) over the video, with
+    a margin of two body scales for arms the skeleton misplaces; None when the body is never seen."""
+    if not np.isfinite(body).any() or not np.isfinite(scale):
+        return None
+    lo, hi = np.nanmin(body, axis=(0, 1)) - 2 * scale, np.nanmax(body, axis=(0, 1)) + 2 * scale
+    x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
+    x1, y1 = min(width, int(np.ceil(hi[0]))), min(height, int(np.ceil(hi[1])))
+    return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
+
+
 def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, config: ExtractConfig,
-                   person: np.ndarray | None, anchors: HandAnchors | None) -> _Raw:
-    """Run the hand landmarker over the video: on crops around ``person``'s hands in frames where
-    the body is seen, on the whole frame where it is not or where the crops find nothing."""
+                   guide: BodyGuide | None) -> _Raw:
+    """Run the hand search over the video (:class:`~bharnet.video.search.HandSearch`) with the
+    body's cues; the whole frame is searched where no body is known or nothing is found."""
     n = info.frames or 0
     raw = _Raw.empty(max(n, 1))
-    side_px = None
-    if person is not None:
-        side_px = crop_side(body_scale(person, anchors), info.height, config.crop)
+    recent: deque[np.ndarray] = deque(maxlen=config.search.trace_back)
     t = -1
-    with HandLandmarker(hand_model, video=False, min_confidence=config.min_confidence) as on_crops, \
+    with HandSearch(hand_model, config.search, info.fps) as search, \
             HandLandmarker(hand_model, video=True, min_confidence=config.min_confidence, fps=info.fps) as on_frames:
         for t, frame in enumerate(iter_frames(video)):
             if t >= len(raw.kp):  # the container's frame count was short
-                grow = _Raw.empty(len(raw.kp))
-                raw = _Raw(*(np.concatenate([a, b]) for a, b in
-                             ((raw.kp, grow.kp), (raw.score, grow.score), (raw.present, grow.present))))
-            h, w = frame.shape[:2]
-            body = person[t] if person is not None and t < len(person) else None
-            wrists = body[list(anchors.wrist)] if body is not None else np.full((2, 2), np.nan)
-            boxes = hand_boxes(hand_centres(body, anchors), side_px, w, h) if body is not None else []
-            found = [(to_frame(d.landmarks, box), d.score) for box in boxes for d in on_crops.detect(cut(frame, box))]
-            found = [found[i] for i in dedup_hands([f[0] for f in found], [f[1] for f in found])]
-            if found:
-                for k, side in assign_sides(np.array([f[0][0, :2] for f in found]), wrists, 1.5 * side_px).items():
-                    raw.put(t, side, *found[k])
+                raw = raw.grown()
+            cues = guide.cues(t, frame, search.lost(t)) if guide is not None else None
+            hands = search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
+            for side, hand in enumerate(hands):
+                if hand is not None:
+                    raw.put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
+            _trace_back(search, raw, t, hands, recent)
+            recent.append(frame)
+            if any(hand is not None for hand in hands):
                 continue
-            # nothing on crops (or no body): search the whole frame, which finds large hands that a
-            # crop cuts, and hands of videos with nobody in view
-            dets = on_frames.detect(frame, t)
-            if np.isnan(wrists).all():
-                for side, det in _assign_whole_frame(dets):
-                    raw.put(t, side, det.landmarks * np.array([w, h, w]), det.score)
-            elif dets:
-                marks = [d.landmarks * np.array([w, h, w]) for d in dets]
-                for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
-                    raw.put(t, side, marks[k], dets[k].score)
+            # nothing near the body (or no body): the whole frame, which finds large hands that a
+            # region cuts, and hands of videos with nobody in view
+            _whole_frame(raw, t, frame, on_frames, cues)
     if t < 0:
         raise UserError(f"{video}: no decodable frame")
-    return _Raw(raw.kp[:t + 1], raw.score[:t + 1], raw.present[:t + 1])
+    return raw.head(t + 1)
+
+
+def _trace_back(search: HandSearch, raw: _Raw, t: int, hands: list, recent: deque) -> None:
+    """A hand seen in frame ``t - 1`` after a gap and again in ``t`` (so not a stray detection) is
+    followed backwards into the gap, through the frames kept in ``recent`` (oldest first, up to
+    ``t - 1``)."""
+    if t < 2:
+        return
+    for side, hand in enumerate(hands):
+        if hand is None or not raw.present[t - 1, side] or raw.present[t - 2, side]:
+            continue
+        start = Hand(raw.kp[t - 1, side], float(raw.score[t - 1, side]), "tracked")
+        kept = list(recent)
+        before = kept[:-1][::-1]  # frames t - 2, t - 3, ...
+        gap = int(np.argmax(np.r_[raw.present[:t - 1, side][::-1], True]))  # missing frames before t - 1
+        before = before[:gap]
+        other = [_hand_at(raw, t - 2 - k, 1 - side) for k in range(len(before))]
+        for k, found in enumerate(search.trace_back(kept[-1], before, start, other)):
+            raw.put(t - 2 - k, side, found.landmarks, found.score)
+
+
+def _hand_at(raw: _Raw, t: int, side: int) -> Hand | None:
+    return Hand(raw.kp[t, side], float(raw.score[t, side]), "tracked") if raw.present[t, side] else None
+
+
+def _whole_frame(raw: _Raw, t: int, frame: np.ndarray, landmarker: HandLandmarker, cues: np.ndarray | None) -> None:
+    h, w = frame.shape[:2]
+    dets = landmarker.detect(frame, t)
+    wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
+    if np.isnan(wrists).all():
+        for side, det in _assign_whole_frame(dets):
+            raw.put(t, side, det.landmarks * np.array([w, h, w]), det.score)
+    elif dets:
+        marks = [d.landmarks * np.array([w, h, w]) for d in dets]
+        for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
+            raw.put(t, side, marks[k], dets[k].score)
 
 
 def _finish(raw: _Raw, info: VideoInfo, source: str, person: str, config: ExtractConfig) -> HandTrack:
     """Tracking, gap filling and normalisation of raw per-frame detections."""
     centres = raw.kp[..., :2].mean(axis=2)
     sizes = np.ptp(raw.kp[..., :2], axis=2).max(axis=-1)
-    swap = continuity_swaps(centres, raw.present, sizes)
-    kp, score, present = apply_swaps(swap, raw.kp, raw.score, raw.present)
+    raw.present = confirmed(raw.present, raw.new, centres, sizes)
+    kp, score, present = raw.kp, raw.score, raw.present
+    if source == "frame":  # no body names the sides: each slot follows one hand ("sort")
+        swap = continuity_swaps(centres, raw.present, sizes)
+        kp, score, present = apply_swaps(swap, raw.kp, raw.score, raw.present)
     kp, filled_kp = interpolate_gaps(kp, present, config.max_gap)
     score, _ = interpolate_gaps(score, present, config.max_gap)
     # an interpolated hand is no more certain than the weaker of its two ends
@@ -201,10 +337,12 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
                   pose_model: str | Path | None = None, config: ExtractConfig = ExtractConfig()) -> HandTrack:
     """The two hands of the most active person of ``video``.
 
-    With ``skeleton`` (an NTU ``.skeleton`` file) the body comes from its colour positions;
-    otherwise from the pose landmarker (``pose_model``); when that finds nobody, whole frames are
-    searched. Raises :class:`UserError` when the video cannot be read, the skeleton has no body,
-    or no person and no hand is found.
+    With ``skeleton`` (an NTU ``.skeleton`` file) the person and the sides come from its colour
+    positions, and where the hands are from the pose landmarker run on that person's box (when
+    ``pose_model`` is given and ``config.pose_every`` > 0); otherwise from the pose landmarker
+    (``pose_model``) over whole frames; when that finds nobody, whole frames are searched.
+    Raises :class:`UserError` when the video cannot be read, the skeleton has no body, or no
+    person and no hand is found.
     """
     info = probe_video(video)
     if skeleton is not None:
@@ -215,22 +353,35 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
         bodies, source, anchors = bodies_from_pose(video, pose_model, info, config), "pose", BODY_ANCHORS["pose33"]
     else:
         bodies, source, anchors = [], "frame", None
-    if bodies:
-        pick = most_active([b for _, b in bodies], anchors)
-        person_id, person = bodies[pick]
+    if not bodies:
+        return hands_of_person(video, info, hand_model, None, None, "frame", "", config)
+    person_id, person = bodies[most_active([b for _, b in bodies], anchors)]
+    if source == "skeleton" and pose_model is not None and config.pose_every > 0:
+        guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config)
     else:
-        person_id, person, source = "", None, "frame"
-    return hands_of_person(video, info, hand_model, person, anchors, source, person_id, config)
+        guide = BodyGuide.of_body(person, anchors)
+    return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
 
 
 def hands_of_person(video: str | Path, info: VideoInfo, hand_model: str | Path, person: np.ndarray | None,
                     anchors: HandAnchors | None, source: str, person_id: str = "",
                     config: ExtractConfig = ExtractConfig()) -> HandTrack:
     """The hands of one person, given as ``(T, J, 2)`` pixels in the layout of ``anchors`` (NaN
-    where unseen), or of whoever is in view when ``person`` is None."""
-    raw = _detect_frames(video, info, hand_model, config, person, anchors)
+    where unseen, sides in the convention), or of whoever is in view when ``person`` is None."""
+    guide = BodyGuide.of_body(person, anchors) if person is not None else None
+    return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
+
+
+def hands_with_guide(video: str | Path, info: VideoInfo, hand_model: str | Path, guide: BodyGuide | None,
+                     source: str, person_id: str = "", config: ExtractConfig = ExtractConfig()) -> HandTrack:
+    """The hands that ``guide`` leads to (or of whoever is in view when it is None)."""
+    try:
+        raw = _detect_frames(video, info, hand_model, config, guide)
+    finally:
+        if guide is not None:
+            guide.close()
     track = _finish(raw, info, source, person_id, config)
-    if person is None and track.frames_with_hand == 0:
+    if guide is None and track.frames_with_hand == 0:
         raise UserError(f"{video}: no person and no hand found")
     return track
 
@@ -347,7 +498,8 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
     summary.skipped = len(jobs) - len(todo)
     if todo:
         hand = resolve_model("hand", hand_model)
-        pose = resolve_model("pose", pose_model) if any(j.skeleton is None for j in todo) else None
+        need_pose = config.pose_every > 0 or any(j.skeleton is None for j in todo)
+        pose = resolve_model("pose", pose_model) if need_pose else None
         for result in _execute(todo, hand, pose, config, workers, progress):
             if result["ok"]:
                 summary.done += 1

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..video.sides import pose_to_convention
+
 
 @dataclass(frozen=True)
 class HandDetection:
@@ -79,15 +81,17 @@ class HandLandmarker(_Landmarker):
     """MediaPipe hand landmarker. ``video=True`` for whole frames of one video (give ``frame_index``)."""
 
     def __init__(self, model_path: str | Path, video: bool = False, num_hands: int = 2,
-                 min_confidence: float = 0.5, fps: float = 30.0) -> None:
+                 min_confidence: float = 0.5, fps: float = 30.0, min_tracking: float | None = None) -> None:
         super().__init__()
         self._mp, BaseOptions, vision = _vision()
         self.video, self.fps = video, fps
+        # presence and tracking gate a hand followed from the previous frame (VIDEO mode)
+        follow = min_confidence if min_tracking is None else min_tracking
         mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
         options = vision.HandLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)), running_mode=mode, num_hands=num_hands,
-            min_hand_detection_confidence=min_confidence, min_hand_presence_confidence=min_confidence,
-            min_tracking_confidence=min_confidence)
+            min_hand_detection_confidence=min_confidence, min_hand_presence_confidence=follow,
+            min_tracking_confidence=follow)
         self._task = vision.HandLandmarker.create_from_options(options)
 
     def detect(self, rgb: np.ndarray, frame_index: int = 0) -> list[HandDetection]:
@@ -113,6 +117,12 @@ class PoseDetection:
     image: np.ndarray
     visibility: np.ndarray
     world: np.ndarray
+
+    def in_convention(self, mirrored: bool) -> PoseDetection:
+        """This person with sides named as in NTU's skeletons (:mod:`bharnet.video.sides`), given
+        whether the frame was a mirror image."""
+        image, world, visibility = pose_to_convention(self.image, self.world, self.visibility, mirrored)
+        return PoseDetection(image, visibility, world)
 
 
 class PoseLandmarker(_Landmarker):
