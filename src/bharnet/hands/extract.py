@@ -5,8 +5,9 @@ interpolate short gaps. :func:`extract_hands` does one video,
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..video.sides import NTU_PAIRS, POSE_PAIRS, is_mirrored, side_margin
 from .crops import BODY_ANCHORS, HandAnchors, body_scale
 from .io import HandTrack, read_ntu_color
 from .landmarker import HandDetection, HandLandmarker, PoseLandmarker
+from .models import resolve_model
 from .track import apply_swaps, assign_sides, continuity_swaps, interpolate_gaps, most_active, track_people
 
 
@@ -489,8 +491,6 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
     """
     import time
 
-    from .models import resolve_model
-
     start = time.perf_counter()
     jobs = plan_jobs(inputs, out, skeletons, shard)
     summary = Summary(videos=len(jobs))
@@ -498,8 +498,7 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
     summary.skipped = len(jobs) - len(todo)
     if todo:
         hand = resolve_model("hand", hand_model)
-        need_pose = config.pose_every > 0 or any(j.skeleton is None for j in todo)
-        pose = resolve_model("pose", pose_model) if need_pose else None
+        pose, config = _pose_model_for(todo, pose_model, config)
         for result in _execute(todo, hand, pose, config, workers, progress):
             if result["ok"]:
                 summary.done += 1
@@ -510,6 +509,22 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
                 summary.failed[result["video"]] = result["reason"]
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _pose_model_for(jobs: list[Job], pose_model: str | Path | None, config: ExtractConfig
+                    ) -> tuple[Path | None, ExtractConfig]:
+    """The pose model the jobs need: always without a skeleton; with one, to place the hands'
+    regions, but a missing model there only means the skeleton's joints place them (warned)."""
+    if any(j.skeleton is None for j in jobs):
+        return resolve_model("pose", pose_model), config
+    if config.pose_every <= 0:
+        return None, config
+    try:
+        return resolve_model("pose", pose_model), config
+    except UserError as err:
+        warnings.warn(f"{err} Going on with the skeletons' joints alone to place the hands' regions, which "
+                      "finds fewer hands where Kinect mis-tracks an arm.", stacklevel=2)
+        return None, replace(config, pose_every=0)
 
 
 def _execute(jobs: list[Job], hand: Path, pose: Path | None, config: ExtractConfig, workers: int,

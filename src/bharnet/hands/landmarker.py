@@ -94,11 +94,20 @@ class HandLandmarker(_Landmarker):
             min_tracking_confidence=follow)
         self._task = vision.HandLandmarker.create_from_options(options)
 
+    def forget(self) -> None:
+        """VIDEO mode: drop the hands being tracked (MediaPipe follows a hand in image coordinates,
+        which a new region invalidates), by showing it an empty image."""
+        if self.video and getattr(self, "_last_ms", None) is not None:
+            self._last_ms += 1
+            self._task.detect_for_video(self._image(np.zeros((32, 32, 3), np.uint8)), self._last_ms)
+
     def detect(self, rgb: np.ndarray, frame_index: int = 0) -> list[HandDetection]:
         """Hands in one RGB image (H, W, 3)."""
         image = self._image(rgb)
         if self.video:
-            result = self._task.detect_for_video(image, _timestamp_ms(frame_index, self.fps))
+            # rising timestamps even after forget(), which slips one in between two frames
+            self._last_ms = max(_timestamp_ms(frame_index, self.fps), getattr(self, "_last_ms", -1) + 1)
+            result = self._task.detect_for_video(image, self._last_ms)
         else:
             result = self._task.detect(image)
         out = []

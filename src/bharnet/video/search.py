@@ -143,6 +143,7 @@ class _Slot:
     last: Hand | None = None
     last_t: int = -(10 ** 9)
     handover: Region | None = None  # where a hand found on a fallback region is to be followed
+    holding: bool = False  # its landmarker found a hand in its last call, so it tracks one
 
 
 @dataclass
@@ -212,7 +213,7 @@ class HandSearch:
         if not frames:
             return []
         lo, hi = self.config.min_frac * frames[0].shape[0], self.config.max_frac * frames[0].shape[0]
-        self._back_tick(np.zeros((32, 32, 3), np.uint8))  # forget what it tracked before
+        self._back.forget()  # what it tracked before
         region = Region.around(hand.centre, self._side_for(hand, lo, hi))
         dets = self._back_tick(region.cut(start, self.config.size))  # take hold of the hand
         if not dets:
@@ -237,6 +238,7 @@ class HandSearch:
         self._back_clock += 1
         return self._back.detect(image, self._back_clock)
 
+
     def lost(self, t: int) -> bool:
         """Whether a hand will be looked for where the body puts it in frame ``t`` (one side has no
         hand followed from frame ``t - 1``): the body's cues are needed only then."""
@@ -253,10 +255,16 @@ class HandSearch:
         else:
             region, how = self._from_body(cues, side, c.factor, scale, lo, hi), "body"
         slot.handover = None
-        slot.region = region
         if region is None:
+            slot.region = None
             return None
+        if slot.holding and region is not slot.region:
+            # MediaPipe tracks in the image's coordinates: in a new region its hand sits elsewhere,
+            # and landmarks tracked from there come out biased by the move. Detect afresh instead.
+            slot.landmarker.forget()
+        slot.region = region
         dets = slot.landmarker.detect(region.cut(frame, c.size), t)
+        slot.holding = bool(dets)
         if not dets:
             return None
         hand = Hand(region.to_frame(dets[0].landmarks), dets[0].score, how)
