@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["write_text", "write_json"]
+__all__ = ["write_text", "write_json", "write_bytes"]
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
@@ -21,3 +21,12 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 def write_json(path: str | os.PathLike, obj: object, indent: int | None = 1) -> Path:
     """:func:`write_text` of ``obj`` as JSON."""
     return write_text(path, json.dumps(obj, indent=indent))
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path

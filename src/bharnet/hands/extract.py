@@ -14,10 +14,11 @@ import numpy as np
 
 from ..errors import UserError
 from ..io.video import VideoInfo, iter_frames, probe_video
+from ..video.preview import write_contact_sheet
 from ..video.search import WRIST, Hand, HandSearch, SearchConfig, confirmed, hand_cues
 from ..video.sides import NTU_PAIRS, POSE_PAIRS, is_mirrored, side_margin
 from .crops import BODY_ANCHORS, HandAnchors, body_scale
-from .io import HandTrack, read_ntu_color
+from .io import HandTrack, read_ntu_color, sample_name, save_hands
 from .landmarker import HandDetection, HandLandmarker, PoseLandmarker
 from .models import resolve_model
 from .track import apply_swaps, assign_sides, continuity_swaps, interpolate_gaps, most_active, track_people
@@ -399,6 +400,7 @@ class Job:
     video: Path
     out: Path
     skeleton: Path | None
+    preview: Path | None = None  # where its contact sheet goes (PNG), if wanted
 
 
 @dataclass
@@ -411,12 +413,25 @@ class Summary:
     failed: dict[str, str] = field(default_factory=dict)
     frames: int = 0
     frames_with_hand: int = 0
+    #: per hand (left, right): frames found, interpolated, missing, summed over the videos done
+    hands: dict[str, dict[str, int]] = field(default_factory=lambda: {
+        side: {"found": 0, "interpolated": 0, "missing": 0} for side in ("left", "right")})
     seconds: float = 0.0
     sources: dict[str, int] = field(default_factory=dict)
 
+    def add(self, result: dict) -> None:
+        """Count one video done (a result of a job)."""
+        self.done += 1
+        self.frames += result["frames"]
+        self.frames_with_hand += result["frames_with_hand"]
+        for side, counts in result["hands"].items():
+            for key, n in counts.items():
+                self.hands[side][key] += n
+        self.sources[result["source"]] = self.sources.get(result["source"], 0) + 1
+
     def as_dict(self) -> dict:
         return {"videos": self.videos, "done": self.done, "skipped": self.skipped, "failed": len(self.failed),
-                "frames": self.frames, "frames_with_hand": self.frames_with_hand,
+                "frames": self.frames, "frames_with_hand": self.frames_with_hand, "hands": self.hands,
                 "seconds": round(self.seconds, 3), "sources": self.sources, "failures": self.failed}
 
 
@@ -447,11 +462,10 @@ def find_videos(inputs: list[str | Path]) -> list[Path]:
 
 
 def plan_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
-              shard: tuple[int, int] = (0, 1)) -> list[Job]:
+              shard: tuple[int, int] = (0, 1), preview: str | Path | None = None) -> list[Job]:
     """The jobs of shard ``I`` of ``N``: video k (in sorted order) belongs to shard k mod N, so the
-    shards partition the videos and the assignment does not depend on the machine."""
-    from .io import sample_name
-
+    shards partition the videos and the assignment does not depend on the machine. With
+    ``preview``, each video's contact sheet goes to ``<preview>/<video stem>.png``."""
     index: dict[str, Path] = {}
     if skeletons is not None:
         if not Path(skeletons).is_dir():
@@ -459,7 +473,8 @@ def plan_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path |
         index = {p.name[: -len(".skeleton")]: p for p in Path(skeletons).rglob("*.skeleton")}
     i, n = shard
     videos = find_videos(inputs)[i::n]
-    return [Job(v, Path(out) / f"{v.stem}.npz", index.get(sample_name(v))) for v in videos]
+    return [Job(v, Path(out) / f"{v.stem}.npz", index.get(sample_name(v)),
+                None if preview is None else Path(preview) / f"{v.stem}.png") for v in videos]
 
 
 def _run_job(job: Job, hand_model: Path, pose_model: Path | None, config: ExtractConfig) -> dict:
@@ -469,11 +484,12 @@ def _run_job(job: Job, hand_model: Path, pose_model: Path | None, config: Extrac
     start = time.perf_counter()
     try:
         track = extract_hands(job.video, hand_model, skeleton=job.skeleton, pose_model=pose_model, config=config)
-        from .io import save_hands
-
         save_hands(track, job.out)
+        if job.preview is not None:
+            write_contact_sheet(job.video, track, job.preview)
         return {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,
-                "frames_with_hand": track.frames_with_hand, "seconds": time.perf_counter() - start}
+                "frames_with_hand": track.frames_with_hand, "hands": track.hand_counts(),
+                "seconds": time.perf_counter() - start}
     except UserError as err:
         return {"video": str(job.video), "ok": False, "reason": str(err)}
     except Exception as err:  # noqa: BLE001 - one bad video must not end a long run
@@ -483,7 +499,7 @@ def _run_job(job: Job, hand_model: Path, pose_model: Path | None, config: Extrac
 def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
                    workers: int = 1, shard: tuple[int, int] = (0, 1), hand_model: str | Path | None = None,
                    pose_model: str | Path | None = None, config: ExtractConfig = ExtractConfig(),
-                   progress: bool = True) -> Summary:
+                   progress: bool = True, preview: str | Path | None = None) -> Summary:
     """Extract the hands of every video of ``inputs`` (this shard) into ``out``.
 
     Videos whose output exists are skipped (resume); a video that fails is reported in the summary
@@ -492,7 +508,7 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
     import time
 
     start = time.perf_counter()
-    jobs = plan_jobs(inputs, out, skeletons, shard)
+    jobs = plan_jobs(inputs, out, skeletons, shard, preview)
     summary = Summary(videos=len(jobs))
     todo = [j for j in jobs if not j.out.exists()]
     summary.skipped = len(jobs) - len(todo)
@@ -501,10 +517,7 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
         pose, config = _pose_model_for(todo, pose_model, config)
         for result in _execute(todo, hand, pose, config, workers, progress):
             if result["ok"]:
-                summary.done += 1
-                summary.frames += result["frames"]
-                summary.frames_with_hand += result["frames_with_hand"]
-                summary.sources[result["source"]] = summary.sources.get(result["source"], 0) + 1
+                summary.add(result)
             else:
                 summary.failed[result["video"]] = result["reason"]
     summary.seconds = time.perf_counter() - start
