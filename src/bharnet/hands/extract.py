@@ -140,11 +140,13 @@ def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,
     return [(f"pose{i}", track.pixels) for i, track in enumerate(pose_tracks(video, pose_model, info, config))]
 
 
-def _assign_whole_frame(dets: list[HandDetection]) -> list[tuple[int, HandDetection]]:
-    # No body to compare with: MediaPipe's label, a weak cue that the continuity pass then corrects.
+def _assign_whole_frame(dets: list[HandDetection], mirrored: bool) -> list[tuple[int, HandDetection]]:
+    # No body to compare with: MediaPipe's handedness label, a weak cue that the continuity pass then
+    # corrects. MediaPipe labels hands as if the image were mirrored (a selfie view): on a camera
+    # image its "Left" is the person's right hand.
     out, free = [], [0, 1]
     for det in sorted(dets, key=lambda d: -d.score)[:2]:
-        want = 0 if det.label.lower().startswith("l") else 1
+        want = 0 if det.label.lower().startswith("l") == mirrored else 1
         side = want if want in free else free[0]
         free.remove(side)
         out.append((side, det))
@@ -250,6 +252,7 @@ def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, c
     n = info.frames or 0
     raw = _Raw.empty(max(n, 1))
     recent: deque[np.ndarray] = deque(maxlen=config.search.trace_back)
+    mirrored = is_mirrored(video, config.mirrored)
     t = -1
     with HandSearch(hand_model, config.search, info.fps) as search, \
             HandLandmarker(hand_model, video=True, min_confidence=config.min_confidence, fps=info.fps) as on_frames:
@@ -267,7 +270,7 @@ def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, c
                 continue
             # nothing near the body (or no body): the whole frame, which finds large hands that a
             # region cuts, and hands of videos with nobody in view
-            _whole_frame(raw, t, frame, on_frames, cues)
+            _whole_frame(raw, t, frame, on_frames, cues, mirrored)
     if t < 0:
         raise UserError(f"{video}: no decodable frame")
     return raw.head(t + 1)
@@ -296,12 +299,13 @@ def _hand_at(raw: _Raw, t: int, side: int) -> Hand | None:
     return Hand(raw.kp[t, side], float(raw.score[t, side]), "tracked") if raw.present[t, side] else None
 
 
-def _whole_frame(raw: _Raw, t: int, frame: np.ndarray, landmarker: HandLandmarker, cues: np.ndarray | None) -> None:
+def _whole_frame(raw: _Raw, t: int, frame: np.ndarray, landmarker: HandLandmarker, cues: np.ndarray | None,
+                 mirrored: bool) -> None:
     h, w = frame.shape[:2]
     dets = landmarker.detect(frame, t)
     wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
     if np.isnan(wrists).all():
-        for side, det in _assign_whole_frame(dets):
+        for side, det in _assign_whole_frame(dets, mirrored):
             raw.put(t, side, det.landmarks * np.array([w, h, w]), det.score)
     elif dets:
         marks = [d.landmarks * np.array([w, h, w]) for d in dets]
