@@ -66,7 +66,8 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
     parser.add_argument("--frames", type=int, default=60, help="frames of the generated 1920x1080 clip")
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (the best is printed)")
-    parser.add_argument("--only", choices=("ntu", "all"), default="all", help="ntu: only the NTU sample with its skeleton")
+    parser.add_argument("--only", choices=("ntu", "all"), default="all",
+                        help="ntu: only the NTU sample with its skeleton")
     args = parser.parse_args()
     hand_model = args.shared / "models" / "hand_landmarker.task"
     pose_model = args.shared / "models" / "pose_landmarker_full.task"
