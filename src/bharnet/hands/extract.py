@@ -5,8 +5,10 @@ interpolate short gaps. :func:`extract_hands` does one video,
 
 from __future__ import annotations
 
+import atexit
 import warnings
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -47,7 +49,7 @@ class ExtractConfig:
     min_person_frac: float = 0.3
     #: with a skeleton file, the pose landmarker runs on the person's box to place the hands' regions
     #: in frames where a hand is lost, at most every this many frames (0: never; the skeleton alone)
-    pose_every: int = 1
+    pose_every: int = 3
     #: whether the videos are mirror images (None: NTU RGB+D videos are, others are not); see
     #: :mod:`bharnet.video.sides`
     mirrored: bool | None = None
@@ -153,6 +155,43 @@ def _assign_whole_frame(dets: list[HandDetection], mirrored: bool) -> list[tuple
     return out
 
 
+class Reusable:
+    """Landmarkers kept for the next video this process extracts: making one costs ~0.1 s of CPU,
+    as much as a few frames of work, and a run makes several per video. Closed at exit."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple, object] = {}
+        self.new_video()
+        atexit.register(self.close)
+
+    def get(self, key: tuple, fps: float, make: Callable[[], object]):
+        """The landmarker of ``key``, made by ``make`` the first time; the first time in a video
+        (see :meth:`new_video`) one used before is restarted at ``fps``."""
+        item = self._items.get(key)
+        if item is None:
+            item = self._items[key] = make()
+        elif key not in self._in_video:
+            item.restart(fps)
+        self._in_video.add(key)
+        return item
+
+    def new_video(self) -> None:
+        """The next calls of :meth:`get` are for a new video."""
+        self._in_video: set[tuple] = set()
+
+    def close(self) -> None:
+        for item in self._items.values():
+            item.close()
+        self._items.clear()
+
+
+#: pixels of the longer side of the person's box given to the pose landmarker
+POSE_INPUT = 384
+
+#: the landmarkers of this process
+REUSABLE = Reusable()
+
+
 class BodyGuide:
     """Where a person's hands are, frame by frame, for the hand search: ``cues(t, frame)`` gives
     (2, 3, 2) wrist, hand centre and elbow per side in the convention (NaN where unknown) or None,
@@ -189,14 +228,12 @@ class SkeletonPoseGuide(BodyGuide):
         super().__init__(hand_cues(skeleton, BODY_ANCHORS["ntu25"]), body_scale(skeleton, BODY_ANCHORS["ntu25"]))
         self._box = person_box(skeleton, self.scale, info.width, info.height)
         self._every, self._config = max(1, config.pose_every), config
-        self._pose = PoseLandmarker(pose_model, num_poses=2, min_confidence=config.min_confidence, fps=info.fps)
+        self._pose = REUSABLE.get(("pose", str(pose_model), config.min_confidence), info.fps, lambda: PoseLandmarker(
+            pose_model, num_poses=2, min_confidence=config.min_confidence, fps=info.fps))
         self._margin = 0.0  # sum over frames of (crossed - same) side distances: < 0 means crossed
         self._last: np.ndarray | None = None  # pose cues of the last pose run, in the pose's own sides
         self._pose_t = -(10 ** 9)
         self._scales: list[float] = []
-
-    def close(self) -> None:
-        self._pose.close()
 
     def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
         skeleton = super().cues(t, frame)
@@ -211,8 +248,15 @@ class SkeletonPoseGuide(BodyGuide):
         return np.where(seen[:, None, None], pose, skeleton)
 
     def _run_pose(self, t: int, frame: np.ndarray) -> np.ndarray | None:
+        import cv2  # optional (bharnet[video]), loaded only when a video is processed
+
         x0, y0, x1, y1 = self._box
-        people = self._pose.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]), t)
+        box = frame[y0:y1, x0:x1]
+        if max(box.shape[:2]) > POSE_INPUT:  # the pose model sees 256 px: a smaller copy costs less
+            f = POSE_INPUT / max(box.shape[:2])
+            box = cv2.resize(box, (max(1, round(box.shape[1] * f)), max(1, round(box.shape[0] * f))),
+                             interpolation=cv2.INTER_AREA)
+        people = self._pose.detect(np.ascontiguousarray(box), t)
         body = self._skeleton[t] if t < len(self._skeleton) else None
         if not people or body is None or not np.isfinite(body).any():
             return None
@@ -254,23 +298,28 @@ def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, c
     recent: deque[np.ndarray] = deque(maxlen=config.search.trace_back)
     mirrored = is_mirrored(video, config.mirrored)
     t = -1
-    with HandSearch(hand_model, config.search, info.fps) as search, \
-            HandLandmarker(hand_model, video=True, min_confidence=config.min_confidence, fps=info.fps) as on_frames:
-        for t, frame in enumerate(iter_frames(video)):
-            if t >= len(raw.kp):  # the container's frame count was short
-                raw = raw.grown()
-            cues = guide.cues(t, frame, search.lost(t)) if guide is not None else None
-            hands = search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
-            for side, hand in enumerate(hands):
-                if hand is not None:
-                    raw.put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
-            _trace_back(search, raw, t, hands, recent)
-            recent.append(frame)
-            if any(hand is not None for hand in hands):
-                continue
-            # nothing near the body (or no body): the whole frame, which finds large hands that a
-            # region cuts, and hands of videos with nobody in view
-            _whole_frame(raw, t, frame, on_frames, cues, mirrored)
+    search = REUSABLE.get(("search", str(hand_model), config.search), info.fps,
+                          lambda: HandSearch(hand_model, config.search, info.fps))
+
+    def on_frames() -> HandLandmarker:
+        return REUSABLE.get(("frames", str(hand_model), config.min_confidence), info.fps, lambda: HandLandmarker(
+            hand_model, video=True, min_confidence=config.min_confidence, fps=info.fps))
+
+    for t, frame in enumerate(iter_frames(video)):
+        if t >= len(raw.kp):  # the container's frame count was short
+            raw = raw.grown()
+        cues = guide.cues(t, frame, search.lost(t)) if guide is not None else None
+        hands = search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
+        for side, hand in enumerate(hands):
+            if hand is not None:
+                raw.put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
+        _trace_back(search, raw, t, hands, recent)
+        recent.append(frame)
+        if any(hand is not None for hand in hands):
+            continue
+        # nothing near the body (or no body): the whole frame, which finds large hands that a
+        # region cuts, and hands of videos with nobody in view
+        _whole_frame(raw, t, frame, on_frames, cues, mirrored)
     if t < 0:
         raise UserError(f"{video}: no decodable frame")
     return raw.head(t + 1)
@@ -299,10 +348,10 @@ def _hand_at(raw: _Raw, t: int, side: int) -> Hand | None:
     return Hand(raw.kp[t, side], float(raw.score[t, side]), "tracked") if raw.present[t, side] else None
 
 
-def _whole_frame(raw: _Raw, t: int, frame: np.ndarray, landmarker: HandLandmarker, cues: np.ndarray | None,
-                 mirrored: bool) -> None:
+def _whole_frame(raw: _Raw, t: int, frame: np.ndarray, landmarker: Callable[[], HandLandmarker],
+                 cues: np.ndarray | None, mirrored: bool) -> None:
     h, w = frame.shape[:2]
-    dets = landmarker.detect(frame, t)
+    dets = landmarker().detect(frame, t)
     wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
     if np.isnan(wrists).all():
         for side, det in _assign_whole_frame(dets, mirrored):
@@ -352,6 +401,7 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
     person and no hand is found.
     """
     info = probe_video(video)
+    REUSABLE.new_video()
     if skeleton is not None:
         bodies, source, anchors = bodies_from_skeleton(skeleton, info, config), "skeleton", BODY_ANCHORS["ntu25"]
         if not bodies:
@@ -375,6 +425,7 @@ def hands_of_person(video: str | Path, info: VideoInfo, hand_model: str | Path, 
                     config: ExtractConfig = ExtractConfig()) -> HandTrack:
     """The hands of one person, given as ``(T, J, 2)`` pixels in the layout of ``anchors`` (NaN
     where unseen, sides in the convention), or of whoever is in view when ``person`` is None."""
+    REUSABLE.new_video()
     guide = BodyGuide.of_body(person, anchors) if person is not None else None
     return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
 

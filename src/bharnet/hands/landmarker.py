@@ -59,8 +59,33 @@ def _timestamp_ms(frame_index: int, fps: float) -> int:
 
 
 class _Landmarker:
+    """A MediaPipe task; in VIDEO mode it stamps frames from their index, always rising, so that
+    one landmarker can serve video after video (:meth:`restart`): making one costs ~0.1 s."""
+
+    fps: float = 30.0
+
     def __init__(self) -> None:
         self._task = None
+        self._offset_ms = 0
+        self._last_ms = -1
+
+    def _stamp(self, frame_index: int) -> int:
+        self._last_ms = max(self._offset_ms + _timestamp_ms(frame_index, self.fps), self._last_ms + 1)
+        return self._last_ms
+
+    def _forget(self) -> None:
+        # an empty image: what it tracked is lost, and the next frame is searched afresh
+        self._task.detect_for_video(self._image(np.zeros((32, 32, 3), np.uint8)), self._stamp_next())
+
+    def _stamp_next(self) -> int:
+        self._last_ms += 1
+        return self._last_ms
+
+    def restart(self, fps: float) -> None:
+        """Get ready for another video (frame indices from 0 again, at ``fps``)."""
+        self._forget()
+        self.fps = fps
+        self._offset_ms = self._last_ms + 1000
 
     def _image(self, rgb: np.ndarray):
         return self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb, dtype=np.uint8))
@@ -97,17 +122,14 @@ class HandLandmarker(_Landmarker):
     def forget(self) -> None:
         """VIDEO mode: drop the hands being tracked (MediaPipe follows a hand in image coordinates,
         which a new region invalidates), by showing it an empty image."""
-        if self.video and getattr(self, "_last_ms", None) is not None:
-            self._last_ms += 1
-            self._task.detect_for_video(self._image(np.zeros((32, 32, 3), np.uint8)), self._last_ms)
+        if self.video and self._last_ms >= 0:
+            self._forget()
 
     def detect(self, rgb: np.ndarray, frame_index: int = 0) -> list[HandDetection]:
         """Hands in one RGB image (H, W, 3)."""
         image = self._image(rgb)
         if self.video:
-            # rising timestamps even after forget(), which slips one in between two frames
-            self._last_ms = max(_timestamp_ms(frame_index, self.fps), getattr(self, "_last_ms", -1) + 1)
-            result = self._task.detect_for_video(image, self._last_ms)
+            result = self._task.detect_for_video(image, self._stamp(frame_index))
         else:
             result = self._task.detect(image)
         out = []
@@ -150,7 +172,7 @@ class PoseLandmarker(_Landmarker):
 
     def detect(self, rgb: np.ndarray, frame_index: int) -> list[PoseDetection]:
         """The people in one frame."""
-        result = self._task.detect_for_video(self._image(rgb), _timestamp_ms(frame_index, self.fps))
+        result = self._task.detect_for_video(self._image(rgb), self._stamp(frame_index))
         people = []
         for marks, world in zip(result.pose_landmarks, result.pose_world_landmarks, strict=True):
             image = np.array([(m.x, m.y, m.z, m.visibility or 0.0) for m in marks], dtype=np.float64)

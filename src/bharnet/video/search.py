@@ -38,9 +38,12 @@ class SearchConfig:
     #: other region sides (x body scale) tried, in this order, when the first finds nothing: a smaller one
     #: (a hand in front of the face or body) centred on the hand, a larger one (the body misplaces the hand)
     #: centred between hand and elbow
-    fallback: tuple[float, ...] = (1.5, 4.0)
+    fallback: tuple[float, ...] = (1.5,)
     #: whether a followed hand that is lost is looked for with the fallback regions in the same frame
     fallback_when_lost: bool = True
+    #: while a hand stays lost, it is searched for in its first three lost frames, then in every this
+    #: many (each search costs palm detections)
+    lost_every: int = 2
     #: region side while a hand is followed = ``hand_factor`` x the hand's size (its landmarks' extent)
     hand_factor: float = 3.0
     #: a followed hand's region moves when the hand's centre is this far (x side) from the region's centre
@@ -162,16 +165,32 @@ class HandSearch:
         self._slots = [_Slot(HandLandmarker(self.hand_model, video=True, num_hands=1, fps=self.fps,
                                             min_confidence=c.min_detection, min_tracking=c.min_tracking))
                        for _ in (0, 1)]
-        self._wide = HandLandmarker(self.hand_model, video=False, num_hands=2, min_confidence=c.min_detection)
-        self._back = HandLandmarker(self.hand_model, video=True, num_hands=1, fps=self.fps,
-                                    min_confidence=c.min_detection, min_tracking=c.min_tracking)
+        self._extra: dict[str, HandLandmarker] = {}  # made when first needed (each costs ~0.1 s)
         self._back_clock = 0  # the backward tracker's own frame counter (MediaPipe needs rising timestamps)
 
+    def _landmarker(self, kind: str) -> HandLandmarker:
+        """``wide``: IMAGE mode for the fallback regions; ``back``: VIDEO mode for :meth:`trace_back`."""
+        if kind not in self._extra:
+            c = self.config
+            self._extra[kind] = (
+                HandLandmarker(self.hand_model, video=False, num_hands=2, min_confidence=c.min_detection)
+                if kind == "wide" else
+                HandLandmarker(self.hand_model, video=True, num_hands=1, fps=self.fps, min_confidence=c.min_detection,
+                               min_tracking=c.min_tracking))
+        return self._extra[kind]
+
     def close(self) -> None:
+        for landmarker in [slot.landmarker for slot in self._slots] + list(self._extra.values()):
+            landmarker.close()
+
+    def restart(self, fps: float) -> None:
+        """Get ready for another video (frame indices from 0 again): the landmarkers are kept."""
+        self.fps = fps
         for slot in self._slots:
-            slot.landmarker.close()
-        self._wide.close()
-        self._back.close()
+            slot.landmarker.restart(fps)
+            slot.region, slot.last, slot.last_t, slot.handover, slot.holding = None, None, -(10 ** 9), None, False
+        if "back" in self._extra:
+            self._extra["back"].restart(fps)
 
     def __enter__(self) -> HandSearch:
         return self
@@ -191,7 +210,8 @@ class HandSearch:
         for side in (0, 1):
             slot = self._slots[side]
             followed = slot.last is not None and slot.last_t == t - 1
-            if found[side] is None and cues is not None and (self.config.fallback_when_lost or not followed):
+            if found[side] is None and cues is not None and self._due(slot, t) and (
+                    self.config.fallback_when_lost or not followed):
                 found[side] = self._fallback(frame, side, cues, scale, lo, hi, found[1 - side])
         for side, hand in enumerate(found):
             slot = self._slots[side]
@@ -213,12 +233,13 @@ class HandSearch:
         if not frames:
             return []
         lo, hi = self.config.min_frac * frames[0].shape[0], self.config.max_frac * frames[0].shape[0]
-        self._back.forget()  # what it tracked before
+        self._landmarker("back").forget()  # what it tracked before
         region = Region.around(hand.centre, self._side_for(hand, lo, hi))
         dets = self._back_tick(region.cut(start, self.config.size))  # take hold of the hand
         if not dets:
             return []
-        slot = _Slot(self._back, region, Hand(region.to_frame(dets[0].landmarks), dets[0].score, "tracked"), 0)
+        held = Hand(region.to_frame(dets[0].landmarks), dets[0].score, "tracked")
+        slot = _Slot(self._landmarker("back"), region, held, 0)
         out: list[Hand] = []
         for frame, theirs in zip(frames, other, strict=False):
             region = self._follow(slot, lo, hi)
@@ -236,13 +257,21 @@ class HandSearch:
 
     def _back_tick(self, image: np.ndarray) -> list:
         self._back_clock += 1
-        return self._back.detect(image, self._back_clock)
+        return self._landmarker("back").detect(image, self._back_clock)
 
 
     def lost(self, t: int) -> bool:
         """Whether a hand will be looked for where the body puts it in frame ``t`` (one side has no
-        hand followed from frame ``t - 1``): the body's cues are needed only then."""
-        return any(slot.last is None or slot.last_t != t - 1 or slot.handover is not None for slot in self._slots)
+        hand followed from frame ``t - 1`` and is due a search): the body's cues are needed only then."""
+        return any((slot.last is None or slot.last_t != t - 1 or slot.handover is not None) and self._due(slot, t)
+                   for slot in self._slots)
+
+    def _due(self, slot: _Slot, t: int) -> bool:
+        """Whether a lost hand is searched for in frame ``t``: in its first frames lost, then every
+        :attr:`SearchConfig.lost_every` frames (a hand out of view for long costs a search a frame
+        otherwise; the frames between are recovered by tracing a found hand back)."""
+        lost_for = t - slot.last_t - 1  # frames in a row without this hand before this one
+        return lost_for < 3 or slot.handover is not None or lost_for % self.config.lost_every == 0
 
     def _search(self, frame: np.ndarray, t: int, side: int, cues: np.ndarray | None, scale: float,
                 lo: float, hi: float) -> Hand | None:
@@ -252,15 +281,19 @@ class HandSearch:
             region, how = slot.handover, "handover"
         elif followed:
             region, how = self._follow(slot, lo, hi), "tracked"
-        else:
+        elif self._due(slot, t):
             region, how = self._from_body(cues, side, c.factor, scale, lo, hi), "body"
+        else:
+            region, how = None, "body"
         slot.handover = None
         if region is None:
             slot.region = None
             return None
-        if slot.holding and region is not slot.region:
-            # MediaPipe tracks in the image's coordinates: in a new region its hand sits elsewhere,
-            # and landmarks tracked from there come out biased by the move. Detect afresh instead.
+        shifted = how == "tracked" and slot.region is not None and region.side == slot.region.side
+        if slot.holding and region is not slot.region and not shifted:
+            # MediaPipe tracks in the image's coordinates: in a region of another size or place its
+            # hand sits elsewhere. Detect afresh there. (After a small shift of the same region its
+            # tracking holds, its landmarks off by a few pixels for that one frame.)
             slot.landmarker.forget()
         slot.region = region
         dets = slot.landmarker.detect(region.cut(frame, c.size), t)
@@ -312,7 +345,7 @@ class HandSearch:
             size = factor * scale if np.isfinite(scale) else hi
             at = centre if factor <= self.config.factor else arm
             region = Region.around(at, float(np.clip(size, lo, hi * 1.5)))
-            dets = self._wide.detect(region.cut(frame, self.config.size))
+            dets = self._landmarker("wide").detect(region.cut(frame, self.config.size))
             if not dets:
                 continue
             kept = [(region.to_frame(d.landmarks), d.score) for d in dets]
@@ -322,8 +355,9 @@ class HandSearch:
             anchor = cues[side, WRIST] if np.isfinite(cues[side, WRIST]).all() else centre
             marks, score = min(kept, key=lambda ms: float(np.linalg.norm(ms[0][0, :2] - anchor)))
             hand = Hand(marks, score, "fallback")
-            self._slots[side].handover = Region.around(hand.centre, float(np.clip(
-                self.config.hand_factor * hand.size, lo, hi)))
+            # the tracker takes over on the view that found the hand, centred on it: palm detection
+            # works at that scale, the hand's own size may be misjudged when it is partly hidden
+            self._slots[side].handover = Region.around(hand.centre, region.side)
             return hand
         return None
 
