@@ -270,7 +270,7 @@ class HandSearch:
         """Whether a lost hand is searched for in frame ``t``: in its first frames lost, then every
         :attr:`SearchConfig.lost_every` frames (a hand out of view for long costs a search a frame
         otherwise; the frames between are recovered by tracing a found hand back)."""
-        lost_for = t - slot.last_t - 1  # frames in a row without this hand before this one
+        lost_for = t - max(slot.last_t, -1) - 1  # frames in a row without this hand before this one
         return lost_for < 3 or slot.handover is not None or lost_for % self.config.lost_every == 0
 
     def _search(self, frame: np.ndarray, t: int, side: int, cues: np.ndarray | None, scale: float,
