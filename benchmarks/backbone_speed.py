@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from bharnet.models import create_model
+from bharnet.models import create_backbone
 
 
 def timed(fn, steps: int) -> float:
@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     x = torch.randn(args.batch, 3, args.frames, 25, 2)
-    models = [(name, create_model(name, window=args.frames), False) for name in args.models]
+    models = [(name, create_backbone(name, window=args.frames), False) for name in args.models]
     if args.reference:
         sys.path.insert(0, args.reference)
         from model.degcn import Model  # the public code's module layout

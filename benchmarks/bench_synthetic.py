@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bharnet.data.synthetic import generate
+from bharnet.io.synthetic import generate
 
 
 def main(num_samples: int = 10_000) -> None:

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from bharnet.data.dataset import EpochSampler, SkeletonDataset  # noqa: E402
+from bharnet.store.synthetic import write_synth_store  # noqa: E402
+from bharnet.tools.benchmark import BenchConfig, benchmark_variant  # noqa: E402
 
 
 def memory_kib() -> dict[str, int]:
@@ -58,8 +60,6 @@ def loader_rate(store: Path, streams: tuple[str, ...], batches: int, batch_size:
 
 def model_rate(batch: int = 16) -> float:
     """The body expert's training samples/s (forward, loss, backward, SGD step) at ``batch``."""
-    from bharnet.benchmark import BenchConfig, benchmark_variant
-
     return benchmark_variant("body-expert", BenchConfig(batch=batch, repeats=3, warmup=1))["train_samples_per_s"]
 
 
@@ -87,7 +87,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store
         if store is None:
-            from bharnet.data.synthetic import write_synth_store
 
             start = time.perf_counter()
             store = write_synth_store(Path(tmp) / "synth", num_samples=args.samples, seed=0)

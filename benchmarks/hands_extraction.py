@@ -21,9 +21,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bharnet.hands.extract import extract_hands
-from bharnet.hands.io import write_ntu_skeleton
-from bharnet.io.video import write_video
+from bharnet.video.decode import write_video
+from bharnet.video.hand_files import write_ntu_skeleton
+from bharnet.video.hands import extract_hands
 
 
 def _small_hand_clip(folder: Path, hand: np.ndarray, frames: int) -> tuple[Path, Path]:

@@ -25,7 +25,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from tests.io.fixtures import write_ntu  # noqa: E402
 
-from bharnet.io.ntu import prepare_ntu, read_skeleton  # noqa: E402
+from bharnet.io.ntu import read_skeleton  # noqa: E402
+from bharnet.store.ntu import prepare_ntu  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "data" / "ntu-sample" / "S001C001P001R001A001.skeleton"
 

@@ -24,8 +24,8 @@ from tests.io.fixtures import ntu_name, write_ntu  # noqa: E402
 
 _CHILD = """
 import resource, sys, time
-from bharnet.io.ntu import prepare_ntu
-from bharnet.store import StoreWriter
+from bharnet.store.ntu import prepare_ntu
+from bharnet.store.packed import StoreWriter
 finish = StoreWriter.finish
 before_finish = {}
 def measured_finish(self):

@@ -18,7 +18,7 @@ import time
 import torch
 
 from bharnet.engine.module import build_model
-from bharnet.reproduce import PAPER, plan
+from bharnet.workflows.reproduce import PAPER, plan
 
 #: (training, test) samples of the standard splits
 SIZES = {"ntu60-xsub": (40091, 16487), "ntu60-xview": (37646, 18932), "ntu120-xsub": (63026, 50919),

@@ -28,9 +28,11 @@ import torch.nn as nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from bharnet.benchmark import make_inputs  # noqa: E402
-from bharnet.export import export_onnx, latency_ms, onnx_session, prepare_for_export  # noqa: E402
+from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig  # noqa: E402
 from bharnet.models import create_model  # noqa: E402
+from bharnet.store.synthetic import write_synth_store  # noqa: E402
+from bharnet.tools.benchmark import make_inputs  # noqa: E402
+from bharnet.tools.export import export_onnx, latency_ms, onnx_session, prepare_for_export  # noqa: E402
 
 
 def quantize_eager(model: nn.Module) -> nn.Module:
@@ -78,8 +80,6 @@ def latencies(threads: list[int], repeats: int, tmp: Path) -> None:
 
 
 def small_trained(store: Path, steps: int) -> tuple[nn.Module, torch.utils.data.Dataset]:
-    from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig
-
     view = ViewConfig(window=32)
     train = SkeletonDataset(store, "train", streams=("body", "hand"), view=view, train=True)
     test = SkeletonDataset(store, "test", streams=("body", "hand"), view=view)
@@ -116,8 +116,6 @@ def accuracy(predict, test) -> float:  # noqa: ANN001
 
 
 def accuracies(steps: int, tmp: Path) -> None:
-    from bharnet.data.synthetic import write_synth_store
-
     store = write_synth_store(tmp / "synth", num_samples=1200, seed=0)
     start = time.perf_counter()
     model, test = small_trained(store, steps)

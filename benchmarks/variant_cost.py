@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python benchmarks/variant_cost.py [--backbone degcn] [--classes 60] [--frames 64]
 
-Prints a Markdown table: our count (thop convention, ``bharnet.profile.count_cost``), the paper's
+Prints a Markdown table: our count (thop convention, ``bharnet.models.cost.count_cost``), the paper's
 figure and the relative difference (the paper's figures are DeGCN's); then the J+B ensembles of
 Table I (twice one model).
 """
@@ -14,7 +14,7 @@ import argparse
 import torch
 
 from bharnet.models import create_model
-from bharnet.profile import count_cost
+from bharnet.models.cost import count_cost
 
 # Table III of the paper (NTU120 X-Sub, DeGCN, 60 classes as counted in SPEC): GFLOPs (thop MACs), params M.
 PAPER = {

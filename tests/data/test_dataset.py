@@ -1,15 +1,19 @@
 import numpy as np
+import pytest
 import torch
 
 from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig
-from tests.test_store import make_sequence, write
 
 
-def make_store(tmp_path, n=8):
-    return write(tmp_path / "s", [make_sequence(i, frames=20 + i, hands=i != 1) for i in range(n)])
+@pytest.fixture
+def make_store(make_sequence, write_store):
+    def make(tmp_path, n=8):
+        return write_store(tmp_path / "s", [make_sequence(i, frames=20 + i, hands=i != 1) for i in range(n)])
+
+    return make
 
 
-def test_items_have_fixed_window_and_masked_missing_hands(tmp_path):
+def test_items_have_fixed_window_and_masked_missing_hands(make_store, tmp_path):
     ds = SkeletonDataset(make_store(tmp_path), "train", streams=("body", "hand"), view=ViewConfig(window=16))
     item = ds[0]
     assert item["body"].shape == (3, 16, 25, 2) and item["body"].dtype == torch.float32
@@ -19,7 +23,7 @@ def test_items_have_fixed_window_and_masked_missing_hands(tmp_path):
     assert ds[no_hands]["hand_mask"].sum() == 0 and ds[no_hands]["hand"].abs().sum() == 0
 
 
-def test_augmentation_depends_on_seed_epoch_and_index_only(tmp_path):
+def test_augmentation_depends_on_seed_epoch_and_index_only(make_store, tmp_path):
     store = make_store(tmp_path)
     ds = SkeletonDataset(store, "train", view=ViewConfig(window=16), train=True, seed=3)
     again = SkeletonDataset(store, "train", view=ViewConfig(window=16), train=True, seed=3)
@@ -38,7 +42,7 @@ def test_epoch_sampler_is_reproducible_and_reshuffles():
     assert [i for _, i in EpochSampler(5, shuffle=False)] == list(range(5))
 
 
-def test_modality_applies_to_hand_stream(tmp_path):
+def test_modality_applies_to_hand_stream(make_store, tmp_path):
     store = make_store(tmp_path)
     joint = SkeletonDataset(store, None, streams=("hand",), view=ViewConfig(window=16))[0]
     bone = SkeletonDataset(store, None, streams=("hand",), view=ViewConfig(window=16, modality="bone"))[0]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from bharnet.core.layouts import HAND25, NTU25
 from bharnet.data import transforms as T
-from bharnet.layouts import HAND25, NTU25
 
 
 def test_test_crop_is_centred_and_train_crop_in_range():

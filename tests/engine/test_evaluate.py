@@ -7,14 +7,12 @@ from bharnet.cli import main
 from bharnet.engine.evaluate import test_checkpoint as run_test
 from bharnet.engine.run import fit
 from bharnet.eval.scores import load_scores
-from tests.engine.test_training import tiny_config
-from tests.test_store import make_sequence, write
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
+def checkpoint(make_sequence, tiny_config, write_store, tmp_path_factory):
     root = tmp_path_factory.mktemp("eval")
-    write(root / "s", [make_sequence(i, frames=20) for i in range(12)])
+    write_store(root / "s", [make_sequence(i, frames=20) for i in range(12)])
     return fit(tiny_config(root / "s", root, name="joint", model={"name": "joint"},
                            trainer={"max_epochs": 1}), quiet=True)["last"]
 

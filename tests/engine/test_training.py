@@ -9,34 +9,23 @@ import torch
 import yaml
 from lightning.pytorch.callbacks import Callback
 
-from bharnet.engine.config import load_config, make_config
+from bharnet.core.errors import UserError
+from bharnet.engine.config import load_config
 from bharnet.engine.run import fit, load_checkpoint
-from tests.test_store import make_sequence, write
-
-TINY = {
-    "data": {"window": 16, "batch_size": 4, "eval_batch_size": 8, "num_workers": 0, "val_split": "test"},
-    "model": {"name": "body-expert", "backbone": "degcn", "base_channels": 8},
-    "optim": {"lr": 0.05, "warmup_epochs": 1},
-    "trainer": {"max_epochs": 2, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False},
-}
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(make_sequence, write_store, tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "s"
-    write(path, [make_sequence(i, frames=20) for i in range(16)])
+    write_store(path, [make_sequence(i, frames=20) for i in range(16)])
     return path
-
-
-def tiny_config(store, out, name="run", **layers):
-    return make_config(TINY, {"name": name, "out_dir": str(out), "data": {"store": str(store)}}, layers)
 
 
 def state(module):
     return {k: v.clone() for k, v in module.model.state_dict().items()}
 
 
-def test_short_run_writes_config_checkpoints_and_logs(store, tmp_path):
+def test_short_run_writes_config_checkpoints_and_logs(tiny_config, store, tmp_path):
     result = fit(tiny_config(store, tmp_path), quiet=True)
     run = result["run_dir"]
     assert (run / "config.yaml").exists() and result["last"].exists() and result["best"].exists()
@@ -56,7 +45,7 @@ class StopAfterFirstEpoch(Callback):
         trainer.should_stop = True
 
 
-def test_resume_gives_the_weights_of_an_uninterrupted_run(store, tmp_path):
+def test_resume_gives_the_weights_of_an_uninterrupted_run(tiny_config, store, tmp_path):
     full = fit(tiny_config(store, tmp_path, "full", trainer={"max_epochs": 3}), quiet=True)
     fit(tiny_config(store, tmp_path, "parted", trainer={"max_epochs": 3}), quiet=True,
         callbacks=[StopAfterFirstEpoch()])
@@ -72,13 +61,12 @@ def test_config_files_compose_bases_and_reject_unknown_keys(tmp_path):
     (tmp_path / "run.yaml").write_text(yaml.safe_dump({"_base_": ["base.yaml"], "data": {"store": "x"}}))
     cfg = load_config(tmp_path / "run.yaml", ["optim.lr=0.05"])
     assert cfg.optim.lr == 0.05 and cfg.data.window == 32 and cfg.optim.nesterov
-    from bharnet.errors import UserError
 
     with pytest.raises(UserError, match="invalid configuration"):
         load_config(tmp_path / "run.yaml", ["optim.learning_rate=1"])
 
 
-def test_ddp_two_cpu_processes_train_and_the_checkpoint_loads_in_one(store, tmp_path):
+def test_ddp_two_cpu_processes_train_and_the_checkpoint_loads_in_one(tiny_config, store, tmp_path):
     cfg = tiny_config(store, tmp_path, "ddp", trainer={"max_epochs": 1, "devices": 2, "strategy": "ddp"})
     path = tmp_path / "ddp.yaml"
     from omegaconf import OmegaConf

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from eval_helpers import make_logits, make_set
 
-from bharnet.errors import UserError
+from bharnet.core.errors import UserError
 from bharnet.eval.ensemble import ensemble, fuse, parse_member_spec, search_weights
 from bharnet.eval.metrics import softmax, topk_accuracy
-from bharnet.eval.scores import save_scores
+from bharnet.eval.scores import load_scores, save_scores
 
 K = 10
 
@@ -36,8 +36,6 @@ def test_equal_weights_add_raw_scores(files):
 
 
 def test_a_shuffled_file_gives_the_same_ensemble(files, tmp_path):
-    from bharnet.eval.scores import load_scores
-
     bone = load_scores(files["bone"])
     perm = np.random.default_rng(5).permutation(len(bone.names))
     shuffled = save_scores(tmp_path / "shuffled.npz", bone.names[perm], bone.labels[perm],
@@ -49,8 +47,6 @@ def test_a_shuffled_file_gives_the_same_ensemble(files, tmp_path):
 
 
 def test_a_missing_sample_is_refused_by_name(files, tmp_path):
-    from bharnet.eval.scores import load_scores
-
     bone = load_scores(files["bone"])
     keep = np.arange(len(bone.names)) != 17
     short = save_scores(tmp_path / "short.npz", bone.names[keep], bone.labels[keep],
@@ -63,8 +59,6 @@ def test_a_missing_sample_is_refused_by_name(files, tmp_path):
 
 
 def test_disagreeing_labels_are_refused(files, tmp_path):
-    from bharnet.eval.scores import load_scores
-
     bone = load_scores(files["bone"])
     labels = bone.labels.copy()
     labels[3] = (labels[3] + 1) % K
@@ -75,7 +69,6 @@ def test_disagreeing_labels_are_refused(files, tmp_path):
 
 def test_branch_is_selectable(files):
     res = ensemble([f"{files['joint']}:body"])
-    from bharnet.eval.scores import load_scores
 
     s = load_scores(files["joint"]).sorted_by_name()
     np.testing.assert_allclose(res.fused, s.logits["body"])
@@ -120,8 +113,6 @@ def test_search_uses_validation_files_and_refuses_test(files):
 
 
 def test_search_refuses_files_that_share_samples_with_the_ensembled_files(files, tmp_path):
-    from bharnet.eval.scores import load_scores
-
     s = load_scores(files["joint"])
     relabelled = save_scores(tmp_path / "val_copy.npz", s.names, s.labels, s.logits, {**s.meta, "split": "val"})
     with pytest.raises(UserError, match="shares 300 samples"):

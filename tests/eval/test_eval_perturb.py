@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from bharnet.errors import UserError
+from bharnet.core.errors import UserError
 from bharnet.eval.perturb import (
     Perturbation,
     Perturber,

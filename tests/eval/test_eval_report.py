@@ -5,9 +5,9 @@ import pytest
 from eval_helpers import make_logits, make_set
 
 from bharnet.cli import main
-from bharnet.errors import UserError
+from bharnet.core.errors import UserError
 from bharnet.eval.ensemble import ensemble
-from bharnet.eval.report import robustness_curves, write_ensemble_report, write_report
+from bharnet.eval.report import load_expert_pair, robustness_curves, write_ensemble_report, write_report
 from bharnet.eval.scores import load_scores, save_scores
 
 K = 12
@@ -55,8 +55,6 @@ def test_report_has_every_section_and_png(synth, tmp_path):
 
 
 def test_experts_from_two_files(synth, tmp_path):
-    from bharnet.eval.report import load_expert_pair
-
     s = load_scores(synth[0])
     report = write_report(load_scores(synth[1]), tmp_path / "two",
                           experts=load_expert_pair(f"{synth[0]}:body_expert", f"{synth[0]}:hand_expert"))

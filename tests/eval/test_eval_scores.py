@@ -4,8 +4,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from bharnet.errors import UserError
-from bharnet.eval.scores import load_scores, save_scores
+from bharnet.core.errors import UserError
+from bharnet.eval.scores import ScoresCollector, load_scores, save_scores
 
 
 def test_round_trip_keeps_every_branch_and_meta(tmp_path):
@@ -74,7 +74,6 @@ def test_missing_branch_lists_the_branches(tmp_path):
 
 def test_collector_concatenates_batches(tmp_path):
     torch = pytest.importorskip("torch")
-    from bharnet.eval.scores import ScoresCollector
 
     c = ScoresCollector()
     c.add(["a", "b"], torch.tensor([0, 1]), {"logits": torch.zeros(2, 3), "body": torch.ones(2, 3)})

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bharnet.errors import UserError
+from bharnet.core.errors import UserError
 from bharnet.eval.subsets import NTU60_HAND11, NTU120_HAND27, default_subsets, load_subsets
 
 NTU60 = [f"A{i:03d}" for i in range(1, 61)]

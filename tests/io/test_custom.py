@@ -1,8 +1,9 @@
 import numpy as np
 
 from bharnet.cli import main
-from bharnet.io.custom import prepare_custom
-from bharnet.store import SkeletonStore
+from bharnet.engine.run import fit
+from bharnet.store.custom import prepare_custom
+from bharnet.store.packed import SkeletonStore
 
 from .fixtures import write_custom, write_holistic
 
@@ -62,10 +63,8 @@ def test_holistic_vectors(tmp_path):
         assert (conf[:4, 1] == 0).all() and (conf[4:, 1] == 1).all() and (conf[:, 0] == 1).all()
 
 
-def test_rgb_videos_become_a_store_that_trains(tmp_path, cup_clip, hand_model, pose_model, capsys):
+def test_rgb_videos_become_a_store_that_trains(tiny_config, tmp_path, cup_clip, hand_model, pose_model, capsys):
     """Real videos: the hand of cup.mp4 (nobody in view: a zero body, the hands from whole frames)."""
-    from bharnet.engine.run import fit
-    from tests.engine.test_training import tiny_config
 
     folder = tmp_path / "videos"
     folder.mkdir()

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from bharnet.cli import main
-from bharnet.errors import UserError
-from bharnet.io.imports import prepare_import
+from bharnet.core.errors import UserError
+from bharnet.io.imports import NpzMember
 from bharnet.io.ntu import NTU_CLASSES
-from bharnet.store import SkeletonStore
+from bharnet.store.imports import prepare_import
+from bharnet.store.packed import SkeletonStore
 
 from .fixtures import write_ctrgcn_npz, write_pyskl
 
@@ -70,8 +71,6 @@ def test_pyskl_bad_annotation_and_cli(tmp_path, capsys):
 
 
 def test_npz_member_reads_rows_in_any_order(tmp_path):
-    from bharnet.io.imports import NpzMember
-
     written = write_ctrgcn_npz(tmp_path / "c.npz", compressed=True)
     member = NpzMember(tmp_path / "c.npz", "x_train")
     for i in (3, 4, 0, 2):  # forward skips rows, backward reopens the archive

@@ -1,19 +1,11 @@
-import sys
-import types
 
 import numpy as np
 import pytest
 
 from bharnet.cli import main
-from bharnet.io.ntu import (
-    NTU_CLASSES,
-    clean_bodies,
-    missing_skeletons,
-    ntu_splits,
-    prepare_ntu,
-    read_skeleton,
-)
-from bharnet.store import SkeletonStore
+from bharnet.io.ntu import NTU_CLASSES, clean_bodies, missing_skeletons, ntu_splits, read_skeleton
+from bharnet.store.ntu import prepare_ntu
+from bharnet.store.packed import SkeletonStore
 
 from .fixtures import ntu_body, ntu_name, ntu_text, write_ntu
 
@@ -181,15 +173,7 @@ def test_bad_files_reported_and_strict(tmp_path, capsys):
 
 
 def _fake_hands(monkeypatch, fn):
-    try:
-        import bharnet.hands.io as hands_io
-    except ImportError:
-        hands_io = types.ModuleType("bharnet.hands.io")
-        package = sys.modules.get("bharnet.hands") or types.ModuleType("bharnet.hands")
-        package.io = hands_io
-        monkeypatch.setitem(sys.modules, "bharnet.hands", package)
-        monkeypatch.setitem(sys.modules, "bharnet.hands.io", hands_io)
-    monkeypatch.setattr(hands_io, "load_hands", fn, raising=False)
+    monkeypatch.setattr("bharnet.store.ntu.load_hands", fn)
 
 
 def test_hands_joined_to_kept_frames(tmp_path, monkeypatch):

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from bharnet.cli import main
-from bharnet.io.pku import PKU_CLASSES, prepare_pku, read_split_file
-from bharnet.store import SkeletonStore
+from bharnet.io.pku import PKU_CLASSES, read_split_file
+from bharnet.store.packed import SkeletonStore
+from bharnet.store.pku import prepare_pku
 
 from .fixtures import write_pku
 

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from bharnet.cli import main
-from bharnet.errors import UserError
-from bharnet.io.ucla import UCLA_CLASSES, prepare_ucla, read_ucla
-from bharnet.store import SkeletonStore
+from bharnet.core.errors import UserError
+from bharnet.io.ucla import UCLA_CLASSES, read_ucla
+from bharnet.store.packed import SkeletonStore
+from bharnet.store.ucla import prepare_ucla
 
 from .fixtures import write_ucla
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bharnet.errors import UserError
-from bharnet.layouts import get_layout
-from bharnet.models import create_model, list_models
+from bharnet.core.errors import UserError
+from bharnet.core.layouts import get_layout
+from bharnet.models import create_backbone, create_model, list_backbones
 
 BACKBONES = ["degcn", "ctrgcn", "stgcn"]
 LAYOUTS = ["ntu25", "ucla20", "hand21_pad25", "coco17"]
@@ -18,7 +18,7 @@ def num_params(model: torch.nn.Module) -> int:
 
 
 def test_registry_lists_backbones() -> None:
-    assert set(BACKBONES) <= set(list_models())
+    assert set(BACKBONES) <= set(list_backbones())
     with pytest.raises(UserError, match="unknown model"):
         create_model("no-such-model")
 
@@ -28,7 +28,7 @@ def test_registry_lists_backbones() -> None:
 def test_shapes(name: str, layout: str) -> None:
     torch.manual_seed(0)
     v = get_layout(layout).num_joints
-    model = create_model(name, layout=layout, in_channels=3, num_persons=2, num_classes=7, base_channels=8,
+    model = create_backbone(name, layout=layout, in_channels=3, num_persons=2, num_classes=7, base_channels=8,
                          window=16).eval()
     x = torch.randn(2, 3, 16, v, 2)
     with torch.no_grad():
@@ -41,38 +41,38 @@ def test_shapes(name: str, layout: str) -> None:
 
 
 def test_no_head_and_layout_object() -> None:
-    model = create_model("degcn", layout=get_layout("ucla20"), num_persons=1, num_classes=0, base_channels=8).eval()
+    model = create_backbone("degcn", layout=get_layout("ucla20"), num_persons=1, num_classes=0, base_channels=8).eval()
     with torch.no_grad():
         pooled = model(torch.randn(3, 3, 16, 20, 1))
     assert pooled.shape == (3, 32)
 
 
 def test_example_inputs_match_model() -> None:
-    model = create_model("stgcn", layout="hand21_pad25", base_channels=8, window=12)
+    model = create_backbone("stgcn", layout="hand21_pad25", base_channels=8, window=12)
     assert model.example_inputs().shape == (1, 3, 12, 25, 2)
     assert model.example_inputs(frames=20, batch=2).shape == (2, 3, 20, 25, 2)
 
 
 @pytest.mark.parametrize("layout", ["ntu25", "hand21_pad25"])
 def test_degcn_parameter_count_is_the_reference(layout: str) -> None:
-    assert num_params(create_model("degcn", layout=layout, num_classes=60)) == 690_527
+    assert num_params(create_backbone("degcn", layout=layout, num_classes=60)) == 690_527
 
 
 def test_degcn_out_channels() -> None:
-    assert create_model("degcn", num_classes=0).out_channels == 256
+    assert create_backbone("degcn", num_classes=0).out_channels == 256
 
 
 def test_ctrgcn_parameter_count() -> None:
-    assert num_params(create_model("ctrgcn", num_classes=60)) == pytest.approx(1.45e6, rel=0.01)
+    assert num_params(create_backbone("ctrgcn", num_classes=60)) == pytest.approx(1.45e6, rel=0.01)
 
 
 def test_stgcn_parameter_count() -> None:
-    assert num_params(create_model("stgcn", num_classes=60)) == pytest.approx(3.1e6, rel=0.02)
+    assert num_params(create_backbone("stgcn", num_classes=60)) == pytest.approx(3.1e6, rel=0.02)
 
 
 @pytest.mark.parametrize("name", BACKBONES)
 def test_backward_reaches_every_parameter(name: str) -> None:
-    model = create_model(name, layout="coco17", num_persons=1, num_classes=5, base_channels=8)
+    model = create_backbone(name, layout="coco17", num_persons=1, num_classes=5, base_channels=8)
     with torch.no_grad():  # DeGCN/CTR-GCN start with alpha = 0: give the topology refinement a gradient path
         for n, p in model.named_parameters():
             if n.endswith("alpha"):

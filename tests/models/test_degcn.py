@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bharnet.models import create_model
+from bharnet.models import create_backbone
 from bharnet.models.backbones.degcn import (
     DeformableTemporalConv,
     interpolation_matrix,
@@ -62,7 +62,7 @@ def test_interpolation_matrix_rows() -> None:
 
 def test_reference_state_dict_round_trip() -> None:
     torch.manual_seed(0)
-    model = create_model("degcn", layout="ntu25", num_classes=10, base_channels=8).eval()
+    model = create_backbone("degcn", layout="ntu25", num_classes=10, base_channels=8).eval()
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.05 * torch.randn_like(p))
@@ -72,7 +72,7 @@ def test_reference_state_dict_round_trip() -> None:
     assert "fc.0.weight" in ref_state and "data_bn.running_mean" in ref_state
     assert not any(k.startswith("blocks.") for k in ref_state)
 
-    other = create_model("degcn", layout="ntu25", num_classes=10, base_channels=8).eval()
+    other = create_backbone("degcn", layout="ntu25", num_classes=10, base_channels=8).eval()
     load_reference_degcn_state(other, {f"module.{k}": v for k, v in ref_state.items()})
     x = torch.randn(2, 3, 16, 25, 2)
     with torch.no_grad():

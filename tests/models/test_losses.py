@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bharnet.losses import BranchLoss, smoothed_cross_entropy
+from bharnet.models.losses import BranchLoss, smoothed_cross_entropy
 
 
 def test_terms_and_total() -> None:

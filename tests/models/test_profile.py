@@ -9,12 +9,12 @@ import torch
 import torch.nn as nn
 
 from bharnet.cli import main
-from bharnet.models import create_model
-from bharnet.profile import count_cost
+from bharnet.models import create_backbone
+from bharnet.models.cost import count_cost
 
 
 def test_degcn_cost_is_the_papers() -> None:
-    model = create_model("degcn", num_classes=60)
+    model = create_backbone("degcn", num_classes=60)
     cost = count_cost(model, torch.randn(1, 3, 64, 25, 2))
     assert cost["params"] == 690_527
     assert cost["macs"] == pytest.approx(830_767_360, rel=0.01)
@@ -43,7 +43,7 @@ def test_conventions_on_small_layers() -> None:
 
 
 def test_count_cost_restores_training_mode() -> None:
-    model = create_model("stgcn", base_channels=8, num_classes=3).train()
+    model = create_backbone("stgcn", base_channels=8, num_classes=3).train()
     count_cost(model, model.example_inputs(16))
     assert model.training
 
@@ -52,7 +52,7 @@ def test_profile_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profile", "hand-expert", "--frames", "16", "--num-classes", "11", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["variant"] == "hand-expert" and out["backbone"] == "degcn"
-    assert out["input"] == [1, 3, 16, 25, 2]
+    assert out["input"] == {"hand": [1, 3, 16, 25, 2]}
     assert out["params"] == 690_527 - (60 - 11) * 257  # only the classifier changes
     assert 0 < out["macs"] < out["macs_all"]
 

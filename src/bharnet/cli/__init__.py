@@ -10,11 +10,12 @@ import argparse
 import importlib
 import sys
 
-from .. import __version__
-from ..errors import UserError
+from bharnet import __version__
+from bharnet.core.errors import UserError
 
 # one module per group of subcommands
-_COMMAND_MODULES = ("run", "data", "hands", "evaluate", "cost", "bench", "reproduce")
+_COMMAND_MODULES = ("demo", "train", "ablate", "prepare", "extract_hands", "predict", "evaluate", "reproduce",
+                    "profile", "benchmark", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

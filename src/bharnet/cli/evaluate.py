@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import UserError
+from bharnet.core.errors import UserError
+from bharnet.eval.ensemble import ensemble, load_members
+from bharnet.eval.report import load_expert_pair, write_ensemble_report, write_report, write_robustness_report
 
 
 def _weights(text: str) -> list[float]:
@@ -61,9 +63,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _ensemble(args: argparse.Namespace) -> int:
-    from ..eval.ensemble import ensemble
-    from ..eval.report import write_ensemble_report
-
     result = ensemble(args.files, weights=args.weights, search=args.search, mode=args.fuse)
     report = write_ensemble_report(result, args.out, subsets=args.subset, order=args.order)
     for m in report["ensemble"]["members"]:
@@ -76,9 +75,6 @@ def _ensemble(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..eval.ensemble import load_members
-    from ..eval.report import load_expert_pair, write_report
-
     if bool(args.body) != bool(args.hand):
         raise UserError("--body and --hand go together")
     (member,) = load_members([args.scores])
@@ -90,8 +86,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _robustness(args: argparse.Namespace) -> int:
-    from ..eval.report import write_robustness_report
-
     data = write_robustness_report(args.files, args.out, branch=args.branch)
     for kind, models in data["curves"].items():
         for label, pts in models.items():

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bharnet.core.errors import UserError
+from bharnet.workflows.reproduce import list_rows, reproduce
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this module's subcommand."""
@@ -24,14 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--modalities", default="J,B", help="streams to train and ensemble: J, B, JM, BM (default: J,B)")
     p.add_argument("--checkpoint", choices=("best", "last"), default="best",
                    help="checkpoint the dual models start from and the tests use (default: best)")
-    p.add_argument("--configs", type=Path, help="the recipes folder (default: ./configs, else the checkout's)")
+    p.add_argument("--configs", type=Path, help="a recipes folder with dataset/ and model/ groups "
+                        "(default: the packaged recipes)")
     p.set_defaults(func=_reproduce)
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from ..errors import UserError
-    from ..reproduce import list_rows, reproduce
-
     if args.list:
         print(format_rows(list_rows()))
         return 0

@@ -1,1 +1,1 @@
-"""Datasets, transforms and the built-in synthetic dataset."""
+"""The dataset over a store and the sample view: transforms, modalities, reproducible sampling."""

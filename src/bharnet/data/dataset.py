@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ..layouts import HAND25, get_layout
-from ..store import SkeletonStore
-from . import transforms as T
+from bharnet.core.layouts import Layout
+from bharnet.data.view import STREAMS, SampleView, ViewConfig
+from bharnet.store.packed import SkeletonStore
 
 __all__ = ["SkeletonDataset", "ViewConfig", "EpochSampler", "STREAMS"]
-
-STREAMS = ("body", "hand")
-
-
-@dataclass(frozen=True)
-class ViewConfig:
-    """How samples are turned into network inputs (DeGCN's recipe by default)."""
-
-    window: int = 64
-    modality: str = "joint"
-    train_crop: tuple[float, float] = (0.5, 1.0)
-    test_crop: float = 0.95
-    rotation: float = 0.3
-    hand_rotation: float = 0.3
-    hand_norm: str = "wrist"
-    centre: bool = True
-
 
 class SkeletonDataset(Dataset):
     """Samples of one split of a store as ``{"body", "hand", "hand_mask", "label", "index"}``.
@@ -48,17 +30,23 @@ class SkeletonDataset(Dataset):
         self.store = store if isinstance(store, SkeletonStore) else SkeletonStore(store)
         self.indices = self.store.split(split)
         self.split = split
-        unknown = set(streams) - set(STREAMS)
-        if unknown:
-            raise ValueError(f"unknown streams {sorted(unknown)}; choose from {STREAMS}")
         if "hand" in streams and not self.store.has("hands"):
             raise ValueError(f"{self.store.path} has no hand keypoints, so it cannot feed a hand stream")
-        self.streams = tuple(streams)
-        self.view = view or ViewConfig()
+        self.sample_view = SampleView(view or ViewConfig(), self.store.body_layout, streams)
         self.train = train
         self.seed = seed
-        self.body_layout = get_layout(self.store.body_layout)
-        self.hand_layout = HAND25
+
+    @property
+    def view(self) -> ViewConfig:
+        return self.sample_view.config
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return self.sample_view.streams
+
+    @property
+    def body_layout(self) -> Layout:
+        return self.sample_view.body_layout
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -72,43 +60,14 @@ class SkeletonDataset(Dataset):
         index = int(self.indices[position])
         rng = np.random.default_rng([self.seed, epoch, index]) if self.train and epoch is not None else None
         num_frames = int(self.store.offsets[index + 1] - self.store.offsets[index])
-        view = self.view
-        crop = T.crop_window(num_frames, view.train_crop if rng is not None else view.test_crop, rng,
-                             min_frames=view.window)
+        hands = "hand" in self.streams and bool(self.store.has_hands[index])
+        arrays = self.sample_view(
+            num_frames, body=self.store.frames("body", index) if "body" in self.streams else None,
+            hands=self.store.frames("hands", index) if hands else None,
+            hand_conf=self.store.frames("hand_conf", index) if hands else None, rng=rng)
         item: dict[str, torch.Tensor | int] = {"label": int(self.store.labels[index]), "index": index}
-        if "body" in self.streams:
-            item["body"] = torch.from_numpy(self._body(index, crop, rng))
-        if "hand" in self.streams:
-            hand, mask = self._hand(index, crop, rng)
-            item["hand"], item["hand_mask"] = torch.from_numpy(hand), torch.from_numpy(mask)
+        item.update({k: torch.from_numpy(v) for k, v in arrays.items()})
         return item
-
-    def _body(self, index: int, crop: slice, rng: np.random.Generator | None) -> np.ndarray:
-        x = np.asarray(self.store.frames("body", index)[crop], dtype=np.float32).transpose(3, 0, 2, 1)
-        if self.view.centre:
-            x = T.centre_body(x, self.body_layout.center)
-        x = T.resize(x, self.view.window)
-        if rng is not None:
-            x = T.random_rotation(x, self.view.rotation, rng)
-        return np.ascontiguousarray(T.to_modality(x, self.body_layout, self.view.modality), dtype=np.float32)
-
-    def _hand(self, index: int, crop: slice, rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
-        window = self.view.window
-        v, m = self.hand_layout.num_joints, 2
-        if not self.store.has_hands[index]:
-            return np.zeros((3, window, v, m), np.float32), np.zeros((1, window, v, m), np.float32)
-        hands = np.asarray(self.store.frames("hands", index)[crop])
-        conf = np.asarray(self.store.frames("hand_conf", index)[crop])
-        x, mask = T.normalise_hands(hands, conf, self.view.hand_norm)
-        x, mask = T.resize(x, window), T.resize(mask, window)
-        mask = (mask > 0.999).astype(np.float32)  # a frame resampled from a missing neighbour is missing
-        if rng is not None:
-            x = T.random_rotation(x, (0.0, 0.0, self.view.hand_rotation), rng)  # in-plane: the camera's roll
-        x = T.to_modality(T.pad_joints(x * mask, v), self.hand_layout, self.view.modality)
-        mask = T.pad_joints(mask, v)
-        if self.view.modality != "joint":  # a bone or a motion is valid only where its joints are
-            x = x * T.to_modality(mask, self.hand_layout, "joint")
-        return np.ascontiguousarray(x, dtype=np.float32), mask
 
 
 class EpochSampler(Sampler):

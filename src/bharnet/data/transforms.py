@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..layouts import Layout
+from bharnet.core.layouts import Layout
 
 __all__ = ["MODALITIES", "crop_window", "resize", "random_rotation", "rotate", "to_modality",
            "normalise_hands", "pad_joints", "centre_body"]

@@ -1,23 +1,37 @@
-"""Run configuration: one YAML file fully describes a run.
+"""Run configuration: a run is composed from YAML files and validated against one schema.
 
-A file may list bases under ``_base_`` (paths relative to the file); they are merged in
-order, then the file itself, then command-line overrides (``optim.lr=0.05``). Every key is
-checked against the schema below, so a typo is an error, not a silently ignored setting.
-The resolved configuration is saved beside the checkpoints as ``config.yaml``.
+The recipes ship with the package (``bharnet/configs``): bases (``base/``) and two groups, the
+data set and its split (``dataset/``) and the model (``model/``). A run names one of each,
+``dataset=ntu60-xsub model=bharnet-e``, on top of DeGCN's recipe (``base/degcn.yaml``), or
+gives its own YAML file. A file may list bases under ``_base_`` (paths relative to the file);
+they are merged in order, then the file itself, then the groups, then command-line overrides
+(``optim.lr=0.05``). Every key is checked against the schema below, so a typo is an error, not
+a silently ignored setting. The resolved configuration is saved beside the checkpoints as
+``config.yaml``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from ..errors import UserError
+from bharnet.core.errors import UserError
+from bharnet.data.view import ViewConfig
 
-__all__ = ["RunConfig", "load_config", "make_config", "to_dict"]
+__all__ = ["RunConfig", "AttentionConfig", "CONFIGS", "GROUPS", "list_group", "split_overrides", "parse_run_args",
+           "load_config", "make_config", "to_dict"]
+
+#: the recipes shipped with the package
+CONFIGS = Path(str(resources.files("bharnet") / "configs"))
+#: config groups: a run names one file of each (``dataset=ucla``)
+GROUPS = ("dataset", "model")
+#: what a run composed from groups alone starts from
+DEFAULT_BASE = "base/degcn.yaml"
 
 
 @dataclass
@@ -26,25 +40,19 @@ class SynthConfig:
 
     num_samples: int = 6000
     seed: int = 0
-    #: overrides of ``bharnet.data.synthetic.Variation`` (noise, camera, dropouts, ...)
+    #: overrides of ``bharnet.io.synthetic.Variation`` (noise, camera, dropouts, ...)
     variation: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
-class DataConfig:
+class DataConfig(ViewConfig):
+    """The store, its splits and loading; the sample view's settings are inherited."""
+
     store: str = "???"
     synth: SynthConfig | None = None
     train_split: str = "train"
     val_split: str | None = "test"
     test_split: str = "test"
-    window: int = 64
-    modality: str = "joint"
-    train_crop: list[float] = field(default_factory=lambda: [0.5, 1.0])
-    test_crop: float = 0.95
-    rotation: float = 0.3
-    hand_rotation: float = 0.3
-    hand_norm: str = "wrist"
-    centre: bool = True
     batch_size: int = 16
     eval_batch_size: int = 64
     num_workers: int = 2
@@ -60,6 +68,23 @@ class InitConfig:
 
 
 @dataclass
+class AttentionConfig:
+    """Cross-attention settings of the models that have attention (their spec says so); the
+    others ignore them, so that one recipe serves every variant of an ablation. ``None`` keeps
+    the model's default."""
+
+    heads: int | None = None
+    head_dim: int | None = None
+    #: FAVOR+ random features
+    nb_features: int | None = None
+    #: which tokens attend: "tvm" (every time step, joint and person) or "tv" (persons averaged)
+    tokens: str | None = None
+    #: training steps between redraws of FAVOR+'s random features
+    redraw_interval: int | None = None
+    attention_dropout: float | None = None
+
+
+@dataclass
 class ModelConfig:
     name: str = "body-expert"
     backbone: str = "degcn"
@@ -67,9 +92,7 @@ class ModelConfig:
     dropout: float = 0.0
     #: extra keyword arguments of the model (e.g. lambda_cpl, label_smoothing)
     kwargs: dict[str, Any] = field(default_factory=dict)
-    #: attention settings (heads, head_dim, nb_features, tokens, redraw_interval), given to the
-    #: variants with attention only, so that one recipe serves every variant of an ablation
-    attention: dict[str, Any] = field(default_factory=dict)
+    attention: AttentionConfig = field(default_factory=AttentionConfig)
     init: InitConfig = field(default_factory=InitConfig)
 
 
@@ -115,6 +138,9 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    #: settings of the second stage (the models trained from the experts) when one recipe trains
+    #: both stages (``bharnet ablate``, ``bharnet demo``), e.g. ``{trainer: {max_epochs: 2}}``
+    second_stage: dict[str, Any] = field(default_factory=dict)
 
 
 def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> DictConfig:
@@ -144,11 +170,51 @@ def make_config(*layers: dict | DictConfig, overrides: list[str] | None = None) 
     return cfg
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> DictConfig:
-    """Read a YAML run description with its bases and overrides; validate it."""
-    cfg = make_config(_read_yaml(Path(path)), overrides=overrides)
+def list_group(group: str, configs: Path = CONFIGS) -> list[str]:
+    """The names a group offers (``list_group("model")``)."""
+    return sorted(p.stem for p in (configs / group).glob("*.yaml"))
+
+
+def split_overrides(items: list[str]) -> tuple[dict[str, str], list[str]]:
+    """``["dataset=ucla", "optim.lr=0.05"]`` -> group choices and ``key=value`` overrides."""
+    groups, overrides = {}, []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if sep and key in GROUPS:
+            groups[key] = value
+        else:
+            overrides.append(item)
+    return groups, overrides
+
+
+def parse_run_args(items: list[str]) -> tuple[str | None, list[str]]:
+    """The command line of a run, ``[CONFIG] [GROUP=NAME ...] [KEY=VALUE ...]``: the config file
+    (or None) and the rest."""
+    files = [item for item in items if "=" not in item]
+    if len(files) > 1:
+        raise UserError(f"one config file at most, got {' '.join(files)} (settings are KEY=VALUE)")
+    return (files[0] if files else None), [item for item in items if "=" in item]
+
+
+def _group_file(group: str, name: str, configs: Path) -> Path:
+    path = configs / group / f"{name}.yaml"
+    if not path.is_file():
+        raise UserError(f"{group}={name}: no such {group}; choose one of {', '.join(list_group(group, configs))}")
+    return path
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
+                configs: str | Path | None = None) -> DictConfig:
+    """Compose a run: the YAML file ``path`` (default: DeGCN's recipe), then the groups named in
+    ``overrides`` (``dataset=NAME``, ``model=NAME``, files under ``configs``, default: the packaged
+    recipes), then the ``key=value`` overrides; validate it."""
+    configs = Path(configs) if configs is not None else CONFIGS
+    groups, overrides = split_overrides(list(overrides or []))
+    layers = [_read_yaml(Path(path) if path is not None else configs / DEFAULT_BASE)]
+    layers += [_read_yaml(_group_file(group, groups[group], configs)) for group in GROUPS if group in groups]
+    cfg = make_config(*layers, overrides=overrides)
     if cfg.data.store == "???":
-        raise UserError(f"{path}: data.store is not set")
+        raise UserError(f"{path or 'the run'}: data.store is not set (give a dataset=NAME or data.store=PATH)")
     return cfg
 
 

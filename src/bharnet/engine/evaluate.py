@@ -7,12 +7,15 @@ from pathlib import Path
 
 import torch
 
-from ..data.dataset import EpochSampler
-from ..data.transforms import to_modality
-from ..errors import UserError
-from ..layouts import HAND25
-from .module import SkeletonDataModule
-from .run import load_checkpoint, predict
+from bharnet.core.errors import UserError
+from bharnet.core.layouts import HAND25
+from bharnet.data.dataset import EpochSampler
+from bharnet.data.transforms import to_modality
+from bharnet.engine.module import SkeletonDataModule
+from bharnet.engine.run import load_checkpoint, predict
+from bharnet.eval.perturb import Perturber
+from bharnet.eval.scores import save_scores
+from bharnet.models.cost import count_cost
 
 __all__ = ["test_checkpoint"]
 
@@ -50,7 +53,6 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
     metrics.update({("top1" if k == "logits" else f"top1_{k}"): float((v.argmax(1) == labels).mean())
                     for k, v in logits.items()})
     if out is not None:
-        from ..eval.scores import save_scores
 
         model_cfg = module.config["model"]
         save_scores(out, names=[data.store.names[i] for i in indices], labels=labels, logits=logits, meta={
@@ -73,8 +75,6 @@ def _loader(data: SkeletonDataModule, split: str, clip: int) -> torch.utils.data
 
 
 def _perturbation(spec: str, seed: int, data: SkeletonDataModule, modality: str):
-    from ..eval.perturb import Perturber
-
     perturber = Perturber(spec, seed=seed)
     layouts = {"body": data.dataset(None).body_layout, "hand": HAND25}
 
@@ -91,8 +91,6 @@ def _perturbation(spec: str, seed: int, data: SkeletonDataModule, modality: str)
 
 
 def _cost(module) -> dict:
-    from ..profile import count_cost
-
     window = module.config["data"]["window"]
     return count_cost(module.model, module.model.example_inputs(batch=1, frames=window))
 

@@ -10,29 +10,30 @@ import torch
 from torch.utils.data import DataLoader
 from torchmetrics.classification import MulticlassAccuracy
 
-from ..data.dataset import EpochSampler, SkeletonDataset, ViewConfig
-from ..store import SkeletonStore
+from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig
+from bharnet.models import ActionModel, create_model, model_spec
+from bharnet.store.packed import SkeletonStore
 
 __all__ = ["ActionModule", "SkeletonDataModule", "build_model"]
 
 
 def build_model(model_cfg: dict, store_meta: dict, window: int) -> torch.nn.Module:
-    """Create the model a config names, sized for a store (classes, body layout, persons)."""
-    from ..models import create_model
-    from ..models.bharnet import ATTENTION_VARIANTS
-
-    name = model_cfg["name"]
+    """Create the model a config names, sized for a store (classes, body layout, persons): what
+    the model's spec says it reads decides which of the store's sizes it is given."""
+    spec = model_spec(model_cfg["name"])
     kwargs = {"backbone": model_cfg["backbone"], "num_classes": store_meta["num_classes"],
               "base_channels": model_cfg["base_channels"], "dropout": model_cfg["dropout"], "window": window}
-    body = {"layout": store_meta["body_layout"], "num_persons": store_meta["num_persons"],
-            "in_channels": store_meta["channels"]}
-    if name == "body-expert":
-        kwargs.update(body)
-    elif name != "hand-expert":  # dual-stream variants
-        kwargs.update(body_layout=body["layout"], body_persons=body["num_persons"], in_channels=body["in_channels"])
-    if name in ATTENTION_VARIANTS:
-        kwargs.update(model_cfg.get("attention", {}))
-    return create_model(name, **{**kwargs, **model_cfg.get("kwargs", {})})
+    layout, persons, channels = store_meta["body_layout"], store_meta["num_persons"], store_meta["channels"]
+    if spec.streams == ("body",):
+        kwargs.update(layout=layout, num_persons=persons, in_channels=channels)
+    elif "body" in spec.streams:
+        kwargs.update(body_layout=layout, body_persons=persons, in_channels=channels)
+    if spec.attention:
+        kwargs.update({k: v for k, v in model_cfg.get("attention", {}).items() if v is not None})
+    model = create_model(model_cfg["name"], **{**kwargs, **model_cfg.get("kwargs", {})})
+    if not isinstance(model, ActionModel):
+        raise TypeError(f"model {model_cfg['name']!r} does not follow the model contract (bharnet.models.ActionModel)")
+    return model
 
 
 class ActionModule(L.LightningModule):
@@ -134,11 +135,7 @@ class SkeletonDataModule(L.LightningDataModule):
         super().__init__()
         self.cfg, self.streams, self.seed = data_cfg, streams, seed
         self.store = SkeletonStore(data_cfg["store"])
-        self.view = ViewConfig(
-            window=data_cfg["window"], modality=data_cfg["modality"], train_crop=tuple(data_cfg["train_crop"]),
-            test_crop=data_cfg["test_crop"], rotation=data_cfg["rotation"],
-            hand_rotation=data_cfg["hand_rotation"], hand_norm=data_cfg["hand_norm"], centre=data_cfg["centre"],
-        )
+        self.view = ViewConfig.of(data_cfg)
 
     def dataset(self, split: str | None, train: bool = False) -> SkeletonDataset:
         return SkeletonDataset(self.store, split, self.streams, self.view, train=train, seed=self.seed)

@@ -15,11 +15,15 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelChec
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
-from ..errors import UserError
-from .config import to_dict
-from .module import ActionModule, SkeletonDataModule
+from bharnet.core.atomic import atomic_file
+from bharnet.core.errors import UserError
+from bharnet.engine.config import to_dict
+from bharnet.engine.module import ActionModule, SkeletonDataModule
+from bharnet.models.bharnet import init_from_experts
+from bharnet.store.synthetic import write_synth_store
 
-__all__ = ["fit", "load_checkpoint", "load_model_state", "save_checkpoint", "predict", "run_dir", "FitResult"]
+__all__ = ["fit", "load_checkpoint", "load_model_state", "save_checkpoint", "predict", "classify", "stack_inputs",
+           "run_dir", "FitResult"]
 
 
 class RngStateCallback(Callback):
@@ -50,7 +54,6 @@ def _prepare_store(cfg: DictConfig) -> None:
     if cfg.data.synth is None:
         raise UserError(f"data.store {store} is not a bharnet store (no meta.json); prepare it with "
                         "`bharnet prepare ...`, or set data.synth to generate BodyHand-Synth there")
-    from ..data.synthetic import write_synth_store
 
     synth = cfg.data.synth
     write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, **synth.variation)
@@ -109,7 +112,6 @@ def _init_from_experts(module: ActionModule, cfg: DictConfig) -> None:
         return
     if not (init.body and init.hand):
         raise UserError("model.init needs both a body and a hand expert checkpoint")
-    from ..models.bharnet import init_from_experts
 
     init_from_experts(module.model, load_model_state(init.body), load_model_state(init.hand), freeze=init.freeze)
 
@@ -145,13 +147,25 @@ def load_checkpoint(path: str | Path) -> ActionModule:
 def save_checkpoint(module: ActionModule, path: str | Path) -> Path:
     """Save a module built without training (e.g. a score fusion of two experts) in the format
     of training checkpoints, so that :func:`load_checkpoint` and ``bharnet test`` take it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"hyper_parameters": {"config": module.config, "store_meta": module.store_meta},
-                "state_dict": module.state_dict()}, tmp)
-    tmp.replace(path)
-    return path
+    with atomic_file(path) as f:
+        torch.save({"hyper_parameters": {"config": module.config, "store_meta": module.store_meta},
+                    "state_dict": module.state_dict()}, f)
+    return Path(path)
+
+
+def stack_inputs(samples: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    """A batch from the sample view's outputs of several samples."""
+    return {key: torch.from_numpy(np.stack([s[key] for s in samples])) for key in samples[0]}
+
+
+@torch.no_grad()
+def classify(module: ActionModule, inputs: dict[str, torch.Tensor],
+             device: str | torch.device | None = None) -> dict[str, np.ndarray]:
+    """Every branch's logits of one batch of inputs (eval mode, on ``device``: default the GPU
+    when there is one)."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    module = module.to(device).eval()
+    return {name: v.float().cpu().numpy() for name, v in module({k: t.to(device) for k, t in inputs.items()}).items()}
 
 
 @torch.no_grad()

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
-from .metrics import softmax, topk_accuracy
-from .scores import Scores, load_scores
+from bharnet.core.errors import UserError
+from bharnet.eval.metrics import softmax, topk_accuracy
+from bharnet.eval.scores import Scores, load_scores
 
 __all__ = ["Member", "EnsembleResult", "parse_member_spec", "load_members", "align", "fuse", "search_weights",
            "check_search_split", "ensemble", "FUSE_MODES", "DEFAULT_GRID"]

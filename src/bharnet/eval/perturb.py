@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import UserError
+from bharnet.core.errors import UserError
 
 __all__ = ["Perturbation", "parse_perturbations", "format_perturbations", "add_noise", "drop_frames", "drop_hands",
            "apply_perturbations", "Perturber", "KINDS"]

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import PowerNorm  # noqa: E402
 
-from .metrics import AGREEMENT_KINDS  # noqa: E402
+from bharnet.eval.metrics import AGREEMENT_KINDS  # noqa: F401
 
 __all__ = ["plot_confusion", "plot_branch_agreement", "plot_robustness", "class_order", "short_label"]
 

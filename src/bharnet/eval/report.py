@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_json, write_text
-from ..errors import UserError
-from .ensemble import EnsembleResult, Member, align, load_members
-from .metrics import (
+from bharnet.core.atomic import write_json, write_text
+from bharnet.core.errors import UserError
+from bharnet.eval.ensemble import EnsembleResult, Member, align, load_members
+from bharnet.eval.metrics import (
     AGREEMENT_KINDS,
     branch_agreement,
     confusion_matrix,
@@ -31,10 +31,10 @@ from .metrics import (
     subset_accuracy,
     topk_accuracy,
 )
-from .perturb import parse_perturbations
-from .plots import plot_branch_agreement, plot_confusion, plot_robustness
-from .scores import Scores, load_scores, save_scores
-from .subsets import default_subsets, load_subsets
+from bharnet.eval.perturb import parse_perturbations
+from bharnet.eval.plots import plot_branch_agreement, plot_confusion, plot_robustness
+from bharnet.eval.scores import Scores, load_scores, save_scores
+from bharnet.eval.subsets import default_subsets, load_subsets
 
 __all__ = ["evaluate", "find_expert_branches", "expert_table", "write_report", "write_ensemble_report",
            "robustness_curves", "write_robustness_report", "MODEL_META_KEYS"]

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
+from bharnet.core.atomic import atomic_file
+from bharnet.core.errors import UserError
 
 __all__ = ["Scores", "ScoresCollector", "save_scores", "load_scores", "FORMAT", "VERSION", "LOGITS_PREFIX"]
 
@@ -124,15 +124,8 @@ def save_scores(path: str | os.PathLike, names, labels, logits: dict[str, np.nda
     meta_json = json.dumps(full_meta, default=_json_default)
     payload = {"names": names_arr, "labels": labels_arr, "meta": np.asarray(meta_json)}
     payload.update({LOGITS_PREFIX + branch: arr for branch, arr in arrays.items()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)  # a file object: numpy adds no ".npz" to the name
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as f:
+        np.savez(f, **payload)  # a file object: numpy adds no ".npz" to the name
     return path
 
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import UserError
+from bharnet.core.errors import UserError
 
 __all__ = ["NTU60_HAND11", "NTU120_HAND27", "BUILTIN_SUBSETS", "load_subsets", "default_subsets", "parse_class"]
 

@@ -1,5 +1,6 @@
-"""Readers of the source formats: one module per format, each yielding :class:`bharnet.sequence.Sequence`
-records, and the ``prepare_*`` functions that convert a whole data set into a store."""
+"""Readers of the source formats, one module per format: pure functions from files to
+:class:`bharnet.core.sequence.Sequence` records (``read_*``, ``list_*``), plus the BodyHand-Synth
+generator. Writing stores is :mod:`bharnet.store`'s job; video is :mod:`bharnet.video`'s."""
 
 
 def check_keypoints(shape: tuple[int, ...], *, persons_axis: int, persons: int, joints: int, channels: int,

@@ -16,7 +16,7 @@ array (pose 33 x (x, y, z, visibility), face 468 x 3, left hand 21 x 3, right ha
 and the two hands.
 
 With ``videos=True`` each sample is an RGB video ``<name>.mp4`` (or .avi, .mov, ...): its body and
-hands come from MediaPipe as for ``bharnet predict`` (:mod:`bharnet.io.rgb`), in the ``pose33``
+hands come from MediaPipe as for ``bharnet predict`` (:mod:`bharnet.video.skeleton`), in the ``pose33``
 layout (image landmarks) or ``ntu25`` (world landmarks on Kinect's joints and axes). A video where
 the pose landmarker finds nobody but the hand landmarker finds hands keeps a zero body with zero
 confidence (a close-up of a hand still feeds a hand expert).
@@ -25,19 +25,15 @@ confidence (a close-up of a hand still feeds a hand expert).
 from __future__ import annotations
 
 import csv
-import functools
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..layouts import get_layout
-from ..sequence import Sequence
-from . import check_keypoints
-from .video import VIDEO_SUFFIXES
+from bharnet.core.sequence import Sequence
+from bharnet.io import check_keypoints
 
-__all__ = ["read_labels_csv", "read_custom_sample", "read_holistic", "prepare_custom"]
+__all__ = ["read_labels_csv", "read_custom_sample", "read_holistic"]
 
 _OPTIONAL = ("body_conf", "hands", "hand_conf")
 _HOLISTIC_SIZES = {1662: True, 258: False}  # vector length -> has the face block
@@ -65,7 +61,7 @@ def read_labels_csv(folder: Path) -> tuple[dict[str, tuple[str, frozenset[str]]]
     return rows, classes
 
 
-def _class_names(rows: dict[str, tuple[str, frozenset[str]]], classes: list[str] | None) -> list[str] | None:
+def class_names(rows: dict[str, tuple[str, frozenset[str]]], classes: list[str] | None) -> list[str] | None:
     if classes is not None:
         return classes
     labels = [label for label, _ in rows.values()]
@@ -74,7 +70,7 @@ def _class_names(rows: dict[str, tuple[str, frozenset[str]]], classes: list[str]
     return sorted({label for label in labels if not label.lstrip("-").isdigit()})
 
 
-def _label_index(text: str, classes: list[str] | None) -> int:
+def label_index(text: str, classes: list[str] | None) -> int:
     if classes is not None and text in classes:
         return classes.index(text)
     if text.lstrip("-").isdigit():
@@ -85,47 +81,23 @@ def _label_index(text: str, classes: list[str] | None) -> int:
     raise ValueError(f"unknown label {text!r}" + (f" (classes: {', '.join(classes[:8])}...)" if classes else ""))
 
 
-def _find(folder: Path, name: str) -> Path:
+def find_sample_file(folder: Path, name: str) -> Path:
     for candidate in (folder / f"{name}.npz", folder / f"{name}.npy", folder / name):
         if candidate.exists():
             return candidate
     raise ValueError(f"no file {name}.npy / {name}.npz for this labels.csv row")
 
 
-def _find_video(folder: Path, name: str) -> Path:
-    for suffix in VIDEO_SUFFIXES:
-        for candidate in (folder / f"{name}{suffix}", folder / f"{name}{suffix.upper()}"):
-            if candidate.is_file():
-                return candidate
-    raise ValueError(f"no video file {name}.* ({' '.join(VIDEO_SUFFIXES)}) for this labels.csv row")
 
 
-def read_video_sample(folder: str, name: str, label: str, splits: frozenset[str], *, classes: list[str] | None,
-                      layout: str, persons: int, pose_model: str, hand_model: str) -> list[Sequence]:
-    """One sample of a folder of videos."""
-    from ..errors import UserError
-    from .rgb import read_video_skeleton
-
-    try:
-        skeleton = read_video_skeleton(_find_video(Path(folder), name), pose_model, hand_model, body_layout=layout,
-                                       num_persons=persons, require_body=False)
-    except UserError as err:
-        raise ValueError(str(err)) from None
-    return [skeleton.sequence(name, _label_index(label, classes), splits)]
 
 
-def _arrays_of(path: Path) -> set[str]:
-    """The array names a sample file holds, without loading it."""
-    if path.suffix == ".npz":
-        with zipfile.ZipFile(path) as zf:
-            return {n.removesuffix(".npy") for n in zf.namelist()}
-    return {"body"}
 
 
 def read_custom_sample(folder: str, name: str, label: str, splits: frozenset[str], *, classes: list[str] | None,
                        persons: int, joints: int, channels: int) -> list[Sequence]:
     """One sample of the generic format."""
-    path = _find(Path(folder), name)
+    path = find_sample_file(Path(folder), name)
     if path.suffix == ".npz":
         with np.load(path) as archive:
             if "body" not in archive:
@@ -136,7 +108,7 @@ def read_custom_sample(folder: str, name: str, label: str, splits: frozenset[str
     body = arrays.pop("body")
     check_keypoints(body.shape, persons_axis=1, persons=persons, joints=joints, channels=channels,
                     what=f"{path.name}: body")
-    seq = Sequence(name=name, label=_label_index(label, classes), body=_pad_persons(body, persons), splits=splits)
+    seq = Sequence(name=name, label=label_index(label, classes), body=_pad_persons(body, persons), splits=splits)
     if "body_conf" in arrays:
         seq.body_conf = _pad_persons(arrays["body_conf"], persons)
     if "hands" in arrays:
@@ -179,116 +151,18 @@ def read_holistic(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.n
 
 def read_holistic_sample(folder: str, name: str, label: str, splits: frozenset[str], *,
                          classes: list[str] | None) -> list[Sequence]:
-    body, body_conf, hands, hand_conf = read_holistic(_find(Path(folder), name))
-    return [Sequence(name=name, label=_label_index(label, classes), body=body, body_conf=body_conf, hands=hands,
+    body, body_conf, hands, hand_conf = read_holistic(find_sample_file(Path(folder), name))
+    return [Sequence(name=name, label=label_index(label, classes), body=body, body_conf=body_conf, hands=hands,
                      hand_conf=hand_conf, splits=splits)]
 
 
-@functools.cache
-def _rows(folder: str) -> dict[str, tuple[str, frozenset[str]]]:
-    return read_labels_csv(Path(folder))[0]  # read once per worker process, not sent with every task
 
 
-def _call(read, folder: str, name: str) -> list[Sequence]:
-    label, splits = _rows(folder)[name]
-    return read(name=name, label=label, splits=splits)
 
 
-def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout: str | None = None,
-                   holistic: bool = False, videos: bool = False, persons: int = 1,
-                   pose_model: str | os.PathLike | None = None, hand_model: str | os.PathLike | None = None,
-                   workers: int = 1, strict: bool = False, progress: bool | None = None):
-    """Convert a custom folder (see the module docstring) into a store. ``persons``, ``pose_model``
-    and ``hand_model`` concern videos (the model files as :func:`bharnet.hands.models.resolve_model`
-    finds them)."""
-    from ..errors import UserError
-    from ..prepare import run_conversion
-    from ..store import StoreWriter
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UserError(f"{folder}: no such folder")
-    try:
-        rows, classes = read_labels_csv(folder)
-    except (OSError, ValueError) as err:
-        raise UserError(str(err)) from None
-    if not rows:
-        raise UserError(f"{folder / 'labels.csv'}: no samples")
-    classes = _class_names(rows, classes)
-    names = list(rows)
-    if holistic and videos:
-        raise UserError("choose one of --holistic and --videos")
-    if videos:
-        read, writer_args = _video_reader(folder, classes, layout or "pose33", persons, pose_model, hand_model)
-    elif holistic:
-        if layout not in (None, "pose33", "pose", "mediapipe_pose"):
-            raise UserError(f"Holistic vectors hold a pose33 body, not {layout}")
-        read = functools.partial(read_holistic_sample, str(folder), classes=classes)
-        writer_args = {"body_layout": "pose33", "num_persons": 1, "channels": 3, "arrays": ("body_conf", "hands")}
-    else:
-        if layout is None:
-            raise UserError("give --layout (the joint layout of your arrays, e.g. coco17, ntu25, pose33)")
-        try:
-            lay = get_layout(layout)
-        except KeyError as err:
-            raise UserError(str(err.args[0])) from None
-        first = next((p for n in names for p in [_maybe_find(folder, n)] if p is not None), None)
-        if first is None:
-            raise UserError(f"{folder}: none of the samples in labels.csv has a .npy / .npz file")
-        shape = _body_shape(first)
-        arrays = set().union(*(_arrays_of(p) for n in names for p in [_maybe_find(folder, n)] if p is not None))
-        read = functools.partial(read_custom_sample, str(folder), classes=classes, persons=shape[1],
-                                 joints=lay.num_joints, channels=shape[3])
-        writer_args = {"body_layout": lay.name, "num_persons": shape[1], "channels": shape[3],
-                       "arrays": tuple(a for a in ("body_conf", "hands") if a in arrays)}
-    source = {"custom": str(folder.resolve()), "holistic": holistic, "videos": videos}
-    with StoreWriter(out, classes=classes, source=source, **writer_args) as writer:
-        summary = run_conversion(names, functools.partial(_call, read, str(folder)), writer, workers=workers,
-                                 strict=strict, title=folder.name, progress=progress)
-    listed = set(names)
-    kinds = VIDEO_SUFFIXES if videos else (".npy", ".npz")
-    unlisted = [p.name for p in folder.iterdir() if p.suffix.lower() in kinds and p.stem not in listed]
-    if unlisted:
-        summary.notes.append(f"{len(unlisted)} files are not in labels.csv and were left out, e.g. {unlisted[0]}")
-    summary.store = Path(out)
-    return summary
 
 
-def _video_reader(folder: Path, classes: list[str] | None, layout: str, persons: int,
-                  pose_model: str | os.PathLike | None, hand_model: str | os.PathLike | None):
-    from ..errors import UserError
-    from ..hands.models import resolve_model
-    from .rgb import VIDEO_BODY_LAYOUTS
-
-    try:
-        layout = get_layout(layout).name
-    except KeyError as err:
-        raise UserError(str(err.args[0])) from None
-    if layout not in VIDEO_BODY_LAYOUTS:
-        raise UserError(f"--layout {layout}: videos give a {' or '.join(VIDEO_BODY_LAYOUTS)} body")
-    if persons < 1:
-        raise UserError(f"--persons {persons}: at least 1")
-    read = functools.partial(read_video_sample, str(folder), classes=classes, layout=layout, persons=persons,
-                             pose_model=str(resolve_model("pose", pose_model)),
-                             hand_model=str(resolve_model("hand", hand_model)))
-    return read, {"body_layout": layout, "num_persons": persons, "channels": 3, "arrays": ("body_conf", "hands")}
 
 
-def _maybe_find(folder: Path, name: str) -> Path | None:
-    try:
-        return _find(folder, name)
-    except ValueError:
-        return None
 
 
-def _body_shape(path: Path) -> tuple[int, ...]:
-    if path.suffix == ".npz":
-        with np.load(path) as archive:
-            shape = archive["body"].shape if "body" in archive else ()
-    else:
-        shape = np.load(path, mmap_mode="r").shape
-    if len(shape) != 4:
-        from ..errors import UserError
-
-        raise UserError(f"{path}: body has shape {shape}, expected (T, M, V, C)")
-    return shape

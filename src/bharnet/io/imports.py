@@ -12,17 +12,16 @@
 from __future__ import annotations
 
 import os
-import pickle
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..layouts import get_layout
-from ..sequence import Sequence
-from . import check_keypoints
+from bharnet.core.layouts import get_layout
+from bharnet.core.sequence import Sequence
+from bharnet.io import check_keypoints
 
-__all__ = ["NpzMember", "read_npz_import", "prepare_import"]
+__all__ = ["NpzMember", "read_npz_import"]
 
 
 class NpzMember:
@@ -99,7 +98,7 @@ def read_npz_import(path: str | os.PathLike) -> list[tuple[str, NpzMember, np.nd
     return parts
 
 
-def _npz_sample(member: NpzMember, labels: np.ndarray, part: str, num_classes: int, index: int) -> Sequence:
+def npz_sample(member: NpzMember, labels: np.ndarray, part: str, num_classes: int, index: int) -> Sequence:
     x = member.row(index).reshape(-1, 2, 25, 3)
     nonzero = np.flatnonzero(np.any(x != 0, axis=(1, 2, 3)))
     if len(nonzero) == 0:
@@ -111,7 +110,7 @@ def _npz_sample(member: NpzMember, labels: np.ndarray, part: str, num_classes: i
                     splits=frozenset({part}))
 
 
-def _pyskl_sample(annotation: dict, *, persons: int, joints: int, channels: int, splits: dict[str, set],
+def pyskl_sample(annotation: dict, *, persons: int, joints: int, channels: int, splits: dict[str, set],
                   num_classes: int | None) -> Sequence:
     name = str(annotation.get("frame_dir", "?"))
     keypoint = np.asarray(annotation["keypoint"], np.float32)
@@ -131,7 +130,7 @@ def _pyskl_sample(annotation: dict, *, persons: int, joints: int, channels: int,
                     splits=frozenset(s for s, members in splits.items() if name in members))
 
 
-def _layout_for(v: int, c: int, layout: str | None) -> str:
+def layout_for(v: int, c: int, layout: str | None) -> str:
     if layout:
         return get_layout(layout).name
     guess = {25: "ntu25", 17: "coco17", 20: "ucla20", 33: "pose33"}.get(v)
@@ -140,98 +139,13 @@ def _layout_for(v: int, c: int, layout: str | None) -> str:
     return guess
 
 
-def _classes_for(layout: str, num_classes: int) -> list[str] | None:
-    from .ntu import NTU_CLASSES
-
-    if layout == "ntu25" and num_classes in (60, 120):
-        return NTU_CLASSES[:num_classes]
-    return None
 
 
-def prepare_import(file: str | os.PathLike, out: str | os.PathLike, *, layout: str | None = None,
-                   strict: bool = False, progress: bool | None = None):
-    """Convert a CTR-GCN ``.npz`` or a pyskl ``.pkl`` into a store."""
-    from ..errors import UserError
-
-    file = Path(file)
-    if not file.is_file():
-        raise UserError(f"{file}: no such file")
-    try:
-        if file.suffix == ".npz":
-            return _prepare_npz(file, out, layout=layout, strict=strict, progress=progress)
-        if file.suffix in (".pkl", ".pickle"):
-            return _prepare_pyskl(file, out, layout=layout, strict=strict, progress=progress)
-    except (ValueError, KeyError, zipfile.BadZipFile, pickle.UnpicklingError, EOFError) as err:
-        raise UserError(f"{file}: {err}") from None
-    raise UserError(f"{file}: expected a CTR-GCN .npz or a pyskl .pkl")
 
 
-def _prepare_npz(file: Path, out, *, layout, strict, progress):
-    import functools
-
-    from ..prepare import PrepareSummary, run_conversion
-    from ..store import StoreWriter
-
-    if layout not in (None, "ntu25", "ntu"):
-        raise ValueError(f"a CTR-GCN .npz holds ntu25 skeletons, not {layout}")
-    parts = read_npz_import(file)
-    num_classes = max(width for *_, width in parts)
-    total = PrepareSummary(store=Path(out))
-    with StoreWriter(out, body_layout="ntu25", num_persons=2, classes=_classes_for("ntu25", num_classes),
-                     source={"import": str(file.resolve()), "format": "ctr-gcn npz"}) as writer:
-        for part, member, labels, _ in parts:
-            convert = functools.partial(_convert_npz, member, labels, part, num_classes)
-            summary = run_conversion((f"{part}/{i}" for i in range(member.shape[0])), convert, writer,
-                                     strict=strict, title=f"{file.name} {part}", progress=progress,
-                                     total=member.shape[0])
-            member.close()
-            _merge(total, summary)
-    return total
 
 
-def _convert_npz(member, labels, part, num_classes, source: str) -> list[Sequence]:
-    return [_npz_sample(member, labels, part, num_classes, int(source.split("/")[1]))]
 
 
-def _prepare_pyskl(file: Path, out, *, layout, strict, progress):
-    from ..prepare import run_conversion
-    from ..store import StoreWriter
-
-    with open(file, "rb") as f:
-        data = pickle.load(f)  # noqa: S301 - the user's own annotation file
-    if not isinstance(data, dict) or "annotations" not in data:
-        raise ValueError("not a pyskl annotation file (a dict with 'split' and 'annotations')")
-    annotations = data["annotations"]
-    if not annotations:
-        raise ValueError("no annotations")
-    first = np.asarray(annotations[0]["keypoint"])
-    v, c = first.shape[-2:]
-    name = _layout_for(v, c, layout)
-    persons = max(np.asarray(a["keypoint"]).shape[0] for a in annotations)
-    labels = [int(a["label"]) for a in annotations]
-    num_classes = max(labels) + 1
-    classes = _classes_for(name, 120 if num_classes > 60 else 60) if name == "ntu25" else None
-    splits = {k: set(map(str, members)) for k, members in data.get("split", {}).items()}
-    has_score = any("keypoint_score" in a for a in annotations)
-    with StoreWriter(out, body_layout=name, num_persons=persons, channels=int(c),
-                     arrays=("body_conf",) if has_score else (), classes=classes,
-                     source={"import": str(file.resolve()), "format": "pyskl"}) as writer:
-
-        def convert(source: str) -> list[Sequence]:
-            return [_pyskl_sample(annotations[int(source)], persons=persons, joints=int(v), channels=int(c),
-                                  splits=splits, num_classes=len(classes) if classes else None)]
-
-        summary = run_conversion([str(i) for i in range(len(annotations))], convert, writer,
-                                 key=lambda s: str(annotations[int(s)].get("frame_dir", s)), strict=strict,
-                                 title=file.name, progress=progress)
-    summary.store = Path(out)
-    return summary
 
 
-def _merge(total, summary) -> None:
-    total.inputs += summary.inputs
-    total.converted += summary.converted
-    total.samples += summary.samples
-    total.resumed += summary.resumed
-    total.rejected += summary.rejected
-    total.seconds += summary.seconds

@@ -8,7 +8,8 @@ orientationZ, trackingState).
 
 :func:`read_skeleton` parses every field; :func:`clean_bodies` applies the cleaning of the SGN /
 CTR-GCN preprocessing (noisy bodies, the two main actors, missing frames, centring);
-:func:`prepare_ntu` converts a folder of files into a store with the official splits.
+:func:`list_ntu` lists a benchmark's files and :func:`read_ntu_sample` reads one as a labelled
+:class:`~bharnet.core.sequence.Sequence` with the official splits.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..sequence import Sequence
-from .textnum import tokenize_numbers
+from bharnet.core.sequence import Sequence
+from bharnet.io.textnum import tokenize_numbers
 
 __all__ = [
     "NTU_CLASSES", "BODY_FIELDS", "JOINT_FIELDS", "BodyTrack", "SkeletonFile", "read_skeleton", "CleanedSkeleton",
-    "clean_bodies", "parse_ntu_name", "ntu_splits", "missing_skeletons", "prepare_ntu", "read_ntu_sample",
+    "clean_bodies", "parse_ntu_name", "ntu_splits", "missing_skeletons", "list_ntu", "read_ntu_sample",
 ]
 
 JOINTS = 25
@@ -434,9 +435,9 @@ def missing_skeletons(benchmark: str = "ntu120") -> frozenset[str]:
 # conversion
 
 
-def read_ntu_sample(path: str, *, benchmark: str = "ntu60", center: bool = True,
-                    hands_dir: str | None = None) -> list[Sequence]:
-    """One ``.skeleton`` file -> one cleaned, labelled :class:`Sequence` (M=2, ntu25)."""
+def read_ntu_sample(path: str, *, benchmark: str = "ntu60", center: bool = True) -> list[Sequence]:
+    """One ``.skeleton`` file -> one cleaned, labelled :class:`Sequence` (M=2, ntu25); its
+    ``source_frames`` are the file's frames that cleaning kept."""
     name = Path(path).name.split(".")[0]
     fields = parse_ntu_name(name)
     num_classes = BENCHMARKS[benchmark][1]
@@ -445,27 +446,9 @@ def read_ntu_sample(path: str, *, benchmark: str = "ntu60", center: bool = True,
     cleaned = clean_bodies(read_skeleton(path), center=center)
     if len(cleaned.frames) == 0:
         raise ValueError("no frame left after cleaning")
-    seq = Sequence(name=name, label=fields["action"] - 1, body=cleaned.xyz.astype(np.float32),
-                   color_xy=cleaned.color_xy.astype(np.float32), splits=ntu_splits(name, benchmark))
-    if hands_dir is not None:
-        seq.hands, seq.hand_conf = _hands_for(hands_dir, name, cleaned.frames)
-    return [seq]
-
-
-def _hands_for(hands_dir: str, name: str, frames: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Hand keypoints of a sample at the kept frames (frames beyond the hand track count as missing)."""
-    from ..hands.io import load_hands  # the hand-extraction module, imported only when asked for
-
-    found = load_hands(hands_dir, name)
-    if found is None:
-        return None, None
-    hands, conf = (np.asarray(a, np.float32) for a in found)
-    inside = frames < len(hands)
-    out = np.zeros((len(frames), 2, 21, 3), np.float32)
-    out_conf = np.zeros((len(frames), 2, 21), np.float32)
-    out[inside] = hands[frames[inside]]
-    out_conf[inside] = conf[frames[inside]]
-    return out, out_conf
+    return [Sequence(name=name, label=fields["action"] - 1, body=cleaned.xyz.astype(np.float32),
+                     color_xy=cleaned.color_xy.astype(np.float32), splits=ntu_splits(name, benchmark),
+                     source_frames=np.asarray(cleaned.frames))]
 
 
 def list_ntu(skeletons: str | os.PathLike, benchmark: str = "ntu60") -> tuple[list[Path], int, int]:
@@ -491,35 +474,3 @@ def list_ntu(skeletons: str | os.PathLike, benchmark: str = "ntu60") -> tuple[li
     return files, n_missing, n_outside
 
 
-def prepare_ntu(skeletons: str | os.PathLike, out: str | os.PathLike, *, benchmark: str = "ntu60",
-                workers: int = 1, strict: bool = False, center: bool = True, hands: str | os.PathLike | None = None,
-                progress: bool | None = None):
-    """Convert a folder of NTU ``.skeleton`` files into a store; returns a :class:`PrepareSummary`."""
-    from ..errors import UserError
-    from ..prepare import run_conversion
-    from ..store import StoreWriter
-
-    if benchmark not in BENCHMARKS:
-        raise UserError(f"unknown benchmark {benchmark!r}: ntu60 or ntu120")
-    if hands is not None and not Path(hands).is_dir():
-        raise UserError(f"--hands {hands}: no such folder")
-    try:
-        files, n_missing, n_outside = list_ntu(skeletons, benchmark)
-    except FileNotFoundError as err:
-        raise UserError(str(err)) from None
-    arrays = ("color_xy", "hands") if hands is not None else ("color_xy",)
-    convert = functools.partial(read_ntu_sample, benchmark=benchmark, center=center,
-                                hands_dir=None if hands is None else str(hands))
-    source = {"dataset": benchmark, "raw": str(Path(skeletons).resolve()), "center": center,
-              "hands": None if hands is None else str(Path(hands).resolve())}
-    with StoreWriter(out, body_layout="ntu25", num_persons=2, arrays=arrays,
-                     classes=NTU_CLASSES[:BENCHMARKS[benchmark][1]], source=source) as writer:
-        summary = run_conversion([str(f) for f in files], convert, writer, key=lambda s: Path(s).name,
-                                 workers=workers, strict=strict, title=benchmark.upper(), progress=progress)
-    summary.inputs += n_missing
-    if n_missing:
-        summary.skipped["on the official list of samples with missing skeletons"] = n_missing
-    if n_outside:
-        summary.skipped[f"not part of {benchmark}"] = n_outside
-    summary.store = Path(out)
-    return summary

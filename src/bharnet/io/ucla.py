@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..layouts import get_layout
-from ..sequence import Sequence
+from bharnet.core.sequence import Sequence
 
-__all__ = ["UCLA_CLASSES", "read_ucla", "list_ucla", "prepare_ucla", "ucla_splits"]
+__all__ = ["UCLA_CLASSES", "read_ucla", "list_ucla", "ucla_splits"]
 
 #: the ten actions, in label order (the files' labels 1..10 are actions a01-a06, a08, a09, a11, a12)
 UCLA_CLASSES = [
@@ -78,8 +77,6 @@ def read_ucla(path: str | os.PathLike) -> Sequence:
     return Sequence(name=name, label=label - 1, body=body[:, None], splits=ucla_splits(name))
 
 
-def _read_ucla_list(path: str) -> list[Sequence]:
-    return [read_ucla(path)]
 
 
 def list_ucla(raw: str | os.PathLike) -> list[Path]:
@@ -93,20 +90,3 @@ def list_ucla(raw: str | os.PathLike) -> list[Path]:
     return files
 
 
-def prepare_ucla(raw: str | os.PathLike, out: str | os.PathLike, *, workers: int = 1, strict: bool = False,
-                 progress: bool | None = None):
-    """Convert the N-UCLA JSON folder ``raw`` into the store ``out``; returns a :class:`PrepareSummary`."""
-    from ..errors import UserError
-    from ..prepare import run_conversion
-    from ..store import StoreWriter
-
-    try:
-        files = list_ucla(raw)
-    except FileNotFoundError as err:
-        raise UserError(str(err)) from None
-    with StoreWriter(out, body_layout=get_layout("ucla20").name, num_persons=1, classes=UCLA_CLASSES,
-                     source={"dataset": "nw-ucla", "raw": str(Path(raw).resolve())}) as writer:
-        summary = run_conversion([str(f) for f in files], _read_ucla_list, writer, key=lambda s: Path(s).name,
-                                 workers=workers, strict=strict, title="N-UCLA", progress=progress)
-    summary.store = Path(out)
-    return summary

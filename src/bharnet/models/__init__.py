@@ -1,7 +1,20 @@
-"""Models: skeleton backbones, the BHaRNet family and the registry that names them."""
+"""Models: skeleton backbones, the BHaRNet family and the registries that name them."""
 
-from . import backbones  # noqa: F401  (registers the backbones)
-from . import bharnet as _variants  # noqa: F401  (registers the BHaRNet family)
-from .registry import create_model, is_model, list_models, register_model
+from bharnet.models import backbones  # noqa: F401  (registers the backbones)
+from bharnet.models import bharnet as _variants  # noqa: F401  (registers the BHaRNet family)
+from bharnet.models.registry import (
+    ActionModel,
+    ModelSpec,
+    create_backbone,
+    create_model,
+    expert_for,
+    is_model,
+    list_backbones,
+    list_models,
+    model_spec,
+    register_backbone,
+    register_model,
+)
 
-__all__ = ["create_model", "list_models", "register_model", "is_model"]
+__all__ = ["ActionModel", "ModelSpec", "create_backbone", "create_model", "expert_for", "is_model", "list_backbones",
+           "list_models", "model_spec", "register_backbone", "register_model"]

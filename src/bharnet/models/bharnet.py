@@ -36,21 +36,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..layouts import get_layout
-from ..losses import BranchLoss
-from .attention import StreamCrossAttention
-from .pam import PoolingAttention
-from .registry import create_model, register_model
+from bharnet.core.layouts import get_layout
+from bharnet.models.attention import StreamCrossAttention
+from bharnet.models.losses import BranchLoss
+from bharnet.models.pam import PoolingAttention
+from bharnet.models.registry import ModelSpec, create_backbone, register_model
 
-__all__ = ["ATTENTION_VARIANTS", "ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion",
+__all__ = ["ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion",
            "CrossAttentionFusion", "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens"]
 
 
 def _build_backbone(name: str, layout: str, in_channels: int, num_persons: int, base_channels: int,
                     window: int) -> nn.Module:
     """A headless backbone (``num_classes=0``): the models here own their heads."""
-    return create_model(name, layout=layout, in_channels=in_channels, num_persons=num_persons, num_classes=0,
-                        base_channels=base_channels, dropout=0.0, window=window)
+    return create_backbone(name, layout=layout, in_channels=in_channels, num_persons=num_persons, num_classes=0,
+                           base_channels=base_channels, dropout=0.0, window=window)
 
 
 class ClassifierHead(nn.Module):
@@ -253,9 +253,6 @@ class BHaRNetP(DualStreamModel):
         return self._pair(self.body_head(p_body), self.hand_head(p_hand))
 
 
-#: the registered variants that take attention settings (heads, head_dim, nb_features, ...)
-ATTENTION_VARIANTS = frozenset({"cross-attention", "fast-attention", "bharnet-p", "bharnet-e", "bharnet-e-expert"})
-
 _INTERACTIVE_PREFIXES = ("attention.", "body_inter_head.", "hand_inter_head.")
 
 
@@ -381,57 +378,61 @@ def init_from_experts(model: DualStreamModel, body_state: dict[str, Tensor], han
 
 # ---------------------------------------------------------------- registered variants
 
+DUAL = ("body", "hand")
 
-@register_model("body-expert")
+
+@register_model("body-expert", ModelSpec(streams=("body",), stage="expert"))
 def body_expert(**kwargs) -> ExpertModel:
     """The body expert: one backbone (default DeGCN) on ``inputs["body"]``, layout ``ntu25``."""
     return ExpertModel(stream="body", **kwargs)
 
 
-@register_model("hand-expert")
+@register_model("hand-expert", ModelSpec(streams=("hand",), stage="expert"))
 def hand_expert(**kwargs) -> ExpertModel:
     """The hand expert: the same network on ``inputs["hand"]``, layout ``hand21_pad25``, two hands."""
     return ExpertModel(stream="hand", **kwargs)
 
 
-@register_model("score-fusion")
+@register_model("score-fusion", ModelSpec(
+    DUAL, stage="derived", sources=(("body-expert", "logits"), ("hand-expert", "logits"))))
 def score_fusion(**kwargs) -> ScoreFusion:
     """Two experts trained apart, predicting ``z_B + z_H``."""
     return ScoreFusion(complementary=False, **kwargs)
 
 
-@register_model("joint")
+@register_model("joint", ModelSpec(DUAL))
 def joint(**kwargs) -> ScoreFusion:
     """Two experts trained jointly with the complementary loss."""
     return ScoreFusion(complementary=True, **kwargs)
 
 
-@register_model("cross-attention")
+@register_model("cross-attention", ModelSpec(DUAL, attention=True))
 def cross_attention(**kwargs) -> CrossAttentionFusion:
     """Exact (softmax) cross-attention both ways; instance-averaged tokens (T*V) by default."""
     kwargs.setdefault("tokens", "tv")
     return CrossAttentionFusion(kernel="softmax", **kwargs)
 
 
-@register_model("fast-attention")
+@register_model("fast-attention", ModelSpec(DUAL, attention=True))
 def fast_attention(**kwargs) -> CrossAttentionFusion:
     """FAVOR+ cross-attention both ways over all T*V*M tokens."""
     return CrossAttentionFusion(kernel="favor", **kwargs)
 
 
-@register_model("bharnet-p")
+@register_model("bharnet-p", ModelSpec(DUAL, attention=True))
 def bharnet_p(**kwargs) -> BHaRNetP:
     """BHaRNet-P: FAVOR+ Pooling Attention Module."""
     return BHaRNetP(**kwargs)
 
 
-@register_model("bharnet-e")
+@register_model("bharnet-e", ModelSpec(DUAL, attention=True))
 def bharnet_e(**kwargs) -> BHaRNetE:
     """BHaRNet-E: expertized + interactive (FAVOR+) branches."""
     return BHaRNetE(expert_only=False, **kwargs)
 
 
-@register_model("bharnet-e-expert")
+@register_model("bharnet-e-expert", ModelSpec(
+    DUAL, stage="derived", attention=True, sources=(("bharnet-e", "body_expert"), ("bharnet-e", "hand_expert"))))
 def bharnet_e_expert(**kwargs) -> BHaRNetE:
     """BHaRNet-E's light inference model (``z_BE + z_HE``); load a trained BHaRNet-E state dict into it."""
     return BHaRNetE(expert_only=True, **kwargs)

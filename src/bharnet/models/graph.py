@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..layouts import Layout, get_layout
+from bharnet.core.layouts import Layout, get_layout
 
 __all__ = ["partition_tensor"]
 

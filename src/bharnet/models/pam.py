@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .attention import CrossAttention
+from bharnet.models.attention import CrossAttention
 
 __all__ = ["PoolingAttention", "pooled_view"]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_bytes
-from ..hands.io import HandTrack
-from ..io.video import iter_frames
-from ..layouts import HAND21
+from bharnet.core.atomic import atomic_file
+from bharnet.core.layouts import HAND21
+from bharnet.video.decode import iter_frames
+from bharnet.video.hand_files import HandTrack
 
 TILE = 160  # pixels of one picture of the sheet
 FOUND, FILLED, MISSING = (40, 170, 60), (230, 190, 30), (210, 40, 40)  # RGB
@@ -68,8 +68,9 @@ def write_contact_sheet(video: str | Path, track: HandTrack, path: str | Path, s
     ok, png = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     if not ok:
         raise RuntimeError(f"{path}: PNG encoding failed")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return write_bytes(path, png.tobytes())
+    with atomic_file(path) as f:
+        f.write(png.tobytes())
+    return Path(path)
 
 
 def _context_box(pixels: np.ndarray, seen: np.ndarray, width: int, height: int) -> tuple[float, float, float]:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..hands.crops import HandAnchors
-from ..hands.landmarker import HandLandmarker
-from ..hands.track import best_matching
+from bharnet.video.crops import HandAnchors
+from bharnet.video.landmarker import HandLandmarker
+from bharnet.video.track import best_matching
 
 WRIST, CENTRE, ELBOW = 0, 1, 2
 #: which of two finds of one hand to believe: the one followed longest

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..layouts import NTU25, POSE33
+from bharnet.core.layouts import NTU25, POSE33
 
 #: NTU RGB+D video names (Kinect v2 colour, which is mirrored)
 _NTU_VIDEO = re.compile(r"^S\d{3}C\d{3}P\d{3}R\d{3}A\d{3}(_rgb)?$")

@@ -7,8 +7,8 @@ import math
 import torch
 import torch.nn as nn
 
-from ...layouts import Layout, get_layout
-from ..graph import partition_tensor
+from bharnet.core.layouts import Layout, get_layout
+from bharnet.models.graph import partition_tensor
 
 __all__ = ["SkeletonBackbone", "ConvBN", "PointwiseConv2d"]
 

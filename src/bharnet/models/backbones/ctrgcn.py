@@ -9,9 +9,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ...layouts import Layout
-from ..registry import register_model
-from .base import ConvBN, PointwiseConv2d, SkeletonBackbone
+from bharnet.core.layouts import Layout
+from bharnet.models.backbones.base import ConvBN, PointwiseConv2d, SkeletonBackbone
+from bharnet.models.registry import register_backbone
 
 __all__ = ["CTRGraphConv", "CTRGCN", "ctrgcn"]
 
@@ -194,7 +194,7 @@ class CTRGCN(SkeletonBackbone):
             nn.init.constant_(block.gcn.bn.weight, 1e-6)
 
 
-@register_model
+@register_backbone
 def ctrgcn(**kwargs) -> CTRGCN:
     """CTR-GCN (chen2021ctrgcn), about 1.45 M parameters at 60 classes on NTU-25."""
     return CTRGCN(**kwargs)

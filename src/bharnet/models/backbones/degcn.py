@@ -21,10 +21,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ...layouts import Layout
-from ..registry import register_model
-from .base import ConvBN, PointwiseConv2d, SkeletonBackbone
-from .ctrgcn import CTRGraphConv, stage_plan
+from bharnet.core.layouts import Layout
+from bharnet.models.backbones.base import ConvBN, PointwiseConv2d, SkeletonBackbone
+from bharnet.models.backbones.ctrgcn import CTRGraphConv, stage_plan
+from bharnet.models.registry import register_backbone
 
 __all__ = ["DeGCN", "DeformableTemporalConv", "degcn", "interpolation_matrix", "load_reference_degcn_state",
            "to_reference_degcn_state"]
@@ -282,7 +282,7 @@ class DeGCN(SkeletonBackbone):
                 nn.init.zeros_(m.bias)
 
 
-@register_model
+@register_backbone
 def degcn(**kwargs) -> DeGCN:
     """DeGCN single stream (myung2024degcn, public release: no DeSGC)."""
     return DeGCN(**kwargs)

@@ -6,10 +6,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ...layouts import Layout
-from ..registry import register_model
-from .base import ConvBN, PointwiseConv2d, SkeletonBackbone
-from .ctrgcn import stage_plan
+from bharnet.core.layouts import Layout
+from bharnet.models.backbones.base import ConvBN, PointwiseConv2d, SkeletonBackbone
+from bharnet.models.backbones.ctrgcn import stage_plan
+from bharnet.models.registry import register_backbone
 
 __all__ = ["STGCN", "stgcn"]
 
@@ -60,7 +60,7 @@ class STGCN(SkeletonBackbone):
         ))
 
 
-@register_model
+@register_backbone
 def stgcn(**kwargs) -> STGCN:
     """ST-GCN (yan2018stgcn) on the layout's spatial partition, about 3.1 M parameters at 60 classes."""
     return STGCN(**kwargs)

@@ -1,0 +1,24 @@
+"""``bharnet demo``: the whole method on BodyHand-Synth in minutes, no download."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bharnet.cli.ablate import parse_variants
+from bharnet.workflows.demo import run_demo
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands."""
+    p = subparsers.add_parser("demo", help="the whole method on BodyHand-Synth in minutes, no download")
+    p.add_argument("--quick", action="store_true", help="smaller data and models: about 2 minutes")
+    p.add_argument("--out", type=Path, default=Path("demo-out"))
+    p.add_argument("--variants", help="comma-separated subset of the variants")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    p.set_defaults(func=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    run_demo(args.out, quick=args.quick, variants=parse_variants(args.variants), overrides=args.overrides)
+    return 0

@@ -1,0 +1,68 @@
+"""Subcommands: ``extract-hands`` (hand keypoints from RGB videos)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands."""
+    p = subparsers.add_parser(
+        "extract-hands", help="extract the two hands of the most active person from RGB videos",
+        description="Per video, write <OUT>/<video stem>.npz with (T, 2, 21, 3) hand keypoints (see docs/hands.md).")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files or folders of videos")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--skeletons", help="folder of NTU .skeleton files (SxxxCxxxPxxxRxxxAxxx.skeleton) that locate "
+                                       "the bodies; videos without one use the pose landmarker")
+    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    p.add_argument("--shard", default="0/1", metavar="I/N", help="process only shard I of N (0-based; default 0/1)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--hand-model", help="MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, cache, "
+                                        "download)")
+    p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
+                                        "download)")
+    p.add_argument("--max-gap", type=int, default=5, help="fill gaps of at most this many frames (default 5)")
+    p.add_argument("--preview", metavar="DIR", help="also write a contact sheet per video, DIR/<video stem>.png: "
+                                                    "sampled frames with the landmarks drawn, per-hand timelines")
+    mirror = p.add_mutually_exclusive_group()
+    mirror.add_argument("--mirrored", dest="mirrored", action="store_true", default=None,
+                        help="the videos are mirror images (default: NTU RGB+D videos are, others are not); "
+                             "decides which hand is the person's left without a skeleton")
+    mirror.add_argument("--not-mirrored", dest="mirrored", action="store_false")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_extract_hands)
+
+
+def _extract_hands(args: argparse.Namespace) -> int:
+    summary = run_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
+                             shard=parse_shard(args.shard), hand_model=args.hand_model, pose_model=args.pose_model,
+                             config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored),
+                             progress=not (args.no_progress or args.json), preview=args.preview)
+    if args.json:
+        print(json.dumps(summary.as_dict()))
+    else:
+        _print_summary(summary)
+    return 1 if summary.failed and not summary.done and not summary.skipped else 0
+
+
+def _print_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="extract-hands", show_header=False)
+    rate = summary.frames_with_hand / summary.frames if summary.frames else 0.0
+    for key, value in (("videos", summary.videos), ("done", summary.done), ("skipped (existing)", summary.skipped),
+                       ("failed", len(summary.failed)), ("frames", summary.frames),
+                       ("frames with a hand", f"{summary.frames_with_hand} ({rate:.1%})"),
+                       *((f"{side} hand found / interpolated / missing",
+                          " / ".join(str(n) for n in counts.values())) for side, counts in summary.hands.items()),
+                       ("seconds", f"{summary.seconds:.1f}")):
+        table.add_row(key, str(value))
+    console = Console()
+    console.print(table)
+    for video, reason in summary.failed.items():
+        text = reason if video in reason else f"{video}: {reason}"  # reasons usually name the file already
+        console.print(f"[red]failed[/red] {text}", highlight=False)

@@ -1,0 +1,90 @@
+"""``bharnet predict``: the actions of videos with a trained checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bharnet.core.errors import UserError
+from bharnet.workflows.predict import predict_video, predict_videos
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands."""
+    p = subparsers.add_parser(
+        "predict", help="classify the actions of videos with a trained checkpoint",
+        description="Body (MediaPipe pose) and hands (MediaPipe hands on crops around the wrists) from each video, "
+                    "then the checkpoint on windows of --clip seconds every --stride seconds (see docs/predict.md).")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or folders of videos")
+    p.add_argument("--out", type=Path, help="folder for one <video>.json per video (needed for several videos; "
+                                            "existing files are kept: a rerun resumes)")
+    p.add_argument("--clip", type=float, default=3.0, help="window length in seconds (default 3)")
+    p.add_argument("--stride", type=float, default=1.0, help="seconds between windows (default 1)")
+    p.add_argument("--top", type=int, default=5, help="classes listed per window (default 5)")
+    p.add_argument("--json", action="store_true", help="print the prediction (or the batch summary) as JSON")
+    p.add_argument("--device", help="where the network runs: cpu, cuda, ... (default: the GPU when there is one)")
+    p.add_argument("--hand-model", help="MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, cache, "
+                                        "download)")
+    p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
+                                        "download)")
+    mirror = p.add_mutually_exclusive_group()
+    mirror.add_argument("--mirrored", dest="mirrored", action="store_true", default=None,
+                        help="the videos are mirror images (default: NTU RGB+D videos are, others are not); "
+                             "decides which side is the person's left")
+    mirror.add_argument("--not-mirrored", dest="mirrored", action="store_false")
+    p.set_defaults(func=_predict)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    options = {"clip_seconds": args.clip, "stride_seconds": args.stride, "top": args.top,
+               "pose_model": args.pose_model, "hand_model": args.hand_model, "device": args.device,
+               "mirrored": args.mirrored}
+    if args.out is None:
+        if len(args.videos) != 1 or Path(args.videos[0]).is_dir():
+            raise UserError("several videos: give --out DIR (one JSON file per video)")
+        result = predict_video(args.checkpoint, args.videos[0], **options)
+        if args.json:
+            print(json.dumps(result.as_dict(), indent=1))
+        else:
+            _print_prediction(result)
+        return 0
+    summary = predict_videos(args.checkpoint, args.videos, args.out, **options)
+    if args.json:
+        print(json.dumps({"done": len(summary.done), "skipped": summary.skipped, "failed": summary.failed,
+                          "top1": {r.video: r.top[0] for r in summary.done}}, indent=1))
+    elif len(summary.done) == 1 and not summary.failed:
+        _print_prediction(summary.done[0])
+    else:
+        _print_batch(summary, args.out)
+    return 1 if summary.failed and not summary.done and not summary.skipped else 0
+
+
+def _print_prediction(result) -> None:
+    table = Table(title=f"{result.video}: {result.frames} frames at {result.fps:g} fps, "
+                        f"person {result.person or 'none'}, a hand in {result.frames_with_hand} frames")
+    table.add_column("seconds")
+    table.add_column("top classes (probability)")
+    for window in result.windows:
+        table.add_row(f"{window.start:.1f}-{window.end:.1f}",
+                      ", ".join(f"{name} ({p:.2f})" for name, p in window.top))
+    table.add_row("whole video", ", ".join(f"{name} ({p:.2f})" for name, p in result.top), style="bold")
+    Console().print(table)
+
+
+def _print_batch(summary, out: Path) -> None:
+    table = Table(title=f"{len(summary.done)} videos predicted, {summary.skipped} already in {out}, "
+                        f"{len(summary.failed)} failed")
+    for column in ("video", "frames", "top class", "probability"):
+        table.add_column(column)
+    for result in summary.done:
+        name, p = result.top[0]
+        table.add_row(Path(result.video).name, str(result.frames), name, f"{p:.2f}")
+    console = Console()
+    console.print(table)
+    for video, reason in summary.failed.items():
+        console.print(f"[red]failed[/red] {reason if video in reason else f'{video}: {reason}'}", highlight=False)

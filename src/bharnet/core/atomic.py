@@ -1,0 +1,45 @@
+"""Atomic file writes: a reader (or a resumed run) never sees half a file.
+
+Everything the project writes goes to a temporary file in the destination's folder and is
+renamed over the destination once complete (a rename within one file system is atomic); an
+error or an interrupt leaves the destination as it was and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["atomic_file", "write_text", "write_json"]
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """``with atomic_file(path) as f: f.write(...)``: a binary file that becomes ``path`` when the
+    block ends without an error (the folder is created when missing)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_file(path) as f:
+        f.write(text.encode())
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike, obj: object, indent: int | None = 1) -> Path:
+    """:func:`write_text` of ``obj`` as JSON."""
+    return write_text(path, json.dumps(obj, indent=indent))

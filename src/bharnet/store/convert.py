@@ -1,0 +1,180 @@
+"""The conversion loop every dataset format shares: inputs -> readers -> :class:`StoreWriter`.
+
+Readers run in a process pool (one input per task); the parent writes their samples in input
+order as they arrive, with a bounded number of tasks in flight so that memory stays flat however
+large the data set. An input that fails is reported (a warning naming the input and the problem),
+recorded in the store's ``rejected.json`` and skipped; with ``strict`` the first one stops the run
+with a :class:`~bharnet.core.errors.UserError`. Inputs an interrupted earlier run finished are skipped
+(the writer's ``done_sources``), so running the same command again resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bharnet.core.errors import UserError
+from bharnet.core.sequence import Sequence
+from bharnet.store.packed import StoreWriter
+
+__all__ = ["PrepareSummary", "run_conversion", "default_workers"]
+
+#: tasks in flight per worker: enough to keep workers busy, few enough to bound memory
+_IN_FLIGHT_PER_WORKER = 4
+
+
+@dataclass
+class PrepareSummary:
+    """What a conversion did."""
+
+    store: Path | None = None
+    inputs: int = 0
+    converted: int = 0
+    samples: int = 0
+    resumed: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        """A short human-readable report."""
+        out = [f"{self.converted} of {self.inputs} inputs converted into {self.samples} samples "
+               f"in {self.seconds:.1f} s"]
+        if self.resumed:
+            out.append(f"{self.resumed} inputs were already done by an earlier run (resumed)")
+        for reason, count in self.skipped.items():
+            out.append(f"{count} inputs skipped: {reason}")
+        if self.rejected:
+            out.append(f"{len(self.rejected)} inputs rejected (listed in rejected.json of the store)")
+        out.extend(self.notes)
+        if self.store is not None:
+            out.append(f"store: {self.store}")
+        return out
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may use, at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(8, cpus))
+
+
+def _convert_one(convert: Callable[[str], list[Sequence]], source: str) -> tuple[list[Sequence] | None, str | None]:
+    """Run a reader on one input; a failure becomes a message instead of stopping the batch."""
+    try:
+        return list(convert(source)), None
+    except (ValueError, OSError, KeyError, IndexError, TypeError, UnicodeDecodeError) as err:
+        return None, str(err) or type(err).__name__
+    except Exception as err:  # noqa: BLE001 - any reader failure is reported, the batch goes on
+        return None, f"{type(err).__name__}: {err}"
+
+
+class _InProcess:
+    """The executor interface without processes (workers <= 1): simple, debuggable, no pickling."""
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        pass
+
+
+def _progress(total: int, title: str, enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    return Progress(TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, disable=not enabled, transient=False)
+
+
+def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequence]], writer: StoreWriter, *,
+                   key: Callable[[str], str] | None = None, workers: int = 1, strict: bool = False,
+                   title: str = "prepare", progress: bool | None = None,
+                   total: int | None = None) -> PrepareSummary:
+    """Convert every input with ``convert`` and write its samples with ``writer``.
+
+    ``convert(source)`` returns the samples of one input (zero, one or many) or raises an
+    exception whose message says what is wrong (the message should name the position, e.g. the
+    line; the input's name is added here). ``convert`` must be picklable (a module-level function
+    or a ``functools.partial`` of one) when ``workers > 1``. ``key(source)`` is the name under
+    which an input is recorded as done / rejected (default: the source itself). ``writer`` is
+    not finished here: the caller does that (``with StoreWriter(...)``).
+    """
+    key = key or str
+    sources = list(sources) if total is None else sources
+    total = len(sources) if total is None else total  # type: ignore[arg-type]
+    summary = PrepareSummary(inputs=total)
+    start = time.monotonic()
+    if progress is None:
+        progress = sys.stderr.isatty()
+    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else _InProcess()
+    window = workers * _IN_FLIGHT_PER_WORKER if workers > 1 else 1
+    pending: deque[tuple[str, Future]] = deque()
+    bar = _progress(total, title, progress)
+    meta = writer.meta  # validate in the parent before writing: all samples of an input or none
+    shape = (meta["num_persons"], meta["num_joints"], meta["channels"])
+    try:
+        with bar:
+            task = bar.add_task(title, total=total)
+            todo = iter(sources)
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < window:
+                    source = next(todo, None)
+                    if source is None:
+                        exhausted = True
+                        break
+                    name = key(source)
+                    if name in writer.done_sources:
+                        summary.resumed += 1
+                        bar.advance(task)
+                        continue
+                    pending.append((name, executor.submit(_convert_one, convert, source)))
+                if not pending:
+                    break
+                name, future = pending.popleft()
+                sequences, problem = future.result()
+                if sequences is not None:
+                    try:
+                        for seq in sequences:
+                            seq.validate(*shape)
+                    except ValueError as err:
+                        problem = f"sample {seq.name}: {err}"
+                if problem is not None:
+                    _report(name, problem, writer, summary, strict, bar.console)
+                else:
+                    for seq in sequences:
+                        writer.add(seq)
+                    summary.converted += 1
+                    summary.samples += len(sequences)
+                writer.source_done(name)
+                bar.advance(task)
+    finally:
+        executor.shutdown(cancel_futures=True)
+    summary.seconds = time.monotonic() - start
+    return summary
+
+
+def _report(name: str, problem: str, writer: StoreWriter, summary: PrepareSummary, strict: bool, console) -> None:
+    if problem.startswith(name):  # readers name the file themselves; say it once
+        problem = problem[len(name):].lstrip(":, ")
+    if strict:
+        raise UserError(f"{name}: {problem} (--strict stops at the first bad input; without it bad inputs "
+                        "are reported and skipped)")
+    writer.reject(name, problem)
+    summary.rejected.append((name, problem))
+    from rich.markup import escape
+
+    console.print(f"[yellow]warning:[/] {escape(name)}: {escape(problem)} (skipped)", highlight=False)

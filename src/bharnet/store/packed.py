@@ -1,0 +1,307 @@
+"""The packed dataset store: written once by streaming, memory-mapped to read.
+
+Layout of a store directory (format version 1)::
+
+    meta.json        format, version, layouts, persons M, channels C, classes, splits, arrays, counts
+    offsets.npy      int64 (N + 1,): sample i owns frames offsets[i]:offsets[i+1]
+    labels.npy       int64 (N,)
+    has_hands.npy    bool (N,): False where a sample got an all-missing hand stream
+    names.json       list of N sample names
+    splits.json      {split name: [sample indices]}
+    rejected.json    [{"source": ..., "problem": ...}]: inputs that were reported and skipped
+    body.npy         float32 (F, M, V, C)   F = total frames of all samples
+    body_conf.npy    float32 (F, M, V)      optional
+    hands.npy        float32 (F, 2, 21, 3)  optional: left, right MediaPipe hand
+    hand_conf.npy    float32 (F, 2, 21)     optional, present with hands; 0 = missing
+    color_xy.npy     float32 (F, M, V, 2)   optional: RGB pixel position of each body joint
+
+Every ``.npy`` is a plain NumPy file: ``np.load(path, mmap_mode="r")`` reads it without
+copying. While writing, frames are appended to raw files in ``<store>.partial/``; a
+checkpoint records how many bytes are committed, so an interrupted conversion resumes
+from its last checkpoint, and the finished store appears under its name only at the end
+(an atomic rename), so a half-written store never reads as complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from bharnet.core.atomic import write_json
+from bharnet.core.layouts import get_layout
+from bharnet.core.sequence import HAND_JOINTS, Sequence
+
+__all__ = ["StoreWriter", "SkeletonStore", "StoreError", "FORMAT", "VERSION"]
+
+FORMAT = "bharnet-store"
+VERSION = 1
+OPTIONAL_ARRAYS = ("body_conf", "hands", "color_xy")
+_CHUNK_BYTES = 16 << 20
+
+
+class StoreError(RuntimeError):
+    """A store that is missing, incomplete or not a bharnet store."""
+
+
+def _frame_shapes(num_persons: int, num_joints: int, channels: int) -> dict[str, tuple[int, ...]]:
+    return {
+        "body": (num_persons, num_joints, channels),
+        "body_conf": (num_persons, num_joints),
+        "hands": (2, HAND_JOINTS, 3),
+        "hand_conf": (2, HAND_JOINTS),
+        "color_xy": (num_persons, num_joints, 2),
+    }
+
+
+class StoreWriter:
+    """Stream :class:`Sequence` records into a new store.
+
+    >>> with StoreWriter("out/ucla", body_layout="ucla20", num_persons=1, classes=names) as w:
+    ...     for seq in sequences:
+    ...         w.add(seq)
+    ...         w.source_done(seq.name)
+
+    ``source_done`` marks an input as finished (it may have given zero, one or many
+    samples); ``done_sources`` lists those of an interrupted earlier run after the last
+    checkpoint, so a reader skips them when it resumes. ``reject`` records an input that
+    was reported and skipped.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, body_layout: str, num_persons: int, channels: int = 3,
+                 arrays: Iterable[str] = (), classes: list[str] | None = None, hand_layout: str = "hand21",
+                 source: dict | None = None, checkpoint_seconds: float = 5.0) -> None:
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        self.arrays = ["body", *[a for a in OPTIONAL_ARRAYS if a in set(arrays)]]
+        unknown = set(arrays) - set(OPTIONAL_ARRAYS)
+        if unknown:
+            raise ValueError(f"unknown store arrays {sorted(unknown)}; optional arrays are {OPTIONAL_ARRAYS}")
+        if "hands" in self.arrays:
+            self.arrays.append("hand_conf")
+        layout = get_layout(body_layout)
+        self.meta = {
+            "format": FORMAT, "version": VERSION, "body_layout": layout.name,
+            "hand_layout": hand_layout if "hands" in self.arrays else None,
+            "num_persons": num_persons, "num_joints": layout.num_joints, "channels": channels,
+            "classes": list(classes) if classes is not None else None, "arrays": self.arrays,
+            "source": source or {},
+        }
+        self._shapes = _frame_shapes(num_persons, layout.num_joints, channels)
+        self._checkpoint_seconds = checkpoint_seconds
+        self._last_checkpoint = time.monotonic()
+        self._pending_samples: list[str] = []
+        self._pending_sources: list[str] = []
+        self._resume_or_start()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _resume_or_start(self) -> None:
+        state_path = self.partial / "state.json"
+        if state_path.exists():
+            state = json.loads(state_path.read_text())
+            if state["meta"] != self.meta:
+                raise StoreError(f"{self.partial} was started with other settings; delete it to start over")
+            for name, size in state["sizes"].items():
+                with open(self.partial / name, "r+b") as f:
+                    f.truncate(size)
+            self._state = state
+        else:
+            if self.partial.exists():
+                shutil.rmtree(self.partial)
+            self.partial.mkdir(parents=True)
+            files = [f"{a}.raw" for a in self.arrays] + ["samples.jsonl", "sources.txt", "rejected.jsonl"]
+            for name in files:
+                (self.partial / name).touch()
+            self._state = {"meta": self.meta, "sizes": {name: 0 for name in files}, "num_samples": 0}
+            write_json(state_path, self._state, indent=None)
+        self._files = {name: open(self.partial / name, "ab") for name in self._state["sizes"]}  # noqa: SIM115
+        self.done_sources: set[str] = set((self.partial / "sources.txt").read_text().split("\n")) - {""}
+        self.num_samples: int = self._state["num_samples"]
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.checkpoint()
+            self._close_files()
+
+    # -- writing ---------------------------------------------------------------------------
+    def add(self, seq: Sequence) -> None:
+        """Append one sample; raises ``ValueError`` (naming the problem) if it does not fit."""
+        m, v, c = self._shapes["body"]
+        seq.validate(m, v, c)
+        t = seq.num_frames
+        has_hands = seq.hands is not None
+        for name in self.arrays:
+            value = getattr(seq, name)
+            if value is None:  # an optional array this sample lacks: zeros (confidence 0 = missing)
+                value = np.zeros((t, *self._shapes[name]), np.float32)
+            self._files[f"{name}.raw"].write(np.ascontiguousarray(value, dtype=np.float32).tobytes())
+        record = {"name": seq.name, "label": int(seq.label), "frames": t, "splits": sorted(seq.splits),
+                  "has_hands": has_hands}
+        self._files["samples.jsonl"].write((json.dumps(record) + "\n").encode())
+        self._pending_samples.append(seq.name)
+        self.num_samples += 1
+
+    def reject(self, source: str, problem: str) -> None:
+        """Record an input that was reported and skipped."""
+        line = json.dumps({"source": str(source), "problem": problem}) + "\n"
+        self._files["rejected.jsonl"].write(line.encode())
+
+    def source_done(self, source: str) -> None:
+        """Mark an input finished; checkpoints every few seconds."""
+        self._files["sources.txt"].write(f"{source}\n".encode())
+        self.done_sources.add(str(source))
+        if time.monotonic() - self._last_checkpoint > self._checkpoint_seconds:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Make everything written so far survive an interruption."""
+        for f in self._files.values():
+            f.flush()
+            os.fsync(f.fileno())
+        self._state["sizes"] = {name: f.tell() for name, f in self._files.items()}
+        self._state["num_samples"] = self.num_samples
+        write_json(self.partial / "state.json", self._state, indent=None)
+        self._last_checkpoint = time.monotonic()
+
+    def _close_files(self) -> None:
+        for f in self._files.values():
+            f.close()
+
+    def finish(self) -> Path:
+        """Pack the raw files into the final store and move it into place atomically."""
+        self.checkpoint()
+        self._close_files()
+        records = [json.loads(line) for line in (self.partial / "samples.jsonl").read_text().splitlines()]
+        rejected = [json.loads(line) for line in (self.partial / "rejected.jsonl").read_text().splitlines()]
+        frames = np.array([r["frames"] for r in records], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(frames)]).astype(np.int64)
+        build = self.partial / "build"
+        if build.exists():
+            shutil.rmtree(build)
+        build.mkdir()
+        for name in self.arrays:
+            _raw_to_npy(self.partial / f"{name}.raw", build / f"{name}.npy", (int(offsets[-1]), *self._shapes[name]))
+        np.save(build / "offsets.npy", offsets)
+        np.save(build / "labels.npy", np.array([r["label"] for r in records], dtype=np.int64))
+        np.save(build / "has_hands.npy", np.array([r["has_hands"] for r in records], dtype=bool))
+        splits: dict[str, list[int]] = {}
+        for i, r in enumerate(records):
+            for s in r["splits"]:
+                splits.setdefault(s, []).append(i)
+        (build / "names.json").write_text(json.dumps([r["name"] for r in records]))
+        (build / "splits.json").write_text(json.dumps(splits))
+        (build / "rejected.json").write_text(json.dumps(rejected, indent=1))
+        labels = [r["label"] for r in records]
+        num_classes = len(self.meta["classes"]) if self.meta["classes"] else (max(labels) + 1 if labels else 0)
+        meta = {**self.meta, "num_samples": len(records), "num_frames": int(offsets[-1]),
+                "num_classes": num_classes, "splits": {k: len(v) for k, v in splits.items()},
+                "num_rejected": len(rejected)}
+        (build / "meta.json").write_text(json.dumps(meta, indent=1))
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        os.replace(build, self.path)
+        shutil.rmtree(self.partial)
+        return self.path
+
+
+def _raw_to_npy(raw: Path, out: Path, shape: tuple[int, ...]) -> None:
+    """Write an ``.npy`` header, then stream the raw float32 bytes behind it in chunks: memory
+    stays bounded whatever the data set's size (no writable memory map whose pages count as
+    resident)."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False, "shape": shape}
+    expected = int(np.prod(shape)) * 4
+    if raw.stat().st_size != expected:
+        raise StoreError(f"{raw}: {raw.stat().st_size} bytes, expected {expected} for shape {shape}")
+    with open(out, "wb") as dst, open(raw, "rb") as src:
+        np.lib.format.write_array_header_1_0(dst, header)
+        shutil.copyfileobj(src, dst, length=_CHUNK_BYTES)
+
+
+class SkeletonStore:
+    """Read a store. Arrays are memory-mapped on first use in each process (safe with
+    DataLoader workers, whatever their start method)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        meta_path = self.path / "meta.json"
+        if not meta_path.exists():
+            partial = self.path.with_name(self.path.name + ".partial")
+            hint = (f" ({partial} exists: the conversion did not finish; run it again to resume)"
+                    if partial.exists() else "")
+            raise StoreError(f"{self.path} is not a bharnet store: no meta.json{hint}")
+        self.meta = json.loads(meta_path.read_text())
+        if self.meta.get("format") != FORMAT:
+            raise StoreError(f"{meta_path}: not a bharnet store (format {self.meta.get('format')!r})")
+        if self.meta.get("version") != VERSION:
+            raise StoreError(f"{meta_path}: store format version {self.meta.get('version')}, "
+                             f"this bharnet reads {VERSION}")
+        self.offsets = np.load(self.path / "offsets.npy")
+        self.labels = np.load(self.path / "labels.npy")
+        self.has_hands = np.load(self.path / "has_hands.npy")
+        self.names: list[str] = json.loads((self.path / "names.json").read_text())
+        self.splits: dict[str, np.ndarray] = {
+            k: np.asarray(v, dtype=np.int64) for k, v in json.loads((self.path / "splits.json").read_text()).items()
+        }
+        self._maps: dict[str, np.ndarray] = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_maps": {}}
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def classes(self) -> list[str]:
+        return self.meta["classes"] or [str(i) for i in range(self.num_classes)]
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.meta["num_classes"])
+
+    @property
+    def body_layout(self) -> str:
+        return self.meta["body_layout"]
+
+    def has(self, array: str) -> bool:
+        return array in self.meta["arrays"]
+
+    def array(self, name: str) -> np.ndarray:
+        """The whole memory-mapped per-frame array ``name`` (no copy)."""
+        if name not in self._maps:
+            if not self.has(name):
+                raise KeyError(f"{self.path} has no {name!r} array (it has {', '.join(self.meta['arrays'])})")
+            self._maps[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
+        return self._maps[name]
+
+    def frames(self, name: str, index: int) -> np.ndarray:
+        """Array ``name`` of sample ``index`` as a memory-mapped view, shape ``(T, ...)``."""
+        return self.array(name)[self.offsets[index]:self.offsets[index + 1]]
+
+    def split(self, name: str | None) -> np.ndarray:
+        """Indices of a split (``None``: every sample)."""
+        if name is None or name == "all":
+            return np.arange(len(self))
+        if name not in self.splits:
+            raise KeyError(f"{self.path} has no split {name!r}; it has: {', '.join(sorted(self.splits)) or 'none'}")
+        return self.splits[name]
+
+    def __getitem__(self, index: int) -> Sequence:
+        arrays = {name: np.asarray(self.frames(name, index)) for name in self.meta["arrays"]}
+        if "hands" in arrays and not self.has_hands[index]:
+            arrays["hands"] = arrays["hand_conf"] = None
+        split_names = frozenset(k for k, v in self.splits.items() if index in v)
+        return Sequence(name=self.names[index], label=int(self.labels[index]), splits=split_names, **arrays)
+
+    @property
+    def rejected(self) -> list[dict]:
+        return json.loads((self.path / "rejected.json").read_text())

@@ -1,0 +1,52 @@
+"""BodyHand-Synth into a store (:mod:`bharnet.io.synthetic` generates it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bharnet.core.sequence import Sequence
+from bharnet.io.synthetic import SYNTH_CLASSES, class_groups, generate
+from bharnet.store.packed import StoreWriter
+
+__all__ = ["write_synth_store"]
+
+
+def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 0, val_fraction: float = 0.15,
+                      test_fraction: float = 0.2, **variation) -> Path:
+    """Write a BodyHand-Synth store with splits ``train``, ``val`` and ``test``.
+
+    Train and val come from one set of actors, test from other actors and another random stream;
+    every split is balanced over classes. Returns the store's path.
+    """
+    if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ValueError(f"bad split fractions: val {val_fraction}, test {test_fraction}")
+    actors = tuple(variation.pop("actors", range(40)))
+    if len(actors) < 2:
+        raise ValueError("need at least two actors (train and test use different ones)")
+    n_test_actors = max(1, round(len(actors) * 0.25))
+    train_actors, test_actors = actors[:-n_test_actors], actors[-n_test_actors:]
+    num_classes = len(SYNTH_CLASSES)
+    n_test = int(round(num_samples * test_fraction))
+    n_trainval = num_samples - n_test
+    # val: the first val_fraction of each class's train/val samples (labels cycle through the classes)
+    n_val_per_class = int(round(n_trainval * val_fraction / num_classes))
+    out = Path(out_dir)
+    source = {"generator": "bodyhand-synth", "seed": seed, "class_groups": class_groups(),
+              "num_samples": num_samples, "train_actors": list(train_actors), "test_actors": list(test_actors)}
+    with StoreWriter(out, body_layout="ntu25", num_persons=2, arrays=("hands",),
+                     classes=[c.name for c in SYNTH_CLASSES], source=source) as writer:
+        for i, seq in enumerate(generate(n_trainval, seed, prefix="trainval", actors=train_actors, **variation)):
+            seq.splits = frozenset({"val" if i // num_classes < n_val_per_class else "train"})
+            _add(writer, seq)
+        # the test stream: seed offset far away, so its random streams share nothing with train's
+        for seq in generate(n_test, seed + 1_000_003, prefix="test", actors=test_actors, **variation):
+            seq.splits = frozenset({"test"})
+            _add(writer, seq)
+    return out
+
+
+def _add(writer: StoreWriter, seq: Sequence) -> None:
+    # generation is deterministic, so an interrupted write resumes by skipping what is done
+    if seq.name not in writer.done_sources:
+        writer.add(seq)
+        writer.source_done(seq.name)

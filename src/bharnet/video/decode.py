@@ -1,0 +1,91 @@
+"""Read video files frame by frame (PyAV, imported lazily)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bharnet.core.errors import UserError
+
+#: file endings treated as videos when a folder is given
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """Size and rate of a video stream; ``frames`` is the container's count (0 when unknown)."""
+
+    width: int
+    height: int
+    fps: float
+    frames: int
+
+
+def _open(path: Path):
+    import av  # lazy: only video work needs PyAV
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as err:
+        raise UserError(f"{path}: cannot open as a video ({err})") from err
+    if not container.streams.video:
+        container.close()
+        raise UserError(f"{path}: has no video stream")
+    return container
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Width, height, frame rate and frame count of the first video stream of ``path``."""
+    with _open(Path(path)) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or 0
+        return VideoInfo(int(stream.width), int(stream.height), float(rate), int(stream.frames or 0))
+
+
+def iter_frames(path: str | Path) -> Iterator[np.ndarray]:
+    """Yield the frames of ``path`` in decoding order as RGB ``uint8`` arrays (H, W, 3).
+
+    Raises :class:`UserError` when the file cannot be opened or decoding fails before any frame.
+    A stream that breaks after some frames ends there (truncated files are common).
+    """
+    import av
+
+    path = Path(path)
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        count = 0
+        try:
+            for frame in container.decode(stream):
+                count += 1
+                yield frame.to_ndarray(format="rgb24")
+        except av.error.FFmpegError as err:
+            if count == 0:
+                raise UserError(f"{path}: cannot decode video ({err})") from err
+    if count == 0:
+        raise UserError(f"{path}: no decodable frame")
+
+
+def write_video(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: float = 30.0,
+                codec: str = "mpeg4") -> Path:
+    """Write RGB frames (T, H, W, 3) to ``path`` (used to make test clips and examples)."""
+    import av
+
+    path = Path(path)
+    frames = list(frames)
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec, rate=int(round(fps)))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if codec == "mpeg4":
+            stream.bit_rate = 8_000_000
+        for image in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image, dtype=np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

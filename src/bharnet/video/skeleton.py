@@ -1,0 +1,114 @@
+"""RGB videos as skeleton sequences: the body from MediaPipe's pose landmarker, the hands from its
+hand landmarker on crops around the body's wrists (:mod:`bharnet.video`).
+
+The pose landmarker gives each of its 33 landmarks in two forms, and the body layout picks one:
+
+- ``pose33``: the image landmarks, x and y normalised to the frame and z the landmarker's relative
+  depth (what MediaPipe Holistic vectors hold);
+- ``ntu25``: the metric world landmarks (origin between the hips) turned to
+  Kinect's camera axes and mapped to its joints (:func:`bharnet.core.layouts.convert_layout`).
+
+Sides are NTU's (the person's own) on every video, mirrored or not (:mod:`bharnet.video.sides`).
+
+The most active person (the most wrist motion) fills the first person slot and gives the hands;
+the others fill the remaining slots in the order they were found. Zeros, with zero confidence,
+where a person is not seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bharnet.core.errors import UserError
+from bharnet.core.layouts import convert_layout, get_layout
+from bharnet.core.sequence import Sequence
+from bharnet.video.crops import BODY_ANCHORS
+from bharnet.video.decode import probe_video
+from bharnet.video.hands import ExtractConfig, hands_of_person, pose_tracks
+from bharnet.video.track import most_active
+
+__all__ = ["VIDEO_BODY_LAYOUTS", "VideoSkeleton", "read_video_skeleton"]
+
+#: body layouts a video gives
+VIDEO_BODY_LAYOUTS = ("pose33", "ntu25")
+#: MediaPipe's world axes (x right, y down, z away) -> Kinect's camera axes (x to the camera's
+#: left, y up, z away): a half turn about the viewing axis (a rotation: the sides, put in NTU's
+#: convention by the pose tracks, stay as they are)
+_TO_KINECT = np.array([-1.0, -1.0, 1.0])
+
+
+@dataclass
+class VideoSkeleton:
+    """The skeleton of one video: ``body`` (T, M, V, 3) with ``body_conf`` (T, M, V) (the pose
+    landmarker's visibility), ``hands`` (T, 2, 21, 3) with ``hand_conf`` (T, 2, 21) or None when not
+    asked for; ``person`` is the pose track of the first slot ("" when nobody was found);
+    ``frames_with_hand`` counts the frames with a hand, detected or filled in."""
+
+    body: np.ndarray
+    body_conf: np.ndarray
+    hands: np.ndarray | None
+    hand_conf: np.ndarray | None
+    person: str
+    fps: float
+    frames_with_hand: int = 0
+
+    def arrays(self, frames: slice = slice(None)) -> dict[str, np.ndarray | None]:
+        """The sample view's arrays (``body``, ``hands``, ``hand_conf``) of some frames."""
+        return {"body": self.body[frames], "hands": None if self.hands is None else self.hands[frames],
+                "hand_conf": None if self.hand_conf is None else self.hand_conf[frames]}
+
+    def sequence(self, name: str, label: int = 0, splits: frozenset[str] = frozenset()) -> Sequence:
+        return Sequence(name=name, label=label, body=self.body, body_conf=self.body_conf, hands=self.hands,
+                        hand_conf=self.hand_conf, splits=splits)
+
+
+def _body_of(track, layout: str) -> tuple[np.ndarray, np.ndarray]:
+    """A pose track's body ``(T, V, 3)`` in ``layout`` and its confidence ``(T, V)``; zeros in frames
+    where it is not seen."""
+    if layout == "pose33":
+        body, conf = track.image, track.visibility
+    else:
+        body = convert_layout(track.world * _TO_KINECT, "pose33", layout)
+        conf = convert_layout(track.visibility[..., None], "pose33", layout)[..., 0]
+    return np.nan_to_num(body, nan=0.0).astype(np.float32), np.nan_to_num(conf, nan=0.0).astype(np.float32)
+
+
+def read_video_skeleton(video: str | Path, pose_model: str | Path, hand_model: str | Path | None = None, *,
+                        body_layout: str = "pose33", num_persons: int = 1, require_body: bool = True,
+                        config: ExtractConfig | None = None) -> VideoSkeleton:
+    """The body (and, with ``hand_model``, the hands) of ``video``.
+
+    Without anyone in view, ``require_body`` raises :class:`UserError`; otherwise the body is zeros
+    and the hands come from whole frames (a close-up of a hand).
+    """
+    layout = get_layout(body_layout)
+    if layout.name not in VIDEO_BODY_LAYOUTS:
+        raise UserError(f"a video gives a {' / '.join(VIDEO_BODY_LAYOUTS)} body, not {body_layout}")
+    config = config or ExtractConfig()
+    info = probe_video(video)
+    tracks = pose_tracks(video, pose_model, info, config)
+    if not tracks and (require_body or hand_model is None):
+        raise UserError(f"{video}: the pose landmarker finds no person")
+    anchors = BODY_ANCHORS["pose33"]
+    # the most active person first: its hands are the ones kept
+    first = most_active([t.pixels for t in tracks], anchors) if tracks else None
+    order = [first] + [i for i in range(len(tracks)) if i != first] if tracks else []
+    person = f"pose{first}" if tracks else ""
+    hands = None
+    if hand_model is not None:
+        hands = hands_of_person(video, info, hand_model, tracks[first].pixels if tracks else None,
+                                anchors if tracks else None, "pose" if tracks else "frame", person, config)
+    lengths = ([len(tracks[0].pixels)] if tracks else []) + ([hands.frames] if hands is not None else [])
+    frames = min(lengths)
+    body = np.zeros((frames, num_persons, layout.num_joints, 3), np.float32)
+    body_conf = np.zeros((frames, num_persons, layout.num_joints), np.float32)
+    for slot, i in enumerate(order[:num_persons]):
+        track_body, track_conf = _body_of(tracks[i], layout.name)
+        body[:, slot], body_conf[:, slot] = track_body[:frames], track_conf[:frames]
+    if hands is None:
+        return VideoSkeleton(body, body_conf, None, None, person, info.fps)
+    return VideoSkeleton(body, body_conf, hands.keypoints[:frames], hands.landmark_conf[:frames], person, info.fps,
+                         hands.frames_with_hand)

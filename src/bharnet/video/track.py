@@ -1,0 +1,171 @@
+"""Who is who over time: left/right assignment, the most active person, continuity ("sort") and
+gap interpolation. Pure NumPy on pixel positions; no model here."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from bharnet.video.crops import HandAnchors
+
+
+def best_matching(cost: np.ndarray, gate: float = np.inf) -> list[tuple[int, int]]:
+    """Pairs (row, col) of a one-to-one matching of the small ``cost`` matrix that matches as many
+    pairs under ``gate`` as possible, then has the least total cost. Brute force: sizes here are <= 4."""
+    rows, cols = cost.shape
+    best: tuple[int, float, list[tuple[int, int]]] = (0, 0.0, [])
+    n = min(rows, cols)
+    for chosen_rows in itertools.combinations(range(rows), n):
+        for perm in itertools.permutations(range(cols), n):
+            pairs = [(r, c) for r, c in zip(chosen_rows, perm, strict=True) if cost[r, c] < gate]
+            total = float(sum(cost[r, c] for r, c in pairs))
+            if len(pairs) > best[0] or (len(pairs) == best[0] and total < best[1]):
+                best = (len(pairs), total, pairs)
+    return best[2]
+
+
+def dedup_hands(landmarks: list[np.ndarray], scores: list[float], tol: float = 0.25) -> list[int]:
+    """Indices of the detections to keep when the same hand was found in two crops: two hands whose
+    mean landmark distance is under ``tol`` x hand size are one; the higher score wins."""
+    order = sorted(range(len(landmarks)), key=lambda i: -scores[i])
+    kept: list[int] = []
+    for i in order:
+        size = np.ptp(landmarks[i][:, :2], axis=0).max() + 1e-6
+        if all(np.linalg.norm(landmarks[i][:, :2] - landmarks[k][:, :2], axis=1).mean() > tol * size
+               for k in kept):
+            kept.append(i)
+    return kept
+
+
+def assign_sides(hand_wrists: np.ndarray, body_wrists: np.ndarray, gate: float = np.inf) -> dict[int, int]:
+    """Map detection index -> side (0 left, 1 right) by nearness of each detected hand's wrist
+    (K, 2) to the body's wrists (2, 2); a body wrist that is NaN takes no hand."""
+    if len(hand_wrists) == 0:
+        return {}
+    cost = np.linalg.norm(hand_wrists[:, None, :] - body_wrists[None, :, :], axis=-1)
+    cost = np.where(np.isnan(cost), np.inf, cost)
+    return dict(best_matching(cost, gate))
+
+
+def motion_energy(body: np.ndarray, anchors: HandAnchors) -> float:
+    """How active a person is: the sum over frames of the squared frame-to-frame displacement of
+    both wrists, in units of the person's median shoulder width (so that a person near the
+    camera does not win by size). ``body`` is (T, J, 2) pixels, NaN where absent."""
+    wrists = body[:, list(anchors.wrist)]
+    step = np.diff(wrists, axis=0)
+    energy = np.nansum((step ** 2).sum(axis=-1))
+    shoulders = np.linalg.norm(body[:, anchors.shoulders[0]] - body[:, anchors.shoulders[1]], axis=-1)
+    scale = np.nanmedian(shoulders) if np.isfinite(shoulders).any() else 1.0
+    return float(energy / max(scale, 1e-6) ** 2)
+
+
+def most_active(bodies: list[np.ndarray], anchors: HandAnchors) -> int:
+    """Index of the most active body (largest :func:`motion_energy`); ties go to the one seen in
+    more frames. ``bodies`` must not be empty."""
+    def key(i: int) -> tuple[float, int]:
+        return motion_energy(bodies[i], anchors), int(np.isfinite(bodies[i][:, anchors.wrist[0], 0]).sum())
+
+    return max(range(len(bodies)), key=key)
+
+
+def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 15) -> list[np.ndarray]:
+    """Link per-frame unordered people (each a (J, D) array whose first two columns are pixels) into
+    tracks (T, J, D), NaN where a track is not seen. Matching is by shoulder centre, gated at two
+    shoulder widths."""
+    tracks: list[np.ndarray] = []
+    last: list[tuple[int, np.ndarray, float]] = []  # (frame, centre, shoulder width) per track
+    T = len(frames)
+
+    def centre(p: np.ndarray) -> tuple[np.ndarray, float]:
+        s = p[list(anchors.shoulders), :2]
+        return np.nanmean(s, axis=0), float(np.linalg.norm(s[0] - s[1]))
+
+    for t, people in enumerate(frames):
+        alive = [k for k, (tl, _, _) in enumerate(last) if t - tl <= max_age]
+        found = [centre(p) for p in people]
+        matched: dict[int, int] = {}
+        if alive and people:
+            cost = np.array([[np.linalg.norm(c - last[k][1]) / max(last[k][2], 1.0) for k in alive]
+                             for c, _ in found])
+            matched = {i: alive[j] for i, j in best_matching(np.nan_to_num(cost, nan=np.inf), gate=2.0)}
+        for i, person in enumerate(people):
+            k = matched.get(i)
+            if k is None:
+                tracks.append(np.full((T, *person.shape), np.nan))
+                last.append((t, *found[i]))
+                k = len(tracks) - 1
+            tracks[k][t] = person
+            last[k] = (t, *found[i])
+    return tracks
+
+
+def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray | None = None, ratio: float = 0.5,
+                     max_age: int = 15) -> np.ndarray:
+    """Decide per frame whether the two hand slots should be swapped so that each slot follows one
+    hand ("sort"). ``centres`` (T, 2, 2), ``present`` (T, 2) after the body-based assignment.
+
+    A frame is swapped when the other slot's last position explains it better by a clear margin
+    (swapped cost < ``ratio`` x kept cost); positions older than ``max_age`` frames do not count.
+    A lone hand whose own slot has no recent position moves to the other slot when it lies within
+    one hand size (``sizes`` (T, 2), pixels) of that slot's last position.
+    Returns ``swap`` (T,) bool. The swaps are decided sequentially, so later frames see corrected slots.
+    """
+    T = len(centres)
+    swap = np.zeros(T, dtype=bool)
+    last = [None, None]  # (frame, centre)
+
+    def recent(side: int, t: int) -> np.ndarray | None:
+        entry = last[side]
+        return entry[1] if entry is not None and t - entry[0] <= max_age else None
+
+    for t in range(T):
+        c, p = centres[t], present[t]
+        l0, l1 = recent(0, t), recent(1, t)
+        if l0 is not None and l1 is not None:
+            if p[0] and p[1]:
+                keep = np.linalg.norm(c[0] - l0) + np.linalg.norm(c[1] - l1)
+                cross = np.linalg.norm(c[0] - l1) + np.linalg.norm(c[1] - l0)
+                swap[t] = cross < ratio * keep
+            elif p[0] or p[1]:
+                s = 0 if p[0] else 1
+                own, other = (l0, l1) if s == 0 else (l1, l0)
+                swap[t] = np.linalg.norm(c[s] - other) < ratio * np.linalg.norm(c[s] - own)
+        elif sizes is not None and p[0] != p[1] and (l0 is None) != (l1 is None):
+            s = 0 if p[0] else 1
+            other = l1 if s == 0 else l0
+            swap[t] = other is not None and np.linalg.norm(c[s] - other) < sizes[t, s]
+        for s in (0, 1):
+            src = 1 - s if swap[t] else s
+            if p[src]:
+                last[s] = (t, c[src])
+    return swap
+
+
+def apply_swaps(swap: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """Exchange the hand axis (axis 1) of each array at the frames where ``swap`` is true."""
+    out = []
+    for a in arrays:
+        a = a.copy()
+        a[swap] = a[swap][:, ::-1]
+        out.append(a)
+    return out
+
+
+def interpolate_gaps(values: np.ndarray, present: np.ndarray, max_gap: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Fill runs of at most ``max_gap`` missing frames between two present frames, per hand, by
+    linear interpolation; longer gaps and gaps at either end stay missing.
+
+    ``values`` (T, 2, ...) float, ``present`` (T, 2) bool. Returns (filled values, filled mask (T, 2)).
+    """
+    values = values.copy()
+    filled = np.zeros_like(present, dtype=bool)
+    for s in range(present.shape[1]):
+        idx = np.flatnonzero(present[:, s])
+        for a, b in zip(idx[:-1], idx[1:], strict=True):
+            gap = b - a - 1
+            if 0 < gap <= max_gap:
+                w = (np.arange(1, gap + 1) / (gap + 1)).reshape(-1, *([1] * (values.ndim - 2)))
+                values[a + 1:b, s] = (1 - w) * values[a, s] + w * values[b, s]
+                filled[a + 1:b, s] = True
+    return values, filled

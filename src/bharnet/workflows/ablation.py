@@ -1,0 +1,217 @@
+"""Train and compare model variants with one recipe: ``bharnet ablate`` and ``bharnet demo``.
+
+The paper's two-stage recipe: the body and hand experts are trained first; ``score-fusion``
+sums their logits as they are; every dual-stream variant starts from the two experts and is
+fine-tuned; ``bharnet-e-expert`` keeps the expertized branches of the trained ``bharnet-e``.
+Each variant's result is written as soon as it is known, so an interrupted ablation resumes
+where it stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from rich.table import Table
+
+from bharnet.core.atomic import write_json
+from bharnet.core.errors import UserError
+from bharnet.engine.config import load_config, make_config, to_dict
+from bharnet.engine.module import ActionModule, SkeletonDataModule
+from bharnet.engine.run import fit, load_checkpoint, load_model_state, predict, save_checkpoint
+from bharnet.eval.metrics import confusion_matrix
+from bharnet.eval.plots import plot_confusion
+from bharnet.models import expert_for, list_models, model_spec
+from bharnet.models.bharnet import init_from_experts
+from bharnet.models.cost import count_cost
+from bharnet.store.packed import SkeletonStore
+
+__all__ = ["VARIANTS", "run_ablation", "evaluate_module", "results_table", "write_report"]
+
+#: every registered model, in the registry's order (experts, second stage, derived)
+VARIANTS = tuple(list_models())
+EXPERTS = tuple(list_models("expert"))
+
+
+def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict[str, Path],
+                    finetune: list[str] | None) -> DictConfig:
+    """The run of one variant: the shared recipe; the second stage starts from the experts and
+    takes the recipe's ``second_stage`` settings and the ``finetune`` overrides (e.g. fewer
+    epochs, a smaller learning rate)."""
+    cfg = copy.deepcopy(base)
+    cfg.name, cfg.out_dir, cfg.model.name = variant, str(out_dir / "runs"), variant
+    if model_spec(variant).stage == "finetune":
+        cfg.model.init.body, cfg.model.init.hand = (str(experts[expert_for(s)]) for s in ("body", "hand"))
+        cfg = make_config(cfg, cfg.second_stage, overrides=finetune)
+    return cfg
+
+
+def _group_accuracy(pred: np.ndarray, labels: np.ndarray, groups: dict[str, list[int]]) -> dict[str, float]:
+    out = {"top1": float((pred == labels).mean())}
+    for group, classes in groups.items():
+        mask = np.isin(labels, classes)
+        if mask.any():
+            out[f"top1_{group}_classes"] = float((pred[mask] == labels[mask]).mean())
+    return out
+
+
+def evaluate_module(module: ActionModule, data: SkeletonDataModule, split: str) -> dict:
+    """Top-1 overall and per class group of every branch; the test logits."""
+    data.streams = module.streams
+    loader = torch.utils.data.DataLoader(data.dataset(split), batch_size=data.cfg["eval_batch_size"],
+                                         num_workers=data.cfg["num_workers"])
+    indices, labels, logits = predict(module, loader)
+    groups = data.store.meta.get("source", {}).get("class_groups", {})
+    result = _group_accuracy(logits["logits"].argmax(1), labels, groups)
+    result["branches"] = {name: float((v.argmax(1) == labels).mean()) for name, v in logits.items()}
+    return {"metrics": result, "indices": indices, "labels": labels, "logits": logits}
+
+
+def _cost(module: ActionModule, window: int) -> dict[str, int]:
+    model = module.model
+    return count_cost(model, model.example_inputs(batch=1, frames=window))
+
+
+def _sources(variant: str) -> list[str]:
+    """The trained models a derived variant is assembled from."""
+    return list(dict.fromkeys(model for model, _ in model_spec(variant).sources))
+
+
+def _derived_module(variant: str, checkpoints: dict[str, Path], base: DictConfig, out_dir: Path) -> ActionModule:
+    """A derived variant from the checkpoints of its sources: from the two experts (e.g.
+    ``score-fusion``), or from one trained model whose weights it loads (e.g. ``bharnet-e-expert``
+    leaves BHaRNet-E's interactive part out). Saved as a checkpoint like any trained run, so
+    ``bharnet test`` takes it as well.
+    """
+    cfg = _variant_config(base, variant, out_dir, checkpoints, None)
+    sources = _sources(variant)
+    module = ActionModule(to_dict(cfg), load_checkpoint(checkpoints[sources[0]]).store_meta)
+    if len(sources) == 1:
+        module.model.load_state_dict(load_model_state(checkpoints[sources[0]]))
+    else:
+        init_from_experts(module.model, *(load_model_state(checkpoints[expert_for(s)]) for s in ("body", "hand")))
+    save_checkpoint(module, out_dir / "runs" / variant / "checkpoints" / "last.ckpt")
+    return module.eval()
+
+
+def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, finetune: list[str] | None = None,
+                 log=print) -> dict:
+    """Train ``variants`` with the recipe ``base`` on its store; write ``results.json``.
+
+    Returns ``{"models": {variant: {top1, top1_<group>_classes, params, macs, macs_all,
+    train_seconds, branches}}, ...}``; the test logits of each variant are kept in
+    ``<out_dir>/runs/<variant>/test_logits.npz``.
+    """
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        raise UserError(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+    out_dir = Path(out_dir)
+    (out_dir / "runs").mkdir(parents=True, exist_ok=True)
+    needed = _with_prerequisites(variants)
+    results_path = out_dir / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {"models": {}}
+    checkpoints: dict[str, Path] = {}
+    data = None
+    for variant in needed:
+        run = out_dir / "runs" / variant
+        done = run / "result.json"
+        if done.exists():
+            record = json.loads(done.read_text())
+            checkpoints[variant] = Path(record["checkpoint"]) if record.get("checkpoint") else None
+            results["models"][variant] = record["result"]
+            log(f"{variant}: done earlier (top-1 {record['result']['top1']:.3f})")
+            continue
+        start = time.perf_counter()
+        stage = model_spec(variant).stage
+        if stage == "derived":
+            module = _derived_module(variant, checkpoints, base, out_dir)
+            seconds = sum(results["models"][p]["train_seconds"] for p in _sources(variant))
+            checkpoint = run / "checkpoints" / "last.ckpt"
+        else:
+            log(f"{variant}: training")
+            fitted = fit(_variant_config(base, variant, out_dir, checkpoints, finetune), resume=True,
+                         quiet=True)
+            checkpoint = fitted["best"]
+            module = load_checkpoint(checkpoint)
+            seconds = time.perf_counter() - start
+            if stage == "finetune":  # fine-tuning time plus the experts it starts from
+                seconds += sum(results["models"][e]["train_seconds"] for e in EXPERTS)
+        if data is None:
+            data = SkeletonDataModule(to_dict(base)["data"], module.streams, base.seed)
+        evaluation = evaluate_module(module, data, base.data.test_split)
+        result = {**evaluation["metrics"], **_cost(module, base.data.window), "train_seconds": round(seconds, 1)}
+        run.mkdir(parents=True, exist_ok=True)
+        np.savez(run / "test_logits.npz", indices=evaluation["indices"], labels=evaluation["labels"],
+                 **{f"logits_{k}": v for k, v in evaluation["logits"].items()})
+        write_json(done, {"result": result, "checkpoint": str(checkpoint) if checkpoint else None})
+        checkpoints[variant] = checkpoint
+        results["models"][variant] = result
+        results["models"] = {k: results["models"][k] for k in VARIANTS if k in results["models"]}
+        write_json(results_path, results)
+        log(f"{variant}: top-1 {result['top1']:.3f}")
+    results["store"], results["test_split"] = base.data.store, base.data.test_split
+    results["config"] = OmegaConf.to_container(base, resolve=True)
+    write_json(results_path, results)
+    return results
+
+
+def _with_prerequisites(variants: list[str]) -> list[str]:
+    """Every variant needs the experts; a derived one also the models it is assembled from."""
+    wanted = set(variants)
+    if wanted - set(EXPERTS):
+        wanted |= set(EXPERTS)
+    for variant in list(wanted):
+        if model_spec(variant).stage == "derived":
+            wanted |= set(_sources(variant))
+    return [v for v in VARIANTS if v in wanted]
+
+
+def ablation_config(path: str | Path | None, overrides: list[str] | None = None) -> DictConfig:
+    """The shared recipe of an ablation: a run config file and/or groups (its model is ignored)."""
+    return load_config(path, overrides)
+
+
+def results_table(results: dict, title: str | None = None) -> Table:
+    """The comparison as a terminal table (``title``: what was tested, by default the store's test split)."""
+    table = Table(title=title or _title(results))
+    for column in ("model", "top-1", "hand-only", "body-only", "mixed", "params", "MMACs", "train s"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for name, r in results["models"].items():
+        table.add_row(name, *_cells(r))
+    return table
+
+
+def _cells(r: dict) -> list[str]:
+    pct = lambda key: f"{100 * r[key]:.1f}" if key in r else "-"  # noqa: E731
+    return [pct("top1"), pct("top1_hand_classes"), pct("top1_body_classes"), pct("top1_mixed_classes"),
+            f"{r['params']:,}", f"{r['macs'] / 1e6:.1f}", f"{r['train_seconds']:.0f}"]
+
+
+def _title(results: dict) -> str:
+    return f"{Path(results['store']).name}: {results.get('test_split', 'test')} split"
+
+
+def write_report(results: dict, out: Path, title: str | None = None) -> None:
+    """``report.md`` with the table and ``confusion.png`` of the best model."""
+    title = title or _title(results)
+    import numpy as np
+
+
+    best = max(results["models"], key=lambda k: results["models"][k]["top1"])
+    lines = [f"# {title}", "",
+             "Top-1 accuracy (%) on the test split, overall and on the classes that differ only in the",
+             "fingers (hand-only), only in the body motion (body-only), or in both (mixed).", "",
+             "| model | top-1 | hand-only | body-only | mixed | params | MMACs | train s |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {name} | " + " | ".join(_cells(r)) + " |" for name, r in results["models"].items()]
+    lines += ["", f"![confusion matrix of {best}](confusion.png)", ""]
+    (out / "report.md").write_text("\n".join(lines))
+    logits = np.load(out / "runs" / best / "test_logits.npz")
+    classes = SkeletonStore(results["store"]).classes
+    cm = confusion_matrix(logits["logits_logits"].argmax(1), logits["labels"], len(classes))
+    plot_confusion(cm, classes, out / "confusion.png", title=f"{best}: {title}")

@@ -1,0 +1,164 @@
+"""Action recognition on a video: its skeleton from the RGB frames (:mod:`bharnet.video.skeleton`, in the
+checkpoint's body layout), then the checkpoint over sliding windows.
+
+Each window goes through the checkpoint's own test view (:class:`bharnet.data.view.SampleView`),
+so it is prepared exactly as the test samples of its training were (centring, resampling,
+modality, hand normalisation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bharnet.core.atomic import write_json
+from bharnet.core.errors import UserError
+from bharnet.data.view import SampleView, ViewConfig
+from bharnet.engine.run import classify, load_checkpoint, stack_inputs
+from bharnet.video.hands import ExtractConfig, find_videos
+from bharnet.video.models import resolve_model
+from bharnet.video.skeleton import VIDEO_BODY_LAYOUTS, VideoSkeleton, read_video_skeleton
+
+__all__ = ["Window", "VideoPrediction", "VideoPredictor", "BatchSummary", "video_windows", "predict_video",
+           "predict_videos"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One window of the video: its time span and its most probable classes."""
+
+    start: float  # seconds
+    end: float
+    top: list[tuple[str, float]]
+
+
+@dataclass
+class VideoPrediction:
+    """The prediction for a whole video: ``top`` from the class probabilities averaged over the
+    windows, and each window's own."""
+
+    video: str
+    checkpoint: str
+    frames: int
+    fps: float
+    person: str  # the pose track the body and hands come from ("" when nobody was found)
+    frames_with_hand: int
+    top: list[tuple[str, float]]
+    windows: list[Window] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def video_windows(num_frames: int, clip: int, stride: int) -> list[tuple[int, int]]:
+    """``[start, end)`` frame spans of ``clip`` frames every ``stride`` frames covering the video
+    (the last one ends with it); one span of the whole video when it is shorter than a clip."""
+    if num_frames <= clip:
+        return [(0, num_frames)]
+    starts = list(range(0, num_frames - clip + 1, stride))
+    if starts[-1] != num_frames - clip:
+        starts.append(num_frames - clip)
+    return [(s, s + clip) for s in starts]
+
+
+class VideoPredictor:
+    """A checkpoint ready to classify videos over windows of ``clip_seconds`` every
+    ``stride_seconds``. Sides follow NTU's convention (``mirrored``: whether the videos are mirror
+    images, None to tell by name; :mod:`bharnet.video.sides`). The MediaPipe model files come from
+    the paths given, the environment, the cache or a download
+    (:func:`bharnet.video.models.resolve_model`); the network runs on ``device`` (default: the GPU
+    when there is one)."""
+
+    def __init__(self, checkpoint: str | Path, *, clip_seconds: float = 3.0, stride_seconds: float = 1.0,
+                 top: int = 5, pose_model: str | Path | None = None, hand_model: str | Path | None = None,
+                 device: str | None = None, mirrored: bool | None = None) -> None:
+        self.checkpoint = str(checkpoint)
+        self.module = load_checkpoint(checkpoint)
+        self.meta, self.streams = self.module.store_meta, tuple(self.module.streams)
+        layout, channels = self.meta["body_layout"], self.meta["channels"]
+        if layout not in VIDEO_BODY_LAYOUTS or channels != 3:
+            raise UserError(f"{checkpoint}: its body is {layout} with {channels} channels; from a video the pose "
+                            f"landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies")
+        self.classes = self.meta.get("classes") or [str(k) for k in range(self.meta["num_classes"])]
+        self.clip_seconds, self.stride_seconds, self.top, self.device = clip_seconds, stride_seconds, top, device
+        self.mirrored = mirrored  # None: NTU RGB+D videos are mirror images, others not (bharnet.video.sides)
+        self.view = SampleView(ViewConfig.of(self.module.config["data"]), layout, self.streams)
+        self.pose_model = resolve_model("pose", pose_model)
+        self.hand_model = resolve_model("hand", hand_model) if "hand" in self.streams else None
+
+    def __call__(self, video: str | Path) -> VideoPrediction:
+        video = _existing(video)
+        skeleton = read_video_skeleton(video, self.pose_model, self.hand_model, body_layout=self.meta["body_layout"],
+                                       num_persons=self.meta["num_persons"], require_body="body" in self.streams,
+                                       config=ExtractConfig(mirrored=self.mirrored))
+        fps, num_frames = skeleton.fps, len(skeleton.body)
+        spans = video_windows(num_frames, max(1, round(self.clip_seconds * fps)),
+                              max(1, round(self.stride_seconds * fps)))
+        probs = self._probabilities(skeleton, spans)
+        windows = [Window(start / fps, end / fps, self._ranked(p))
+                   for (start, end), p in zip(spans, probs, strict=True)]
+        return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person,
+                               skeleton.frames_with_hand, self._ranked(probs.mean(axis=0)), windows)
+
+    def _probabilities(self, skeleton: VideoSkeleton, spans: list[tuple[int, int]]) -> np.ndarray:
+        """Class probabilities ``(windows, K)`` through the checkpoint's own test view."""
+        inputs = [self.view(end - start, **skeleton.arrays(slice(start, end))) for start, end in spans]
+        batch_size = int(self.module.config["data"]["eval_batch_size"])
+        logits = [classify(self.module, stack_inputs(inputs[i:i + batch_size]), device=self.device)["logits"]
+                  for i in range(0, len(inputs), batch_size)]
+        return torch.softmax(torch.from_numpy(np.concatenate(logits)), dim=1).numpy()
+
+    def _ranked(self, p: np.ndarray) -> list[tuple[str, float]]:
+        return [(self.classes[k], float(p[k])) for k in np.argsort(-p)[:self.top]]
+
+
+def _existing(video: str | Path) -> Path:
+    video = Path(video)
+    if not video.is_file():
+        raise UserError(f"{video}: no such video file")
+    return video
+
+
+def predict_video(checkpoint: str | Path, video: str | Path, **options) -> VideoPrediction:
+    """Classify one video (``options``: those of :class:`VideoPredictor`)."""
+    video = _existing(video)  # before the checkpoint and the model files are looked for
+    return VideoPredictor(checkpoint, **options)(video)
+
+
+@dataclass
+class BatchSummary:
+    """What :func:`predict_videos` did; ``failed`` maps a video to the reason."""
+
+    done: list[VideoPrediction] = field(default_factory=list)
+    skipped: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def predict_videos(checkpoint: str | Path, inputs: list[str | Path], out: str | Path,
+                   **options) -> BatchSummary:
+    """Classify every video of ``inputs`` (files, or folders searched recursively) into
+    ``out/<video stem>.json``. Videos whose file exists are skipped (resume); one that fails is
+    reported and the others go on."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    predictor = VideoPredictor(checkpoint, **options)
+    summary = BatchSummary()
+    for video in find_videos(inputs):
+        target = out / f"{video.stem}.json"
+        if target.exists():
+            summary.skipped += 1
+            continue
+        try:
+            result = predictor(video)
+        except UserError as err:
+            summary.failed[str(video)] = str(err)
+            continue
+        except Exception as err:  # noqa: BLE001 - one bad video must not end a long run
+            summary.failed[str(video)] = f"{type(err).__name__}: {err}"
+            continue
+        write_json(target, result.as_dict())
+        summary.done.append(result)
+    return summary

@@ -1,0 +1,60 @@
+"""The architecture as tests: the layer contract in pyproject.toml holds, no module imports itself
+back through others, and the package's own modules are imported at the top of a file."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import bharnet
+
+grimp = pytest.importorskip("grimp")
+importlinter_cli = pytest.importorskip("importlinter.cli")
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(bharnet.__file__).parent
+
+
+def test_layers_import_downwards_only(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)  # the contract is in pyproject.toml
+    assert importlinter_cli.lint_imports(no_cache=True, no_logo=True) == 0
+
+
+def _cycle(graph, modules: set[str]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> list[str] | None:
+        state[module] = 1
+        for imported in sorted(graph.find_modules_directly_imported_by(module) & modules):
+            if state.get(imported) == 1:
+                return [*path, module, imported]
+            if imported not in state and (found := visit(imported, [*path, module])):
+                return found
+        state[module] = 2
+        return None
+
+    for module in sorted(modules):
+        if module not in state and (found := visit(module, [])):
+            return found
+    return None
+
+
+def test_no_import_cycle() -> None:
+    graph = grimp.build_graph("bharnet", exclude_type_checking_imports=True)
+    cycle = _cycle(graph, set(graph.modules))
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_own_modules_are_imported_at_the_top() -> None:
+    nested = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        typing_only = {id(n) for top in tree.body
+                       if isinstance(top, ast.If) and "TYPE_CHECKING" in ast.unparse(top.test) for n in ast.walk(top)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.ImportFrom) and node.col_offset > 0 and id(node) not in typing_only
+                    and (node.level > 0 or (node.module or "").split(".")[0] == "bharnet")):
+                nested.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not nested, nested

@@ -1,0 +1,120 @@
+import numpy as np
+
+from bharnet.video.crops import BODY_ANCHORS
+from bharnet.video.track import (
+    apply_swaps,
+    assign_sides,
+    best_matching,
+    continuity_swaps,
+    dedup_hands,
+    interpolate_gaps,
+    most_active,
+    track_people,
+)
+
+NTU = BODY_ANCHORS["ntu25"]
+
+
+def test_best_matching_prefers_more_pairs_then_lower_cost():
+    cost = np.array([[1.0, 2.0], [1.5, 9.0]])
+    assert sorted(best_matching(cost)) == [(0, 1), (1, 0)]
+    assert best_matching(cost, gate=1.2) == [(0, 0)]
+
+
+def test_assign_sides_by_nearest_body_wrist():
+    body = np.array([[100.0, 100.0], [300.0, 100.0]])  # left, right wrist
+    hands = np.array([[290.0, 110.0], [95.0, 90.0]])
+    assert assign_sides(hands, body, gate=50) == {0: 1, 1: 0}
+    # a hand far from both wrists is not assigned; a NaN wrist takes nothing
+    assert assign_sides(np.array([[700.0, 700.0]]), body, gate=50) == {}
+    assert assign_sides(hands, np.array([[np.nan, np.nan], [300.0, 100.0]]), gate=50) == {0: 1}
+
+
+def test_dedup_keeps_the_better_of_two_copies():
+    hand = np.random.default_rng(0).uniform(0, 50, (21, 3))
+    other = hand + 200
+    kept = dedup_hands([hand, hand + 1.0, other], [0.6, 0.9, 0.8])
+    assert sorted(kept) == [1, 2]
+
+
+def _two_hands(T: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    t = np.arange(T, dtype=float)
+    centres = np.stack([np.stack([100 + 2 * t, 200 + 0 * t], -1), np.stack([400 - 2 * t, 210 + 0 * t], -1)], 1)
+    return centres, np.ones((T, 2), dtype=bool)
+
+
+def test_swapped_detections_are_reassigned_by_continuity():
+    centres, present = _two_hands()
+    swapped = centres.copy()
+    swapped[[7, 12]] = swapped[[7, 12]][:, ::-1]  # the body-based assignment got two frames wrong
+    swap = continuity_swaps(swapped, present)
+    assert np.flatnonzero(swap).tolist() == [7, 12]
+    (fixed,) = apply_swaps(swap, swapped)
+    np.testing.assert_allclose(fixed, centres)
+
+
+def test_lone_hand_follows_its_track():
+    centres, present = _two_hands()
+    present[10:, 1] = False
+    centres[10] = centres[10][::-1]  # the left hand alone, put in the right slot
+    present[10] = [False, True]
+    swap = continuity_swaps(centres, present)
+    assert swap[10] and swap.sum() == 1
+
+
+def test_label_flip_without_history_joins_the_existing_track():
+    T = 10
+    centres = np.zeros((T, 2, 2))
+    centres[:, 0] = centres[:, 1] = np.stack([np.arange(T) * 3.0, np.full(T, 50.0)], -1)
+    present = np.zeros((T, 2), dtype=bool)
+    present[:5, 0] = True
+    present[5:, 1] = True  # the same hand, labelled the other way from frame 5 on
+    sizes = np.full((T, 2), 40.0)
+    swap = continuity_swaps(centres, present, sizes)
+    assert swap[5:].all() and not swap[:5].any()
+
+
+def test_interpolation_fills_short_gaps_only():
+    T = 30
+    values = np.zeros((T, 2, 3))
+    values[:, 0, 0] = np.arange(T)
+    present = np.ones((T, 2), dtype=bool)
+    present[5:8, 0] = False  # 3 frames: filled
+    present[12:20, 0] = False  # 8 frames: stays missing
+    present[:3, 1] = False  # at the start: stays missing
+    values[~present] = -1
+    out, filled = interpolate_gaps(values, present, max_gap=5)
+    assert filled[5:8, 0].all() and filled.sum() == 3
+    np.testing.assert_allclose(out[5:8, 0, 0], [5, 6, 7])
+    assert (out[12:20, 0] == -1).all() and (out[:3, 1] == -1).all()
+
+
+def _body(T: int, x: float, wrist_motion: float, rng: np.random.Generator) -> np.ndarray:
+    body = np.zeros((T, 25, 2))
+    body[:] = rng.uniform(0, 10, (25, 2)) + [x, 500]
+    body[:, 4] = [x - 40, 400]
+    body[:, 8] = [x + 40, 400]  # shoulders 80 px apart
+    body[:, NTU.wrist[0]] += rng.normal(0, wrist_motion, (T, 2))
+    body[:, NTU.wrist[1]] += rng.normal(0, wrist_motion, (T, 2))
+    return body
+
+
+def test_most_active_person_is_the_one_whose_wrists_move():
+    rng = np.random.default_rng(1)
+    calm, busy = _body(40, 300, 0.5, rng), _body(40, 1200, 15, rng)
+    assert most_active([calm, busy], NTU) == 1
+    # a bigger (nearer) calm person does not win by size
+    big_calm = calm * 3
+    assert most_active([big_calm, busy], NTU) == 1
+
+
+def test_track_people_links_unordered_detections():
+    rng = np.random.default_rng(2)
+    a, b = _body(6, 300, 1, rng), _body(6, 1200, 1, rng)
+    frames = [[a[t], b[t]] if t % 2 else [b[t], a[t]] for t in range(6)]
+    frames[3] = [b[3]]  # a unseen in one frame
+    tracks = track_people(frames, NTU)
+    assert len(tracks) == 2
+    first = 0 if np.allclose(tracks[0][0], b[0]) else 1
+    np.testing.assert_allclose(tracks[first][[0, 1, 2, 4, 5]], b[[0, 1, 2, 4, 5]])
+    assert np.isnan(tracks[1 - first][3]).all()
