@@ -56,9 +56,9 @@ def ntu_clip(shared: Path, tmp_path_factory) -> tuple[Path, Path, np.ndarray, np
     skeleton's colour pixels (T, 25, 2) and camera positions (T, 25, 3) of those frames."""
     pytest.importorskip("mediapipe")
     pytest.importorskip("av")
-    from bharnet.video.hand_files import write_ntu_skeleton
     from bharnet.io.ntu import read_skeleton
     from bharnet.video.decode import iter_frames, write_video
+    from bharnet.video.hand_files import write_ntu_skeleton
 
     folder = tmp_path_factory.mktemp("ntu")
     sample = shared / "data" / "ntu-sample"

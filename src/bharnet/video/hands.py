@@ -6,6 +6,7 @@ interpolate short gaps. :func:`extract_hands` does one video,
 from __future__ import annotations
 
 import atexit
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable
@@ -161,8 +162,8 @@ class Reusable:
 
     def __init__(self) -> None:
         self._items: dict[tuple, object] = {}
+        self._registered = False
         self.new_video()
-        atexit.register(self.close)
 
     def get(self, key: tuple, fps: float, make: Callable[[], object]):
         """The landmarker of ``key``, made by ``make`` the first time; the first time in a video
@@ -170,10 +171,20 @@ class Reusable:
         item = self._items.get(key)
         if item is None:
             item = self._items[key] = make()
+            self._close_at_exit()
         elif key not in self._in_video:
             item.restart(fps)
         self._in_video.add(key)
         return item
+
+    def _close_at_exit(self) -> None:
+        # MediaPipe closes a task through a thread pool that the interpreter shuts down before
+        # atexit runs; the threading module's own exit hooks run earlier, the last registered
+        # first, so registering after MediaPipe has loaded closes the landmarkers in time.
+        if not self._registered:
+            register = getattr(threading, "_register_atexit", atexit.register)
+            register(self.close)
+            self._registered = True
 
     def new_video(self) -> None:
         """The next calls of :meth:`get` are for a new video."""
