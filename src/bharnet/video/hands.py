@@ -9,7 +9,8 @@ import atexit
 import threading
 import warnings
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -157,13 +158,27 @@ def _assign_whole_frame(dets: list[HandDetection], mirrored: bool) -> list[tuple
 
 
 class Reusable:
-    """Landmarkers kept for the next video this process extracts: making one costs ~0.1 s of CPU,
-    as much as a few frames of work, and a run makes several per video. Closed at exit."""
+    """Landmarkers kept for the next video while a :meth:`session` lasts (a batch run, a worker
+    process): making one costs ~0.1 s of CPU, as much as a few frames of work, and a video needs
+    several. They are closed when the outermost session ends: MediaPipe's threads must not outlive
+    the extraction (a process forked later, e.g. by a data loader, would inherit them mid-work)."""
 
     def __init__(self) -> None:
         self._items: dict[tuple, object] = {}
         self._registered = False
+        self._depth = 0
         self.new_video()
+
+    @contextmanager
+    def session(self) -> Iterator[Reusable]:
+        """``with REUSABLE.session():`` landmarkers made inside are kept until the outermost one ends."""
+        self._depth += 1
+        try:
+            yield self
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self.close()
 
     def get(self, key: tuple, fps: float, make: Callable[[], object]):
         """The landmarker of ``key``, made by ``make`` the first time; the first time in a video
@@ -412,7 +427,13 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
     person and no hand is found.
     """
     info = probe_video(video)
-    REUSABLE.new_video()
+    with REUSABLE.session():
+        REUSABLE.new_video()
+        return _extract(video, info, hand_model, skeleton, pose_model, config)
+
+
+def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleton: str | Path | None,
+             pose_model: str | Path | None, config: ExtractConfig) -> HandTrack:
     if skeleton is not None:
         bodies, source, anchors = bodies_from_skeleton(skeleton, info, config), "skeleton", BODY_ANCHORS["ntu25"]
         if not bodies:
@@ -436,9 +457,10 @@ def hands_of_person(video: str | Path, info: VideoInfo, hand_model: str | Path, 
                     config: ExtractConfig = ExtractConfig()) -> HandTrack:
     """The hands of one person, given as ``(T, J, 2)`` pixels in the layout of ``anchors`` (NaN
     where unseen, sides in the convention), or of whoever is in view when ``person`` is None."""
-    REUSABLE.new_video()
-    guide = BodyGuide.of_body(person, anchors) if person is not None else None
-    return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
+    with REUSABLE.session():
+        REUSABLE.new_video()
+        guide = BodyGuide.of_body(person, anchors) if person is not None else None
+        return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
 
 
 def hands_with_guide(video: str | Path, info: VideoInfo, hand_model: str | Path, guide: BodyGuide | None,
@@ -588,6 +610,11 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
     return summary
 
 
+def _keep_landmarkers() -> None:
+    """A worker process's start: its landmarkers serve all its videos (closed when it exits)."""
+    REUSABLE.session().__enter__()
+
+
 def _pose_model_for(jobs: list[Job], pose_model: str | Path | None, config: ExtractConfig
                     ) -> tuple[Path | None, ExtractConfig]:
     """The pose model the jobs need: always without a skeleton; with one, to place the hands'
@@ -623,14 +650,15 @@ def _execute(jobs: list[Job], hand: Path, pose: Path | None, config: ExtractConf
             bar.update(task, advance=1, rate=f"{n_done / elapsed:.2f}")
 
         if workers <= 1:
-            for k, job in enumerate(jobs, 1):
-                result = _run_job(job, hand, pose, config)
-                advance(k)
-                yield result
+            with REUSABLE.session():  # the landmarkers serve every video, closed at the end
+                for k, job in enumerate(jobs, 1):
+                    result = _run_job(job, hand, pose, config)
+                    advance(k)
+                    yield result
             return
         # spawn: MediaPipe's native threads do not survive fork
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_keep_landmarkers) as pool:
             futures = [pool.submit(_run_job, job, hand, pose, config) for job in jobs]
             for k, future in enumerate(as_completed(futures), 1):
                 advance(k)
