@@ -22,6 +22,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from bharnet.core.errors import UserError
 from bharnet.data.view import ViewConfig
+from bharnet.models import expert_for
 
 __all__ = ["RunConfig", "AttentionConfig", "CONFIGS", "GROUPS", "list_group", "split_overrides", "parse_run_args",
            "load_config", "make_config", "to_dict"]
@@ -86,7 +87,7 @@ class AttentionConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = "body-expert"
+    name: str = field(default_factory=lambda: expert_for("body"))
     backbone: str = "degcn"
     base_channels: int = 64
     dropout: float = 0.0
