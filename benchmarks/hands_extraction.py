@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bharnet.video import hands
 from bharnet.video.decode import write_video
 from bharnet.video.hand_files import write_ntu_skeleton
-from bharnet.video import hands
 from bharnet.video.hands import extract_hands
 
 
