@@ -41,6 +41,8 @@ class SynthConfig:
 
     num_samples: int = 6000
     seed: int = 0
+    #: a named setting of ``bharnet.io.synthetic.SYNTH_PRESETS`` (e.g. ``hand-dominant``), or none
+    preset: str | None = None
     #: overrides of ``bharnet.io.synthetic.Variation`` (noise, camera, dropouts, ...)
     variation: dict[str, Any] = field(default_factory=dict)
 
@@ -52,8 +54,13 @@ class DataConfig(ViewConfig):
     store: str = "???"
     synth: SynthConfig | None = None
     train_split: str = "train"
-    val_split: str | None = "test"
+    #: "auto": the store's ``val`` split, else a held-out slice of ``train_split`` (bharnet.data.splits)
+    val_split: str | None = "auto"
     test_split: str = "test"
+    #: share of the training split held out by ``val_split=auto`` when the store has no ``val``
+    val_fraction: float = 0.1
+    #: regular expression naming each sample's group (subject, session) for that slice; None: from the names
+    val_group: str | None = None
     batch_size: int = 16
     eval_batch_size: int = 64
     num_workers: int = 2

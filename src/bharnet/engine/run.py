@@ -56,7 +56,7 @@ def _prepare_store(cfg: DictConfig) -> None:
                         "`bharnet prepare ...`, or set data.synth to generate BodyHand-Synth there")
 
     synth = cfg.data.synth
-    write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, **synth.variation)
+    write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, preset=synth.preset, **synth.variation)
 
 
 def _quiet_lightning() -> None:

@@ -31,7 +31,8 @@ import numpy as np
 
 from bharnet.core.sequence import Sequence
 
-__all__ = ["SYNTH_CLASSES", "SynthClass", "Variation", "class_groups", "generate"]
+__all__ = ["SYNTH_CLASSES", "SYNTH_PRESETS", "SynthClass", "Variation", "class_groups", "class_ids", "generate",
+           "with_preset"]
 
 # Kinect v2 colour camera: 1920 x 1080 pixels, focal length about 1060 px.
 _IMAGE_W, _IMAGE_H, _FOCAL = 1920.0, 1080.0, 1060.0
@@ -442,9 +443,47 @@ def _build_classes() -> tuple[SynthClass, ...]:
 SYNTH_CLASSES: tuple[SynthClass, ...] = _build_classes()
 
 
-def class_groups() -> dict[str, list[int]]:
-    """Class ids per group: ``{"body": [...], "hand": [...], "mixed": [...]}``."""
-    return {g: [i for i, c in enumerate(SYNTH_CLASSES) if c.group == g] for g in ("body", "hand", "mixed")}
+def class_groups(classes: tuple[str, ...] = ()) -> dict[str, list[int]]:
+    """Class ids per group: ``{"body": [...], "hand": [...], "mixed": [...]}``; of the labels of a
+    subset ``classes`` (names, in label order) when one is given."""
+    chosen = [SYNTH_CLASSES[i] for i in class_ids(classes)]
+    return {g: [i for i, c in enumerate(chosen) if c.group == g] for g in ("body", "hand", "mixed")}
+
+
+def class_ids(classes: tuple[str, ...] = ()) -> list[int]:
+    """Ids in SYNTH_CLASSES of a subset given by names (empty: every class)."""
+    if not classes:
+        return list(range(len(SYNTH_CLASSES)))
+    ids = {c.name: i for i, c in enumerate(SYNTH_CLASSES)}
+    unknown = [c for c in classes if c not in ids]
+    if unknown:
+        raise ValueError(f"unknown BodyHand-Synth classes {unknown}; known: {', '.join(ids)}")
+    if len(set(classes)) != len(classes):
+        raise ValueError(f"repeated class in {list(classes)}")
+    return [ids[c] for c in classes]
+
+
+#: named settings of :func:`generate` and :func:`write_synth_store` (explicit variation overrides them)
+SYNTH_PRESETS: dict[str, dict] = {
+    # Sign-language-like: every class is its own hand shape, the arm position is shared by 2-4 classes
+    # (the hand-only classes whose gesture no mixed class reuses, and the mixed classes), and the body
+    # is noisy: the hand expert is far stronger than the body expert, which still carries some evidence.
+    "hand-dominant": {
+        "classes": ("fist", "thumb_down", "count", "pinch", "point_forward", "grab_forward", "thumb_up_high",
+                    "victory_high", "phone_call", "ok_by_face"),
+        "body_noise": 0.08,
+        "distractor": 0.5,
+    },
+}
+
+
+def with_preset(preset: str | None, variation: dict) -> dict:
+    """A preset's variation (:data:`SYNTH_PRESETS`) updated with ``variation``."""
+    if preset is None:
+        return variation
+    if preset not in SYNTH_PRESETS:
+        raise ValueError(f"unknown BodyHand-Synth preset {preset!r}; known: {', '.join(SYNTH_PRESETS)}")
+    return {**SYNTH_PRESETS[preset], **variation}
 
 
 # ----------------------------------------------------------------------------- variation
@@ -469,12 +508,15 @@ class Variation:
     hand_missing: float = 0.03  # probability that a hand is never detected in a sample
     second_person: float = 0.3  # probability of a second person doing a neutral motion
     distractor: float = 0.35  # probability of an unrelated arm movement during the action
+    #: the classes to make, by name, in label order (empty: all of SYNTH_CLASSES)
+    classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_frames <= self.max_frames:
             raise ValueError(f"need 2 <= min_frames <= max_frames, got {self.min_frames}, {self.max_frames}")
         if not self.actors:
             raise ValueError("actors is empty")
+        class_ids(self.classes)
 
 
 # ----------------------------------------------------------------------------- generation
@@ -702,30 +744,34 @@ def _variation(overrides: dict) -> Variation:
         raise TypeError(f"unknown variation {sorted(unknown)}; known: {', '.join(sorted(known))}")
     if "actors" in overrides:
         overrides = {**overrides, "actors": tuple(int(a) for a in overrides["actors"])}
+    if "classes" in overrides:
+        overrides = {**overrides, "classes": tuple(str(c) for c in overrides["classes"])}
     return replace(Variation(), **overrides)
 
 
 def generate(num_samples: int, seed: int = 0, *, batch_per_class: int = 32, prefix: str = "synth",
-             **variation) -> Iterator[Sequence]:
+             preset: str | None = None, **variation) -> Iterator[Sequence]:
     """Yield ``num_samples`` BodyHand-Synth samples, balanced over classes (sample ``i`` has label
-    ``i % len(SYNTH_CLASSES)``), the same for the same arguments.
+    ``i % number of classes``), the same for the same arguments.
 
-    ``variation`` overrides fields of :class:`Variation` (frame range, actors, noise, camera, ...).
+    ``variation`` overrides fields of :class:`Variation` (frame range, actors, noise, camera, the
+    subset of classes, ...), on top of the named ``preset`` (:data:`SYNTH_PRESETS`) when one is given.
     Samples are made per class in batches of ``batch_per_class``.
     """
-    var = _variation(variation)
-    num_classes = len(SYNTH_CLASSES)
+    var = _variation(with_preset(preset, variation))
+    ids = class_ids(var.classes)
+    num_classes = len(ids)
     per_block = min(batch_per_class, max(1, -(-num_samples // num_classes)))
     block = 0
     produced = 0
     while produced < num_samples:
-        batches = [_generate_batch(c, per_block, (seed, block, c), var) for c in range(num_classes)]
+        batches = [_generate_batch(c, per_block, (seed, block, c), var) for c in ids]
         for k in range(per_block):
-            for c, b in enumerate(batches):
+            for label, (c, b) in enumerate(zip(ids, batches, strict=True)):
                 if produced >= num_samples:
                     return
                 t = int(b.frames[k])
-                yield Sequence(name=f"{prefix}_{seed}_{produced:06d}_{SYNTH_CLASSES[c].name}", label=c,
+                yield Sequence(name=f"{prefix}_{seed}_{produced:06d}_{SYNTH_CLASSES[c].name}", label=label,
                                body=b.body[k, :t], hands=b.hands[k, :t], hand_conf=b.hand_conf[k, :t])
                 produced += 1
         block += 1

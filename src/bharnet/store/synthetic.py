@@ -5,19 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from bharnet.core.sequence import Sequence
-from bharnet.io.synthetic import SYNTH_CLASSES, class_groups, generate
+from bharnet.io.synthetic import SYNTH_CLASSES, class_groups, class_ids, generate, with_preset
 from bharnet.store.packed import StoreWriter
 
 __all__ = ["write_synth_store"]
 
 
 def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 0, val_fraction: float = 0.15,
-                      test_fraction: float = 0.2, **variation) -> Path:
+                      test_fraction: float = 0.2, preset: str | None = None, **variation) -> Path:
     """Write a BodyHand-Synth store with splits ``train``, ``val`` and ``test``.
 
     Train and val come from one set of actors, test from other actors and another random stream;
-    every split is balanced over classes. Returns the store's path.
+    every split is balanced over classes. ``preset`` and ``variation`` as
+    :func:`bharnet.io.synthetic.generate`. Returns the store's path.
     """
+    variation = with_preset(preset, variation)
+    names = [SYNTH_CLASSES[i].name for i in class_ids(tuple(variation.get("classes", ())))]
     if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
         raise ValueError(f"bad split fractions: val {val_fraction}, test {test_fraction}")
     actors = tuple(variation.pop("actors", range(40)))
@@ -25,16 +28,17 @@ def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 
         raise ValueError("need at least two actors (train and test use different ones)")
     n_test_actors = max(1, round(len(actors) * 0.25))
     train_actors, test_actors = actors[:-n_test_actors], actors[-n_test_actors:]
-    num_classes = len(SYNTH_CLASSES)
+    num_classes = len(names)
     n_test = int(round(num_samples * test_fraction))
     n_trainval = num_samples - n_test
     # val: the first val_fraction of each class's train/val samples (labels cycle through the classes)
     n_val_per_class = int(round(n_trainval * val_fraction / num_classes))
     out = Path(out_dir)
-    source = {"generator": "bodyhand-synth", "seed": seed, "class_groups": class_groups(),
-              "num_samples": num_samples, "train_actors": list(train_actors), "test_actors": list(test_actors)}
-    with StoreWriter(out, body_layout="ntu25", num_persons=2, arrays=("hands",),
-                     classes=[c.name for c in SYNTH_CLASSES], source=source) as writer:
+    source = {"generator": "bodyhand-synth", "seed": seed, "class_groups": class_groups(tuple(names)),
+              "num_samples": num_samples, "preset": preset, "train_actors": list(train_actors),
+              "test_actors": list(test_actors)}
+    with StoreWriter(out, body_layout="ntu25", num_persons=2, arrays=("hands",), classes=names,
+                     source=source) as writer:
         for i, seq in enumerate(generate(n_trainval, seed, prefix="trainval", actors=train_actors, **variation)):
             seq.splits = frozenset({"val" if i // num_classes < n_val_per_class else "train"})
             _add(writer, seq)
