@@ -1,7 +1,8 @@
 """Skeletons from RGB video: decoding (:mod:`.decode`), MediaPipe's pose and hand landmarkers and
-their model files, hand extraction with body-guided crops, left/right assignment by the body's
-wrists, tracking and gap interpolation (:mod:`.hands`, ``bharnet extract-hands``), hands files,
-and a video's whole skeleton for prediction (:mod:`.skeleton`).
+their model files, hand extraction (:mod:`.hands`, ``bharnet extract-hands``) with a tracked
+region per hand (:mod:`.search`), one left/right convention on every path (:mod:`.sides`),
+tracking and gap interpolation, hands files, contact sheets (:mod:`.preview`), and a video's
+whole skeleton for prediction (:mod:`.skeleton`).
 
 Nothing here imports ``mediapipe``, ``av`` or ``cv2`` at import time: they are loaded when a
 video is processed, so training never needs them.

@@ -7,6 +7,8 @@ A hands file ``<video stem>.npz`` holds:
   the frame width (the paper's 2.5D). Zeros where ``missing``.
 - ``hand_conf`` (T, 2) and ``landmark_conf`` (T, 2, 21) float32: 0 where missing.
 - ``missing`` (T, 2) bool, ``interpolated`` (T, 2) bool (filled short gaps).
+- ``hand_counts`` (2, 3) int32: per hand (left, right), the frames where it was found,
+  interpolated, missing.
 - ``width``, ``height``, ``fps``, ``source`` ("skeleton", "pose" or "frame"), ``person`` (the body kept).
 """
 
@@ -50,6 +52,12 @@ class HandTrack:
         """Frames where at least one hand is present (detected or interpolated)."""
         return int((~self.missing).any(axis=1).sum())
 
+    def hand_counts(self) -> dict[str, dict[str, int]]:
+        """Per hand (``left``, ``right``), the frames where it was found, interpolated, missing."""
+        found = ~self.missing & ~self.interpolated
+        return {name: {"found": int(found[:, s].sum()), "interpolated": int(self.interpolated[:, s].sum()),
+                       "missing": int(self.missing[:, s].sum())} for s, name in enumerate(("left", "right"))}
+
 
 def sample_name(video: str | Path) -> str:
     """The NTU sample name of a video: its stem without the ``_rgb`` ending."""
@@ -65,7 +73,8 @@ def save_hands(track: HandTrack, path: str | Path) -> Path:
             landmark_conf=track.landmark_conf.astype(np.float32), missing=track.missing.astype(bool),
             interpolated=track.interpolated.astype(bool), width=np.int32(track.width),
             height=np.int32(track.height), fps=np.float32(track.fps), source=np.str_(track.source),
-            person=np.str_(track.person), version=np.int32(FORMAT_VERSION))
+            person=np.str_(track.person), version=np.int32(FORMAT_VERSION),
+            hand_counts=np.array([list(c.values()) for c in track.hand_counts().values()], np.int32))
     return Path(path)
 
 
