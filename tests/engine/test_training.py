@@ -14,13 +14,6 @@ from bharnet.engine.config import load_config
 from bharnet.engine.run import fit, load_checkpoint
 
 
-@pytest.fixture(scope="module")
-def store(make_sequence, write_store, tmp_path_factory):
-    path = tmp_path_factory.mktemp("store") / "s"
-    write_store(path, [make_sequence(i, frames=20) for i in range(16)])
-    return path
-
-
 def state(module):
     return {k: v.clone() for k, v in module.model.state_dict().items()}
 

@@ -92,6 +92,23 @@ def test_softmax_fusion_is_the_weighted_mean_of_probabilities():
     np.testing.assert_allclose(fuse([a, b], [2.0, 0.5], "logits"), 2 * a + 0.5 * b, rtol=1e-5)
 
 
+def test_noisy_or_fusion_of_files():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    np.testing.assert_allclose(np.exp(fuse([a, b], [1.0, 1.0], "noisy-or")),
+                               1 - (1 - softmax(a)) * (1 - softmax(b)), rtol=1e-5)
+    certain = np.full((2, 4), -40.0)
+    certain[[0, 1], [3, 1]] = 40.0
+    assert fuse([certain, a[:2]], [1.0, 1.0], "noisy-or").argmax(1).tolist() == [3, 1]
+
+
+def test_noisy_or_search_turns_down_a_noise_file():
+    names, labels, rng = make_set(400, K, seed=3)
+    weights, acc, _ = search_weights([make_logits(labels, K, 3.0, rng), 3 * rng.normal(size=(len(labels), K))],
+                                     labels, mode="noisy-or")
+    assert weights[1] <= 0.1 * weights[0]
+
+
 def test_search_recovers_a_good_weight_on_constructed_files():
     names, labels, rng = make_set(400, K, seed=3)
     informative = make_logits(labels, K, 3.0, rng)

@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
 from bharnet.cli import main
+from bharnet.core.errors import UserError
 from bharnet.engine.run import fit
 from bharnet.store.custom import prepare_custom
 from bharnet.store.packed import SkeletonStore
@@ -86,3 +88,29 @@ def test_rgb_videos_become_a_store_that_trains(tiny_config, tmp_path, cup_clip, 
     run = fit(tiny_config(tmp_path / "store", tmp_path, name="videos", model={"name": "hand-expert"},
                           trainer={"max_epochs": 1}), quiet=True)
     assert run["last"].exists()
+
+
+@pytest.mark.parametrize("broken", ["sample00", "sample02"])  # the first file, one further on
+def test_a_corrupt_npz_is_one_rejected_sample(tmp_path, broken):
+    write_custom(tmp_path / "mine")
+    (tmp_path / "mine" / f"{broken}.npz").write_bytes(b"PK\x03\x04 not a zip archive at all")
+    summary = prepare_custom(tmp_path / "mine", tmp_path / "store", layout="coco17")
+    problems = dict(summary.rejected)
+    assert list(problems) == [broken] and "zip" in problems[broken].lower()
+    assert len(SkeletonStore(tmp_path / "store")) == 5
+
+
+def test_a_repeated_labels_row_is_refused(tmp_path):
+    write_custom(tmp_path / "mine")
+    with open(tmp_path / "mine" / "labels.csv", "a") as f:
+        f.write("sample01,wave,test\n")
+    with pytest.raises(UserError, match=r"labels.csv, line 8: sample01 again \(first on line 3\)"):
+        prepare_custom(tmp_path / "mine", tmp_path / "store", layout="coco17")
+    assert not (tmp_path / "store").exists()
+
+
+def test_a_labels_csv_that_is_not_utf8_is_named(tmp_path):
+    write_custom(tmp_path / "mine")
+    (tmp_path / "mine" / "labels.csv").write_bytes("name,label\nsample00,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(UserError, match=r"labels.csv: not UTF-8 text"):
+        prepare_custom(tmp_path / "mine", tmp_path / "store", layout="coco17")

@@ -76,3 +76,24 @@ def test_npz_member_reads_rows_in_any_order(tmp_path):
     for i in (3, 4, 0, 2):  # forward skips rows, backward reopens the archive
         np.testing.assert_array_equal(member.row(i), written["train"][0][i])
     member.close()
+
+
+class _RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_pickle_that_would_run_code_is_refused(tmp_path):
+    data = write_pyskl(tmp_path / "ok.pkl")
+    data["annotations"][0]["label"] = _RunsCode(tmp_path / "ran")
+    (tmp_path / "evil.pkl").write_bytes(pickle.dumps(data))
+    with pytest.raises(UserError, match=r"evil.pkl: .*refused: the pickle would call (posix|os).system"):
+        prepare_import(tmp_path / "evil.pkl", tmp_path / "store")
+    assert not (tmp_path / "ran").exists()
+    summary = prepare_import(tmp_path / "ok.pkl", tmp_path / "store")  # numpy arrays and plain data still load
+    assert summary.samples == 6

@@ -150,3 +150,28 @@ def test_store_splits_are_disjoint_stratified_and_test_uses_other_actors(tmp_pat
     again = SkeletonStore(write_synth_store(tmp_path / "again", num_samples=10 * C, seed=1, val_fraction=0.2,
                                             test_fraction=0.3))
     np.testing.assert_array_equal(np.asarray(store.array("body")), np.asarray(again.array("body")))
+
+
+def test_hand_dominant_preset_makes_its_classes_with_labels_in_order(tmp_path):
+    from bharnet.io.synthetic import SYNTH_PRESETS
+
+    names = SYNTH_PRESETS["hand-dominant"]["classes"]
+    samples = list(generate(2 * len(names), seed=0, preset="hand-dominant", min_frames=8, max_frames=10))
+    assert [s.label for s in samples] == list(range(len(names))) * 2
+    assert all(s.name.endswith(names[s.label]) for s in samples)
+    store = SkeletonStore(write_synth_store(tmp_path / "hd", num_samples=6 * len(names), preset="hand-dominant",
+                                            min_frames=8, max_frames=10))
+    assert store.classes == list(names)
+    groups = store.meta["source"]["class_groups"]
+    assert groups == {"body": [], "hand": [0, 1, 2, 3], "mixed": [4, 5, 6, 7, 8, 9]}
+    assert store.meta["source"]["preset"] == "hand-dominant"
+    # every class is its own hand shape: no gesture repeats among the preset's classes
+    gestures = [next(c.gesture for c in SYNTH_CLASSES if c.name == n) for n in names]
+    assert len(set(gestures)) == len(gestures)
+
+
+def test_unknown_class_or_preset_is_refused():
+    with pytest.raises(ValueError, match="unknown BodyHand-Synth classes"):
+        next(generate(1, classes=("fist", "no_such_class")))
+    with pytest.raises(ValueError, match="unknown BodyHand-Synth preset"):
+        next(generate(1, preset="no-such-preset"))

@@ -97,3 +97,16 @@ def test_real_ucla_files(shared, tmp_path):
     assert list(store.labels) == [0, 9] and list(store.split("test")) == [1]
     record = json.loads((raw / "a01_s01_e00_v01.json").read_text())
     np.testing.assert_allclose(store.frames("body", 0)[:, 0], record["skeletons"], atol=1e-6)
+
+
+def test_a_copied_clip_is_rejected_as_a_duplicate_name(tmp_path):
+    write_ucla(tmp_path / "raw", num_clips=3)
+    original = tmp_path / "raw" / "a02_s01_e00_v02.json"
+    (tmp_path / "raw" / "copy of a02.json").write_bytes(original.read_bytes())
+    summary = prepare_ucla(tmp_path / "raw", tmp_path / "store", workers=1)
+    problems = dict(summary.rejected)
+    assert list(problems) == ["copy of a02.json"]
+    assert "duplicate sample name 'a02_s01_e00_v02'" in problems["copy of a02.json"]
+    assert "a02_s01_e00_v02.json" in problems["copy of a02.json"]
+    store = SkeletonStore(tmp_path / "store")
+    assert sorted(store.names) == sorted(set(store.names)) and len(store) == 3

@@ -37,8 +37,10 @@ def _now(recipe: str) -> dict:
 
 def _as_before(cfg: dict) -> dict:
     """The resolved config in the old shape: attention settings lived in ``model.kwargs`` and the
-    typed attention section, the second stage and the RGB stage did not exist (empty ones said nothing)."""
+    typed attention section, the second stage, the RGB stage and the validation hold-out settings
+    did not exist (empty or default ones said nothing)."""
     cfg = json.loads(json.dumps(cfg))
+    assert (cfg["data"].pop("val_fraction"), cfg["data"].pop("val_group")) == (0.1, None)
     attention = {k: v for k, v in cfg["model"].pop("attention").items() if v is not None}
     cfg["model"]["kwargs"].update(attention)
     cfg["model"]["attention"] = {}

@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -70,3 +71,97 @@ def test_rejected_inputs_are_listed(make_sequence, tmp_path):
 def test_not_a_store(tmp_path):
     with pytest.raises(StoreError, match="not a bharnet store"):
         SkeletonStore(tmp_path)
+
+
+def _damage(path, what: str) -> None:
+    """Damage a finished store the way a user's copy, disk or editor can."""
+    target = {"missing-body": "body.npy", "truncated-body": "body.npy", "missing-offsets": "offsets.npy",
+              "truncated-offsets": "offsets.npy", "missing-names": "names.json", "truncated-names": "names.json",
+              "truncated-meta": "meta.json", "garbage-meta": "meta.json", "short-names": "names.json"}[what]
+    file = path / target
+    if what.startswith("missing"):
+        file.unlink()
+    elif what.startswith("truncated"):
+        file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    elif what == "garbage-meta":
+        file.write_bytes(b"\x00\xff garbage \x13")
+    else:
+        file.write_text(json.dumps(json.loads(file.read_text())[:-1]))
+
+
+DAMAGES = ["missing-body", "truncated-body", "missing-offsets", "truncated-offsets", "missing-names",
+           "truncated-names", "truncated-meta", "garbage-meta", "short-names"]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_store_is_one_user_error_naming_the_file(make_sequence, write_store, tmp_path, damage):
+    from bharnet.core.errors import UserError
+
+    path = tmp_path / "s"
+    write_store(path, [make_sequence(i) for i in range(4)])
+    _damage(path, damage)
+    with pytest.raises(UserError, match=r"s/(body.npy|offsets.npy|names.json|meta.json).*prepare") as info:
+        store = SkeletonStore(path)
+        store[3]  # reading samples must not be what finds the damage
+    assert "\n" not in str(info.value)
+
+
+def test_a_missing_store_folder_is_a_user_error(tmp_path):
+    from bharnet.core.errors import UserError
+
+    with pytest.raises(UserError, match="no such folder"):
+        SkeletonStore(tmp_path / "nope")
+
+
+def test_an_interrupt_inside_a_sample_records_only_the_finished_ones(make_sequence, tmp_path, monkeypatch):
+    path = tmp_path / "s"
+    seqs = [make_sequence(i) for i in range(4)]
+    with pytest.raises(KeyboardInterrupt), StoreWriter(path, body_layout="ntu25", num_persons=2,
+                                                       arrays=("hands",)) as w:
+        for seq in seqs[:2]:
+            w.add(seq)
+            w.source_done(seq.name)
+        real_write = w._files["hands.raw"].write
+        monkeypatch.setattr(w._files["hands.raw"], "write", lambda b: (real_write(b[:100]), _interrupt()))
+        w.add(seqs[2])  # body written, hands half written: then Ctrl-C
+    monkeypatch.undo()
+    w = StoreWriter(path, body_layout="ntu25", num_persons=2, arrays=("hands",))
+    assert w.done_sources == {"s000", "s001"} and w.num_samples == 2
+    for seq in seqs[2:]:
+        w.add(seq)
+        w.source_done(seq.name)
+    assert SkeletonStore(w.finish()).names == [s.name for s in seqs]
+
+
+def _interrupt():
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop_after", [1, 3, 6])
+def test_an_interrupt_during_the_final_clean_up_does_not_poison_a_rerun(make_sequence, write_store, tmp_path,
+                                                                        monkeypatch, stop_after):
+
+    path = tmp_path / "s"
+    seqs = [make_sequence(i) for i in range(3)]
+    real_unlink, calls = os.unlink, []
+
+    def unlink_then_interrupt(p, *args, **kwargs):
+        calls.append(p)
+        if len(calls) == stop_after:
+            raise KeyboardInterrupt
+        return real_unlink(p, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_store(path, seqs)
+    monkeypatch.undo()
+    store = write_store(path, seqs)  # the same command again
+    assert store.names == [s.name for s in seqs] and not path.with_name("s.partial").exists()
+
+
+def test_a_store_that_cannot_be_created_is_a_user_error(tmp_path):
+    from bharnet.core.errors import UserError
+
+    (tmp_path / "file").write_text("in the way")
+    with pytest.raises(UserError, match=r"file/s.partial.*cannot write"):
+        StoreWriter(tmp_path / "file" / "s", body_layout="ntu25", num_persons=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,7 @@ def test_small_hand_needs_the_body_guided_crop(tmp_path, hand_image, hand_model)
     assert ((px[..., 1] > y0 - 3) & (px[..., 1] < y0 + h + 3)).all()
 
 
-def test_batch_shards_resume_and_corrupt_video(tmp_path, hand_image, hand_model, pose_model):
+def test_batch_shards_resume_and_corrupt_video(tmp_path, hand_image, hand_model, pose_model, capsys):
     videos = tmp_path / "videos"
     videos.mkdir()
     small = cv2.resize(hand_image, (320, 240), interpolation=cv2.INTER_AREA)
@@ -122,10 +123,33 @@ def test_batch_shards_resume_and_corrupt_video(tmp_path, hand_image, hand_model,
     assert sorted(p.name for p in out.iterdir()) == ["a.npz", "b.npz"]
     assert read_hands(out / "a.npz").keypoints.shape == (3, 2, 21, 3)
 
+    modes = {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()}
+    umask = os.umask(0)
+    os.umask(umask)
+    assert set(modes.values()) == {0o666 & ~umask}, modes  # readable as any file the user writes
+
     # the second run finds the outputs and does nothing (the broken one is tried again and fails again)
+    capsys.readouterr()
     code = main(["extract-hands", str(videos / "a.mp4"), str(videos / "b.mp4"), "--out", str(out), "--json",
                  "--hand-model", str(hand_model), "--pose-model", str(pose_model)])
-    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and (summary["done"], summary["skipped"], summary["frames"]) == (0, 2, 0)
+    assert not summary["failures"]
+
+
+def test_a_truncated_video_is_done_with_a_warning(tmp_path, hand_image, hand_model, pose_model, capsys):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    small = cv2.resize(hand_image, (320, 240), interpolation=cv2.INTER_AREA)
+    whole = write_video(videos / "whole.avi", [paste((300, 400), small, (40, 30))] * 8, fps=10)
+    (videos / "cut.avi").write_bytes(whole.read_bytes()[: whole.stat().st_size * 7 // 8])
+    whole.unlink()
+    code = main(["extract-hands", str(videos), "--out", str(tmp_path / "out"), "--json", "--hand-model",
+                 str(hand_model), "--pose-model", str(pose_model)])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["done"] == 1 and 0 < summary["frames"] < 8
+    assert f"cut.avi: {summary['frames']} of the 8 frames its container lists" in summary["warnings"][
+        str(videos / "cut.avi")]
 
 
 def test_cli_json_summary(tmp_path, hand_image, hand_model, capsys):

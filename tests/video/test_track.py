@@ -6,7 +6,6 @@ from bharnet.video.track import (
     assign_sides,
     best_matching,
     continuity_swaps,
-    dedup_hands,
     interpolate_gaps,
     most_active,
     track_people,
@@ -28,13 +27,6 @@ def test_assign_sides_by_nearest_body_wrist():
     # a hand far from both wrists is not assigned; a NaN wrist takes nothing
     assert assign_sides(np.array([[700.0, 700.0]]), body, gate=50) == {}
     assert assign_sides(hands, np.array([[np.nan, np.nan], [300.0, 100.0]]), gate=50) == {0: 1}
-
-
-def test_dedup_keeps_the_better_of_two_copies():
-    hand = np.random.default_rng(0).uniform(0, 50, (21, 3))
-    other = hand + 200
-    kept = dedup_hands([hand, hand + 1.0, other], [0.6, 0.9, 0.8])
-    assert sorted(kept) == [1, 2]
 
 
 def _two_hands(T: int = 20) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bharnet.engine.evaluate import test_checkpoint as score_checkpoint  # not a test of this module
+from bharnet.engine import evaluate  # the module: a bare test_checkpoint here would be collected as a test
 from bharnet.store.packed import SkeletonStore
 from bharnet.workflows.ablation import RGB_FUSED
 from bharnet.workflows.demo import DEMO_VARIANTS, QUICK_VARIANTS, demo_config, run_demo
@@ -55,6 +55,37 @@ def test_a_second_run_reuses_finished_variants(demo, capsys):
 
 def test_derived_variants_have_checkpoints_that_bharnet_test_takes(demo):
     out, results = demo
-    for variant in ("score-fusion", "bharnet-e-expert"):
-        metrics = score_checkpoint(out / "runs" / variant / "checkpoints" / "last.ckpt")
+    for variant in ("score-fusion", "bharnet-e-expert", "reliability-fusion", "noisy-or", "bharnet-e-reliability"):
+        metrics = evaluate.test_checkpoint(out / "runs" / variant / "checkpoints" / "last.ckpt")
         assert metrics["top1"] == pytest.approx(results["models"][variant]["top1"]), variant
+
+
+def test_fused_variants_fit_on_the_validation_split_only(demo):
+    import numpy as np
+
+    from bharnet.engine.module import SkeletonDataModule
+    from bharnet.engine.run import load_checkpoint
+    from bharnet.models.fusion import fit_fusion
+    from bharnet.workflows.ablation import evaluate_module
+
+    out, results = demo
+    fusion = results["models"]["noisy-or"]["fusion"]
+    assert fusion["fitted_on"] == "val" and fusion["method"] == "noisy-or"
+    source = load_checkpoint(out / "runs" / "score-fusion" / "checkpoints" / "last.ckpt")
+    data = SkeletonDataModule(source.config["data"], source.streams, source.config["seed"])
+    assert fusion["samples"] == len(data.store.split("val"))
+    val = evaluate_module(source, data, "val")
+    refit = fit_fusion(val["logits"], val["labels"], ["body", "hand"], "noisy-or")
+    assert np.allclose(refit.temperature.numpy(), fusion["temperature"])
+    chosen = results["models"]["reliability-fusion"]["fusion"]
+    assert chosen["method"] in chosen["cv_top1"]
+
+
+def test_fused_variant_refuses_to_fit_on_the_test_split(demo):
+    from bharnet.core.errors import UserError
+    from bharnet.workflows.ablation import _fused_module, ablation_config
+
+    out, results = demo
+    base = ablation_config(None, [f"data.store={results['store']}", "data.val_split=test"])
+    with pytest.raises(UserError, match="validation split"):
+        _fused_module("reliability-fusion", {}, base, out, None)

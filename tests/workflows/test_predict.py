@@ -61,7 +61,7 @@ def test_unseen_frames_become_zeros():
 def _fake_extraction(monkeypatch, frames: int, fps: float = 10.0):
     """Replace MediaPipe by a fixed skeleton: the rest of the pipeline runs for real. A video whose
     name holds "bad" fails as an unreadable one would."""
-    def read(video, pose_model, hand_model, *, body_layout, num_persons, require_body):
+    def read(video, pose_model, hand_model, *, body_layout, num_persons, require_body, config=None):
         if "bad" in video.name:
             raise UserError(f"{video}: cannot open as a video")
         rng = np.random.default_rng(1)

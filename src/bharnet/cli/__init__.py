@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from bharnet import __version__
 from bharnet.core.errors import UserError
@@ -28,13 +30,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parser_held_from_ctrl_c() -> tuple[argparse.ArgumentParser | None, bool]:
+    """The parser, with Ctrl-C held back while the command modules import (torch, Lightning): an
+    import cut short leaves half-initialised modules that fail with unrelated tracebacks. Returns
+    whether Ctrl-C was pressed meanwhile."""
+    if threading.current_thread() is not threading.main_thread():
+        return build_parser(), False
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        parser = build_parser()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return parser, bool(pressed)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser, interrupted = _parser_held_from_ctrl_c()
+    if interrupted:
+        print("bharnet: interrupted", file=sys.stderr)
+        return 130
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except UserError as err:
         print(f"bharnet {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"bharnet {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        detail = f": {err}" if str(err) else ""
+        print(f"bharnet {args.command}: interrupted{detail}", file=sys.stderr)
         return 130

@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--search", nargs="+", metavar="VAL_FILE[:branch]",
                        help="search the weights on validation scores files, one per FILE in the same order "
                             "(never a test split)")
-    p.add_argument("--fuse", choices=("logits", "softmax"), default="logits",
-                   help="add raw scores (default, as the field's ensemble scripts do) or softmax probabilities")
+    p.add_argument("--fuse", choices=("logits", "softmax", "noisy-or"), default="logits",
+                   help="add raw scores (default, as the field's ensemble scripts do), average softmax "
+                        "probabilities, or combine them by Noisy-OR (1 - prod (1 - p)^w)")
     p.add_argument("--subset", action="append", default=[], metavar="NAME|FILE",
                    help="extra class subset: ntu60-hand11, ntu120-hand27 or a file (repeatable)")
     p.add_argument("--order", choices=("index", "cluster"), default="index",

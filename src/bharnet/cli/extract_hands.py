@@ -25,6 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
                                         "download)")
     p.add_argument("--max-gap", type=int, default=5, help="fill gaps of at most this many frames (default 5)")
+    p.add_argument("--preview", metavar="DIR", help="also write a contact sheet per video, DIR/<video stem>.png: "
+                                                    "sampled frames with the landmarks drawn, per-hand timelines")
+    mirror = p.add_mutually_exclusive_group()
+    mirror.add_argument("--mirrored", dest="mirrored", action="store_true", default=None,
+                        help="the videos are mirror images (default: NTU RGB+D videos are, others are not); "
+                             "decides which hand is the person's left without a skeleton")
+    mirror.add_argument("--not-mirrored", dest="mirrored", action="store_false")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_extract_hands)
 
@@ -32,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _extract_hands(args: argparse.Namespace) -> int:
     summary = run_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                              shard=parse_shard(args.shard), hand_model=args.hand_model, pose_model=args.pose_model,
-                             config=ExtractConfig(max_gap=args.max_gap),
-                             progress=not (args.no_progress or args.json))
+                             config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored),
+                             progress=not (args.no_progress or args.json), preview=args.preview)
     if args.json:
         print(json.dumps(summary.as_dict()))
     else:
@@ -50,6 +57,8 @@ def _print_summary(summary) -> None:
     for key, value in (("videos", summary.videos), ("done", summary.done), ("skipped (existing)", summary.skipped),
                        ("failed", len(summary.failed)), ("frames", summary.frames),
                        ("frames with a hand", f"{summary.frames_with_hand} ({rate:.1%})"),
+                       *((f"{side} hand found / interpolated / missing",
+                          " / ".join(str(n) for n in counts.values())) for side, counts in summary.hands.items()),
                        ("seconds", f"{summary.seconds:.1f}")):
         table.add_row(key, str(value))
     console = Console()
@@ -57,3 +66,5 @@ def _print_summary(summary) -> None:
     for video, reason in summary.failed.items():
         text = reason if video in reason else f"{video}: {reason}"  # reasons usually name the file already
         console.print(f"[red]failed[/red] {text}", highlight=False)
+    for reason in summary.warnings.values():
+        console.print(f"[yellow]warning[/yellow] {reason}", highlight=False)

@@ -32,12 +32,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                         "download)")
     p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
                                         "download)")
+    mirror = p.add_mutually_exclusive_group()
+    mirror.add_argument("--mirrored", dest="mirrored", action="store_true", default=None,
+                        help="the videos are mirror images (default: NTU RGB+D videos are, others are not); "
+                             "decides which side is the person's left")
+    mirror.add_argument("--not-mirrored", dest="mirrored", action="store_false")
     p.set_defaults(func=_predict)
 
 
 def _predict(args: argparse.Namespace) -> int:
     options = {"clip_seconds": args.clip, "stride_seconds": args.stride, "top": args.top,
-               "pose_model": args.pose_model, "hand_model": args.hand_model, "device": args.device}
+               "pose_model": args.pose_model, "hand_model": args.hand_model, "device": args.device,
+               "mirrored": args.mirrored}
     if args.out is None:
         if len(args.videos) != 1 or Path(args.videos[0]).is_dir():
             raise UserError("several videos: give --out DIR (one JSON file per video)")

@@ -64,7 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     imp = formats.add_parser("import", help="a CTR-GCN .npz (NTU60_CS.npz) or a pyskl annotation .pkl",
                              description="Import a data set another toolkit prepared: a CTR-GCN / SGN .npz "
-                                         "(x_train, y_train, x_test, y_test) or a pyskl annotation pickle.")
+                                         "(x_train, y_train, x_test, y_test) or a pyskl annotation pickle. A "
+                                         ".pkl is read as plain data and NumPy arrays only: a pickle that would "
+                                         "run code is refused.")
     imp.add_argument("file", help="the .npz or .pkl file")
     imp.add_argument("--layout", help="the skeleton layout (default: from the joint count)")
     common(imp, workers=False)

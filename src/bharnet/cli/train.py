@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     result = fit(load_config(*parse_run_args(args.run)), resume=not args.no_resume)
-    print(f"run: {result['run_dir']}  best: {result['best']}  "
+    best = f"  val/top1={result['best_score']:.4f}" if result["best_score"] is not None else ""
+    print(f"run: {result['run_dir']}\nbest: {result['best']}{best}\nlast epoch: "
           + "  ".join(f"{k}={v:.4f}" for k, v in sorted(result["val"].items())))
     return 0
 

@@ -2,14 +2,15 @@
 
 Everything the project writes goes to a temporary file in the destination's folder and is
 renamed over the destination once complete (a rename within one file system is atomic); an
-error or an interrupt leaves the destination as it was and no temporary file behind.
+error or an interrupt leaves the destination as it was and no temporary file behind. Files get
+the usual permissions (those ``open`` gives under the user's umask, not ``mkstemp``'s 0600).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,9 +25,9 @@ def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
     block ends without an error (the folder is created when missing)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             yield f
         os.replace(tmp, path)
     finally:

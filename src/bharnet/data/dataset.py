@@ -28,9 +28,11 @@ class SkeletonDataset(Dataset):
     """
 
     def __init__(self, store: SkeletonStore | str, split: str | None, streams: Sequence[str] = ("body",),
-                 view: ViewConfig | None = None, train: bool = False, seed: int = 0) -> None:
+                 view: ViewConfig | None = None, train: bool = False, seed: int = 0,
+                 indices: np.ndarray | None = None) -> None:
         self.store = store if isinstance(store, SkeletonStore) else SkeletonStore(store)
-        self.indices = self.store.split(split)
+        # ``indices`` (a split computed elsewhere, e.g. a held-out slice) replace the named split's
+        self.indices = self.store.split(split) if indices is None else np.asarray(indices, dtype=np.int64)
         self.split = split
         if "hand" in streams and not self.store.has("hands"):
             raise ValueError(f"{self.store.path} has no hand keypoints, so it cannot feed a hand stream")

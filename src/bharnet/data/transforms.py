@@ -12,10 +12,11 @@ import torch.nn.functional as F
 
 from bharnet.core.layouts import Layout
 
-__all__ = ["MODALITIES", "crop_window", "resize", "random_rotation", "rotate", "to_modality",
+__all__ = ["MODALITIES", "HAND_NORMS", "crop_window", "resize", "random_rotation", "rotate", "to_modality",
            "normalise_hands", "pad_joints", "centre_body"]
 
 MODALITIES = ("joint", "bone", "joint_motion", "bone_motion")
+HAND_NORMS = ("wrist", "sample", "none")
 
 
 def crop_window(num_frames: int, ratio: float | tuple[float, float], rng: np.random.Generator | None,

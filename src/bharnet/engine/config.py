@@ -21,8 +21,9 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from bharnet.core.errors import UserError
+from bharnet.data.transforms import HAND_NORMS, MODALITIES
 from bharnet.data.view import ViewConfig
-from bharnet.models import expert_for
+from bharnet.models import expert_for, list_backbones, list_models
 
 __all__ = ["RunConfig", "AttentionConfig", "CONFIGS", "GROUPS", "list_group", "split_overrides", "parse_run_args",
            "load_config", "make_config", "to_dict"]
@@ -41,6 +42,8 @@ class SynthConfig:
 
     num_samples: int = 6000
     seed: int = 0
+    #: a named setting of ``bharnet.io.synthetic.SYNTH_PRESETS`` (e.g. ``hand-dominant``), or none
+    preset: str | None = None
     #: overrides of ``bharnet.io.synthetic.Variation`` (noise, camera, dropouts, ...)
     variation: dict[str, Any] = field(default_factory=dict)
     #: rendered colour too: the object classes and an ST-ROI image per sample (``bharnet.video.synth_render``)
@@ -56,8 +59,13 @@ class DataConfig(ViewConfig):
     store: str = "???"
     synth: SynthConfig | None = None
     train_split: str = "train"
-    val_split: str | None = "test"
+    #: "auto": the store's ``val`` split, else a held-out slice of ``train_split`` (bharnet.data.splits)
+    val_split: str | None = "auto"
     test_split: str = "test"
+    #: share of the training split held out by ``val_split=auto`` when the store has no ``val``
+    val_fraction: float = 0.1
+    #: regular expression naming each sample's group (subject, session) for that slice; None: from the names
+    val_group: str | None = None
     batch_size: int = 16
     eval_batch_size: int = 64
     num_workers: int = 2
@@ -179,8 +187,59 @@ def make_config(*layers: dict | DictConfig, overrides: list[str] | None = None) 
         if overrides:
             cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(list(overrides)))
     except OmegaConfBaseException as err:
-        raise UserError(f"invalid configuration: {err}".splitlines()[0]) from err
+        raise UserError(f"invalid configuration: {_describe(err)}") from None
+    check_values(cfg)
     return cfg
+
+
+_TYPE_WORDS = {"Integer": "is not a whole number", "Float": "is not a number", "valid bool": "is not true or false"}
+
+
+def _describe(err: OmegaConfBaseException) -> str:
+    """One line naming the key and the value (OmegaConf's message spans several lines)."""
+    first = str(err).splitlines()[0]
+    key = getattr(err, "full_key", None)
+    if not key:
+        return first
+    value = getattr(err, "value", None)
+    for word, text in _TYPE_WORDS.items():
+        if word in first and value is not None:
+            return f"{key}: {value!r} {text}"
+    return f"{key}: {first}"
+
+
+def _choices() -> dict[str, tuple[str, ...]]:
+    return {"data.modality": MODALITIES, "data.hand_norm": HAND_NORMS, "optim.schedule": ("cosine", "step"),
+            "model.backbone": tuple(list_backbones()), "model.name": tuple(list_models())}
+
+
+_AT_LEAST = {"data.window": 1, "data.batch_size": 1, "data.eval_batch_size": 1, "data.num_workers": 0,
+             "trainer.max_epochs": 1, "trainer.num_nodes": 1, "trainer.check_val_every_n_epoch": 1}
+_NOT_NEGATIVE = ("optim.lr", "optim.weight_decay", "optim.warmup_epochs", "optim.min_lr", "optim.momentum",
+                 "data.rotation", "data.hand_rotation")
+
+
+def check_values(cfg: DictConfig) -> None:
+    """Values the schema's types cannot check: choices, ranges. ``UserError`` naming the key, the
+    value and what is allowed, before any work starts."""
+    for key, allowed in _choices().items():
+        value = OmegaConf.select(cfg, key)
+        if value not in allowed:
+            raise UserError(f"invalid configuration: {key}: {value!r} is not one of {', '.join(allowed)}")
+    for key, low in _AT_LEAST.items():
+        value = OmegaConf.select(cfg, key)
+        if value < low:
+            raise UserError(f"invalid configuration: {key}: {value}, expected a whole number >= {low}")
+    for key in _NOT_NEGATIVE:
+        if OmegaConf.select(cfg, key) < 0:
+            raise UserError(f"invalid configuration: {key}: {OmegaConf.select(cfg, key)}, expected a number >= 0")
+    crops = [("data.test_crop", cfg.data.test_crop)] + [("data.train_crop", c) for c in cfg.data.train_crop]
+    for key, value in crops:
+        if not 0 < value <= 1:
+            raise UserError(f"invalid configuration: {key}: {value}, expected a fraction in (0, 1]")
+    if len(cfg.data.train_crop) != 2 or cfg.data.train_crop[0] > cfg.data.train_crop[1]:
+        raise UserError(f"invalid configuration: data.train_crop: {list(cfg.data.train_crop)}, expected "
+                        "[low, high] fractions with low <= high")
 
 
 def list_group(group: str, configs: Path = CONFIGS) -> list[str]:

@@ -6,11 +6,13 @@ import math
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from torchmetrics.classification import MulticlassAccuracy
 
 from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig
+from bharnet.data.splits import AUTO, holdout_split, sample_groups
 from bharnet.models import ActionModel, create_model, model_spec
 from bharnet.store.packed import SkeletonStore
 
@@ -135,10 +137,29 @@ class SkeletonDataModule(L.LightningDataModule):
         super().__init__()
         self.cfg, self.streams, self.seed = data_cfg, streams, seed
         self.store = SkeletonStore(data_cfg["store"])
+        self._held_out: tuple[np.ndarray, np.ndarray] | None = None
         self.view = ViewConfig.of(data_cfg)
 
+    def split_indices(self, split: str | None) -> np.ndarray | None:
+        """Indices of ``split`` where they differ from the store's split of that name: with
+        ``val_split=auto`` on a store without ``val``, the held-out slice and the rest of train."""
+        if self.cfg.get("val_split") != AUTO or split not in (AUTO, self.cfg["train_split"]):
+            return None
+        if "val" in self.store.splits:
+            return self.store.split("val") if split == AUTO else None
+        train, val = self._holdout()
+        return val if split == AUTO else train
+
+    def _holdout(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._held_out is None:
+            groups = sample_groups(list(self.store.names), self.cfg.get("val_group"))
+            self._held_out = holdout_split(self.store.split(self.cfg["train_split"]), self.store.labels, groups,
+                                           self.cfg.get("val_fraction", 0.1), self.seed)
+        return self._held_out
+
     def dataset(self, split: str | None, train: bool = False) -> SkeletonDataset:
-        return SkeletonDataset(self.store, split, self.streams, self.view, train=train, seed=self.seed)
+        return SkeletonDataset(self.store, split, self.streams, self.view, train=train, seed=self.seed,
+                               indices=self.split_indices(split))
 
     def _loader(self, split: str | None, train: bool) -> DataLoader:
         dataset = self.dataset(split, train)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import pickle
+import signal
+import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -22,6 +27,7 @@ from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.io.synthetic_objects import select_classes
 from bharnet.models.bharnet import init_from_experts
 from bharnet.models.resnet import load_imagenet_weights, resolve_imagenet_weights
+from bharnet.store.packed import SkeletonStore
 from bharnet.store.synthetic import write_synth_rgb_store, write_synth_store
 
 __all__ = ["fit", "load_checkpoint", "load_model_state", "save_checkpoint", "predict", "classify", "stack_inputs",
@@ -40,9 +46,30 @@ class RngStateCallback(Callback):
             torch.set_rng_state(checkpoint["rng_torch"])
 
 
+class EpochLines(Callback):
+    """One line per epoch (losses, accuracies, seconds) for output that is not a terminal (a
+    batch job, nohup), where the progress bar shows nothing useful."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.global_rank != 0:
+            return
+        shown = {k: float(v) for k, v in sorted(trainer.callback_metrics.items())
+                 if k.startswith(("train/", "val/")) and k != "train/top1_step" and v.numel() == 1}
+        values = "  ".join(f"{k.removesuffix('_epoch')}={v:.4f}" for k, v in shown.items())
+        print(f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}  {values}  "
+              f"({time.perf_counter() - self._start:.0f} s)", flush=True)
+
+
 class FitResult(dict):
     """What :func:`fit` returns: ``run_dir``, ``best`` and ``last`` checkpoints, ``seconds``,
-    and the final ``val`` metrics."""
+    the final ``val`` metrics, ``best_score`` (``val/top1`` of the best checkpoint) and
+    ``resumed_from`` (the checkpoint a resumed run continued, else None)."""
 
 
 def run_dir(cfg: DictConfig | dict) -> Path:
@@ -64,11 +91,11 @@ def _prepare_store(cfg: DictConfig) -> None:
         raise UserError(f"data.synth.classes: {err}") from err
     if synth.get("rgb"):
         write_synth_rgb_store(store, num_samples=synth.num_samples, seed=synth.seed, classes=classes,
-                              **synth.variation)
-    else:
-        classes = tuple(c for c in classes if c.group != "object")  # objects show only in colour
-        write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, classes=classes,
-                          **synth.variation)
+                              preset=synth.preset, **synth.variation)
+    else:  # objects show only in colour; without a subset the preset / variation choose the classes
+        subset = tuple(c for c in classes if c.group != "object") if synth.get("classes") else None
+        write_synth_store(store, num_samples=synth.num_samples, seed=synth.seed, synth_classes=subset,
+                          preset=synth.preset, **synth.variation)
 
 
 def _quiet_lightning() -> None:
@@ -84,38 +111,85 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
     """Train the run ``cfg`` describes; resume from its ``last.ckpt`` when there is one.
 
     Writes ``<out_dir>/<name>/``: ``config.yaml`` (resolved), ``checkpoints/`` (best and last),
-    ``tensorboard/`` and ``csv/`` logs.
+    ``tensorboard/`` and ``csv/`` logs. An interruption (Ctrl-C) raises ``KeyboardInterrupt``
+    with what to run to resume.
     """
     _quiet_lightning()
+    _prepare_store(cfg)
+    check_splits(cfg, SkeletonStore(cfg.data.store))
     out = run_dir(cfg)
+    last = out / "checkpoints" / "last.ckpt"
+    ckpt_path = _resumable(last) if resume and last.exists() else None
     out.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, out / "config.yaml")
-    _prepare_store(cfg)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     config = to_dict(cfg)
     data = SkeletonDataModule(config["data"], streams=(), seed=cfg.seed)
     module = ActionModule(config, data.store.meta)
     data.streams = module.streams
     _init_from_experts(module, cfg)
-    last = out / "checkpoints" / "last.ckpt"
-    ckpt_path = str(last) if resume and last.exists() else None
     checkpoint = ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/top1", mode="max",
                                  save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False)
     # every epoch, whatever the metric did: what a resumed run continues from
     every_epoch = ModelCheckpoint(dirpath=out / "checkpoints", filename="last", save_top_k=1,
                                   enable_version_counter=False)
+    lines = [EpochLines()] if not quiet and not sys.stdout.isatty() else []
     trainer = L.Trainer(
         **config["trainer"], default_root_dir=out, deterministic=False, num_sanity_val_steps=0,
         use_distributed_sampler=False,  # EpochSampler shards by rank itself
-        callbacks=[*callbacks, checkpoint, every_epoch, RngStateCallback(), LearningRateMonitor("epoch")],
+        callbacks=[*callbacks, *lines, checkpoint, every_epoch, RngStateCallback(), LearningRateMonitor("epoch")],
         logger=[TensorBoardLogger(out, name="tensorboard", version=""), CSVLogger(out, name="csv")],
         enable_model_summary=not quiet,
     )
+    if ckpt_path is not None and not quiet:
+        print(f"resuming from {ckpt_path} (delete it or pass --no-resume to start afresh)", file=sys.stderr)
     start = time.perf_counter()
-    trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
+    _fit_interruptible(trainer, module, data, ckpt_path, last)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+    best_score = float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None
     return FitResult(run_dir=out, best=Path(checkpoint.best_model_path) if checkpoint.best_model_path else last,
-                     last=last, seconds=time.perf_counter() - start, val=metrics, module=module)
+                     last=last, seconds=time.perf_counter() - start, val=metrics, best_score=best_score,
+                     resumed_from=ckpt_path, module=module)
+
+
+def check_splits(cfg: DictConfig, store: SkeletonStore) -> None:
+    """Every split the run names is in the store (before any work starts)."""
+    for key in ("train_split", "val_split", "test_split"):
+        split = cfg.data[key]
+        if split is not None and split != "all" and split not in store.splits:
+            raise UserError(f"invalid configuration: data.{key}: {split!r} is not a split of {store.path}; "
+                            f"it has: {', '.join(sorted(store.splits)) or 'none'} (or 'all')")
+
+
+def _resumable(last: Path) -> str:
+    """``last`` if it is a whole checkpoint that loads without running code; else a
+    :class:`UserError` saying how to start afresh."""
+    try:
+        _read_checkpoint(last)
+    except UserError as err:
+        raise UserError(f"{err}; cannot resume from it: delete {last} or run `bharnet train` with --no-resume "
+                        "to start afresh") from None
+    return str(last)
+
+
+def _fit_interruptible(trainer: L.Trainer, module: ActionModule, data: SkeletonDataModule, ckpt_path: str | None,
+                       last: Path) -> None:
+    """``trainer.fit``, with Lightning's exit on Ctrl-C (``SystemExit(1)``, no message) turned
+    into a ``KeyboardInterrupt`` that says how to resume, and Ctrl-C working again afterwards."""
+    handler = signal.getsignal(signal.SIGINT)
+    # checked with weights_only=True above; Lightning versions that take the argument load it so too
+    safe = {"weights_only": True} if "weights_only" in inspect.signature(trainer.fit).parameters else {}
+    try:
+        trainer.fit(module, datamodule=data, ckpt_path=ckpt_path, **safe)
+    except SystemExit:
+        if not trainer.interrupted:
+            raise
+        resume = (f"run the same command again to resume from {last}" if last.exists()
+                  else "no epoch finished, so nothing is saved")
+        raise KeyboardInterrupt(f"training stopped; {resume}") from None
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, handler)
 
 
 def _init_from_experts(module: ActionModule, cfg: DictConfig) -> None:
@@ -133,7 +207,6 @@ def _init_from_experts(module: ActionModule, cfg: DictConfig) -> None:
         return
     if not (init.body and init.hand):
         raise UserError("model.init needs both a body and a hand expert checkpoint")
-
     init_from_experts(module.model, load_model_state(init.body), load_model_state(init.hand), freeze=init.freeze)
 
 
@@ -146,16 +219,33 @@ def _init_rgb(module: ActionModule, weights: str) -> None:
 
 
 def _read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A bharnet training checkpoint, read without running code from it; ``UserError`` naming
+    the file and what is wrong otherwise."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"checkpoint {path} not found")
+    if path.stat().st_size == 0:
+        raise UserError(f"{path} is empty (0 bytes), not a checkpoint: an interrupted save or copy?")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise UserError(f"{path} is not a readable bharnet checkpoint: {err}".splitlines()[0]) from err
-    if "hyper_parameters" not in ckpt or "state_dict" not in ckpt:
-        raise UserError(f"{path} is not a bharnet checkpoint (no hyper_parameters / state_dict)")
+    except pickle.UnpicklingError as err:
+        raise UserError(f"{path} is refused: loading it would run code from the file, which bharnet checkpoints "
+                        f"never need ({_first_line(err)})") from None
+    except Exception as err:  # noqa: BLE001 - torch reports a damaged file with several types
+        raise UserError(f"{path} is not a readable checkpoint (truncated or damaged: {_first_line(err)})") from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise UserError(f"{path} is not a bharnet checkpoint (no state_dict)")
+    hp = ckpt.get("hyper_parameters")
+    if not isinstance(hp, dict) or not isinstance(hp.get("config"), dict) or not isinstance(hp.get("store_meta"),
+                                                                                             dict):
+        raise UserError(f"{path} is not a bharnet checkpoint (no config and store description in its "
+                        "hyper_parameters: saved by another program?)")
     return ckpt
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def load_model_state(path: str | Path) -> dict[str, torch.Tensor]:
@@ -168,9 +258,24 @@ def load_checkpoint(path: str | Path) -> ActionModule:
     """Rebuild the trained module from a checkpoint alone (no code runs while loading)."""
     ckpt = _read_checkpoint(path)
     hp = ckpt["hyper_parameters"]
-    module = ActionModule(hp["config"], hp["store_meta"])
-    module.load_state_dict(ckpt["state_dict"])
+    try:
+        module = ActionModule(hp["config"], hp["store_meta"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise UserError(f"{path}: its config does not describe a model this bharnet builds "
+                        f"({_first_line(err)})") from None
+    _load_weights(module, ckpt["state_dict"], path)
     return module.eval()
+
+
+def _load_weights(module: torch.nn.Module, state: dict[str, torch.Tensor], path: str | Path) -> None:
+    own = module.state_dict()
+    differ = sorted(k for k in own.keys() | state.keys()
+                    if k not in own or k not in state or own[k].shape != state[k].shape)
+    if differ:
+        raise UserError(f"{path}: its weights do not fit the model its config describes ({len(differ)} of "
+                        f"{len(own)} tensors differ, e.g. {differ[0]}): an edited config, or another bharnet "
+                        "version?")
+    module.load_state_dict(state)
 
 
 def save_checkpoint(module: ActionModule, path: str | Path) -> Path:

@@ -8,6 +8,9 @@ Rules:
 * ``fuse="logits"`` (default, what the field's ensemble scripts do): the weighted sum of raw
   scores, ``sum_i w_i * z_i``. ``fuse="softmax"``: the weighted mean of softmax probabilities;
   the fused file then stores ``log`` of that mixture so that it reads like logits again.
+  ``fuse="noisy-or"``: ``p_k = 1 - prod_i (1 - p_ik)^w_i`` over the softmax probabilities (class k
+  is present when any member detects it; a weight is how much a member's detection counts); the
+  fused file stores ``log p``.
 * Which branch of a file to use: ``FILE`` takes ``logits`` (the model's prediction), ``FILE:body``
   the named branch.
 * Weights are given, or searched on validation scores files by coordinate ascent over a grid
@@ -32,7 +35,7 @@ from bharnet.eval.scores import Scores, load_scores
 __all__ = ["Member", "EnsembleResult", "parse_member_spec", "load_members", "align", "fuse", "search_weights",
            "check_search_split", "ensemble", "FUSE_MODES", "DEFAULT_GRID"]
 
-FUSE_MODES = ("logits", "softmax")
+FUSE_MODES = ("logits", "softmax", "noisy-or")
 #: weight values tried per file by the search (all-1 start; weights are relative, so [0, 1] spans every ratio)
 DEFAULT_GRID = tuple(np.round(np.linspace(0.0, 1.0, 21), 3))
 
@@ -125,7 +128,8 @@ def align(members: Sequence[Member]) -> tuple[np.ndarray, np.ndarray, list[str]]
 
 
 def fuse(arrays: Sequence[np.ndarray], weights: Sequence[float], mode: str = "logits") -> np.ndarray:
-    """Weighted fusion of (N, K) scores: the sum of raw scores, or log of the weighted mean of softmax."""
+    """Weighted fusion of (N, K) scores: the sum of raw scores, log of the weighted mean of softmax,
+    or log of the weighted Noisy-OR of softmax."""
     if len(arrays) != len(weights):
         raise UserError(f"{len(weights)} weights for {len(arrays)} scores files")
     if mode not in FUSE_MODES:
@@ -133,10 +137,18 @@ def fuse(arrays: Sequence[np.ndarray], weights: Sequence[float], mode: str = "lo
     w = np.asarray(weights, dtype=np.float64)
     if mode == "logits":
         return sum(float(wi) * a.astype(np.float64) for wi, a in zip(w, arrays, strict=True)).astype(np.float32)
+    if mode == "noisy-or":
+        log_miss = -sum(float(wi) * t for wi, t in zip(w, _detections(arrays), strict=True))
+        return np.log(np.maximum(-np.expm1(log_miss), 1e-30)).astype(np.float32)
     if w.sum() <= 0:
         raise UserError("softmax fusion needs weights with a positive sum")
     probs = sum(float(wi) * softmax(a.astype(np.float64)) for wi, a in zip(w, arrays, strict=True)) / w.sum()
     return np.log(np.maximum(probs, 1e-30)).astype(np.float32)
+
+
+def _detections(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``-log(1 - p)`` of each member's softmax: what a Noisy-OR adds up (clipped so a certain class stays finite)."""
+    return [-np.log1p(-np.minimum(softmax(a.astype(np.float64)), 1 - 1e-12)) for a in arrays]
 
 
 def search_weights(arrays: Sequence[np.ndarray], labels: np.ndarray, mode: str = "logits",
@@ -144,7 +156,10 @@ def search_weights(arrays: Sequence[np.ndarray], labels: np.ndarray, mode: str =
     """Coordinate ascent on top-1 accuracy: start with all weights 1; for each file in turn try
     every grid value with the others fixed and keep the best if it strictly improves; stop when
     a round changes nothing. Returns (weights, accuracy, the accepted steps)."""
-    terms = [softmax(a.astype(np.float64)) if mode == "softmax" else a.astype(np.float64) for a in arrays]
+    if mode == "noisy-or":  # the Noisy-OR ranks classes as the sum of these terms does
+        terms = _detections(arrays)
+    else:
+        terms = [softmax(a.astype(np.float64)) if mode == "softmax" else a.astype(np.float64) for a in arrays]
     weights = [1.0] * len(terms)
     total = sum(terms)
     best = topk_accuracy(total, labels)

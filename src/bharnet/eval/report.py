@@ -309,8 +309,9 @@ def _markdown(r: dict) -> str:
     lines.append("")
     if r.get("ensemble"):
         e = r["ensemble"]
-        lines += ["## Ensemble", "", f"Fusion: **{e['fuse']}** (weighted sum of "
-                  f"{'raw scores' if e['fuse'] == 'logits' else 'softmax probabilities'}); weights "
+        how = {"logits": "weighted sum of raw scores", "softmax": "weighted mean of softmax probabilities",
+               "noisy-or": "weighted Noisy-OR of softmax probabilities"}[e["fuse"]]
+        lines += ["## Ensemble", "", f"Fusion: **{e['fuse']}** ({how}); weights "
                   f"{e['weights_from']}.", "",
                   "| file | branch | variant | modality | split | weight | own top-1 (%) | params / MACs |",
                   "|---|---|---|---|---|---:|---:|---|"]

@@ -15,3 +15,25 @@ def check_keypoints(shape: tuple[int, ...], *, persons_axis: int, persons: int, 
         raise ValueError(f"{what}: {v} joints x {c} channels, the layout has {joints} x {channels}")
     if m > persons:
         raise ValueError(f"{what}: {m} persons, the store keeps {persons}")
+
+
+def load_numpy(path, names: tuple[str, ...] | None = None):
+    """A ``.npy`` file as an array, or the arrays of a ``.npz`` file as a dict (those in ``names``,
+    default all), read whole and without pickles. Raises ``ValueError`` naming the file when it is
+    not a readable NumPy file: a damaged file fails inside zipfile, zlib, numpy's header parser or
+    the OS in many ways, and each is the same problem to the user."""
+    import zipfile
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(path)
+    try:
+        if path.suffix != ".npz":
+            return np.asarray(np.load(path, allow_pickle=False))
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: np.asarray(archive[k]) for k in archive.files if names is None or k in names}
+    except MemoryError:
+        raise ValueError(f"{path.name}: its header asks for more memory than there is (a damaged file?)") from None
+    except (Exception, zipfile.BadZipFile) as err:  # noqa: BLE001 - see the docstring
+        raise ValueError(f"{path.name}: not a readable {path.suffix} file ({type(err).__name__}: {err})") from None

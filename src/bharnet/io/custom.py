@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.core.sequence import Sequence
-from bharnet.io import check_keypoints
+from bharnet.io import check_keypoints, load_numpy
 
 __all__ = ["read_labels_csv", "read_custom_sample", "read_holistic"]
 
@@ -45,19 +45,33 @@ def read_labels_csv(folder: Path) -> tuple[dict[str, tuple[str, frozenset[str]]]
     if not path.exists():
         raise FileNotFoundError(f"{path}: missing (one row per sample: name,label[,split])")
     rows: dict[str, tuple[str, frozenset[str]]] = {}
-    with open(path, newline="") as f:
-        for number, row in enumerate(csv.reader(f), 1):
-            if not row or not "".join(row).strip() or row[0].startswith("#"):
-                continue
-            if number == 1 and [c.strip().lower() for c in row[:2]] == ["name", "label"]:
-                continue  # a header
-            if len(row) < 2:
-                raise ValueError(f"{path}, line {number}: expected name,label[,split], got {','.join(row)!r}")
-            splits = frozenset(s.strip() for s in row[2].split(";") if s.strip()) if len(row) > 2 else frozenset()
-            rows[row[0].strip()] = (row[1].strip(), splits)
+    first_line: dict[str, int] = {}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            lines = list(enumerate(csv.reader(f), 1))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    for number, row in lines:
+        if not row or not "".join(row).strip() or row[0].startswith("#"):
+            continue
+        if number == 1 and [c.strip().lower() for c in row[:2]] == ["name", "label"]:
+            continue  # a header
+        if len(row) < 2:
+            raise ValueError(f"{path}, line {number}: expected name,label[,split], got {','.join(row)!r}")
+        name = row[0].strip()
+        if name in first_line:
+            raise ValueError(f"{path}, line {number}: {name} again (first on line {first_line[name]}); "
+                             "each sample is listed once")
+        first_line[name] = number
+        splits = frozenset(s.strip() for s in row[2].split(";") if s.strip()) if len(row) > 2 else frozenset()
+        rows[name] = (row[1].strip(), splits)
     classes_path = folder / "classes.txt"
-    classes = [c.strip() for c in classes_path.read_text().splitlines() if c.strip()] \
-        if classes_path.exists() else None
+    classes = None
+    if classes_path.exists():
+        try:
+            classes = [c.strip() for c in classes_path.read_text(encoding="utf-8").splitlines() if c.strip()]
+        except UnicodeDecodeError as err:
+            raise ValueError(f"{classes_path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
     return rows, classes
 
 
@@ -92,19 +106,24 @@ def find_sample_file(folder: Path, name: str) -> Path:
 
 
 
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a sample file; ``ValueError`` naming the file when it is not readable."""
+    arrays = load_numpy(path, ("body", *_OPTIONAL))
+    if not isinstance(arrays, dict):
+        arrays = {"body": arrays}
+    elif "body" not in arrays:
+        raise ValueError(f"{path.name} has no 'body' array")
+    try:
+        return {k: np.asarray(v, np.float32) for k, v in arrays.items()}
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path.name}: arrays of numbers expected ({err})") from None
 
 
 def read_custom_sample(folder: str, name: str, label: str, splits: frozenset[str], *, classes: list[str] | None,
                        persons: int, joints: int, channels: int) -> list[Sequence]:
     """One sample of the generic format."""
     path = find_sample_file(Path(folder), name)
-    if path.suffix == ".npz":
-        with np.load(path) as archive:
-            if "body" not in archive:
-                raise ValueError(f"{path.name} has no 'body' array (it has {', '.join(archive.files)})")
-            arrays = {k: np.asarray(archive[k], np.float32) for k in ("body", *_OPTIONAL) if k in archive}
-    else:
-        arrays = {"body": np.asarray(np.load(path), np.float32)}
+    arrays = _load_arrays(path)
     body = arrays.pop("body")
     check_keypoints(body.shape, persons_axis=1, persons=persons, joints=joints, channels=channels,
                     what=f"{path.name}: body")
@@ -134,9 +153,15 @@ def read_holistic(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.n
         frames = sorted(path.glob("*.npy"), key=lambda p: (len(p.stem), p.stem))
         if not frames:
             raise ValueError(f"{path.name}/: no per-frame .npy files")
-        x = np.stack([np.asarray(np.load(f), np.float32).ravel() for f in frames])
+        vectors = [np.asarray(load_numpy(f)).ravel() for f in frames]
+        if len({len(v) for v in vectors}) != 1:
+            raise ValueError(f"{path.name}/: per-frame vectors of different lengths")
+        x = np.stack(vectors)
     else:
-        x = np.asarray(np.load(path), np.float32)
+        x = np.asarray(load_numpy(path))
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{path.name}: {x.dtype} values, expected numbers")
+    x = x.astype(np.float32)
     if x.ndim != 2 or x.shape[1] not in _HOLISTIC_SIZES:
         raise ValueError(f"{path.name}: shape {x.shape}, expected (T, 1662) or (T, 258) Holistic vectors")
     if len(x) == 0:

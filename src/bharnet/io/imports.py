@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import zipfile
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from bharnet.core.layouts import get_layout
 from bharnet.core.sequence import Sequence
 from bharnet.io import check_keypoints
 
-__all__ = ["NpzMember", "read_npz_import"]
+__all__ = ["NpzMember", "read_npz_import", "read_pyskl"]
 
 
 class NpzMember:
@@ -139,13 +140,30 @@ def layout_for(v: int, c: int, layout: str | None) -> str:
     return guess
 
 
+class _PlainData(pickle.Unpickler):
+    """Unpickles containers, numbers, strings and NumPy arrays only: a pickle that names any other
+    callable (which plain ``pickle.load`` would run) is refused, so importing a file from elsewhere
+    never runs code from it."""
+
+    _ALLOWED = {
+        *((f"numpy.{core}.multiarray", name) for core in ("core", "_core") for name in ("_reconstruct", "scalar")),
+        *((f"numpy.{core}.numeric", "_frombuffer") for core in ("core", "_core")),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"), ("collections", "OrderedDict"),
+        ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"), ("builtins", "slice"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED or (module == "numpy.dtypes" and name.endswith("DType")):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused: the pickle would call {module}.{name}; only plain data and NumPy "
+                                     "arrays are read from a .pkl (nothing in the file is run)")
 
 
-
-
-
-
-
-
-
-
+def read_pyskl(path: str | os.PathLike) -> dict:
+    """A pyskl annotation pickle as plain data and NumPy arrays; ``pickle.UnpicklingError`` when it
+    would run code, ``ValueError`` when it is not a pyskl annotation file."""
+    with open(path, "rb") as f:
+        data = _PlainData(f).load()
+    if not isinstance(data, dict) or "annotations" not in data:
+        raise ValueError("not a pyskl annotation file (a dict with 'split' and 'annotations')")
+    return data

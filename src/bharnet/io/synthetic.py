@@ -31,7 +31,8 @@ import numpy as np
 
 from bharnet.core.sequence import Sequence
 
-__all__ = ["SYNTH_CLASSES", "SynthClass", "Variation", "class_groups", "generate"]
+__all__ = ["SYNTH_CLASSES", "SYNTH_PRESETS", "SynthClass", "Variation", "class_groups", "class_ids", "generate",
+           "with_preset"]
 
 # Kinect v2 colour camera: 1920 x 1080 pixels, focal length about 1060 px.
 _IMAGE_W, _IMAGE_H, _FOCAL = 1920.0, 1080.0, 1060.0
@@ -442,11 +443,47 @@ def _build_classes() -> tuple[SynthClass, ...]:
 SYNTH_CLASSES: tuple[SynthClass, ...] = _build_classes()
 
 
-def class_groups(classes: tuple[SynthClass, ...] = SYNTH_CLASSES) -> dict[str, list[int]]:
-    """Class ids per group: ``{"body": [...], "hand": [...], "mixed": [...]}`` (plus any other group of
-    ``classes``, e.g. ``object``)."""
-    groups = dict.fromkeys(("body", "hand", "mixed", *(c.group for c in classes)))
-    return {g: [i for i, c in enumerate(classes) if c.group == g] for g in groups}
+def class_groups(classes: tuple[str, ...] = ()) -> dict[str, list[int]]:
+    """Class ids per group: ``{"body": [...], "hand": [...], "mixed": [...]}``; of the labels of a
+    subset ``classes`` (names, in label order) when one is given."""
+    chosen = [SYNTH_CLASSES[i] for i in class_ids(classes)]
+    return {g: [i for i, c in enumerate(chosen) if c.group == g] for g in ("body", "hand", "mixed")}
+
+
+def class_ids(classes: tuple[str, ...] = ()) -> list[int]:
+    """Ids in SYNTH_CLASSES of a subset given by names (empty: every class)."""
+    if not classes:
+        return list(range(len(SYNTH_CLASSES)))
+    ids = {c.name: i for i, c in enumerate(SYNTH_CLASSES)}
+    unknown = [c for c in classes if c not in ids]
+    if unknown:
+        raise ValueError(f"unknown BodyHand-Synth classes {unknown}; known: {', '.join(ids)}")
+    if len(set(classes)) != len(classes):
+        raise ValueError(f"repeated class in {list(classes)}")
+    return [ids[c] for c in classes]
+
+
+#: named settings of :func:`generate` and :func:`write_synth_store` (explicit variation overrides them)
+SYNTH_PRESETS: dict[str, dict] = {
+    # Sign-language-like: every class is its own hand shape, the arm position is shared by 2-4 classes
+    # (the hand-only classes whose gesture no mixed class reuses, and the mixed classes), and the body
+    # is noisy: the hand expert is far stronger than the body expert, which still carries some evidence.
+    "hand-dominant": {
+        "classes": ("fist", "thumb_down", "count", "pinch", "point_forward", "grab_forward", "thumb_up_high",
+                    "victory_high", "phone_call", "ok_by_face"),
+        "body_noise": 0.08,
+        "distractor": 0.5,
+    },
+}
+
+
+def with_preset(preset: str | None, variation: dict) -> dict:
+    """A preset's variation (:data:`SYNTH_PRESETS`) updated with ``variation``."""
+    if preset is None:
+        return variation
+    if preset not in SYNTH_PRESETS:
+        raise ValueError(f"unknown BodyHand-Synth preset {preset!r}; known: {', '.join(SYNTH_PRESETS)}")
+    return {**SYNTH_PRESETS[preset], **variation}
 
 
 # ----------------------------------------------------------------------------- variation
@@ -471,12 +508,15 @@ class Variation:
     hand_missing: float = 0.03  # probability that a hand is never detected in a sample
     second_person: float = 0.3  # probability of a second person doing a neutral motion
     distractor: float = 0.35  # probability of an unrelated arm movement during the action
+    #: the classes to make, by name, in label order (empty: all of SYNTH_CLASSES)
+    classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_frames <= self.max_frames:
             raise ValueError(f"need 2 <= min_frames <= max_frames, got {self.min_frames}, {self.max_frames}")
         if not self.actors:
             raise ValueError("actors is empty")
+        class_ids(self.classes)
 
 
 # ----------------------------------------------------------------------------- generation
@@ -635,12 +675,12 @@ class _Batch:
     actors: np.ndarray  # (B,)
 
 
-def _generate_batch(cls: SynthClass | int, n: int, key: tuple[int, ...], var: Variation) -> _Batch:
+def _generate_batch(class_id: int | SynthClass, n: int, key: tuple[int, ...], var: Variation) -> _Batch:
     """``n`` samples of one class. Three independent random streams from ``key``: the body's (actor,
     timing, motion), the hands' (articulation, detector) and the view's (camera, noise, bystander).
     The body's stream never depends on the hand gesture, so classes that share a motion share
-    their bodies given the same ``key``. ``cls``: a class or its id in :data:`SYNTH_CLASSES`."""
-    cls = SYNTH_CLASSES[cls] if isinstance(cls, int) else cls
+    their bodies given the same ``key``. ``class_id``: an id of :data:`SYNTH_CLASSES` or a class."""
+    cls = SYNTH_CLASSES[class_id] if isinstance(class_id, int) else class_id
     rng_body, rng_hand, rng_view = (np.random.default_rng([*key, k]) for k in range(3))
     frames = rng_body.integers(var.min_frames, var.max_frames + 1, n)
     tmax = int(frames.max())
@@ -704,32 +744,42 @@ def _variation(overrides: dict) -> Variation:
         raise TypeError(f"unknown variation {sorted(unknown)}; known: {', '.join(sorted(known))}")
     if "actors" in overrides:
         overrides = {**overrides, "actors": tuple(int(a) for a in overrides["actors"])}
+    if "classes" in overrides:
+        overrides = {**overrides, "classes": tuple(str(c) for c in overrides["classes"])}
     return replace(Variation(), **overrides)
 
 
 def generate(num_samples: int, seed: int = 0, *, batch_per_class: int = 32, prefix: str = "synth",
-             classes: tuple[SynthClass, ...] = SYNTH_CLASSES, **variation) -> Iterator[Sequence]:
+             preset: str | None = None, synth_classes: tuple[SynthClass, ...] | None = None,
+             **variation) -> Iterator[Sequence]:
     """Yield ``num_samples`` BodyHand-Synth samples, balanced over classes (sample ``i`` has label
-    ``i % len(classes)``), the same for the same arguments. ``classes``: the class list (default every
-    class of :data:`SYNTH_CLASSES`; a subset, or extra classes such as the object classes of
-    :mod:`bharnet.data.synthetic_rgb`).
+    ``i % number of classes``), the same for the same arguments.
 
-    ``variation`` overrides fields of :class:`Variation` (frame range, actors, noise, camera, ...).
-    Samples are made per class in batches of ``batch_per_class``.
+    ``variation`` overrides fields of :class:`Variation` (frame range, actors, noise, camera, the
+    subset of classes, ...), on top of the named ``preset`` (:data:`SYNTH_PRESETS`) when one is given.
+    Samples are made per class in batches of ``batch_per_class``. ``synth_classes``: the classes
+    themselves instead (e.g. with the object classes of :mod:`bharnet.io.synthetic_objects`), in label order.
     """
-    var = _variation(variation)
-    num_classes = len(classes)
+    var = _variation(with_preset(preset, variation))
+    chosen = [SYNTH_CLASSES[c] for c in class_ids(var.classes)] if synth_classes is None else list(synth_classes)
+    # a class's random key is its id in SYNTH_CLASSES (the same data whatever the subset), else 100+
+    ids = [SYNTH_CLASSES.index(c) if c in SYNTH_CLASSES else 100 + j for j, c in enumerate(chosen)]
+    num_classes = len(ids)
     per_block = min(batch_per_class, max(1, -(-num_samples // num_classes)))
     block = 0
     produced = 0
     while produced < num_samples:
-        batches = [_generate_batch(cls, per_block, (seed, block, c), var) for c, cls in enumerate(classes)]
+        batches = [_generate_batch(cls, per_block, (seed, block, c), var) for c, cls in zip(ids, chosen, strict=True)]
         for k in range(per_block):
-            for c, b in enumerate(batches):
+            for label, (cls, b) in enumerate(zip(chosen, batches, strict=True)):
                 if produced >= num_samples:
                     return
                 t = int(b.frames[k])
-                yield Sequence(name=f"{prefix}_{seed}_{produced:06d}_{classes[c].name}", label=c,
+                yield Sequence(name=f"{prefix}_{seed}_{produced:06d}_{cls.name}", label=label,
                                body=b.body[k, :t], hands=b.hands[k, :t], hand_conf=b.hand_conf[k, :t])
                 produced += 1
         block += 1
+
+
+
+

@@ -2,6 +2,7 @@
 
 from bharnet.models import backbones  # noqa: F401  (registers the backbones)
 from bharnet.models import bharnet as _variants  # noqa: F401  (registers the BHaRNet family)
+from bharnet.models import fusion as _fusion  # noqa: F401  (registers the fused variants)
 from bharnet.models import rgb as _rgb  # noqa: F401  (registers BHaRNet-M, after the skeleton models)
 from bharnet.models.registry import (
     ActionModel,

@@ -55,12 +55,15 @@ class ModelSpec:
       reads a trained body expert's features (``model.init.guide``).
     - ``sources``: for a derived model, the ``(model, branch)`` pairs whose logits it sums.
     - ``attention``: whether it takes the run's attention settings (``model.attention``).
+    - ``fusion``: for a derived model, how its sources' branches are combined when not summed: a
+      method of :mod:`bharnet.models.fusion` (or ``"auto"``), fitted on the validation split.
     """
 
     streams: tuple[str, ...]
     stage: Stage = "finetune"
     sources: tuple[tuple[str, str], ...] = ()
     attention: bool = False
+    fusion: str | None = None
 
     def __post_init__(self) -> None:
         if (self.stage == "derived") != bool(self.sources):

@@ -11,11 +11,13 @@ with a :class:`~bharnet.core.errors.UserError`. Inputs an interrupted earlier ru
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,8 @@ __all__ = ["PrepareSummary", "run_conversion", "default_workers"]
 
 #: tasks in flight per worker: enough to keep workers busy, few enough to bound memory
 _IN_FLIGHT_PER_WORKER = 4
+#: after an interruption, how long workers may take to finish the input in hand before they are ended
+_GRACE_SECONDS = 2.0
 
 
 @dataclass
@@ -78,6 +82,27 @@ def _convert_one(convert: Callable[[str], list[Sequence]], source: str) -> tuple
         return None, f"{type(err).__name__}: {err}"
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent: a worker interrupted inside the pool's queues can leave
+    them half written, and the parent and the other workers then wait on them forever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """End a pool now: queued inputs are dropped, inputs in hand get a short grace (their
+    results are not needed; the next run redoes them), then their workers are ended."""
+    # the pool's processes: no public way to reach them before Python 3.14's terminate_workers
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + _GRACE_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
 class _InProcess:
     """The executor interface without processes (workers <= 1): simple, debuggable, no pickling."""
 
@@ -116,10 +141,13 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     sources = list(sources) if total is None else sources
     total = len(sources) if total is None else total  # type: ignore[arg-type]
     summary = PrepareSummary(inputs=total)
+    if writer.restarted:
+        summary.notes.append(writer.restarted)
     start = time.monotonic()
     if progress is None:
         progress = sys.stderr.isatty()
-    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else _InProcess()
+    executor = (ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) if workers > 1
+                else _InProcess())
     window = workers * _IN_FLIGHT_PER_WORKER if workers > 1 else 1
     pending: deque[tuple[str, Future]] = deque()
     bar = _progress(total, title, progress)
@@ -145,26 +173,45 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
                 if not pending:
                     break
                 name, future = pending.popleft()
-                sequences, problem = future.result()
+                try:
+                    sequences, problem = future.result()
+                except BrokenProcessPool:
+                    raise UserError(f"a reader process died while converting {name} (out of memory? a crash in "
+                                    "a native library?); the inputs finished so far are kept: run the same "
+                                    "command again to resume, or with --workers 1 to find the input") from None
                 if sequences is not None:
-                    try:
-                        for seq in sequences:
-                            seq.validate(*shape)
-                    except ValueError as err:
-                        problem = f"sample {seq.name}: {err}"
+                    problem = _check_samples(sequences, shape, writer)
                 if problem is not None:
                     _report(name, problem, writer, summary, strict, bar.console)
                 else:
                     for seq in sequences:
-                        writer.add(seq)
+                        writer.add(seq, source=name)
                     summary.converted += 1
                     summary.samples += len(sequences)
                 writer.source_done(name)
                 bar.advance(task)
-    finally:
-        executor.shutdown(cancel_futures=True)
+    except BaseException:
+        if isinstance(executor, ProcessPoolExecutor):
+            _stop(executor)
+        raise
+    executor.shutdown()
     summary.seconds = time.monotonic() - start
     return summary
+
+
+def _check_samples(sequences: list[Sequence], shape: tuple[int, int, int], writer: StoreWriter) -> str | None:
+    """What is wrong with the samples of one input (all are written or none), or None."""
+    names: set[str] = set()
+    for seq in sequences:
+        try:
+            seq.validate(*shape)
+            writer.check_name(seq.name)
+        except ValueError as err:
+            return f"sample {seq.name}: {err}"
+        if seq.name in names:
+            return f"sample name {seq.name!r} twice in this input"
+        names.add(seq.name)
+    return None
 
 
 def _report(name: str, problem: str, writer: StoreWriter, summary: PrepareSummary, strict: bool, console) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -94,11 +93,12 @@ def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout:
             lay = get_layout(layout)
         except KeyError as err:
             raise UserError(str(err.args[0])) from None
-        first = next((p for n in names for p in [_maybe_find(folder, n)] if p is not None), None)
-        if first is None:
-            raise UserError(f"{folder}: none of the samples in labels.csv has a .npy / .npz file")
-        shape = _body_shape(first)
-        arrays = set().union(*(_arrays_of(p) for n in names for p in [_maybe_find(folder, n)] if p is not None))
+        probes = [probe for n in names for probe in [_probe(folder, n)] if probe is not None]
+        if not probes:
+            raise UserError(f"{folder}: none of the samples in labels.csv has a readable .npy / .npz file with a "
+                            "(T, M, V, C) body")
+        shape = probes[0][0]  # unreadable files are rejected one by one later
+        arrays = set().union(*(names_ for _, names_ in probes))
         read = functools.partial(read_custom_sample, str(folder), classes=classes, persons=shape[1],
                                  joints=lay.num_joints, channels=shape[3])
         writer_args = {"body_layout": lay.name, "num_persons": shape[1], "channels": shape[3],
@@ -132,28 +132,17 @@ def _video_reader(folder: Path, classes: list[str] | None, layout: str, persons:
     return read, {"body_layout": layout, "num_persons": persons, "channels": 3, "arrays": ("body_conf", "hands")}
 
 
-def _maybe_find(folder: Path, name: str) -> Path | None:
+def _probe(folder: Path, name: str) -> tuple[tuple[int, ...], set[str]] | None:
+    """The body shape and array names of a sample's file without loading it; None when there is
+    no such file or it cannot be read (it is then rejected as a sample, with the reason)."""
     try:
-        return find_sample_file(folder, name)
-    except ValueError:
+        path = find_sample_file(folder, name)
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                shape = archive["body"].shape if "body" in archive else ()
+                arrays = {n.removesuffix(".npy") for n in archive.files}
+        else:
+            shape, arrays = np.load(path, mmap_mode="r", allow_pickle=False).shape, {"body"}
+    except Exception:  # noqa: BLE001 - any damage: the sample is rejected with the reason when read
         return None
-
-
-def _body_shape(path: Path) -> tuple[int, ...]:
-    if path.suffix == ".npz":
-        with np.load(path) as archive:
-            shape = archive["body"].shape if "body" in archive else ()
-    else:
-        shape = np.load(path, mmap_mode="r").shape
-    if len(shape) != 4:
-
-        raise UserError(f"{path}: body has shape {shape}, expected (T, M, V, C)")
-    return shape
-
-
-def _arrays_of(path: Path) -> set[str]:
-    """The array names a sample file holds, without loading it."""
-    if path.suffix == ".npz":
-        with zipfile.ZipFile(path) as zf:
-            return {n.removesuffix(".npy") for n in zf.namelist()}
-    return {"body"}
+    return (shape, arrays) if len(shape) == 4 else None

@@ -5,14 +5,13 @@ from __future__ import annotations
 import functools
 import os
 import pickle
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from bharnet.core.errors import UserError
 from bharnet.core.sequence import Sequence
-from bharnet.io.imports import layout_for, npz_sample, pyskl_sample, read_npz_import
+from bharnet.io.imports import layout_for, npz_sample, pyskl_sample, read_npz_import, read_pyskl
 from bharnet.io.ntu import NTU_CLASSES
 from bharnet.store.convert import PrepareSummary, run_conversion
 from bharnet.store.packed import StoreWriter
@@ -37,8 +36,12 @@ def prepare_import(file: str | os.PathLike, out: str | os.PathLike, *, layout: s
             return _prepare_npz(file, out, layout=layout, strict=strict, progress=progress)
         if file.suffix in (".pkl", ".pickle"):
             return _prepare_pyskl(file, out, layout=layout, strict=strict, progress=progress)
-    except (ValueError, KeyError, zipfile.BadZipFile, pickle.UnpicklingError, EOFError) as err:
-        raise UserError(f"{file}: {err}") from None
+    except UserError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a damaged archive fails in many ways (zipfile, zlib, numpy, pickle)
+        detail = str(err) if isinstance(err, (ValueError, KeyError, pickle.UnpicklingError)) and str(err) \
+            else f"{type(err).__name__}: {err}"
+        raise UserError(f"{file}: not a readable import file ({detail})") from None
     raise UserError(f"{file}: expected a CTR-GCN .npz or a pyskl .pkl")
 
 
@@ -65,10 +68,7 @@ def _convert_npz(member, labels, part, num_classes, source: str) -> list[Sequenc
 
 
 def _prepare_pyskl(file: Path, out, *, layout, strict, progress):
-    with open(file, "rb") as f:
-        data = pickle.load(f)  # noqa: S301 - the user's own annotation file
-    if not isinstance(data, dict) or "annotations" not in data:
-        raise ValueError("not a pyskl annotation file (a dict with 'split' and 'annotations')")
+    data = read_pyskl(file)
     annotations = data["annotations"]
     if not annotations:
         raise ValueError("no annotations")

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.core.atomic import write_json
+from bharnet.core.errors import UserError
 from bharnet.core.layouts import get_layout
 from bharnet.core.sequence import HAND_JOINTS, Sequence
 
@@ -43,10 +44,17 @@ FORMAT = "bharnet-store"
 VERSION = 1
 OPTIONAL_ARRAYS = ("body_conf", "hands", "color_xy")
 _CHUNK_BYTES = 16 << 20
+_META_KEYS = ("arrays", "num_samples", "num_frames", "num_classes", "body_layout", "num_persons", "num_joints",
+              "channels")
 
 
-class StoreError(RuntimeError):
-    """A store that is missing, incomplete or not a bharnet store."""
+class StoreError(UserError):
+    """A store that is missing, incomplete, damaged or not a bharnet store."""
+
+
+def _damaged(file: Path, problem: str) -> StoreError:
+    return StoreError(f"{file}: {problem}; the store is damaged: prepare it again with `bharnet prepare ...` "
+                      "(or restore the folder from a copy)")
 
 
 def _frame_shapes(num_persons: int, num_joints: int, channels: int) -> dict[str, tuple[int, ...]]:
@@ -95,49 +103,100 @@ class StoreWriter:
         self._shapes = _frame_shapes(num_persons, layout.num_joints, channels)
         self._checkpoint_seconds = checkpoint_seconds
         self._last_checkpoint = time.monotonic()
-        self._pending_samples: list[str] = []
-        self._pending_sources: list[str] = []
-        self._resume_or_start()
+        #: name -> input of every sample written; a name may occur once in a store
+        self.sample_sources: dict[str, str] = {}
+        #: why an earlier run's partial folder could not be resumed (it was started over), if so
+        self.restarted: str | None = None
+        try:
+            self._resume_or_start()
+        except OSError as err:  # e.g. a folder the user may not write to
+            raise self._write_failed(err) from None
 
     # -- lifecycle -------------------------------------------------------------------------
     def _resume_or_start(self) -> None:
-        state_path = self.partial / "state.json"
-        if state_path.exists():
-            state = json.loads(state_path.read_text())
-            if state["meta"] != self.meta:
-                raise StoreError(f"{self.partial} was started with other settings; delete it to start over")
-            for name, size in state["sizes"].items():
-                with open(self.partial / name, "r+b") as f:
-                    f.truncate(size)
-            self._state = state
-        else:
+        for leftover in (self._retired(self.partial), self._retired(self.path)):
+            if leftover.exists():  # a finished run interrupted while deleting: finish that
+                shutil.rmtree(leftover)
+        state = self._resumable_state()
+        if state is None:
             if self.partial.exists():
                 shutil.rmtree(self.partial)
             self.partial.mkdir(parents=True)
             files = [f"{a}.raw" for a in self.arrays] + ["samples.jsonl", "sources.txt", "rejected.jsonl"]
             for name in files:
                 (self.partial / name).touch()
-            self._state = {"meta": self.meta, "sizes": {name: 0 for name in files}, "num_samples": 0}
-            write_json(state_path, self._state, indent=None)
-        self._files = {name: open(self.partial / name, "ab") for name in self._state["sizes"]}  # noqa: SIM115
+            state = {"meta": self.meta, "sizes": {name: 0 for name in files}, "num_samples": 0}
+            write_json(self.partial / "state.json", state, indent=None)
+        for name, size in state["sizes"].items():  # drop what was written after the last checkpoint
+            with open(self.partial / name, "r+b") as f:
+                f.truncate(size)
+        self._state = state
+        self._files = {name: open(self.partial / name, "ab") for name in state["sizes"]}  # noqa: SIM115
+        self._committed = dict(state["sizes"])
         self.done_sources: set[str] = set((self.partial / "sources.txt").read_text().split("\n")) - {""}
-        self.num_samples: int = self._state["num_samples"]
+        for line in (self.partial / "samples.jsonl").read_text().splitlines():
+            record = json.loads(line)
+            self.sample_sources[record["name"]] = record.get("source", record["name"])
+        self.num_samples: int = state["num_samples"]
+        self._committed_samples = self.num_samples
+
+    def _resumable_state(self) -> dict | None:
+        """The checkpoint of an interrupted earlier run, or None (nothing to resume, or a partial
+        folder too damaged to trust: it is started over, which only costs time)."""
+        state_path = self.partial / "state.json"
+        if not state_path.exists():
+            return None
+        try:
+            state = json.loads(state_path.read_text())
+            sizes = state["sizes"]
+            short = [n for n, size in sizes.items() if (self.partial / n).stat().st_size < size]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            self.restarted = f"{self.partial} could not be resumed ({err}); started over"
+            return None
+        if short:
+            self.restarted = f"{self.partial / short[0]} is shorter than its checkpoint; started over"
+            return None
+        if state["meta"] != self.meta:
+            raise StoreError(f"{self.partial} was started with other settings; delete it to start over")
+        return state
+
+    @staticmethod
+    def _retired(path: Path) -> Path:
+        """Where a folder goes (atomically) before it is deleted, so that an interruption never
+        leaves half a folder under a name a later run reads."""
+        return path.with_name(path.name + ".removing")
 
     def __enter__(self) -> StoreWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.finish()
-        else:
+            try:
+                self.finish()
+            except OSError as err:
+                raise self._write_failed(err) from None
+            return
+        try:
             self.checkpoint()
             self._close_files()
+        except OSError:
+            pass  # e.g. the disk is still full: the previous checkpoint stands
+        if isinstance(exc, OSError):
+            raise self._write_failed(exc) from None
+
+    def _write_failed(self, err: OSError) -> StoreError:
+        return StoreError(f"{err.filename or self.partial}: cannot write ({err.strerror or err}); the inputs finished "
+                          "so far are kept: free some space (or fix the folder's permissions) and run the same "
+                          "command again to resume")
 
     # -- writing ---------------------------------------------------------------------------
-    def add(self, seq: Sequence) -> None:
-        """Append one sample; raises ``ValueError`` (naming the problem) if it does not fit."""
+    def add(self, seq: Sequence, source: str | None = None) -> None:
+        """Append one sample; raises ``ValueError`` (naming the problem) if it does not fit or
+        its name is taken. ``source``: the input it came from (named when a later one repeats
+        the name)."""
         m, v, c = self._shapes["body"]
         seq.validate(m, v, c)
+        self.check_name(seq.name)
         t = seq.num_frames
         has_hands = seq.hands is not None
         for name in self.arrays:
@@ -145,11 +204,18 @@ class StoreWriter:
             if value is None:  # an optional array this sample lacks: zeros (confidence 0 = missing)
                 value = np.zeros((t, *self._shapes[name]), np.float32)
             self._files[f"{name}.raw"].write(np.ascontiguousarray(value, dtype=np.float32).tobytes())
+        source = str(source) if source is not None else seq.name
         record = {"name": seq.name, "label": int(seq.label), "frames": t, "splits": sorted(seq.splits),
-                  "has_hands": has_hands}
+                  "has_hands": has_hands, "source": source}
         self._files["samples.jsonl"].write((json.dumps(record) + "\n").encode())
-        self._pending_samples.append(seq.name)
+        self.sample_sources[seq.name] = source
         self.num_samples += 1
+
+    def check_name(self, name: str) -> None:
+        """``ValueError`` if a sample of this name is in the store already."""
+        if name in self.sample_sources:
+            raise ValueError(f"duplicate sample name {name!r} (already in the store, from "
+                             f"{self.sample_sources[name]})")
 
     def reject(self, source: str, problem: str) -> None:
         """Record an input that was reported and skipped."""
@@ -157,19 +223,27 @@ class StoreWriter:
         self._files["rejected.jsonl"].write(line.encode())
 
     def source_done(self, source: str) -> None:
-        """Mark an input finished; checkpoints every few seconds."""
+        """Mark an input finished (everything written for it is complete); checkpoints every
+        few seconds."""
         self._files["sources.txt"].write(f"{source}\n".encode())
         self.done_sources.add(str(source))
+        self._commit()
         if time.monotonic() - self._last_checkpoint > self._checkpoint_seconds:
             self.checkpoint()
 
+    def _commit(self) -> None:
+        """Everything written so far belongs to finished inputs: a checkpoint may record it."""
+        self._committed = {name: f.tell() for name, f in self._files.items()}
+        self._committed_samples = self.num_samples
+
     def checkpoint(self) -> None:
-        """Make everything written so far survive an interruption."""
+        """Make every finished input survive an interruption. Bytes of an input still being
+        written (an interruption inside ``add``) are not recorded, so a resumed run drops them."""
         for f in self._files.values():
             f.flush()
             os.fsync(f.fileno())
-        self._state["sizes"] = {name: f.tell() for name, f in self._files.items()}
-        self._state["num_samples"] = self.num_samples
+        self._state["sizes"] = dict(self._committed)
+        self._state["num_samples"] = self._committed_samples
         write_json(self.partial / "state.json", self._state, indent=None)
         self._last_checkpoint = time.monotonic()
 
@@ -179,6 +253,7 @@ class StoreWriter:
 
     def finish(self) -> Path:
         """Pack the raw files into the final store and move it into place atomically."""
+        self._commit()
         self.checkpoint()
         self._close_files()
         records = [json.loads(line) for line in (self.partial / "samples.jsonl").read_text().splitlines()]
@@ -207,10 +282,16 @@ class StoreWriter:
                 "num_classes": num_classes, "splits": {k: len(v) for k, v in splits.items()},
                 "num_rejected": len(rejected)}
         (build / "meta.json").write_text(json.dumps(meta, indent=1))
+        # renames only until the new store is in place: an interruption leaves either the old
+        # store or the new one under the name, and the partial folder whole or gone
+        old = self._retired(self.path)
         if self.path.exists():
-            shutil.rmtree(self.path)
+            os.replace(self.path, old)
         os.replace(build, self.path)
-        shutil.rmtree(self.partial)
+        os.replace(self.partial, self._retired(self.partial))
+        for leftover in (old, self._retired(self.partial)):
+            if leftover.exists():
+                shutil.rmtree(leftover)
         return self.path
 
 
@@ -234,25 +315,71 @@ class SkeletonStore:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         meta_path = self.path / "meta.json"
+        partial = self.path.with_name(self.path.name + ".partial")
+        hint = (f" ({partial} exists: the conversion did not finish; run it again to resume)"
+                if partial.exists() else " (a store is made by `bharnet prepare ...`)")
+        if not self.path.is_dir():
+            raise StoreError(f"{self.path}: no such folder{hint}")
         if not meta_path.exists():
-            partial = self.path.with_name(self.path.name + ".partial")
-            hint = (f" ({partial} exists: the conversion did not finish; run it again to resume)"
-                    if partial.exists() else "")
             raise StoreError(f"{self.path} is not a bharnet store: no meta.json{hint}")
-        self.meta = json.loads(meta_path.read_text())
+        self.meta = self._json("meta.json", dict)
         if self.meta.get("format") != FORMAT:
             raise StoreError(f"{meta_path}: not a bharnet store (format {self.meta.get('format')!r})")
         if self.meta.get("version") != VERSION:
             raise StoreError(f"{meta_path}: store format version {self.meta.get('version')}, "
                              f"this bharnet reads {VERSION}")
-        self.offsets = np.load(self.path / "offsets.npy")
-        self.labels = np.load(self.path / "labels.npy")
-        self.has_hands = np.load(self.path / "has_hands.npy")
-        self.names: list[str] = json.loads((self.path / "names.json").read_text())
+        missing = [k for k in _META_KEYS if k not in self.meta]
+        if missing:
+            raise _damaged(meta_path, f"no {', '.join(missing)}")
+        n = self.meta["num_samples"]
+        self.offsets = self._npy("offsets.npy", (n + 1,))
+        self.labels = self._npy("labels.npy", (n,))
+        self.has_hands = self._npy("has_hands.npy", (n,))
+        self.names: list[str] = self._json("names.json", list, length=n)
         self.splits: dict[str, np.ndarray] = {
-            k: np.asarray(v, dtype=np.int64) for k, v in json.loads((self.path / "splits.json").read_text()).items()
+            k: np.asarray(v, dtype=np.int64) for k, v in self._json("splits.json", dict).items()
         }
         self._maps: dict[str, np.ndarray] = {}
+        self._check_consistent()
+
+    def _json(self, name: str, kind: type, length: int | None = None):
+        file = self.path / name
+        try:
+            value = json.loads(file.read_text())
+        except FileNotFoundError:
+            raise _damaged(file, "missing") from None
+        except (OSError, ValueError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise _damaged(file, f"not valid JSON ({err})") from None
+        if not isinstance(value, kind):
+            raise _damaged(file, f"expected a JSON {kind.__name__}, found {type(value).__name__}")
+        if length is not None and len(value) != length:
+            raise _damaged(file, f"{len(value)} entries, meta.json says {length} samples")
+        return value
+
+    def _npy(self, name: str, shape: tuple[int, ...], mmap: bool = False) -> np.ndarray:
+        file = self.path / name
+        try:
+            array = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+        except FileNotFoundError:
+            raise _damaged(file, "missing") from None
+        except (OSError, ValueError, EOFError) as err:  # a truncated or overwritten file
+            raise _damaged(file, f"not a readable .npy file ({err})") from None
+        if array.shape != shape:
+            raise _damaged(file, f"shape {array.shape}, expected {shape} from meta.json")
+        return array
+
+    def _check_consistent(self) -> None:
+        """Every array is whole and agrees with the others: damage is found here, not while training."""
+        offsets = self.offsets
+        frames = self.meta["num_frames"]
+        if len(offsets) and (offsets[0] != 0 or offsets[-1] != frames or (np.diff(offsets) < 0).any()):
+            raise _damaged(self.path / "offsets.npy", f"not increasing from 0 to the {frames} frames of meta.json")
+        for split, indices in self.splits.items():
+            if len(indices) and (indices.min() < 0 or indices.max() >= len(self.labels)):
+                raise _damaged(self.path / "splits.json", f"split {split!r} names samples the store lacks")
+        shapes = _frame_shapes(self.meta["num_persons"], self.meta["num_joints"], self.meta["channels"])
+        for name in self.meta["arrays"]:
+            self._maps[name] = self._npy(f"{name}.npy", (frames, *shapes[name]), mmap=True)
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_maps": {}}
@@ -280,7 +407,8 @@ class SkeletonStore:
         if name not in self._maps:
             if not self.has(name):
                 raise KeyError(f"{self.path} has no {name!r} array (it has {', '.join(self.meta['arrays'])})")
-            self._maps[name] = np.load(self.path / f"{name}.npy", mmap_mode="r")
+            shapes = _frame_shapes(self.meta["num_persons"], self.meta["num_joints"], self.meta["channels"])
+            self._maps[name] = self._npy(f"{name}.npy", (self.meta["num_frames"], *shapes[name]), mmap=True)
         return self._maps[name]
 
     def frames(self, name: str, index: int) -> np.ndarray:
@@ -304,4 +432,4 @@ class SkeletonStore:
 
     @property
     def rejected(self) -> list[dict]:
-        return json.loads((self.path / "rejected.json").read_text())
+        return self._json("rejected.json", list)

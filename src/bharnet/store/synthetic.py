@@ -1,5 +1,4 @@
-"""BodyHand-Synth into a store (:mod:`bharnet.io.synthetic` generates it), in colour too (ST-ROI images
-rendered by :mod:`bharnet.video.synth_render`)."""
+"""BodyHand-Synth into a store (:mod:`bharnet.io.synthetic` generates it)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.core.sequence import Sequence
-from bharnet.io.synthetic import SYNTH_CLASSES, SynthClass, class_groups, generate
+from bharnet.io.synthetic import SYNTH_CLASSES, SynthClass, class_groups, class_ids, generate, with_preset
 from bharnet.io.synthetic_objects import RGB_CLASSES
 from bharnet.store.packed import SkeletonStore, StoreWriter
 from bharnet.store.rgb import has_rois, write_rois
@@ -19,14 +18,19 @@ __all__ = ["write_synth_store", "write_synth_rgb_store"]
 
 
 def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 0, val_fraction: float = 0.15,
-                      test_fraction: float = 0.2, classes: tuple[SynthClass, ...] = SYNTH_CLASSES,
-                      **variation) -> Path:
+                      test_fraction: float = 0.2, preset: str | None = None,
+                      synth_classes: tuple[SynthClass, ...] | None = None, **variation) -> Path:
     """Write a BodyHand-Synth store with splits ``train``, ``val`` and ``test``.
 
     Train and val come from one set of actors, test from other actors and another random stream;
-    every split is balanced over classes. ``classes``: the class list (default every class of
-    :data:`~bharnet.io.synthetic.SYNTH_CLASSES`). Returns the store's path.
+    every split is balanced over classes. ``preset`` and ``variation`` as
+    :func:`bharnet.io.synthetic.generate`. Returns the store's path.
     """
+    variation = with_preset(preset, variation)
+    chosen = [SYNTH_CLASSES[i] for i in class_ids(tuple(variation.get("classes", ())))] if synth_classes is None \
+        else list(synth_classes)
+    names = [c.name for c in chosen]
+    groups = dict.fromkeys(("body", "hand", "mixed", *(c.group for c in chosen)))
     if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
         raise ValueError(f"bad split fractions: val {val_fraction}, test {test_fraction}")
     actors = tuple(variation.pop("actors", range(40)))
@@ -34,23 +38,26 @@ def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 
         raise ValueError("need at least two actors (train and test use different ones)")
     n_test_actors = max(1, round(len(actors) * 0.25))
     train_actors, test_actors = actors[:-n_test_actors], actors[-n_test_actors:]
-    num_classes = len(classes)
+    num_classes = len(names)
     n_test = int(round(num_samples * test_fraction))
     n_trainval = num_samples - n_test
     # val: the first val_fraction of each class's train/val samples (labels cycle through the classes)
     n_val_per_class = int(round(n_trainval * val_fraction / num_classes))
     out = Path(out_dir)
-    source = {"generator": "bodyhand-synth", "seed": seed, "class_groups": class_groups(classes),
-              "num_samples": num_samples, "train_actors": list(train_actors), "test_actors": list(test_actors)}
-    with StoreWriter(out, body_layout="ntu25", num_persons=2, arrays=("hands",),
-                     classes=[c.name for c in classes], source=source) as writer:
-        for i, seq in enumerate(generate(n_trainval, seed, prefix="trainval", actors=train_actors, classes=classes,
-                                             **variation)):
+    group_ids = (class_groups(tuple(names)) if synth_classes is None
+                 else {g: [i for i, c in enumerate(chosen) if c.group == g] for g in groups})
+    source = {"generator": "bodyhand-synth", "seed": seed, "class_groups": group_ids,
+              "num_samples": num_samples, "preset": preset, "train_actors": list(train_actors),
+              "test_actors": list(test_actors)}
+    with StoreWriter(out, body_layout="ntu25", num_persons=2, arrays=("hands",), classes=names,
+                     source=source) as writer:
+        for i, seq in enumerate(generate(n_trainval, seed, prefix="trainval", actors=train_actors,
+                                         synth_classes=synth_classes, **variation)):
             seq.splits = frozenset({"val" if i // num_classes < n_val_per_class else "train"})
             _add(writer, seq)
         # the test stream: seed offset far away, so its random streams share nothing with train's
-        for seq in generate(n_test, seed + 1_000_003, prefix="test", actors=test_actors, classes=classes,
-                            **variation):
+        for seq in generate(n_test, seed + 1_000_003, prefix="test", actors=test_actors,
+                            synth_classes=synth_classes, **variation):
             seq.splits = frozenset({"test"})
             _add(writer, seq)
     return out
@@ -65,10 +72,10 @@ def _add(writer: StoreWriter, seq: Sequence) -> None:
 
 def write_synth_rgb_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 0,
                           classes: tuple[SynthClass, ...] = RGB_CLASSES, roi: RoiConfig = SYNTH_ROI,
-                          **variation) -> Path:
+                          preset: str | None = None, **variation) -> Path:
     """A BodyHand-Synth store (:func:`write_synth_store`) of ``classes`` (default: every class and the
     object classes) with an ST-ROI image per sample rendered from its skeletons (``rgb_roi.npy``)."""
-    out = write_synth_store(out_dir, num_samples, seed, classes=classes, **variation)
+    out = write_synth_store(out_dir, num_samples, seed, preset=preset, synth_classes=classes, **variation)
     if has_rois(out):
         return out
     store = SkeletonStore(out)

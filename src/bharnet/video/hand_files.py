@@ -7,6 +7,8 @@ A hands file ``<video stem>.npz`` holds:
   the frame width (the paper's 2.5D). Zeros where ``missing``.
 - ``hand_conf`` (T, 2) and ``landmark_conf`` (T, 2, 21) float32: 0 where missing.
 - ``missing`` (T, 2) bool, ``interpolated`` (T, 2) bool (filled short gaps).
+- ``hand_counts`` (2, 3) int32: per hand (left, right), the frames where it was found,
+  interpolated, missing.
 - ``width``, ``height``, ``fps``, ``source`` ("skeleton", "pose" or "frame"), ``person`` (the body kept).
 """
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from bharnet.core.atomic import atomic_file
 from bharnet.core.errors import UserError
+from bharnet.io import load_numpy
 from bharnet.io.ntu import read_skeleton
 
 FORMAT_VERSION = 1
@@ -49,6 +52,12 @@ class HandTrack:
         """Frames where at least one hand is present (detected or interpolated)."""
         return int((~self.missing).any(axis=1).sum())
 
+    def hand_counts(self) -> dict[str, dict[str, int]]:
+        """Per hand (``left``, ``right``), the frames where it was found, interpolated, missing."""
+        found = ~self.missing & ~self.interpolated
+        return {name: {"found": int(found[:, s].sum()), "interpolated": int(self.interpolated[:, s].sum()),
+                       "missing": int(self.missing[:, s].sum())} for s, name in enumerate(("left", "right"))}
+
 
 def sample_name(video: str | Path) -> str:
     """The NTU sample name of a video: its stem without the ``_rgb`` ending."""
@@ -64,18 +73,27 @@ def save_hands(track: HandTrack, path: str | Path) -> Path:
             landmark_conf=track.landmark_conf.astype(np.float32), missing=track.missing.astype(bool),
             interpolated=track.interpolated.astype(bool), width=np.int32(track.width),
             height=np.int32(track.height), fps=np.float32(track.fps), source=np.str_(track.source),
-            person=np.str_(track.person), version=np.int32(FORMAT_VERSION))
+            person=np.str_(track.person), version=np.int32(FORMAT_VERSION),
+            hand_counts=np.array([list(c.values()) for c in track.hand_counts().values()], np.int32))
     return Path(path)
 
 
 def read_hands(path: str | Path) -> HandTrack:
-    """Read a hands file written by :func:`save_hands`."""
+    """Read a hands file written by :func:`save_hands`; :class:`UserError` naming the file when it
+    is not one."""
     try:
-        with np.load(path) as z:
-            return HandTrack(z["keypoints"], z["hand_conf"], z["landmark_conf"], z["missing"], z["interpolated"],
-                             int(z["width"]), int(z["height"]), float(z["fps"]), str(z["source"]), str(z["person"]))
-    except (OSError, KeyError, ValueError) as err:
-        raise UserError(f"{path}: not a readable hands file ({err})") from err
+        z = load_numpy(path)
+        if not isinstance(z, dict):
+            raise ValueError(f"{Path(path).name}: not an .npz archive")
+        track = HandTrack(z["keypoints"], z["hand_conf"], z["landmark_conf"], z["missing"], z["interpolated"],
+                          int(z["width"]), int(z["height"]), float(z["fps"]), str(z["source"]), str(z["person"]))
+        frames = track.keypoints.shape[0] if track.keypoints.ndim == 4 else -1
+        if track.keypoints.shape[1:] != (2, 21, 3) or track.hand_conf.shape != (frames, 2):
+            raise ValueError(f"keypoints {track.keypoints.shape}, hand_conf {track.hand_conf.shape}: expected "
+                             "(T, 2, 21, 3) and (T, 2)")
+        return track
+    except (KeyError, ValueError, TypeError) as err:
+        raise UserError(f"{path}: not a readable hands file ({err})") from None
 
 
 def load_hands(hands_dir: str | Path, sample: str) -> tuple[np.ndarray, np.ndarray] | None:

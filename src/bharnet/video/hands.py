@@ -5,43 +5,34 @@ interpolate short gaps. :func:`extract_hands` does one video,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import atexit
+import threading
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bharnet.core.errors import UserError
-from bharnet.video.crops import (
-    BODY_ANCHORS,
-    CropConfig,
-    HandAnchors,
-    body_scale,
-    crop_side,
-    cut,
-    hand_boxes,
-    hand_centres,
-    to_frame,
-)
+from bharnet.video.crops import BODY_ANCHORS, HandAnchors, body_scale
 from bharnet.video.decode import VIDEO_SUFFIXES, VideoInfo, iter_frames, probe_video
 from bharnet.video.hand_files import HandTrack, read_ntu_color, sample_name, save_hands
 from bharnet.video.landmarker import HandDetection, HandLandmarker, PoseLandmarker
 from bharnet.video.models import resolve_model
-from bharnet.video.track import (
-    apply_swaps,
-    assign_sides,
-    continuity_swaps,
-    dedup_hands,
-    interpolate_gaps,
-    most_active,
-    track_people,
-)
+from bharnet.video.preview import write_contact_sheet
+from bharnet.video.search import WRIST, Hand, HandSearch, SearchConfig, confirmed, hand_cues
+from bharnet.video.sides import NTU_PAIRS, POSE_PAIRS, is_mirrored, side_margin
+from bharnet.video.track import apply_swaps, assign_sides, continuity_swaps, interpolate_gaps, most_active, track_people
 
 
 @dataclass(frozen=True)
 class ExtractConfig:
     """Settings of the extraction; the defaults are the documented behaviour."""
 
-    crop: CropConfig = field(default_factory=CropConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     #: gaps of at most this many frames between two detections are filled linearly
     max_gap: int = 5
     #: MediaPipe detection / presence / tracking threshold
@@ -58,6 +49,12 @@ class ExtractConfig:
     #: a person the pose landmarker sees in fewer frames than this fraction is ignored: on a video
     #: with no person (a close-up of a hand) it hallucinates short-lived people
     min_person_frac: float = 0.3
+    #: with a skeleton file, the pose landmarker runs on the person's box to place the hands' regions
+    #: in frames where a hand is lost, at most every this many frames (0: never; the skeleton alone)
+    pose_every: int = 3
+    #: whether the videos are mirror images (None: NTU RGB+D videos are, others are not); see
+    #: :mod:`bharnet.video.sides`
+    mirrored: bool | None = None
 
 
 @dataclass
@@ -67,13 +64,26 @@ class _Raw:
     kp: np.ndarray
     score: np.ndarray
     present: np.ndarray
+    new: np.ndarray  # (T, 2) a hand not followed from the previous frame
 
     @classmethod
     def empty(cls, n: int) -> _Raw:
-        return cls(np.zeros((n, 2, 21, 3)), np.zeros((n, 2)), np.zeros((n, 2), dtype=bool))
+        return cls(np.zeros((n, 2, 21, 3)), np.zeros((n, 2)), np.zeros((n, 2), dtype=bool),
+                   np.zeros((n, 2), dtype=bool))
 
-    def put(self, t: int, side: int, landmarks: np.ndarray, score: float) -> None:
+    def put(self, t: int, side: int, landmarks: np.ndarray, score: float, new: bool = False) -> None:
         self.kp[t, side], self.score[t, side], self.present[t, side] = landmarks, score, True
+        self.new[t, side] = new
+
+    def grown(self) -> _Raw:
+        more = _Raw.empty(len(self.kp))
+        return _Raw(*(np.concatenate([a, b]) for a, b in zip(self.arrays(), more.arrays(), strict=True)))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.kp, self.score, self.present, self.new
+
+    def head(self, n: int) -> _Raw:
+        return _Raw(*(a[:n] for a in self.arrays()))
 
 
 def bodies_from_skeleton(path: str | Path, info: VideoInfo, config: ExtractConfig = ExtractConfig()
@@ -103,8 +113,10 @@ class PoseTrack:
 
 def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
                 config: ExtractConfig = ExtractConfig()) -> list[PoseTrack]:
-    """Every person the pose landmarker follows through ``video`` for long enough."""
+    """Every person the pose landmarker follows through ``video`` for long enough, with sides in
+    the convention (:mod:`bharnet.video.sides`)."""
     anchors = BODY_ANCHORS["pose33"]
+    mirrored = is_mirrored(video, config.mirrored)
     per_frame: list[list[np.ndarray]] = []
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
                         fps=info.fps) as pose:
@@ -112,6 +124,7 @@ def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
             h, w = frame.shape[:2]
             people = []
             for p in pose.detect(frame, t):
+                p = p.in_convention(mirrored)
                 if p.visibility[list(anchors.wrist)].max() < config.min_wrist_visibility:
                     continue
                 xy = p.image[:, :2] * np.array([w, h])
@@ -131,65 +144,259 @@ def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,
     return [(f"pose{i}", track.pixels) for i, track in enumerate(pose_tracks(video, pose_model, info, config))]
 
 
-def _assign_whole_frame(dets: list[HandDetection]) -> list[tuple[int, HandDetection]]:
-    # No body to compare with: MediaPipe's label, a weak cue that the continuity pass then corrects.
+def _assign_whole_frame(dets: list[HandDetection], mirrored: bool) -> list[tuple[int, HandDetection]]:
+    # No body to compare with: MediaPipe's handedness label, a weak cue that the continuity pass then
+    # corrects. MediaPipe labels hands as if the image were mirrored (a selfie view): on a camera
+    # image its "Left" is the person's right hand.
     out, free = [], [0, 1]
     for det in sorted(dets, key=lambda d: -d.score)[:2]:
-        want = 0 if det.label.lower().startswith("l") else 1
+        want = 0 if det.label.lower().startswith("l") == mirrored else 1
         side = want if want in free else free[0]
         free.remove(side)
         out.append((side, det))
     return out
 
 
+class Reusable:
+    """Landmarkers kept for the next video while a :meth:`session` lasts (a batch run, a worker
+    process): making one costs ~0.1 s of CPU, as much as a few frames of work, and a video needs
+    several. They are closed when the outermost session ends: MediaPipe's threads must not outlive
+    the extraction (a process forked later, e.g. by a data loader, would inherit them mid-work)."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple, object] = {}
+        self._registered = False
+        self._depth = 0
+        self.new_video()
+
+    @contextmanager
+    def session(self) -> Iterator[Reusable]:
+        """``with REUSABLE.session():`` landmarkers made inside are kept until the outermost one ends."""
+        self._depth += 1
+        try:
+            yield self
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self.close()
+
+    def get(self, key: tuple, fps: float, make: Callable[[], object]):
+        """The landmarker of ``key``, made by ``make`` the first time; the first time in a video
+        (see :meth:`new_video`) one used before is restarted at ``fps``."""
+        item = self._items.get(key)
+        if item is None:
+            item = self._items[key] = make()
+            self._close_at_exit()
+        elif key not in self._in_video:
+            item.restart(fps)
+        self._in_video.add(key)
+        return item
+
+    def _close_at_exit(self) -> None:
+        # MediaPipe closes a task through a thread pool that the interpreter shuts down before
+        # atexit runs; the threading module's own exit hooks run earlier, the last registered
+        # first, so registering after MediaPipe has loaded closes the landmarkers in time.
+        if not self._registered:
+            register = getattr(threading, "_register_atexit", atexit.register)
+            register(self.close)
+            self._registered = True
+
+    def new_video(self) -> None:
+        """The next calls of :meth:`get` are for a new video."""
+        self._in_video: set[tuple] = set()
+
+    def close(self) -> None:
+        for item in self._items.values():
+            item.close()
+        self._items.clear()
+
+
+#: pixels of the longer side of the person's box given to the pose landmarker
+POSE_INPUT = 384
+
+#: the landmarkers of this process
+REUSABLE = Reusable()
+
+
+class BodyGuide:
+    """Where a person's hands are, frame by frame, for the hand search: ``cues(t, frame)`` gives
+    (2, 3, 2) wrist, hand centre and elbow per side in the convention (NaN where unknown) or None,
+    ``scale`` the person's size in pixels. This one reads them from a whole track known in advance."""
+
+    def __init__(self, cues: np.ndarray, scale: float) -> None:
+        self._cues, self.scale = cues, scale
+
+    @classmethod
+    def of_body(cls, body: np.ndarray, anchors: HandAnchors) -> BodyGuide:
+        """From a (T, J, 2) body in the layout of ``anchors`` (pixels, NaN where unseen)."""
+        return cls(hand_cues(body, anchors), body_scale(body, anchors))
+
+    def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
+        """The cues of frame ``t``; ``lost``: whether a hand is not being followed (so that the
+        cues will be used)."""
+        if t >= len(self._cues) or not np.isfinite(self._cues[t, :, WRIST]).any():
+            return None
+        return self._cues[t]
+
+    def close(self) -> None:
+        pass
+
+
+class SkeletonPoseGuide(BodyGuide):
+    """A Kinect skeleton names the person and the sides; the pose landmarker, run on a fixed box
+    around that person in the frames where a hand is lost (at most every ``pose_every`` frames),
+    says where the arms really are (Kinect often mis-tracks an arm that hangs or is occluded) and
+    how large the person is. The pose's sides are matched to the skeleton's by position
+    (shoulders, elbows, hips) over the frames seen so far."""
+
+    def __init__(self, skeleton: np.ndarray, pose_model: str | Path, info: VideoInfo, config: ExtractConfig) -> None:
+        self._skeleton = skeleton
+        super().__init__(hand_cues(skeleton, BODY_ANCHORS["ntu25"]), body_scale(skeleton, BODY_ANCHORS["ntu25"]))
+        self._box = person_box(skeleton, self.scale, info.width, info.height)
+        self._every, self._config = max(1, config.pose_every), config
+        self._pose = REUSABLE.get(("pose", str(pose_model), config.min_confidence), info.fps, lambda: PoseLandmarker(
+            pose_model, num_poses=2, min_confidence=config.min_confidence, fps=info.fps))
+        self._margin = 0.0  # sum over frames of (crossed - same) side distances: < 0 means crossed
+        self._last: np.ndarray | None = None  # pose cues of the last pose run, in the pose's own sides
+        self._pose_t = -(10 ** 9)
+        self._scales: list[float] = []
+
+    def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
+        skeleton = super().cues(t, frame)
+        if self._box is not None and lost and t - self._pose_t >= self._every:
+            self._last, self._pose_t = self._run_pose(t, frame), t
+        if self._last is None:
+            return skeleton
+        pose = self._last[::-1] if self._margin < 0 else self._last
+        if skeleton is None:
+            return pose
+        seen = np.isfinite(pose[:, WRIST]).all(axis=-1)
+        return np.where(seen[:, None, None], pose, skeleton)
+
+    def _run_pose(self, t: int, frame: np.ndarray) -> np.ndarray | None:
+        import cv2  # optional (bharnet[video]), loaded only when a video is processed
+
+        x0, y0, x1, y1 = self._box
+        box = frame[y0:y1, x0:x1]
+        if max(box.shape[:2]) > POSE_INPUT:  # the pose model sees 256 px: a smaller copy costs less
+            f = POSE_INPUT / max(box.shape[:2])
+            box = cv2.resize(box, (max(1, round(box.shape[1] * f)), max(1, round(box.shape[0] * f))),
+                             interpolation=cv2.INTER_AREA)
+        people = self._pose.detect(np.ascontiguousarray(box), t)
+        body = self._skeleton[t] if t < len(self._skeleton) else None
+        if not people or body is None or not np.isfinite(body).any():
+            return None
+        xy = [p.image[:, :2] * [x1 - x0, y1 - y0] + [x0, y0] for p in people]
+        for p, q in zip(people, xy, strict=True):
+            q[p.visibility < self._config.min_visibility] = np.nan
+        # the detection nearest the skeleton's shoulders, whichever way round its sides are
+        pose_sh, skel_sh = list(BODY_ANCHORS["pose33"].shoulders), list(BODY_ANCHORS["ntu25"].shoulders)
+        dist = [np.nanmean(np.linalg.norm(q[pose_sh] - body[skel_sh], axis=-1)
+                           + np.linalg.norm(q[pose_sh] - body[skel_sh[::-1]], axis=-1)) for q in xy]
+        k = int(np.nanargmin(dist)) if np.isfinite(dist).any() else 0
+        if not np.isfinite(dist[k]) or dist[k] > 4 * self.scale:
+            return None
+        self._margin += side_margin(xy[k][None], body[None], POSE_PAIRS, NTU_PAIRS)
+        scale = body_scale(xy[k][None], BODY_ANCHORS["pose33"])
+        if np.isfinite(scale):  # the regions' size from what the image shows, as the places
+            self._scales.append(scale)
+            self.scale = float(np.median(self._scales))
+        return hand_cues(xy[k], BODY_ANCHORS["pose33"])
+
+
+def person_box(body: np.ndarray, scale: float, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """A fixed box (x0, y0, x1, y1) around every position of ``body`` (T, J, 2) over the video, with
+    a margin of two body scales for arms the skeleton misplaces; None when the body is never seen."""
+    if not np.isfinite(body).any() or not np.isfinite(scale):
+        return None
+    lo, hi = np.nanmin(body, axis=(0, 1)) - 2 * scale, np.nanmax(body, axis=(0, 1)) + 2 * scale
+    x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
+    x1, y1 = min(width, int(np.ceil(hi[0]))), min(height, int(np.ceil(hi[1])))
+    return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
+
+
 def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, config: ExtractConfig,
-                   person: np.ndarray | None, anchors: HandAnchors | None) -> _Raw:
-    """Run the hand landmarker over the video: on crops around ``person``'s hands in frames where
-    the body is seen, on the whole frame where it is not or where the crops find nothing."""
+                   guide: BodyGuide | None) -> _Raw:
+    """Run the hand search over the video (:class:`~bharnet.video.search.HandSearch`) with the
+    body's cues; the whole frame is searched where no body is known or nothing is found."""
     n = info.frames or 0
     raw = _Raw.empty(max(n, 1))
-    side_px = None
-    if person is not None:
-        side_px = crop_side(body_scale(person, anchors), info.height, config.crop)
+    recent: deque[np.ndarray] = deque(maxlen=config.search.trace_back)
+    mirrored = is_mirrored(video, config.mirrored)
     t = -1
-    with HandLandmarker(hand_model, video=False, min_confidence=config.min_confidence) as on_crops, \
-            HandLandmarker(hand_model, video=True, min_confidence=config.min_confidence, fps=info.fps) as on_frames:
-        for t, frame in enumerate(iter_frames(video)):
-            if t >= len(raw.kp):  # the container's frame count was short
-                grow = _Raw.empty(len(raw.kp))
-                raw = _Raw(*(np.concatenate([a, b]) for a, b in
-                             ((raw.kp, grow.kp), (raw.score, grow.score), (raw.present, grow.present))))
-            h, w = frame.shape[:2]
-            body = person[t] if person is not None and t < len(person) else None
-            wrists = body[list(anchors.wrist)] if body is not None else np.full((2, 2), np.nan)
-            boxes = hand_boxes(hand_centres(body, anchors), side_px, w, h) if body is not None else []
-            found = [(to_frame(d.landmarks, box), d.score) for box in boxes for d in on_crops.detect(cut(frame, box))]
-            found = [found[i] for i in dedup_hands([f[0] for f in found], [f[1] for f in found])]
-            if found:
-                for k, side in assign_sides(np.array([f[0][0, :2] for f in found]), wrists, 1.5 * side_px).items():
-                    raw.put(t, side, *found[k])
-                continue
-            # nothing on crops (or no body): search the whole frame, which finds large hands that a
-            # crop cuts, and hands of videos with nobody in view
-            dets = on_frames.detect(frame, t)
-            if np.isnan(wrists).all():
-                for side, det in _assign_whole_frame(dets):
-                    raw.put(t, side, det.landmarks * np.array([w, h, w]), det.score)
-            elif dets:
-                marks = [d.landmarks * np.array([w, h, w]) for d in dets]
-                for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
-                    raw.put(t, side, marks[k], dets[k].score)
+    search = REUSABLE.get(("search", str(hand_model), config.search), info.fps,
+                          lambda: HandSearch(hand_model, config.search, info.fps))
+
+    def on_frames() -> HandLandmarker:
+        return REUSABLE.get(("frames", str(hand_model), config.min_confidence), info.fps, lambda: HandLandmarker(
+            hand_model, video=True, min_confidence=config.min_confidence, fps=info.fps))
+
+    for t, frame in enumerate(iter_frames(video)):
+        if t >= len(raw.kp):  # the container's frame count was short
+            raw = raw.grown()
+        cues = guide.cues(t, frame, search.lost(t)) if guide is not None else None
+        hands = search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
+        for side, hand in enumerate(hands):
+            if hand is not None:
+                raw.put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
+        _trace_back(search, raw, t, hands, recent)
+        recent.append(frame)
+        if any(hand is not None for hand in hands):
+            continue
+        # nothing near the body (or no body): the whole frame, which finds large hands that a
+        # region cuts, and hands of videos with nobody in view
+        _whole_frame(raw, t, frame, on_frames, cues, mirrored)
     if t < 0:
         raise UserError(f"{video}: no decodable frame")
-    return _Raw(raw.kp[:t + 1], raw.score[:t + 1], raw.present[:t + 1])
+    return raw.head(t + 1)
+
+
+def _trace_back(search: HandSearch, raw: _Raw, t: int, hands: list, recent: deque) -> None:
+    """A hand seen in frame ``t - 1`` after a gap and again in ``t`` (so not a stray detection) is
+    followed backwards into the gap, through the frames kept in ``recent`` (oldest first, up to
+    ``t - 1``)."""
+    if t < 2:
+        return
+    for side, hand in enumerate(hands):
+        if hand is None or not raw.present[t - 1, side] or raw.present[t - 2, side]:
+            continue
+        start = Hand(raw.kp[t - 1, side], float(raw.score[t - 1, side]), "tracked")
+        kept = list(recent)
+        before = kept[:-1][::-1]  # frames t - 2, t - 3, ...
+        gap = int(np.argmax(np.r_[raw.present[:t - 1, side][::-1], True]))  # missing frames before t - 1
+        before = before[:gap]
+        other = [_hand_at(raw, t - 2 - k, 1 - side) for k in range(len(before))]
+        for k, found in enumerate(search.trace_back(kept[-1], before, start, other)):
+            raw.put(t - 2 - k, side, found.landmarks, found.score)
+
+
+def _hand_at(raw: _Raw, t: int, side: int) -> Hand | None:
+    return Hand(raw.kp[t, side], float(raw.score[t, side]), "tracked") if raw.present[t, side] else None
+
+
+def _whole_frame(raw: _Raw, t: int, frame: np.ndarray, landmarker: Callable[[], HandLandmarker],
+                 cues: np.ndarray | None, mirrored: bool) -> None:
+    h, w = frame.shape[:2]
+    dets = landmarker().detect(frame, t)
+    wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
+    if np.isnan(wrists).all():
+        for side, det in _assign_whole_frame(dets, mirrored):
+            raw.put(t, side, det.landmarks * np.array([w, h, w]), det.score)
+    elif dets:
+        marks = [d.landmarks * np.array([w, h, w]) for d in dets]
+        for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
+            raw.put(t, side, marks[k], dets[k].score)
 
 
 def _finish(raw: _Raw, info: VideoInfo, source: str, person: str, config: ExtractConfig) -> HandTrack:
     """Tracking, gap filling and normalisation of raw per-frame detections."""
     centres = raw.kp[..., :2].mean(axis=2)
     sizes = np.ptp(raw.kp[..., :2], axis=2).max(axis=-1)
-    swap = continuity_swaps(centres, raw.present, sizes)
-    kp, score, present = apply_swaps(swap, raw.kp, raw.score, raw.present)
+    raw.present = confirmed(raw.present, raw.new, centres, sizes)
+    kp, score, present = raw.kp, raw.score, raw.present
+    if source == "frame":  # no body names the sides: each slot follows one hand ("sort")
+        swap = continuity_swaps(centres, raw.present, sizes)
+        kp, score, present = apply_swaps(swap, raw.kp, raw.score, raw.present)
     kp, filled_kp = interpolate_gaps(kp, present, config.max_gap)
     score, _ = interpolate_gaps(score, present, config.max_gap)
     # an interpolated hand is no more certain than the weaker of its two ends
@@ -212,12 +419,21 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
                   pose_model: str | Path | None = None, config: ExtractConfig = ExtractConfig()) -> HandTrack:
     """The two hands of the most active person of ``video``.
 
-    With ``skeleton`` (an NTU ``.skeleton`` file) the body comes from its colour positions;
-    otherwise from the pose landmarker (``pose_model``); when that finds nobody, whole frames are
-    searched. Raises :class:`UserError` when the video cannot be read, the skeleton has no body,
-    or no person and no hand is found.
+    With ``skeleton`` (an NTU ``.skeleton`` file) the person and the sides come from its colour
+    positions, and where the hands are from the pose landmarker run on that person's box (when
+    ``pose_model`` is given and ``config.pose_every`` > 0); otherwise from the pose landmarker
+    (``pose_model``) over whole frames; when that finds nobody, whole frames are searched.
+    Raises :class:`UserError` when the video cannot be read, the skeleton has no body, or no
+    person and no hand is found.
     """
     info = probe_video(video)
+    with REUSABLE.session():
+        REUSABLE.new_video()
+        return _extract(video, info, hand_model, skeleton, pose_model, config)
+
+
+def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleton: str | Path | None,
+             pose_model: str | Path | None, config: ExtractConfig) -> HandTrack:
     if skeleton is not None:
         bodies, source, anchors = bodies_from_skeleton(skeleton, info, config), "skeleton", BODY_ANCHORS["ntu25"]
         if not bodies:
@@ -226,22 +442,37 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
         bodies, source, anchors = bodies_from_pose(video, pose_model, info, config), "pose", BODY_ANCHORS["pose33"]
     else:
         bodies, source, anchors = [], "frame", None
-    if bodies:
-        pick = most_active([b for _, b in bodies], anchors)
-        person_id, person = bodies[pick]
+    if not bodies:
+        return hands_of_person(video, info, hand_model, None, None, "frame", "", config)
+    person_id, person = bodies[most_active([b for _, b in bodies], anchors)]
+    if source == "skeleton" and pose_model is not None and config.pose_every > 0:
+        guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config)
     else:
-        person_id, person, source = "", None, "frame"
-    return hands_of_person(video, info, hand_model, person, anchors, source, person_id, config)
+        guide = BodyGuide.of_body(person, anchors)
+    return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
 
 
 def hands_of_person(video: str | Path, info: VideoInfo, hand_model: str | Path, person: np.ndarray | None,
                     anchors: HandAnchors | None, source: str, person_id: str = "",
                     config: ExtractConfig = ExtractConfig()) -> HandTrack:
     """The hands of one person, given as ``(T, J, 2)`` pixels in the layout of ``anchors`` (NaN
-    where unseen), or of whoever is in view when ``person`` is None."""
-    raw = _detect_frames(video, info, hand_model, config, person, anchors)
+    where unseen, sides in the convention), or of whoever is in view when ``person`` is None."""
+    with REUSABLE.session():
+        REUSABLE.new_video()
+        guide = BodyGuide.of_body(person, anchors) if person is not None else None
+        return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
+
+
+def hands_with_guide(video: str | Path, info: VideoInfo, hand_model: str | Path, guide: BodyGuide | None,
+                     source: str, person_id: str = "", config: ExtractConfig = ExtractConfig()) -> HandTrack:
+    """The hands that ``guide`` leads to (or of whoever is in view when it is None)."""
+    try:
+        raw = _detect_frames(video, info, hand_model, config, guide)
+    finally:
+        if guide is not None:
+            guide.close()
     track = _finish(raw, info, source, person_id, config)
-    if person is None and track.frames_with_hand == 0:
+    if guide is None and track.frames_with_hand == 0:
         raise UserError(f"{video}: no person and no hand found")
     return track
 
@@ -257,6 +488,7 @@ class Job:
     video: Path
     out: Path
     skeleton: Path | None
+    preview: Path | None = None  # where its contact sheet goes (PNG), if wanted
 
 
 @dataclass
@@ -269,13 +501,31 @@ class Summary:
     failed: dict[str, str] = field(default_factory=dict)
     frames: int = 0
     frames_with_hand: int = 0
+    #: per hand (left, right): frames found, interpolated, missing, summed over the videos done
+    hands: dict[str, dict[str, int]] = field(default_factory=lambda: {
+        side: {"found": 0, "interpolated": 0, "missing": 0} for side in ("left", "right")})
     seconds: float = 0.0
     sources: dict[str, int] = field(default_factory=dict)
+    #: videos done with a caveat (e.g. fewer frames decoded than the container lists): video -> why
+    warnings: dict[str, str] = field(default_factory=dict)
+
+    def add(self, result: dict) -> None:
+        """Count one video done (a result of a job)."""
+        self.done += 1
+        self.frames += result["frames"]
+        self.frames_with_hand += result["frames_with_hand"]
+        for side, counts in result["hands"].items():
+            for key, n in counts.items():
+                self.hands[side][key] += n
+        self.sources[result["source"]] = self.sources.get(result["source"], 0) + 1
+        if "warning" in result:
+            self.warnings[result["video"]] = result["warning"]
 
     def as_dict(self) -> dict:
         return {"videos": self.videos, "done": self.done, "skipped": self.skipped, "failed": len(self.failed),
-                "frames": self.frames, "frames_with_hand": self.frames_with_hand,
-                "seconds": round(self.seconds, 3), "sources": self.sources, "failures": self.failed}
+                "frames": self.frames, "frames_with_hand": self.frames_with_hand, "hands": self.hands,
+                "seconds": round(self.seconds, 3), "sources": self.sources, "failures": self.failed,
+                "warnings": self.warnings}
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -303,9 +553,10 @@ def find_videos(inputs: list[str | Path]) -> list[Path]:
 
 
 def plan_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
-              shard: tuple[int, int] = (0, 1)) -> list[Job]:
+              shard: tuple[int, int] = (0, 1), preview: str | Path | None = None) -> list[Job]:
     """The jobs of shard ``I`` of ``N``: video k (in sorted order) belongs to shard k mod N, so the
-    shards partition the videos and the assignment does not depend on the machine."""
+    shards partition the videos and the assignment does not depend on the machine. With
+    ``preview``, each video's contact sheet goes to ``<preview>/<video stem>.png``."""
     index: dict[str, Path] = {}
     if skeletons is not None:
         if not Path(skeletons).is_dir():
@@ -313,7 +564,8 @@ def plan_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path |
         index = {p.name[: -len(".skeleton")]: p for p in Path(skeletons).rglob("*.skeleton")}
     i, n = shard
     videos = find_videos(inputs)[i::n]
-    return [Job(v, Path(out) / f"{v.stem}.npz", index.get(sample_name(v))) for v in videos]
+    return [Job(v, Path(out) / f"{v.stem}.npz", index.get(sample_name(v)),
+                None if preview is None else Path(preview) / f"{v.stem}.png") for v in videos]
 
 
 def _run_job(job: Job, hand_model: Path, pose_model: Path | None, config: ExtractConfig) -> dict:
@@ -323,10 +575,17 @@ def _run_job(job: Job, hand_model: Path, pose_model: Path | None, config: Extrac
     start = time.perf_counter()
     try:
         track = extract_hands(job.video, hand_model, skeleton=job.skeleton, pose_model=pose_model, config=config)
-
         save_hands(track, job.out)
-        return {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,
-                "frames_with_hand": track.frames_with_hand, "seconds": time.perf_counter() - start}
+        if job.preview is not None:
+            write_contact_sheet(job.video, track, job.preview)
+        result = {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,
+                  "frames_with_hand": track.frames_with_hand, "hands": track.hand_counts(),
+                  "seconds": time.perf_counter() - start}
+        promised = probe_video(job.video).frames
+        if promised and track.frames < promised:
+            result["warning"] = (f"{job.video}: {track.frames} of the {promised} frames its container lists could be "
+                                 "decoded (a truncated or damaged file?); the hands of those frames are saved")
+        return result
     except UserError as err:
         return {"video": str(job.video), "ok": False, "reason": str(err)}
     except Exception as err:  # noqa: BLE001 - one bad video must not end a long run
@@ -336,7 +595,7 @@ def _run_job(job: Job, hand_model: Path, pose_model: Path | None, config: Extrac
 def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
                    workers: int = 1, shard: tuple[int, int] = (0, 1), hand_model: str | Path | None = None,
                    pose_model: str | Path | None = None, config: ExtractConfig = ExtractConfig(),
-                   progress: bool = True) -> Summary:
+                   progress: bool = True, preview: str | Path | None = None) -> Summary:
     """Extract the hands of every video of ``inputs`` (this shard) into ``out``.
 
     Videos whose output exists are skipped (resume); a video that fails is reported in the summary
@@ -344,25 +603,42 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
     """
     import time
 
-
     start = time.perf_counter()
-    jobs = plan_jobs(inputs, out, skeletons, shard)
+    jobs = plan_jobs(inputs, out, skeletons, shard, preview)
     summary = Summary(videos=len(jobs))
     todo = [j for j in jobs if not j.out.exists()]
     summary.skipped = len(jobs) - len(todo)
     if todo:
         hand = resolve_model("hand", hand_model)
-        pose = resolve_model("pose", pose_model) if any(j.skeleton is None for j in todo) else None
+        pose, config = _pose_model_for(todo, pose_model, config)
         for result in _execute(todo, hand, pose, config, workers, progress):
             if result["ok"]:
-                summary.done += 1
-                summary.frames += result["frames"]
-                summary.frames_with_hand += result["frames_with_hand"]
-                summary.sources[result["source"]] = summary.sources.get(result["source"], 0) + 1
+                summary.add(result)
             else:
                 summary.failed[result["video"]] = result["reason"]
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _keep_landmarkers() -> None:
+    """A worker process's start: its landmarkers serve all its videos (closed when it exits)."""
+    REUSABLE.session().__enter__()
+
+
+def _pose_model_for(jobs: list[Job], pose_model: str | Path | None, config: ExtractConfig
+                    ) -> tuple[Path | None, ExtractConfig]:
+    """The pose model the jobs need: always without a skeleton; with one, to place the hands'
+    regions, but a missing model there only means the skeleton's joints place them (warned)."""
+    if any(j.skeleton is None for j in jobs):
+        return resolve_model("pose", pose_model), config
+    if config.pose_every <= 0:
+        return None, config
+    try:
+        return resolve_model("pose", pose_model), config
+    except UserError as err:
+        warnings.warn(f"{err} Going on with the skeletons' joints alone to place the hands' regions, which "
+                      "finds fewer hands where Kinect mis-tracks an arm.", stacklevel=2)
+        return None, replace(config, pose_every=0)
 
 
 def _execute(jobs: list[Job], hand: Path, pose: Path | None, config: ExtractConfig, workers: int,
@@ -384,14 +660,15 @@ def _execute(jobs: list[Job], hand: Path, pose: Path | None, config: ExtractConf
             bar.update(task, advance=1, rate=f"{n_done / elapsed:.2f}")
 
         if workers <= 1:
-            for k, job in enumerate(jobs, 1):
-                result = _run_job(job, hand, pose, config)
-                advance(k)
-                yield result
+            with REUSABLE.session():  # the landmarkers serve every video, closed at the end
+                for k, job in enumerate(jobs, 1):
+                    result = _run_job(job, hand, pose, config)
+                    advance(k)
+                    yield result
             return
         # spawn: MediaPipe's native threads do not survive fork
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_keep_landmarkers) as pool:
             futures = [pool.submit(_run_job, job, hand, pose, config) for job in jobs]
             for k, future in enumerate(as_completed(futures), 1):
                 advance(k)

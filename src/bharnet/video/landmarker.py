@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bharnet.video.sides import pose_to_convention
+
 
 @dataclass(frozen=True)
 class HandDetection:
@@ -57,8 +59,33 @@ def _timestamp_ms(frame_index: int, fps: float) -> int:
 
 
 class _Landmarker:
+    """A MediaPipe task; in VIDEO mode it stamps frames from their index, always rising, so that
+    one landmarker can serve video after video (:meth:`restart`): making one costs ~0.1 s."""
+
+    fps: float = 30.0
+
     def __init__(self) -> None:
         self._task = None
+        self._offset_ms = 0
+        self._last_ms = -1
+
+    def _stamp(self, frame_index: int) -> int:
+        self._last_ms = max(self._offset_ms + _timestamp_ms(frame_index, self.fps), self._last_ms + 1)
+        return self._last_ms
+
+    def _forget(self) -> None:
+        # an empty image: what it tracked is lost, and the next frame is searched afresh
+        self._task.detect_for_video(self._image(np.zeros((32, 32, 3), np.uint8)), self._stamp_next())
+
+    def _stamp_next(self) -> int:
+        self._last_ms += 1
+        return self._last_ms
+
+    def restart(self, fps: float) -> None:
+        """Get ready for another video (frame indices from 0 again, at ``fps``)."""
+        self._forget()
+        self.fps = fps
+        self._offset_ms = self._last_ms + 1000
 
     def _image(self, rgb: np.ndarray):
         return self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb, dtype=np.uint8))
@@ -79,22 +106,30 @@ class HandLandmarker(_Landmarker):
     """MediaPipe hand landmarker. ``video=True`` for whole frames of one video (give ``frame_index``)."""
 
     def __init__(self, model_path: str | Path, video: bool = False, num_hands: int = 2,
-                 min_confidence: float = 0.5, fps: float = 30.0) -> None:
+                 min_confidence: float = 0.5, fps: float = 30.0, min_tracking: float | None = None) -> None:
         super().__init__()
         self._mp, BaseOptions, vision = _vision()
         self.video, self.fps = video, fps
+        # presence and tracking gate a hand followed from the previous frame (VIDEO mode)
+        follow = min_confidence if min_tracking is None else min_tracking
         mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
         options = vision.HandLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)), running_mode=mode, num_hands=num_hands,
-            min_hand_detection_confidence=min_confidence, min_hand_presence_confidence=min_confidence,
-            min_tracking_confidence=min_confidence)
+            min_hand_detection_confidence=min_confidence, min_hand_presence_confidence=follow,
+            min_tracking_confidence=follow)
         self._task = vision.HandLandmarker.create_from_options(options)
+
+    def forget(self) -> None:
+        """VIDEO mode: drop the hands being tracked (MediaPipe follows a hand in image coordinates,
+        which a new region invalidates), by showing it an empty image."""
+        if self.video and self._last_ms >= 0:
+            self._forget()
 
     def detect(self, rgb: np.ndarray, frame_index: int = 0) -> list[HandDetection]:
         """Hands in one RGB image (H, W, 3)."""
         image = self._image(rgb)
         if self.video:
-            result = self._task.detect_for_video(image, _timestamp_ms(frame_index, self.fps))
+            result = self._task.detect_for_video(image, self._stamp(frame_index))
         else:
             result = self._task.detect(image)
         out = []
@@ -114,6 +149,12 @@ class PoseDetection:
     visibility: np.ndarray
     world: np.ndarray
 
+    def in_convention(self, mirrored: bool) -> PoseDetection:
+        """This person with sides named as in NTU's skeletons (:mod:`bharnet.video.sides`), given
+        whether the frame was a mirror image."""
+        image, world, visibility = pose_to_convention(self.image, self.world, self.visibility, mirrored)
+        return PoseDetection(image, visibility, world)
+
 
 class PoseLandmarker(_Landmarker):
     """MediaPipe pose landmarker in VIDEO mode over the frames of one video."""
@@ -131,7 +172,7 @@ class PoseLandmarker(_Landmarker):
 
     def detect(self, rgb: np.ndarray, frame_index: int) -> list[PoseDetection]:
         """The people in one frame."""
-        result = self._task.detect_for_video(self._image(rgb), _timestamp_ms(frame_index, self.fps))
+        result = self._task.detect_for_video(self._image(rgb), self._stamp(frame_index))
         people = []
         for marks, world in zip(result.pose_landmarks, result.pose_world_landmarks, strict=True):
             image = np.array([(m.x, m.y, m.z, m.visibility or 0.0) for m in marks], dtype=np.float64)

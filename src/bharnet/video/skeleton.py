@@ -8,6 +8,8 @@ The pose landmarker gives each of its 33 landmarks in two forms, and the body la
 - ``ntu25``: the metric world landmarks (origin between the hips) turned to
   Kinect's camera axes and mapped to its joints (:func:`bharnet.core.layouts.convert_layout`).
 
+Sides are NTU's (the person's own) on every video, mirrored or not (:mod:`bharnet.video.sides`).
+
 The most active person (the most wrist motion) fills the first person slot and gives the hands;
 the others fill the remaining slots in the order they were found. Zeros, with zero confidence,
 where a person is not seen.
@@ -33,7 +35,8 @@ __all__ = ["VIDEO_BODY_LAYOUTS", "VideoSkeleton", "read_video_skeleton"]
 #: body layouts a video gives
 VIDEO_BODY_LAYOUTS = ("pose33", "ntu25")
 #: MediaPipe's world axes (x right, y down, z away) -> Kinect's camera axes (x to the camera's
-#: left, y up, z away): a half turn about the viewing axis, so that left joints stay left
+#: left, y up, z away): a half turn about the viewing axis (a rotation: the sides, put in NTU's
+#: convention by the pose tracks, stay as they are)
 _TO_KINECT = np.array([-1.0, -1.0, 1.0])
 
 

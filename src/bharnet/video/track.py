@@ -25,19 +25,6 @@ def best_matching(cost: np.ndarray, gate: float = np.inf) -> list[tuple[int, int
     return best[2]
 
 
-def dedup_hands(landmarks: list[np.ndarray], scores: list[float], tol: float = 0.25) -> list[int]:
-    """Indices of the detections to keep when the same hand was found in two crops: two hands whose
-    mean landmark distance is under ``tol`` x hand size are one; the higher score wins."""
-    order = sorted(range(len(landmarks)), key=lambda i: -scores[i])
-    kept: list[int] = []
-    for i in order:
-        size = np.ptp(landmarks[i][:, :2], axis=0).max() + 1e-6
-        if all(np.linalg.norm(landmarks[i][:, :2] - landmarks[k][:, :2], axis=1).mean() > tol * size
-               for k in kept):
-            kept.append(i)
-    return kept
-
-
 def assign_sides(hand_wrists: np.ndarray, body_wrists: np.ndarray, gate: float = np.inf) -> dict[int, int]:
     """Map detection index -> side (0 left, 1 right) by nearness of each detected hand's wrist
     (K, 2) to the body's wrists (2, 2); a body wrist that is NaN takes no hand."""

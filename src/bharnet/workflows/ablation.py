@@ -3,6 +3,9 @@
 The paper's two-stage recipe: the body and hand experts are trained first; ``score-fusion``
 sums their logits as they are; every dual-stream variant starts from the two experts and is
 fine-tuned; ``bharnet-e-expert`` keeps the expertized branches of the trained ``bharnet-e``.
+The fused variants (a derived spec with a ``fusion``: ``reliability-fusion``, ``noisy-or``,
+``bharnet-e-reliability``) combine their source's branches by a method fitted on the validation
+split (:mod:`bharnet.models.fusion`); they refuse to fit on the test split.
 Each variant's result is written as soon as it is known, so an interrupted ablation resumes
 where it stopped.
 """
@@ -29,6 +32,7 @@ from bharnet.eval.plots import plot_confusion
 from bharnet.models import expert_for, list_models, model_spec
 from bharnet.models.bharnet import init_from_experts
 from bharnet.models.cost import count_cost
+from bharnet.models.fusion import fit_fusion, select_method
 from bharnet.store.packed import SkeletonStore
 
 __all__ = ["VARIANTS", "RGB_VARIANTS", "RGB_FUSED", "run_ablation", "evaluate_module", "results_table",
@@ -109,6 +113,33 @@ def _derived_module(variant: str, checkpoints: dict[str, Path], base: DictConfig
     return module.eval()
 
 
+def _fused_module(variant: str, checkpoints: dict[str, Path], base: DictConfig, out_dir: Path,
+                  data: SkeletonDataModule | None) -> tuple[ActionModule, dict]:
+    """A fused variant: its source's branches on the validation split fit the fusion (the method
+    too, when the spec's is ``auto``); the test split is never seen."""
+    spec = model_spec(variant)
+    source_name, branches, method = spec.sources[0][0], [b for _, b in spec.sources], spec.fusion
+    val_split = base.data.val_split
+    if val_split is None or val_split == base.data.test_split:
+        raise UserError(f"{variant} fits its fusion on the validation split, but data.val_split is "
+                        f"{val_split!r} (the test split is {base.data.test_split!r}); set data.val_split=auto")
+    source = load_checkpoint(checkpoints[source_name])
+    val = evaluate_module(source, data, val_split)
+    info: dict = {"fitted_on": val_split, "samples": int(len(val["labels"]))}
+    if method == "auto":
+        method, info["cv_top1"] = select_method(val["logits"], val["labels"], branches)
+    fusion = fit_fusion(val["logits"], val["labels"], branches, method)
+    info.update(method=method, branches=branches, temperature=fusion.temperature.tolist(),
+                weights=fusion.weights.tolist())
+    cfg = _variant_config(base, variant, out_dir, checkpoints, None)
+    cfg.model.kwargs = {**cfg.model.kwargs, "method": method}
+    module = ActionModule(to_dict(cfg), source.store_meta)
+    module.model.base.load_state_dict(source.model.state_dict())
+    module.model.fusion.load_state_dict(fusion.state_dict())
+    save_checkpoint(module, out_dir / "runs" / variant / "checkpoints" / "last.ckpt")
+    return module.eval(), info
+
+
 def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, finetune: list[str] | None = None,
                  log=print) -> dict:
     """Train ``variants`` with the recipe ``base`` on its store; write ``results.json``.
@@ -141,7 +172,14 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
             continue
         start = time.perf_counter()
         stage = model_spec(variant).stage
-        if stage == "derived":
+        fusion_info = None
+        if model_spec(variant).fusion:  # its source ran before, so the store exists
+            if data is None:
+                data = SkeletonDataModule(to_dict(base)["data"], (), base.seed)
+            module, fusion_info = _fused_module(variant, checkpoints, base, out_dir, data)
+            seconds = sum(results["models"][p]["train_seconds"] for p in _sources(variant))
+            checkpoint = run / "checkpoints" / "last.ckpt"
+        elif stage == "derived":
             module = _derived_module(variant, checkpoints, base, out_dir)
             seconds = sum(results["models"][p]["train_seconds"] for p in _sources(variant))
             checkpoint = run / "checkpoints" / "last.ckpt"
@@ -159,6 +197,8 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
             data = SkeletonDataModule(to_dict(base)["data"], module.streams, base.seed)
         evaluation = evaluate_module(module, data, base.data.test_split)
         result = {**evaluation["metrics"], **_cost(module, base.data.window), "train_seconds": round(seconds, 1)}
+        if fusion_info is not None:
+            result["fusion"] = fusion_info
         run.mkdir(parents=True, exist_ok=True)
         np.savez(run / "test_logits.npz", indices=evaluation["indices"], labels=evaluation["labels"],
                  **{f"logits_{k}": v for k, v in evaluation["logits"].items()})

@@ -20,7 +20,7 @@ from bharnet.core.errors import UserError
 from bharnet.data.view import SampleView, ViewConfig
 from bharnet.engine.run import classify, load_checkpoint, stack_inputs
 from bharnet.video.decode import probe_video
-from bharnet.video.hands import find_videos
+from bharnet.video.hands import ExtractConfig, find_videos
 from bharnet.video.models import resolve_model
 from bharnet.video.skeleton import VIDEO_BODY_LAYOUTS, VideoSkeleton, read_video_skeleton
 from bharnet.video.st_roi import RoiConfig, build_st_roi, plan_st_roi, read_frames_at
@@ -69,13 +69,15 @@ def video_windows(num_frames: int, clip: int, stride: int) -> list[tuple[int, in
 
 class VideoPredictor:
     """A checkpoint ready to classify videos over windows of ``clip_seconds`` every
-    ``stride_seconds``. The MediaPipe model files come from the paths given, the environment, the
-    cache or a download (:func:`bharnet.video.models.resolve_model`); the network runs on
-    ``device`` (default: the GPU when there is one)."""
+    ``stride_seconds``. Sides follow NTU's convention (``mirrored``: whether the videos are mirror
+    images, None to tell by name; :mod:`bharnet.video.sides`). The MediaPipe model files come from
+    the paths given, the environment, the cache or a download
+    (:func:`bharnet.video.models.resolve_model`); the network runs on ``device`` (default: the GPU
+    when there is one)."""
 
     def __init__(self, checkpoint: str | Path, *, clip_seconds: float = 3.0, stride_seconds: float = 1.0,
                  top: int = 5, pose_model: str | Path | None = None, hand_model: str | Path | None = None,
-                 device: str | None = None) -> None:
+                 device: str | None = None, mirrored: bool | None = None) -> None:
         self.checkpoint = str(checkpoint)
         self.module = load_checkpoint(checkpoint)
         self.meta, self.streams = self.module.store_meta, tuple(self.module.streams)
@@ -85,6 +87,7 @@ class VideoPredictor:
                             f"landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies")
         self.classes = self.meta.get("classes") or [str(k) for k in range(self.meta["num_classes"])]
         self.clip_seconds, self.stride_seconds, self.top, self.device = clip_seconds, stride_seconds, top, device
+        self.mirrored = mirrored  # None: NTU RGB+D videos are mirror images, others not (bharnet.video.sides)
         skeleton_streams = [s for s in self.streams if s != "rgb"]  # the RGB stream is an ST-ROI image
         self.view = SampleView(ViewConfig.of(self.module.config["data"]), layout, skeleton_streams)
         self.pose_model = resolve_model("pose", pose_model)
@@ -93,7 +96,8 @@ class VideoPredictor:
     def __call__(self, video: str | Path) -> VideoPrediction:
         video = _existing(video)
         skeleton = read_video_skeleton(video, self.pose_model, self.hand_model, body_layout=self.meta["body_layout"],
-                                       num_persons=self.meta["num_persons"], require_body="body" in self.streams)
+                                       num_persons=self.meta["num_persons"], require_body="body" in self.streams,
+                                       config=ExtractConfig(mirrored=self.mirrored))
         fps, num_frames = skeleton.fps, len(skeleton.body)
         spans = video_windows(num_frames, max(1, round(self.clip_seconds * fps)),
                               max(1, round(self.stride_seconds * fps)))

@@ -1,0 +1,74 @@
+"""Bad settings and damaged checkpoints end as one message naming the key or the file."""
+
+import pytest
+import torch
+
+from bharnet.core.errors import UserError
+from bharnet.engine.config import make_config
+from bharnet.engine.run import fit, load_checkpoint
+from tests.conftest import TINY
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("data.modality=bones", r"data.modality: 'bones' is not one of joint, bone, joint_motion, bone_motion"),
+    ("optim.schedule=linear", r"optim.schedule: 'linear' is not one of cosine, step"),
+    ("data.window=-5", r"data.window: -5, expected a whole number >= 1"),
+    ("data.batch_size=abc", r"data.batch_size: 'abc' is not a whole number"),
+    ("data.hand_norm=palm", r"data.hand_norm: 'palm' is not one of wrist, sample, none"),
+    ("model.name=bodyexpert", r"model.name: 'bodyexpert' is not one of .*body-expert"),
+    ("model.backbone=resnet", r"model.backbone: 'resnet' is not one of ctrgcn, degcn, stgcn"),
+    ("data.test_crop=1.5", r"data.test_crop: 1.5, expected a fraction in \(0, 1\]"),
+])
+def test_a_bad_setting_is_named_with_its_allowed_values(override, message):
+    with pytest.raises(UserError, match=message):
+        make_config(TINY, {"data": {"store": "x"}}, overrides=[override])
+
+
+def test_a_split_the_store_lacks_is_refused_before_any_work(tiny_config, store, tmp_path):
+    cfg = tiny_config(store, tmp_path, data={"train_split": "val"})
+    with pytest.raises(UserError, match=r"data.train_split: 'val' is not a split of .*; it has: test, train"):
+        fit(cfg, quiet=True)
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_config, store, tmp_path_factory):
+    return fit(tiny_config(store, tmp_path_factory.mktemp("run"), trainer={"max_epochs": 1}), quiet=True)
+
+
+def test_an_empty_checkpoint_says_it_is_empty(tmp_path):
+    (tmp_path / "x.ckpt").write_bytes(b"")
+    with pytest.raises(UserError, match=r"x.ckpt is empty"):
+        load_checkpoint(tmp_path / "x.ckpt")
+
+
+def test_a_truncated_checkpoint_says_so(trained, tmp_path):
+    data = trained["last"].read_bytes()
+    (tmp_path / "x.ckpt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match=r"x.ckpt is not a readable checkpoint \(truncated or damaged: .+\)"):
+        load_checkpoint(tmp_path / "x.ckpt")
+
+
+def test_a_checkpoint_of_another_project_is_refused(tmp_path):
+    torch.save({"state_dict": {"net.weight": torch.zeros(2)}, "hyper_parameters": {"lr": 0.1}, "epoch": 3},
+               tmp_path / "other.ckpt")
+    with pytest.raises(UserError, match=r"other.ckpt is not a bharnet checkpoint \(no config"):
+        load_checkpoint(tmp_path / "other.ckpt")
+
+
+def test_weights_that_do_not_fit_the_saved_config_are_one_line(trained, tmp_path):
+    ckpt = torch.load(trained["last"], weights_only=True)
+    ckpt["hyper_parameters"]["config"]["model"]["base_channels"] = 16
+    torch.save(ckpt, tmp_path / "edited.ckpt")
+    with pytest.raises(UserError, match=r"edited.ckpt: its weights do not fit the model its config describes "
+                                        r"\(\d+ of \d+ tensors differ, e.g. model\.") as info:
+        load_checkpoint(tmp_path / "edited.ckpt")
+    assert "\n" not in str(info.value)
+
+
+def test_training_on_a_truncated_last_checkpoint_says_how_to_start_afresh(tiny_config, store, tmp_path):
+    cfg = tiny_config(store, tmp_path, trainer={"max_epochs": 1})
+    last = fit(cfg, quiet=True)["last"]
+    last.write_bytes(last.read_bytes()[:1000])
+    with pytest.raises(UserError, match=r"last.ckpt .*--no-resume"):
+        fit(tiny_config(store, tmp_path, trainer={"max_epochs": 2}), quiet=True)

@@ -1,0 +1,136 @@
+"""The hand search on generated frames: regions, the fallback, the hand-over to tracking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bharnet.video.search import Hand, HandSearch, Region, SearchConfig, confirmed, hand_cues, same_hand
+
+
+def test_region_cut_and_to_frame_are_exact_inverses():
+    frame = np.zeros((300, 400, 3), np.uint8)
+    frame[120, 250] = 255  # one bright pixel, centre at (250.5, 120.5) in pixel-edge coordinates
+    region = Region(x0=200.0, y0=90.0, side=64.0)
+    crop = region.cut(frame, 256)  # upsampled 4x: the pixel covers crop pixels 202..205 x 122..125
+    ys, xs = np.nonzero(crop[..., 0] > 0)
+    centre = np.array([[(xs.mean() + 0.5) / 256, (ys.mean() + 0.5) / 256, 0.25]])
+    back = region.to_frame(centre)
+    np.testing.assert_allclose(back[0, :2], [250.5, 120.5], atol=1e-6)
+    assert back[0, 2] == 0.25 * 64  # z scales with x
+
+
+def test_region_outside_the_frame_is_black():
+    frame = np.full((50, 50, 3), 7, np.uint8)
+    crop = Region.around(np.array([0.0, 0.0]), 20).cut(frame, 20)
+    assert (crop[:10, :10] == 0).all() and (crop[10:, 10:] == 7).all()
+
+
+def test_hand_cues_from_a_body():
+    from bharnet.video.crops import BODY_ANCHORS
+
+    ntu = BODY_ANCHORS["ntu25"]
+    body = np.full((25, 2), np.nan)
+    body[ntu.wrist[1]], body[ntu.elbow[1]] = [100, 100], [100, 40]
+    body[list(ntu.hand[1])] = [[100, 110], [100, 130], [110, 110]]
+    cues = hand_cues(body, ntu)
+    assert np.isnan(cues[0]).all()  # the left wrist is unknown
+    np.testing.assert_allclose(cues[1], [[100, 100], [102.5, 112.5], [100, 40]])
+
+
+def test_same_hand_and_confirmation():
+    hand = np.random.default_rng(0).uniform(0, 40, (21, 3))
+    assert same_hand(hand, hand + 5) and not same_hand(hand, hand + 100)
+    present = np.array([[True, True], [False, True], [True, False], [True, False]])
+    new = np.array([[True, True], [False, False], [True, False], [False, False]])
+    centres = np.zeros((4, 2, 2))
+    sizes = np.full((4, 2), 10.0)
+    # left: new at 0 with no neighbour -> dropped; new at 2 confirmed by 3. right: new at 0, seen at 1
+    kept = confirmed(present, new, centres, sizes)
+    assert kept.tolist() == [[False, True], [False, True], [True, False], [True, False]]
+
+
+# ----------------------------------------------------------------------------------------------
+# with MediaPipe's hand landmarker on the real hand photo
+
+
+@pytest.fixture(scope="module")
+def small_hand(hand_image) -> np.ndarray:
+    cv2 = pytest.importorskip("cv2")
+    pytest.importorskip("mediapipe")
+    return cv2.resize(hand_image, (96, 72), interpolation=cv2.INTER_AREA)
+
+
+def _frame(hand: np.ndarray, x: int, y: int, size: tuple[int, int] = (720, 1280)) -> np.ndarray:
+    frame = np.full((*size, 3), 200, np.uint8)
+    frame[y:y + hand.shape[0], x:x + hand.shape[1]] = hand
+    return frame
+
+
+def _cues(x: float, y: float, elbow: tuple[float, float] | None = None) -> np.ndarray:
+    """The body says: right hand centred at (x, y) (wrist 30 px left of it, elbow 150 px), left
+    hand far away."""
+    cues = np.full((2, 3, 2), np.nan)
+    cues[1] = [[x - 30, y], [x, y], elbow or (x - 150, y + 50)]
+    cues[0] = [[100, 600], [110, 600], [100, 500]]
+    return cues
+
+
+def _misplaced(x: int, y: int) -> np.ndarray:
+    """The body puts the hand 110 px left of the real one (centre (x + 48, y + 36)), the elbow beyond
+    it: the first region (2.5 x 40 px) misses the hand, the one between hand and elbow holds it."""
+    cx, cy = x + 48, y + 36
+    return _cues(cx - 110, cy, elbow=(cx + 110, cy))
+
+
+def test_fallback_finds_a_hand_the_body_misplaces_and_hands_it_over(small_hand, hand_model: Path):
+    x, y = 700, 300
+    frames = [_frame(small_hand, x, y) for _ in range(3)]
+    cues = _misplaced(x, y)
+    with HandSearch(hand_model, SearchConfig(fallback=(6.0,)), fps=30) as search:
+        first = search.step(frames[0], 0, cues, scale=40.0)
+        assert first[0] is None and first[1] is not None and first[1].how == "fallback"
+        second = search.step(frames[1], 1, cues, scale=40.0)
+        assert second[1] is not None and second[1].how == "handover"  # tracked from where the fallback found it
+        third = search.step(frames[2], 2, cues, scale=40.0)
+        assert third[1] is not None and third[1].how == "tracked"
+    wrist = third[1].landmarks[0, :2]
+    assert x - 10 <= wrist[0] <= x + 96 and y - 10 <= wrist[1] <= y + 72
+
+
+def test_without_fallback_the_misplaced_hand_is_missed(small_hand, hand_model: Path):
+    x, y = 700, 300
+    with HandSearch(hand_model, SearchConfig(fallback=()), fps=30) as search:
+        found = search.step(_frame(small_hand, x, y), 0, _misplaced(x, y), scale=40.0)
+    assert found == [None, None]
+
+
+def test_a_moving_hand_is_followed_and_keeps_its_side(small_hand, hand_model: Path):
+    # the hand moves 6 px a frame; the body cue stays where it was at the start (a stale skeleton)
+    cues = _cues(648, 336)
+    with HandSearch(hand_model, fps=30) as search:
+        hows, wrists = [], []
+        for t in range(12):
+            x = 600 + 6 * t
+            found = search.step(_frame(small_hand, x, 300), t, cues, scale=40.0)
+            assert found[0] is None and found[1] is not None
+            hows.append(found[1].how)
+            wrists.append(found[1].landmarks[0, 0] - x)
+    assert hows[0] == "body" and all(h == "tracked" for h in hows[1:])
+    wrists = np.array(wrists)
+    assert np.median(np.abs(wrists - np.median(wrists))) < 3  # the landmarks move with the hand
+    assert np.ptp(wrists) < 16  # the frame where the region shifts is off by a few pixels
+
+
+def test_trace_back_follows_a_hand_into_earlier_frames(small_hand, hand_model: Path):
+    frames = [_frame(small_hand, 600 + 5 * t, 300) for t in range(6)]
+    with HandSearch(hand_model, fps=30) as search:
+        found = search.step(frames[5], 0, _cues(625 + 48, 336), scale=40.0)[1]
+        assert found is not None
+        back = search.trace_back(frames[5], frames[4::-1], found, [None] * 5)
+    assert len(back) == 5
+    for k, hand in enumerate(back):  # frame 4 - k has the hand at x = 600 + 5 (4 - k)
+        assert isinstance(hand, Hand)
+        assert abs(hand.landmarks[0, 0] - found.landmarks[0, 0] + 5 * (k + 1)) < 6
