@@ -25,7 +25,7 @@ def test_bharnet_m_predicts_a_video_window_by_window(tmp_path, monkeypatch, tiny
     pixels[:, 0] = np.random.default_rng(0).uniform(30, 110, (33, 2))
     pixels[:, 0, POSE33.index("left_shoulder")], pixels[:, 0, POSE33.index("right_shoulder")] = (60, 40), (100, 40)
 
-    def read(video, pose_model, hand_model, *, body_layout, num_persons, require_body):
+    def read(video, pose_model, hand_model, *, body_layout, num_persons, require_body, config=None):
         body = np.random.default_rng(1).normal(size=(frames, num_persons, 25, 3)).astype(np.float32)
         return VideoSkeleton(body, np.ones(body.shape[:3], np.float32), None, None, "pose0", fps, 0,
                              np.repeat(pixels, num_persons, axis=1)[:, :num_persons])
