@@ -103,3 +103,18 @@ def test_ctrl_c_with_two_workers_ends_within_seconds_every_time(data, tmp_path):
         os.killpg(proc.pid, signal.SIGINT)
         code, err = _finish(proc, within=ENDS_WITHIN)
         assert code in (0, 130, -signal.SIGINT) and "Traceback" not in err, err[-3000:]
+
+
+def test_ctrl_c_while_python_exits_after_the_command_prints_no_traceback(tmp_path):
+    """A Ctrl-C that arrives after the work is done, while Python tears torch down at exit, printed
+    `Exception ignored in atexit callback ... KeyboardInterrupt` under a finished run."""
+    script = ("import atexit, os, signal, sys, time\n"
+              "from bharnet.cli import main\n"
+              "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.2)))\n"
+              "sys.argv = ['bharnet', 'profile', 'body-expert', '--backbone', 'stgcn']\n"
+              "raise SystemExit(main())\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr[-3000:]

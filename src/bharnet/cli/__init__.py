@@ -46,6 +46,17 @@ def _parser_held_from_ctrl_c() -> tuple[argparse.ArgumentParser | None, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command. With ``argv`` None it is the process's entry point: once the command has
+    ended, Ctrl-C is ignored, so that a press while Python exits (and tears down torch) cannot
+    print a traceback after the work is done."""
+    try:
+        return _run(argv)
+    finally:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(argv: list[str] | None) -> int:
     parser, interrupted = _parser_held_from_ctrl_c()
     if interrupted:
         print("bharnet: interrupted", file=sys.stderr)
