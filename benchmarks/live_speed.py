@@ -47,12 +47,17 @@ def one_person_640x480(seconds: float, out: Path) -> Path:
     return write_video(out, (cycle * loops)[:round(seconds * fps)], fps=fps)
 
 
+def mirrored(args: argparse.Namespace) -> bool | None:
+    """The NTU sample is a mirror image (Kinect colour); a given source is told by its name."""
+    return True if args.source is None else None
+
+
 def run(checkpoint: str, source: Path, paced: bool, args: argparse.Namespace) -> dict:
     from bharnet.workflows.live import live
 
     stats = live(checkpoint, str(source), window_seconds=args.window, stride_seconds=args.stride, top=3,
                  render=args.render if paced else None, display=False, pose_model=args.pose_model,
-                 backend=args.backend, paced=paced)
+                 backend=args.backend, paced=paced, mirrored=mirrored(args))
     return stats.summary()
 
 
@@ -60,26 +65,28 @@ def cpu_per_stage(checkpoint: str, source: Path, args: argparse.Namespace, frame
     """CPU milliseconds (the whole process, so MediaPipe's own threads count) of each stage, run
     one after the other on ``frames`` frames: what a frame and a decision cost whatever the load."""
     from bharnet.video.decode import iter_frames, probe_video
+    from bharnet.video.hands import REUSABLE
     from bharnet.workflows.live import LiveRecognizer
 
-    recognizer = LiveRecognizer(checkpoint, pose_model=args.pose_model, backend=args.backend)
+    recognizer = LiveRecognizer(checkpoint, pose_model=args.pose_model, backend=args.backend, mirrored=mirrored(args))
     fps = probe_video(source).fps
     cost = {"pose": 0.0, "hands": 0.0, "decision": 0.0}
-    with recognizer.stream(fps, args.window) as stream:
+    with REUSABLE.session():
+        stream = recognizer.stream(fps, args.window, source.name)
         for index, image in enumerate(iter_frames(source)):
             if index == frames:
                 break
             began = time.process_time()
             located = stream.locate(image, index)
             posed = time.process_time()
-            stream.find_hands(image, index, located)
+            stream.find_hands(image, located)
             cost["pose"] += posed - began
             cost["hands"] += time.process_time() - posed
-        state = stream.state()
+        window = stream.window()
     repeats = 10
     began = time.process_time()
     for _ in range(repeats):
-        recognizer.classify(state)
+        recognizer.classify(window)
     cost["decision"] = (time.process_time() - began) / repeats * frames
     return {f"{k}_cpu_ms": round(1e3 * v / frames, 1) for k, v in cost.items()} | {"frames": frames}
 

@@ -142,3 +142,24 @@ def test_live_on_real_video_with_the_checkpoint(hand_expert, cup_clip, hand_mode
     with av.open(str(render)) as video:
         assert sum(1 for _ in video.decode(video=0)) == summary["frames_processed"]
     assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_a_camera_is_the_same_source_with_an_index(monkeypatch, clip):
+    """No camera here: a camera index goes through the very code a file does, only
+    cv2.VideoCapture gets the index (here answered by the file)."""
+    import cv2
+
+    from bharnet.video import source as source_module
+
+    opened = []
+    real = cv2.VideoCapture
+
+    def capture(target):
+        opened.append(target)
+        return real(str(clip))
+
+    monkeypatch.setattr(cv2, "VideoCapture", capture)
+    with source_module.open_source("0") as camera:
+        assert camera.kind == "camera" and not camera.paced  # a camera paces itself
+        assert len(list(camera)) == 20
+    assert opened == [0]
