@@ -38,3 +38,15 @@ def test_writer_renames_when_done_and_leaves_nothing_on_abort(tmp_path):
         writer.write(frames[0])
         raise RuntimeError("stop")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def test_a_found_hand_is_enlarged_in_its_corner():
+    image = np.zeros((480, 640, 3), np.uint8)
+    image[300:310, 300:310] = 200  # the hand's pixels
+    hands = np.full((2, 21, 2), np.nan)
+    hands[0] = np.column_stack([np.linspace(300, 310, 21), np.linspace(300, 310, 21)])
+    out = draw_overlay(image, Overlay(hands=hands, hand_found=np.array([True, False])))
+    inset = out[480 - 4 - 110:476, 4:114]
+    assert (inset == (60, 160, 255)).all(axis=-1).any()  # the left hand's bones and frame, bottom left
+    assert (inset > 150).all(axis=-1).sum() > 10 * 10 * 9  # the 10 x 10 patch, enlarged about 7 times
+    assert not out[370:476, 530:636].any()  # no right hand, no inset there

@@ -1,5 +1,6 @@
-"""What the model saw, drawn on the frame: the followed person's skeleton, the two hands, the top
-classes with probability bars, and the frame rate. One renderer for ``bharnet live`` and
+"""What the model saw, drawn on the frame: the followed person's skeleton, the two hands (also
+enlarged in an inset each, since hands are small in a room-sized view), the top classes with
+probability bars, and the frame rate. One renderer for ``bharnet live`` and
 ``bharnet predict --render``; drawing through OpenCV, writing through PyAV (both imported lazily).
 """
 
@@ -23,6 +24,7 @@ _BODY = (235, 235, 235)
 _HANDS = ((60, 160, 255), (255, 140, 40))  # left blue, right orange (RGB)
 _BAR = (80, 200, 120)
 _PANEL = 255 * 3 // 8  # panel darkness
+_INSET = 110  # pixels of a hand's inset at 480 lines
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,44 @@ def draw_overlay(image: np.ndarray, overlay: Overlay, top_k: int = 3) -> np.ndar
         _bones(cv2, out, overlay.body, POSE33.edges, _BODY, thick, thick + 1)
     if overlay.hands is not None:
         found = overlay.hand_found if overlay.hand_found is not None else np.ones(2, bool)
+        insets = [_inset(cv2, image, overlay.hands[side], side, scale) if found[side] else None for side in (0, 1)]
         for side in (0, 1):
             if found[side]:  # thin: a hand is small in the frame and its fingers must stay apart
                 _bones(cv2, out, overlay.hands[side], HAND21.edges, _HANDS[side], max(1, thick // 2),
                        max(1, thick // 2))
+        _place_insets(out, insets)
     _panel(cv2, out, overlay, top_k, scale)
     return out
+
+
+def _inset(cv2, image: np.ndarray, hand: np.ndarray, side: int, scale: float) -> np.ndarray | None:
+    """The hand enlarged: a square of the frame around its landmarks (1.6 x their extent) at
+    ``_INSET`` x ``scale`` pixels, its bones drawn on, framed in its colour and named."""
+    if not np.isfinite(hand).all():
+        return None
+    size = max(32, int(_INSET * scale))
+    centre = (hand.min(axis=0) + hand.max(axis=0)) / 2
+    extent = max(float(np.ptp(hand, axis=0).max()) * 1.6, 24.0)
+    f = size / extent
+    matrix = np.array([[f, 0.0, size / 2 - f * centre[0]], [0.0, f, size / 2 - f * centre[1]]])
+    view = cv2.warpAffine(np.ascontiguousarray(image, dtype=np.uint8), matrix, (size, size), flags=cv2.INTER_LINEAR)
+    _bones(cv2, view, hand * f + matrix[:, 2], HAND21.edges, _HANDS[side], 2, 2)
+    cv2.rectangle(view, (0, 0), (size - 1, size - 1), _HANDS[side], 2)
+    cv2.putText(view, ("left", "right")[side], (6, size - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * max(scale, 1.0),
+                _HANDS[side], 1, cv2.LINE_AA)
+    return view
+
+
+def _place_insets(out: np.ndarray, insets: list[np.ndarray | None]) -> None:
+    """The left hand's inset at the bottom left of the frame, the right hand's at the bottom right
+    (where they fit)."""
+    h, w = out.shape[:2]
+    for side, view in enumerate(insets):
+        if view is None or view.shape[0] > h // 2 or 2 * view.shape[1] > w:
+            continue
+        n = view.shape[0]
+        x0 = 4 if side == 0 else w - 4 - n
+        out[h - 4 - n:h - 4, x0:x0 + n] = view
 
 
 def _bones(cv2, out: np.ndarray, points: np.ndarray, edges: list[tuple[int, int]], colour: tuple[int, int, int],
