@@ -102,6 +102,10 @@ def main() -> None:
     parser.add_argument("--pose-model")
     parser.add_argument("--render", type=Path)
     args = parser.parse_args()
+    offline = (("BHARNET_HAND_MODEL", "hand_landmarker.task"), ("BHARNET_POSE_MODEL", "pose_landmarker_full.task"))
+    for env, name in offline:
+        if (SHARED / "models" / name).is_file():  # the offline copies, unless the environment names others
+            os.environ.setdefault(env, str(SHARED / "models" / name))
     with tempfile.TemporaryDirectory() as tmp:
         source = args.source or one_person_640x480(args.seconds, Path(tmp) / "one-person-640x480.mp4")
         from bharnet.video.decode import probe_video
