@@ -14,6 +14,7 @@ The work of a frame comes in two stages, :meth:`StreamExtractor.locate` (pose, f
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -135,7 +136,8 @@ class StreamExtractor:
             self._size = (image.shape[1], image.shape[0])
             self._frames[t] = _Frame(index, linked)
             self._forget(t)
-            history = [f.people for f in list(self._frames.values())[-self.follow_frames:]]
+            # the last frames, newest first (a whole video keeps all of its frames)
+            history = [f.people for f in itertools.islice(reversed(self._frames.values()), self.follow_frames)][::-1]
         located = self._follow(t, history)
         self._time("pose", posed - began)
         self._time("follow", time.perf_counter() - posed)
