@@ -135,105 +135,121 @@ def run_live(source: Iterable[CapturedFrame], fps: float, extractor: Extractor,
     after each ``stride_seconds`` of source time (frame k ends at ``(k + 1) / fps``).
     ``on_frame(frame, marks, last decision, processing fps)`` draws; ``on_decision`` reports.
     """
-    clock = clock or StageClock()
-    frames: LatestSlot[CapturedFrame] = LatestSlot()
-    located: LatestSlot[tuple[CapturedFrame, Any]] = LatestSlot()
-    windows: LatestSlot[tuple[Any, CapturedFrame]] = LatestSlot()
-    stats = LiveStats()
-    latest: list[Decision | None] = [None]
-    stop = threading.Event()
-    failure: list[BaseException] = []
+    loop = _Loop(source, fps, extractor, classify, classes, window_seconds, stride_seconds, top, on_decision)
+    return loop.run(on_frame, clock or StageClock())
 
-    # a file read as fast as frames are taken (not paced like a camera) drops nothing: throughput
-    lossless = getattr(source, "paced", True) is False
-    window_frames = max(1, round(window_seconds * fps))
 
-    def capture() -> None:
+class _Loop:
+    """The threads of :func:`run_live` and what they share: capture -> ``frames`` -> pose ->
+    ``located`` -> hands (the calling thread) -> ``windows`` -> network."""
+
+    def __init__(self, source: Iterable[CapturedFrame], fps: float, extractor: Extractor,
+                 classify: Callable[[Any], np.ndarray | None], classes: list[str], window_seconds: float,
+                 stride_seconds: float, top: int, on_decision: Callable[[Decision], None] | None) -> None:
+        self.source, self.fps, self.extractor, self.classify, self.classes = source, fps, extractor, classify, classes
+        self.window_frames = max(1, round(window_seconds * fps))
+        self.stride_seconds, self.top, self.on_decision = stride_seconds, top, on_decision
+        self.frames: LatestSlot[CapturedFrame] = LatestSlot()
+        self.located: LatestSlot[tuple[CapturedFrame, Any]] = LatestSlot()
+        self.windows: LatestSlot[tuple[Any, CapturedFrame]] = LatestSlot()
+        self.stats = LiveStats()
+        self.latest: Decision | None = None
+        self.stop = threading.Event()
+        self.failure: list[BaseException] = []
+        # a file read as fast as frames are taken (not paced like a camera) drops nothing: throughput
+        self.lossless = getattr(source, "paced", True) is False
+
+    def run(self, on_frame: Callable[..., bool | None] | None, clock: StageClock) -> LiveStats:
+        threads = [threading.Thread(target=self._capture, name="bharnet-capture", daemon=True),
+                   threading.Thread(target=self._locate, name="bharnet-pose", daemon=True),
+                   threading.Thread(target=self._decide, name="bharnet-network", daemon=True)]
+        for thread in threads:
+            thread.start()
+        start, cpu_start = time.perf_counter(), time.process_time()
         try:
-            for frame in source:
-                stats.frames_read += 1
-                frames.put(frame, wait=lossless)
-                if stop.is_set():
+            self._hands(on_frame, start)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how a camera session ends: finish as if the source had
+        finally:
+            self.stop.set()
+            self.frames.close()  # releases a capture or a pose stage waiting for its item to be taken
+            self.located.close()
+            self.windows.close()
+            threads[2].join()
+            self.stats.seconds = time.perf_counter() - start
+            self.stats.cpu_seconds = time.process_time() - cpu_start
+            for thread in threads[:2]:
+                thread.join(timeout=5.0)
+        self.stats.frames_dropped = self.frames.dropped
+        self.stats.windows_dropped = self.windows.dropped
+        self.stats.stage_ms = clock.means_ms()
+        if self.failure:
+            raise self.failure[0]
+        return self.stats
+
+    def _capture(self) -> None:
+        try:
+            for frame in self.source:
+                self.stats.frames_read += 1
+                self.frames.put(frame, wait=self.lossless)
+                if self.stop.is_set():
                     break
         except BaseException as err:  # noqa: BLE001 - handed to the main thread
-            failure.append(err)
+            self.failure.append(err)
         finally:
-            frames.close()
+            self.frames.close()
 
-    def locate() -> None:
+    def _locate(self) -> None:
         try:
-            while not stop.is_set() and (frame := frames.get()) is not None:
+            while not self.stop.is_set() and (frame := self.frames.get()) is not None:
                 # waits for the hands of the previous frame: frames are dropped before the pose, not after
-                located.put((frame, extractor.locate(frame.image, frame.index)), wait=True)
+                self.located.put((frame, self.extractor.locate(frame.image, frame.index)), wait=True)
         except BaseException as err:  # noqa: BLE001 - handed to the main thread
-            failure.append(err)
+            self.failure.append(err)
         finally:
-            located.close()
+            self.located.close()
 
-    def decide() -> None:
-        while (job := windows.get()) is not None:
-            state, last = job
-            try:
-                probs = classify(state)
-            except BaseException as err:  # noqa: BLE001 - handed to the main thread
-                failure.append(err)
-                stop.set()
-                return
-            if probs is None:
-                continue
-            decision = Decision(time=(last.index + 1) / fps, start=_window_start(state, fps),
-                                top=[(classes[k], float(probs[k])) for k in np.argsort(-probs)[:top]],
-                                latency_ms=1e3 * (time.perf_counter() - last.captured),
-                                frames=_window_frames(state))
-            stats.decisions += 1
-            stats.latencies_ms.append(decision.latency_ms)
-            latest[0] = decision
-            if on_decision is not None:
-                on_decision(decision)
-
-    threads = [threading.Thread(target=capture, name="bharnet-capture", daemon=True),
-               threading.Thread(target=locate, name="bharnet-pose", daemon=True),
-               threading.Thread(target=decide, name="bharnet-network", daemon=True)]
-    for thread in threads:
-        thread.start()
-    start, cpu_start = time.perf_counter(), time.process_time()
-    next_due = stride_seconds
-    recent: deque[float] = deque()  # when the frames of the last second were done
-    try:
-        while not stop.is_set() and (item := located.get()) is not None:
+    def _hands(self, on_frame: Callable[..., bool | None] | None, start: float) -> None:
+        """The calling thread: the hands of each located frame, a window every stride, drawing."""
+        next_due = self.stride_seconds
+        recent: deque[float] = deque()  # when the frames of the last second were done
+        while not self.stop.is_set() and (item := self.located.get()) is not None:
             frame, where = item
-            marks = extractor.find_hands(frame.image, where)
-            stats.frames_processed += 1
-            end = (frame.index + 1) / fps
+            marks = self.extractor.find_hands(frame.image, where)
+            self.stats.frames_processed += 1
+            end = (frame.index + 1) / self.fps
             if end + 1e-9 >= next_due:
-                windows.put((extractor.window(window_frames), frame))
-                stats.windows += 1
-                next_due = (np.floor(end / stride_seconds + 1e-9) + 1) * stride_seconds
+                self.windows.put((self.extractor.window(self.window_frames), frame))
+                self.stats.windows += 1
+                next_due = (np.floor(end / self.stride_seconds + 1e-9) + 1) * self.stride_seconds
             now = time.perf_counter()
             recent.append(now)
             while recent[0] < now - 1.0:
                 recent.popleft()
             rate = len(recent) / min(1.0, max(now - start, 1e-3))
-            if on_frame is not None and on_frame(frame, marks, latest[0], rate) is False:
-                break
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is how a camera session ends: finish as if the source had
-    finally:
-        stop.set()
-        frames.close()  # releases a capture or a pose stage waiting for its item to be taken
-        located.close()
-        windows.close()
-        threads[2].join()
-        stats.seconds = time.perf_counter() - start
-        stats.cpu_seconds = time.process_time() - cpu_start
-        for thread in threads[:2]:
-            thread.join(timeout=5.0)
-    stats.frames_dropped = frames.dropped
-    stats.windows_dropped = windows.dropped
-    stats.stage_ms = clock.means_ms()
-    if failure:
-        raise failure[0]
-    return stats
+            if on_frame is not None and on_frame(frame, marks, self.latest, rate) is False:
+                return
+
+    def _decide(self) -> None:
+        while (job := self.windows.get()) is not None:
+            window, last = job
+            try:
+                probs = self.classify(window)
+            except BaseException as err:  # noqa: BLE001 - handed to the main thread
+                self.failure.append(err)
+                self.stop.set()
+                return
+            if probs is None:
+                continue
+            decision = Decision(time=(last.index + 1) / self.fps, start=_window_start(window, self.fps),
+                                top=[(self.classes[k], float(probs[k])) for k in np.argsort(-probs)[:self.top]],
+                                latency_ms=1e3 * (time.perf_counter() - last.captured),
+                                frames=_window_frames(window))
+            self.stats.decisions += 1
+            self.stats.latencies_ms.append(decision.latency_ms)
+            self.latest = decision
+            if self.on_decision is not None:
+                self.on_decision(decision)
 
 
 def _window_start(state: Any, fps: float) -> float:
