@@ -163,3 +163,19 @@ def test_a_camera_is_the_same_source_with_an_index(monkeypatch, clip):
         assert camera.kind == "camera" and not camera.paced  # a camera paces itself
         assert len(list(camera)) == 20
     assert opened == [0]
+
+
+@pytest.mark.slow  # the ONNX export takes about ten seconds
+def test_onnx_runtime_gives_the_probabilities_of_pytorch(hand_expert, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from bharnet.engine.run import load_checkpoint
+    from bharnet.tools.benchmark import make_inputs
+    from bharnet.workflows.predict import Network
+
+    monkeypatch.setenv("BHARNET_CACHE", str(tmp_path))
+    module = load_checkpoint(hand_expert)
+    inputs = make_inputs(module.model, 3, int(module.config["data"]["window"]))
+    onnx = Network(module, hand_expert, "onnx")
+    assert onnx.backend == "onnx" and len(list((tmp_path / "onnx").glob("*.onnx"))) == 1  # exported once, cached
+    np.testing.assert_allclose(onnx(inputs), Network(module, hand_expert, "eager", "cpu")(inputs), atol=1e-4)
