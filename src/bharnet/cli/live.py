@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bharnet.cli.predict import add_video_flags
+from bharnet.cli.flags import add_mirror_flags, add_model_flags
 from bharnet.workflows.live import live
 
 
@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="one JSON line per decision on stdout, a summary at the end")
     p.add_argument("--no-display", action="store_true", help="no overlay window even where a display exists")
     p.add_argument("--seconds", type=float, help="stop after this many seconds (default: when the source ends)")
-    add_video_flags(p)
+    add_model_flags(p, pose_sizes=True)
+    add_mirror_flags(p)
     p.add_argument("--backend", default="auto", choices=("auto", "onnx", "eager"),
                    help="how the network runs: ONNX Runtime (auto where installed) or PyTorch")
     p.add_argument("--device", help="for --backend eager: cpu, cuda, ... (default: the GPU when there is one)")

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bharnet.cli.flags import add_mirror_flags, add_model_flags
 from bharnet.core.errors import UserError
 from bharnet.workflows.predict import predict_video, predict_videos
 
@@ -30,21 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--render", type=Path, metavar="OUT.mp4",
                    help="one video: also write it with the overlay of bharnet live (body, hands, top classes)")
     p.add_argument("--device", help="where the network runs: cpu, cuda, ... (default: the GPU when there is one)")
-    add_video_flags(p)
+    add_model_flags(p, pose_sizes=True)
+    add_mirror_flags(p)
     p.set_defaults(func=_predict)
-
-
-def add_video_flags(p: argparse.ArgumentParser) -> None:
-    """The MediaPipe model files and the mirror convention, shared by ``predict`` and ``live``."""
-    p.add_argument("--hand-model", help="MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, cache, "
-                                        "download)")
-    p.add_argument("--pose-model", help="full (default: $BHARNET_POSE_MODEL, cache, download), lite "
-                                        "($BHARNET_POSE_LITE_MODEL or the cache), or a pose_landmarker .task file")
-    mirror = p.add_mutually_exclusive_group()
-    mirror.add_argument("--mirrored", dest="mirrored", action="store_true", default=None,
-                        help="the frames are mirror images (default: NTU RGB+D videos are, others are not); "
-                             "decides which side is the person's left")
-    mirror.add_argument("--not-mirrored", dest="mirrored", action="store_false")
 
 
 def _predict(args: argparse.Namespace) -> int:
