@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from bharnet.cli import main
-from bharnet.models import create_backbone
+from bharnet.models import create_backbone, create_model
 from bharnet.models.cost import count_cost
 
 
@@ -46,6 +46,15 @@ def test_count_cost_restores_training_mode() -> None:
     model = create_backbone("stgcn", base_channels=8, num_classes=3).train()
     count_cost(model, model.example_inputs(16))
     assert model.training
+
+
+def test_a_model_is_counted_on_its_own_device() -> None:
+    """A model trained on a GPU was counted with CPU example inputs: a device mismatch ended the
+    demo there. The meta device stands in for the GPU."""
+    here = create_model("body-expert", num_classes=5, base_channels=8, backbone="stgcn")
+    elsewhere = create_model("body-expert", num_classes=5, base_channels=8, backbone="stgcn").to("meta")
+    assert count_cost(elsewhere, elsewhere.example_inputs(batch=1, frames=16)) == \
+        count_cost(here, here.example_inputs(batch=1, frames=16))
 
 
 def test_profile_command_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+from lightning.fabric.utilities.apply_func import move_data_to_device
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
@@ -88,6 +89,9 @@ def count_cost(model: nn.Module, example_inputs: Any) -> dict[str, int]:
     put back in its previous mode.
     """
     args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
+    parameter = next(model.parameters(), None)
+    if parameter is not None:  # a model trained on a GPU is counted where it is
+        args = move_data_to_device(args, parameter.device)
     totals = {"macs": 0, "macs_matmul": 0}
     stack: list[nn.Module] = []
     handles = []
