@@ -367,7 +367,8 @@ def _trace_back(search: HandSearch, raw: _Raw, t: int, hands: list, recent: dequ
         before = before[:gap]
         other = [_hand_at(raw, t - 2 - k, 1 - side) for k in range(len(before))]
         for k, found in enumerate(search.trace_back(kept[-1], before, start, other)):
-            raw.put(t - 2 - k, side, found.landmarks, found.score)
+            if found is not None:
+                raw.put(t - 2 - k, side, found.landmarks, found.score)
 
 
 def _hand_at(raw: _Raw, t: int, side: int) -> Hand | None:

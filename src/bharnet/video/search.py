@@ -53,12 +53,21 @@ class SearchConfig:
     max_frac: float = 0.6
     #: offline: a hand found again after a gap is followed back through at most this many frames
     trace_back: int = 10
+    #: where a hand followed back is lost, palm detection is tried on its region and on these
+    #: multiples of its side (a small hand moving fast, or beside the other hand)
+    redetect: tuple[float, ...] = (0.6, 0.8, 1.25)
+    #: following a hand back stops after this many frames in a row without it (the frames missed
+    #: in between are gaps that :attr:`ExtractConfig.max_gap` may fill)
+    back_misses: int = 5
     #: pixels of the square image the landmarker gets
     size: int = 256
     #: MediaPipe palm detection threshold (a new hand) and presence / tracking threshold (a followed
     #: one). Low, so a new hand counts only when a neighbouring frame finds it too (:func:`confirmed`)
     min_detection: float = 0.3
     min_tracking: float = 0.3
+    #: palm detection threshold where a hand followed back is looked for again (:meth:`HandSearch.
+    #: _redetect`): lower still, as only a hand that continues the one followed counts there
+    min_redetect: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -169,14 +178,17 @@ class HandSearch:
         self._back_clock = 0  # the backward tracker's own frame counter (MediaPipe needs rising timestamps)
 
     def _landmarker(self, kind: str) -> HandLandmarker:
-        """``wide``: IMAGE mode for the fallback regions; ``back``: VIDEO mode for :meth:`trace_back`."""
+        """``wide``: IMAGE mode for the fallback regions; ``back``: VIDEO mode for :meth:`trace_back`;
+        ``near``: IMAGE mode with the low threshold of :meth:`_redetect`."""
         if kind not in self._extra:
             c = self.config
-            self._extra[kind] = (
-                HandLandmarker(self.hand_model, video=False, num_hands=2, min_confidence=c.min_detection)
-                if kind == "wide" else
-                HandLandmarker(self.hand_model, video=True, num_hands=1, fps=self.fps, min_confidence=c.min_detection,
-                               min_tracking=c.min_tracking))
+            if kind == "back":
+                made = HandLandmarker(self.hand_model, video=True, num_hands=1, fps=self.fps,
+                                      min_confidence=c.min_detection, min_tracking=c.min_tracking)
+            else:
+                made = HandLandmarker(self.hand_model, video=False, num_hands=2,
+                                      min_confidence=c.min_detection if kind == "wide" else c.min_redetect)
+            self._extra[kind] = made
         return self._extra[kind]
 
     def close(self) -> None:
@@ -224,36 +236,57 @@ class HandSearch:
         return found
 
     def trace_back(self, start: np.ndarray, frames: list[np.ndarray], hand: Hand, other: list[Hand | None]
-                   ) -> list[Hand]:
+                   ) -> list[Hand | None]:
         """Follow ``hand``, found in frame ``start``, backwards: ``frames`` are the frames before
-        ``start``, newest first; returns its landmarks in as many of them as it can be followed through
-        (stopping where it is lost or becomes the other side's hand, ``other`` per frame). For
-        offline use: a hand that motion blur hides from palm detection when it first appears is
-        often tracked from the frame where it is clear."""
+        ``start``, newest first; returns the hand per frame (None where it was not found) as far as
+        it can be followed: VIDEO-mode tracking, and where that loses it, palm detection at a few
+        scales around where it was last seen (:meth:`_redetect`); it stops after
+        :attr:`SearchConfig.back_misses` frames in a row without it. A find that is ``other``'s
+        hand (the other side's, per frame) does not count. For offline use: a hand that motion
+        blur or the other hand hides from palm detection when it first appears is often found
+        from the frame where it is clear."""
         if not frames:
             return []
+        misses = self.config.back_misses
         lo, hi = self.config.min_frac * frames[0].shape[0], self.config.max_frac * frames[0].shape[0]
         self._landmarker("back").forget()  # what it tracked before
         region = Region.around(hand.centre, self._side_for(hand, lo, hi))
-        dets = self._back_tick(region.cut(start, self.config.size))  # take hold of the hand
-        if not dets:
-            return []
-        held = Hand(region.to_frame(dets[0].landmarks), dets[0].score, "tracked")
-        slot = _Slot(self._landmarker("back"), region, held, 0)
-        out: list[Hand] = []
+        self._back_tick(region.cut(start, self.config.size))  # take hold of the hand
+        slot = _Slot(self._landmarker("back"), region, hand, 0)
+        out: list[Hand | None] = []
         for frame, theirs in zip(frames, other, strict=False):
             region = self._follow(slot, lo, hi)
             slot.region = region
             dets = self._back_tick(region.cut(frame, self.config.size))
-            if not dets:
-                break
-            found = Hand(region.to_frame(dets[0].landmarks), dets[0].score, "tracked")
-            if np.linalg.norm(found.centre - slot.last.centre) > max(found.size, slot.last.size) or (
-                    theirs is not None and same_hand(found.landmarks, theirs.landmarks)):
-                break
+            reach = 1 + _missed(out)  # frames since it was last seen
+            hands = [Hand(region.to_frame(d.landmarks), d.score, "tracked") for d in dets]
+            found = _nearest(hands, slot.last, theirs, reach)
+            if found is None:
+                # the tracker lost it (motion blur, a hand beside another): palm detection on this
+                # frame at a few scales; the tracker starts afresh
+                self._landmarker("back").forget()
+                found = self._redetect(frame, slot.last, self._side_for(slot.last, lo, hi), theirs, reach)
             out.append(found)
-            slot.last = found
+            if found is not None:
+                slot.last = found
+            elif _missed(out) >= misses:
+                break
+        while out and out[-1] is None:
+            out.pop()
         return out
+
+    def _redetect(self, frame: np.ndarray, last: Hand, side: float, other: Hand | None, reach: int = 1
+                  ) -> Hand | None:
+        """IMAGE-mode palm detection around ``last`` (the hand ``reach`` frames away) on a region of
+        ``side`` and then of :attr:`SearchConfig.redetect` x ``side``: the first hand found that
+        continues ``last`` (see :func:`_nearest`) and is not ``other``, or None."""
+        for factor in (1.0, *self.config.redetect):
+            view = Region.around(last.centre, side * factor)
+            dets = self._landmarker("near").detect(view.cut(frame, self.config.size))
+            found = _nearest([Hand(view.to_frame(d.landmarks), d.score, "tracked") for d in dets], last, other, reach)
+            if found is not None:
+                return found
+        return None
 
     def _back_tick(self, image: np.ndarray) -> list:
         self._back_clock += 1
@@ -383,6 +416,22 @@ class HandSearch:
             if np.isfinite(cost[k, side]):
                 out[side] = hands[k]
         return out
+
+
+def _missed(found: list[Hand | None]) -> int:
+    """How many of the last entries of ``found`` are None."""
+    n = 0
+    while n < len(found) and found[-1 - n] is None:
+        n += 1
+    return n
+
+
+def _nearest(hands: list[Hand], last: Hand, other: Hand | None, reach: int = 1) -> Hand | None:
+    """Of ``hands``, the one nearest ``last`` that continues it (its centre within a hand's size
+    per frame of ``reach``, the frames between them) and is not ``other``; None if there is none."""
+    kept = [h for h in hands if np.linalg.norm(h.centre - last.centre) <= reach * max(h.size, last.size)
+                and (other is None or not same_hand(h.landmarks, other.landmarks))]
+    return min(kept, key=lambda h: float(np.linalg.norm(h.centre - last.centre)), default=None)
 
 
 def confirmed(present: np.ndarray, new: np.ndarray, centres: np.ndarray, sizes: np.ndarray) -> np.ndarray:
