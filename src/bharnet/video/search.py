@@ -25,6 +25,8 @@ from bharnet.video.landmarker import HandLandmarker
 from bharnet.video.track import best_matching
 
 WRIST, CENTRE, ELBOW = 0, 1, 2
+#: a hand followed back changes its size by less than this factor from one find to the next
+_GROWTH = 2.0
 #: which of two finds of one hand to believe: the one followed longest
 _TRUST = {"tracked": 3, "handover": 2, "fallback": 1, "body": 0}
 
@@ -428,9 +430,11 @@ def _missed(found: list[Hand | None]) -> int:
 
 def _nearest(hands: list[Hand], last: Hand, other: Hand | None, reach: int = 1) -> Hand | None:
     """Of ``hands``, the one nearest ``last`` that continues it (its centre within a hand's size
-    per frame of ``reach``, the frames between them) and is not ``other``; None if there is none."""
+    per frame of ``reach``, the frames between them; its size within a factor of :data:`_GROWTH`
+    of ``last``'s) and is not ``other``; None if there is none."""
     kept = [h for h in hands if np.linalg.norm(h.centre - last.centre) <= reach * max(h.size, last.size)
-                and (other is None or not same_hand(h.landmarks, other.landmarks))]
+            and last.size / _GROWTH <= h.size <= last.size * _GROWTH
+            and (other is None or not same_hand(h.landmarks, other.landmarks))]
     return min(kept, key=lambda h: float(np.linalg.norm(h.centre - last.centre)), default=None)
 
 
