@@ -65,11 +65,12 @@ class _Raw:
     score: np.ndarray
     present: np.ndarray
     new: np.ndarray  # (T, 2) a hand not followed from the previous frame
+    regions: np.ndarray  # (T, 2, 3) the square searched for each hand (x0, y0, side), NaN where none
 
     @classmethod
     def empty(cls, n: int) -> _Raw:
         return cls(np.zeros((n, 2, 21, 3)), np.zeros((n, 2)), np.zeros((n, 2), dtype=bool),
-                   np.zeros((n, 2), dtype=bool))
+                   np.zeros((n, 2), dtype=bool), np.full((n, 2, 3), np.nan))
 
     def put(self, t: int, side: int, landmarks: np.ndarray, score: float, new: bool = False) -> None:
         self.kp[t, side], self.score[t, side], self.present[t, side] = landmarks, score, True
@@ -80,7 +81,7 @@ class _Raw:
         return _Raw(*(np.concatenate([a, b]) for a, b in zip(self.arrays(), more.arrays(), strict=True)))
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        return self.kp, self.score, self.present, self.new
+        return self.kp, self.score, self.present, self.new, self.regions
 
     def head(self, n: int) -> _Raw:
         return _Raw(*(a[:n] for a in self.arrays()))
@@ -339,6 +340,9 @@ def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, c
         for side, hand in enumerate(hands):
             if hand is not None:
                 raw.put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
+            region = search.regions[side]
+            if region is not None:
+                raw.regions[t, side] = region.x0, region.y0, region.side
         _trace_back(search, raw, t, hands, recent)
         recent.append(frame)
         if any(hand is not None for hand in hands):
@@ -346,6 +350,8 @@ def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, c
         # nothing near the body (or no body): the whole frame, which finds large hands that a
         # region cuts, and hands of videos with nobody in view
         _whole_frame(raw, t, frame, on_frames, cues, mirrored)
+        frame_square = max(frame.shape[:2])
+        raw.regions[t] = (frame.shape[1] - frame_square) / 2, (frame.shape[0] - frame_square) / 2, frame_square
     if t < 0:
         raise UserError(f"{video}: no decodable frame")
     return raw.head(t + 1)
@@ -413,7 +419,8 @@ def _finish(raw: _Raw, info: VideoInfo, source: str, person: str, config: Extrac
     inside = ((norm[..., 0] >= 0) & (norm[..., 0] <= 1) & (norm[..., 1] >= 0) & (norm[..., 1] <= 1))
     landmark_conf = np.where(inside & has[..., None], score[..., None], 0.0)
     return HandTrack(norm.astype(np.float32), score.astype(np.float32), landmark_conf.astype(np.float32),
-                     ~has, filled_kp, info.width, info.height, info.fps, source, person)
+                     ~has, filled_kp, info.width, info.height, info.fps, source, person,
+                     extra={"regions": raw.regions})
 
 
 def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Path | None = None,

@@ -178,6 +178,8 @@ class HandSearch:
                        for _ in (0, 1)]
         self._extra: dict[str, HandLandmarker] = {}  # made when first needed (each costs ~0.1 s)
         self._back_clock = 0  # the backward tracker's own frame counter (MediaPipe needs rising timestamps)
+        #: per side, the region searched in the last :meth:`step` (the first one tried), None if none
+        self.regions: list[Region | None] = [None, None]
 
     def _landmarker(self, kind: str) -> HandLandmarker:
         """``wide``: IMAGE mode for the fallback regions; ``back``: VIDEO mode for :meth:`trace_back`;
@@ -220,6 +222,7 @@ class HandSearch:
         h = frame.shape[0]
         lo, hi = self.config.min_frac * h, self.config.max_frac * h
         searched = [self._search(frame, t, side, cues, scale, lo, hi) for side in (0, 1)]
+        self.regions = [slot.region for slot in self._slots]
         found = self._assign(searched, cues, scale)
         for side in (0, 1):
             slot = self._slots[side]
@@ -380,6 +383,7 @@ class HandSearch:
             size = factor * scale if np.isfinite(scale) else hi
             at = centre if factor <= self.config.factor else arm
             region = Region.around(at, float(np.clip(size, lo, hi * 1.5)))
+            self.regions[side] = self.regions[side] or region
             dets = self._landmarker("wide").detect(region.cut(frame, self.config.size))
             if not dets:
                 continue
