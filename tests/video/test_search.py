@@ -7,7 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bharnet.video.search import Hand, HandSearch, Region, SearchConfig, _missed, _nearest, confirmed, hand_cues, same_hand
+from bharnet.video.search import (
+    Hand,
+    HandSearch,
+    Region,
+    SearchConfig,
+    confirmed,
+    continuing,
+    hand_cues,
+    same_hand,
+    trailing_misses,
+)
 
 
 def test_region_cut_and_to_frame_are_exact_inverses():
@@ -62,12 +72,12 @@ def _square_hand(centre: tuple[float, float], size: float) -> Hand:
 def test_a_hand_followed_back_continues_the_last_one():
     last = _square_hand((100, 100), 40)
     near, far, big = _square_hand((120, 100), 40), _square_hand((200, 100), 40), _square_hand((110, 100), 100)
-    assert _nearest([far, near], last, None) is near
-    assert _nearest([far], last, None) is None  # further than a hand's size away
-    assert _nearest([far], last, None, reach=3) is far  # but three frames apart it may have moved that far
-    assert _nearest([big], last, None) is None  # a hand of another size is not this one
-    assert _nearest([near], last, other=_square_hand((122, 101), 40)) is None  # that is the other side's hand
-    assert _missed([near, None, None]) == 2 and _missed([None, near]) == 0 and _missed([]) == 0
+    assert continuing([far, near], last, None) is near
+    assert continuing([far], last, None) is None  # further than a hand's size away
+    assert continuing([far], last, None, reach=3) is far  # but three frames apart it may have moved that far
+    assert continuing([big], last, None) is None  # a hand of another size is not this one
+    assert continuing([near], last, other=_square_hand((122, 101), 40)) is None  # that is the other side's hand
+    assert trailing_misses([near, None, None]) == 2 and trailing_misses([None, near]) == 0 and trailing_misses([]) == 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -175,8 +185,8 @@ def test_redetection_takes_the_followed_hand_not_the_other_one(small_hand, hand_
     frame[300:372, 560:656] = small_hand
     frame[300:372, 680:776] = small_hand
     with HandSearch(hand_model, fps=30) as search:
-        left = search._redetect(frame, _square_hand((608, 336), 90), 300, other=None)
+        left = search.redetect(frame, _square_hand((608, 336), 90), 300, other=None)
         assert left is not None and abs(left.centre[0] - 608) < 30
         theirs = Hand(left.landmarks, 0.9, "tracked")
-        right = search._redetect(frame, _square_hand((660, 336), 90), 300, other=theirs, reach=2)
+        right = search.redetect(frame, _square_hand((660, 336), 90), 300, other=theirs, reach=2)
     assert right is not None and abs(right.centre[0] - 728) < 30  # the other hand is left out

@@ -67,8 +67,8 @@ class SearchConfig:
     #: one). Low, so a new hand counts only when a neighbouring frame finds it too (:func:`confirmed`)
     min_detection: float = 0.3
     min_tracking: float = 0.3
-    #: palm detection threshold where a hand followed back is looked for again (:meth:`HandSearch.
-    #: _redetect`): lower still, as only a hand that continues the one followed counts there
+    #: palm detection threshold where a hand followed back is looked for again
+    #: (:meth:`HandSearch.redetect`): lower still, as only a hand that continues the one followed counts
     min_redetect: float = 0.1
 
 
@@ -183,7 +183,7 @@ class HandSearch:
 
     def _landmarker(self, kind: str) -> HandLandmarker:
         """``wide``: IMAGE mode for the fallback regions; ``back``: VIDEO mode for :meth:`trace_back`;
-        ``near``: IMAGE mode with the low threshold of :meth:`_redetect`."""
+        ``near``: IMAGE mode with the low threshold of :meth:`redetect`."""
         if kind not in self._extra:
             c = self.config
             if kind == "back":
@@ -245,7 +245,7 @@ class HandSearch:
         """Follow ``hand``, found in frame ``start``, backwards: ``frames`` are the frames before
         ``start``, newest first; returns the hand per frame (None where it was not found) as far as
         it can be followed: VIDEO-mode tracking, and where that loses it, palm detection at a few
-        scales around where it was last seen (:meth:`_redetect`); it stops after
+        scales around where it was last seen (:meth:`redetect`); it stops after
         :attr:`SearchConfig.back_misses` frames in a row without it. A find that is ``other``'s
         hand (the other side's, per frame) does not count. For offline use: a hand that motion
         blur or the other hand hides from palm detection when it first appears is often found
@@ -263,32 +263,32 @@ class HandSearch:
             region = self._follow(slot, lo, hi)
             slot.region = region
             dets = self._back_tick(region.cut(frame, self.config.size))
-            reach = 1 + _missed(out)  # frames since it was last seen
+            reach = 1 + trailing_misses(out)  # frames since it was last seen
             hands = [Hand(region.to_frame(d.landmarks), d.score, "tracked") for d in dets]
-            found = _nearest(hands, slot.last, theirs, reach)
+            found = continuing(hands, slot.last, theirs, reach)
             if found is None:
                 # the tracker lost it (motion blur, a hand beside another): palm detection on this
                 # frame at a few scales; the tracker starts afresh
                 self._landmarker("back").forget()
-                found = self._redetect(frame, slot.last, self._side_for(slot.last, lo, hi), theirs, reach)
+                found = self.redetect(frame, slot.last, self._side_for(slot.last, lo, hi), theirs, reach)
             out.append(found)
             if found is not None:
                 slot.last = found
-            elif _missed(out) >= misses:
+            elif trailing_misses(out) >= misses:
                 break
         while out and out[-1] is None:
             out.pop()
         return out
 
-    def _redetect(self, frame: np.ndarray, last: Hand, side: float, other: Hand | None, reach: int = 1
+    def redetect(self, frame: np.ndarray, last: Hand, side: float, other: Hand | None, reach: int = 1
                   ) -> Hand | None:
         """IMAGE-mode palm detection around ``last`` (the hand ``reach`` frames away) on a region of
         ``side`` and then of :attr:`SearchConfig.redetect` x ``side``: the first hand found that
-        continues ``last`` (see :func:`_nearest`) and is not ``other``, or None."""
+        continues ``last`` (see :func:`continuing`) and is not ``other``, or None."""
         for factor in (1.0, *self.config.redetect):
             view = Region.around(last.centre, side * factor)
             dets = self._landmarker("near").detect(view.cut(frame, self.config.size))
-            found = _nearest([Hand(view.to_frame(d.landmarks), d.score, "tracked") for d in dets], last, other, reach)
+            found = continuing([Hand(view.to_frame(d.landmarks), d.score, "tracked") for d in dets], last, other, reach)
             if found is not None:
                 return found
         return None
@@ -424,7 +424,7 @@ class HandSearch:
         return out
 
 
-def _missed(found: list[Hand | None]) -> int:
+def trailing_misses(found: list[Hand | None]) -> int:
     """How many of the last entries of ``found`` are None."""
     n = 0
     while n < len(found) and found[-1 - n] is None:
@@ -432,7 +432,7 @@ def _missed(found: list[Hand | None]) -> int:
     return n
 
 
-def _nearest(hands: list[Hand], last: Hand, other: Hand | None, reach: int = 1) -> Hand | None:
+def continuing(hands: list[Hand], last: Hand, other: Hand | None, reach: int = 1) -> Hand | None:
     """Of ``hands``, the one nearest ``last`` that continues it (its centre within a hand's size
     per frame of ``reach``, the frames between them; its size within a factor of :data:`_GROWTH`
     of ``last``'s) and is not ``other``; None if there is none."""
