@@ -171,7 +171,9 @@ def _close_up(frame: np.ndarray, t: int, side: int, pixels: np.ndarray, states: 
     label = f"{SIDE_NAMES[side]}: " + ("found", "interpolated", "MISSED")[state]
     cv2.rectangle(tile, (0, 0), (TILE - 1, TILE - 1), colour, 4)
     cv2.putText(tile, label, (6, TILE - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.42, colour, 1, cv2.LINE_AA)
-    if note:
+    if note:  # on a white strip: the region's outline runs under it
+        (width, _), _ = cv2.getTextSize(note, cv2.FONT_HERSHEY_SIMPLEX, 0.36, 1)
+        cv2.rectangle(tile, (4, 5), (8 + width, 20), (255, 255, 255), -1)
         cv2.putText(tile, note, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.36, colour, 1, cv2.LINE_AA)
     return tile
 
