@@ -144,6 +144,8 @@ def test_a_moving_hand_is_followed_and_keeps_its_side(small_hand, hand_model: Pa
             x = 600 + 6 * t
             found = search.step(_frame(small_hand, x, 300), t, cues, scale=40.0)
             assert found[0] is None and found[1] is not None
+            region = search.regions[1]  # the region searched, for the contact sheet
+            assert region.x0 < found[1].centre[0] < region.x0 + region.side
             hows.append(found[1].how)
             wrists.append(found[1].landmarks[0, 0] - x)
     assert hows[0] == "body" and all(h == "tracked" for h in hows[1:])
