@@ -42,10 +42,11 @@ class SearchConfig:
     #: centred between hand and elbow
     fallback: tuple[float, ...] = (1.5,)
     #: whether a followed hand that is lost is looked for with the fallback regions in the same frame
-    fallback_when_lost: bool = True
+    #: (off: the next frame searches for it, and the frames between are followed back when it is found)
+    fallback_when_lost: bool = False
     #: while a hand stays lost, it is searched for in its first three lost frames, then in every this
-    #: many (each search costs palm detections)
-    lost_every: int = 2
+    #: many (each search costs palm detections; the frames between are followed back when it is found)
+    lost_every: int = 4
     #: region side while a hand is followed = ``hand_factor`` x the hand's size (its landmarks' extent)
     hand_factor: float = 3.0
     #: a followed hand's region moves when the hand's centre is this far (x side) from the region's centre
@@ -57,7 +58,7 @@ class SearchConfig:
     trace_back: int = 10
     #: where a hand followed back is lost, palm detection is tried on its region and on these
     #: multiples of its side (a small hand moving fast, or beside the other hand)
-    redetect: tuple[float, ...] = (0.6, 0.8, 1.25)
+    redetect: tuple[float, ...] = (0.6, 1.25)
     #: following a hand back stops after this many frames in a row without it (the frames missed
     #: in between are gaps that :attr:`ExtractConfig.max_gap` may fill)
     back_misses: int = 5
