@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bharnet.core.layouts import NTU25
-from bharnet.io.synthetic import SYNTH_CLASSES, Variation, _generate_batch, class_groups, generate
+from bharnet.io.synthetic import SYNTH_CLASSES, Variation, _generate_batch, _session_habit, class_groups, generate
 from bharnet.store.packed import SkeletonStore
 from bharnet.store.synthetic import write_synth_store
 
@@ -168,6 +168,39 @@ def test_hand_dominant_preset_makes_its_classes_with_labels_in_order(tmp_path):
     # every class is its own hand shape: no gesture repeats among the preset's classes
     gestures = [next(c.gesture for c in SYNTH_CLASSES if c.name == n) for n in names]
     assert len(set(gestures)) == len(gestures)
+
+
+def test_a_session_habit_moves_the_free_arm_per_class_and_each_session_deals_its_own():
+    """With ``session_cue`` a class's left arm sits at a posture of its session; the right arm,
+    the hands and every sample without the cue are as before."""
+    left_wrist, right_wrist = NTU25.index("left_wrist"), NTU25.index("right_wrist")
+    key = (0, 0, 14)  # (seed, block, class key), as generate makes it
+    plain = _generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20))
+    zero = _generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20, session=1))
+    np.testing.assert_array_equal(plain.body, zero.body)  # no cue: the session changes nothing
+    sessions = [_generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20, session_cue=40.0, session=s))
+                for s in (0, 1)]
+    for cued in sessions:  # the right hand as before; the left hand's shape about its wrist as before
+        np.testing.assert_array_equal(cued.hands[:, :, 1], plain.hands[:, :, 1])
+        seen = (cued.hand_conf[:, :, 0, 0] > 0) & (plain.hand_conf[:, :, 0, 0] > 0)
+        shape = [(h.hands[:, :, 0] - h.hands[:, :, 0, :1])[seen][..., :2] for h in (cued, plain)]
+        np.testing.assert_allclose(*shape, atol=0.01)
+        np.testing.assert_allclose(cued.body[:, :, 0, right_wrist], plain.body[:, :, 0, right_wrist], atol=1e-5)
+    moved = [np.linalg.norm(c.body[:, :, 0, left_wrist] - plain.body[:, :, 0, left_wrist], axis=-1).mean()
+             for c in sessions]
+    assert moved[0] != pytest.approx(moved[1], abs=0.02)  # each session pairs this class with another posture
+    cells = {_session_habit(k, Variation(session_cue=40.0)) for k in range(len(SYNTH_CLASSES))}
+    assert len(cells) == len(SYNTH_CLASSES)  # distinct postures for distinct classes within a session
+
+
+def test_with_sessions_val_is_recorded_in_a_session_of_its_own(tmp_path):
+    store = SkeletonStore(write_synth_store(tmp_path / "s", num_samples=40, session_cue=40.0,
+                                            classes=("fist", "pinch"), min_frames=8, max_frames=10))
+    prefixes = {split: {store.names[i].split("_")[0] for i in store.split(split)} for split in ("train", "val", "test")}
+    assert prefixes == {"train": {"train"}, "val": {"val"}, "test": {"test"}}
+    classic = SkeletonStore(write_synth_store(tmp_path / "c", num_samples=40, classes=("fist", "pinch"),
+                                              min_frames=8, max_frames=10))
+    assert {n.split("_")[0] for n in classic.names} == {"trainval", "test"}
 
 
 def test_unknown_class_or_preset_is_refused():

@@ -73,6 +73,7 @@ def _fake_extraction(monkeypatch, frames: int, fps: float = 10.0):
 
     monkeypatch.setattr(predict_module, "read_video_skeleton", read)
     monkeypatch.setattr(predict_module, "resolve_model", lambda kind, path=None: f"{kind}.task")
+    monkeypatch.setattr(predict_module, "resolve_pose_model", lambda choice=None: "pose.task")
 
 
 def test_prediction_per_window_and_for_the_video(checkpoints, tmp_path, monkeypatch):
@@ -142,3 +143,26 @@ def test_real_video_without_a_person_for_a_body_model(checkpoints, cup_clip, pos
     argv = ["predict", str(checkpoints["body-expert"]), str(cup_clip), "--pose-model", str(pose_model)]
     assert main(argv) == 2
     assert "cup.mp4: the pose landmarker finds no person" in capsys.readouterr().err
+
+
+def test_render_draws_every_frame_with_its_window(checkpoints, tmp_path, monkeypatch):
+    pytest.importorskip("cv2")
+    av = pytest.importorskip("av")
+    from bharnet.video.decode import write_video
+
+    _fake_extraction(monkeypatch, frames=30)
+    video = write_video(tmp_path / "clip.mp4", np.zeros((30, 48, 64, 3), np.uint8), fps=10)
+    out = tmp_path / "overlay.mp4"
+    result = predict_video(checkpoints["hand-expert"], video, render=out, clip_seconds=1.0, stride_seconds=1.0)
+    assert len(result.windows) == 3
+    with av.open(str(out)) as rendered:
+        frames = [f.to_ndarray(format="rgb24") for f in rendered.decode(video=0)]
+    assert len(frames) == 30 and all(f[10, 10].any() for f in frames)  # the panel of classes on every frame
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "overlay.mp4"]  # no partial file left
+
+
+def test_render_takes_one_video(checkpoints, tmp_path, capsys):
+    argv = ["predict", str(checkpoints["hand-expert"]), str(tmp_path), "--out", str(tmp_path / "o"),
+            "--render", str(tmp_path / "x.mp4")]
+    assert main(argv) == 2
+    assert "--render takes one video" in capsys.readouterr().err

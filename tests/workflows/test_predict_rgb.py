@@ -32,6 +32,7 @@ def test_bharnet_m_predicts_a_video_window_by_window(tmp_path, monkeypatch, tiny
 
     monkeypatch.setattr(predict_module, "read_video_skeleton", read)
     monkeypatch.setattr(predict_module, "resolve_model", lambda kind, path=None: f"{kind}.task")
+    monkeypatch.setattr(predict_module, "resolve_pose_model", lambda choice=None: "pose.task")
     cfg = tiny_config(tmp_path / "none", tmp_path, model={"name": "bharnet-m", "kwargs": {"image_size": 45,
                                                                                            "rgb_width": 8}})
     meta = {"body_layout": "ntu25", "num_persons": 2, "channels": 3, "num_classes": 3, "classes": ["a", "b", "c"]}

@@ -10,6 +10,7 @@ from bharnet.cli import reproduce as cli
 from bharnet.core.errors import UserError
 from bharnet.core.sequence import Sequence
 from bharnet.store.packed import StoreWriter
+from bharnet.store.rgb import write_rois
 from bharnet.workflows.reproduce import list_rows, parse_modalities, plan, reproduce
 
 TINY = ["model.base_channels=8", "data.window=16", "trainer.max_epochs=1", "optim.warmup_epochs=0",
@@ -47,6 +48,27 @@ def test_rows_without_training_of_their_own():
     assert light[-1].argv[1:3] == [f"{light[3].output}:body_expert", f"{light[3].output}:hand_expert"]
     assert titles(plan("ntu60-xview/body-expert")) == ["train body-expert (J)", "train body-expert (B)",
                                                        "test body-expert (J)", "test body-expert (B)", "ensemble J+B"]
+
+
+def test_the_rgb_row_adds_the_guided_stream_to_its_guides_row(tmp_path):
+    steps = plan("ntu60-xsub/bharnet-m", data_root=tmp_path / "data", out=tmp_path / "out")
+    assert titles(steps) == ["train body-expert (J)", "train body-expert (B)", "train hand-expert (J)",
+                             "train hand-expert (B)", "train bharnet-e (J)", "train bharnet-e (B)",
+                             "train bharnet-m (RGB)", "test bharnet-e (J)", "test bharnet-e (B)",
+                             "test bharnet-m (RGB)", "ensemble J+B+RGB"]
+    scores = tmp_path / "out/scores/ntu60-xsub"
+    assert steps[-1].argv[1:4] == [str(scores / f) for f in ("bharnet-e-joint.npz", "bharnet-e-bone.npz",
+                                                             "bharnet-m-rgb.npz")]
+    guide = tmp_path / "out/runs/ntu60-xsub/bharnet-e-joint/checkpoints/last.ckpt"
+    last = plan("ntu60-xsub/bharnet-m", data_root=tmp_path / "data", out=tmp_path / "out", checkpoint="last")
+    assert f"model.init.guide={guide}" in last[6].argv
+    body_guided = plan("pku-xview/bharnet-m", modalities="J", overrides=["rgb_stage.model.kwargs.guide=body-expert"])
+    assert titles(body_guided) == ["train body-expert (J)", "train bharnet-m (RGB)", "test body-expert (J)",
+                                   "test bharnet-m (RGB)", "ensemble J+RGB"]
+    with pytest.raises(UserError, match="joint stream"):
+        plan("ntu60-xsub/bharnet-m", modalities="B")
+    rows = {r["row"]: r for r in list_rows()}
+    assert rows["ntu60-xview/bharnet-m"]["paper_jb"] == 99.0 and rows["pku-xsub/bharnet-m"]["paper_jb"] == 96.9
 
 
 def test_last_checkpoint_option_and_overrides_reach_the_second_stage(tmp_path):
@@ -120,3 +142,18 @@ def test_tiny_run_finishes_and_resumes_where_it_stopped(tmp_path):
     longer = plan("ntu60-xsub/bharnet-e-expert", tmp_path / "data", tmp_path / "out", modalities="J",
                   overrides=[*TINY, "trainer.max_epochs=2"])
     assert [s.done() for s in longer] == [False, False, False, True, True]
+
+
+def test_tiny_rgb_row_runs_to_a_summary_with_the_rgb_stream(tmp_path):
+    _write_store(tmp_path / "data/ntu60")
+    store = tmp_path / "data/ntu60"
+    names = json.loads((store / "names.json").read_text())
+    write_rois(store, names, lambda i, _: np.full((32, 32, 3), 8 * i, np.uint8), 32)
+    overrides = [*TINY, *(f"rgb_stage.model.{key}" for key in ("kwargs.guide=body-expert", "kwargs.image_size=32",
+                                                                 "kwargs.rgb_width=8", "init.rgb=null"))]
+    result = reproduce("ntu60-xsub/bharnet-m", data_root=tmp_path / "data", out=tmp_path / "out", modalities="J",
+                       overrides=overrides, log=lambda _: 0)
+    assert [s["status"] for s in result["steps"]] == ["ran"] * 5
+    summary = result["summary"]
+    assert summary["modalities"] == ["J", "RGB"] and set(summary["per_modality"]) == {"J", "RGB"}
+    assert 0 <= summary["top1"] <= 100

@@ -17,7 +17,7 @@ from bharnet.core.errors import UserError
 
 # one module per group of subcommands
 _COMMAND_MODULES = ("demo", "train", "ablate", "prepare", "extract_hands", "extract_roi", "attach_roi", "predict",
-                    "evaluate", "reproduce", "profile", "benchmark", "export")
+                    "live", "record", "evaluate", "reproduce", "profile", "benchmark", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

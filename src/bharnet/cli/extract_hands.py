@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags
 from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
 
 
@@ -17,21 +18,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--skeletons", help="folder of NTU .skeleton files (SxxxCxxxPxxxRxxxAxxx.skeleton) that locate "
                                        "the bodies; videos without one use the pose landmarker")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    p.add_argument("--shard", default="0/1", metavar="I/N", help="process only shard I of N (0-based; default 0/1)")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--hand-model", help="MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, cache, "
-                                        "download)")
-    p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
-                                        "download)")
+    add_batch_flags(p)
+    add_model_flags(p)
     p.add_argument("--max-gap", type=int, default=5, help="fill gaps of at most this many frames (default 5)")
     p.add_argument("--preview", metavar="DIR", help="also write a contact sheet per video, DIR/<video stem>.png: "
                                                     "sampled frames with the landmarks drawn, per-hand timelines")
-    mirror = p.add_mutually_exclusive_group()
-    mirror.add_argument("--mirrored", dest="mirrored", action="store_true", default=None,
-                        help="the videos are mirror images (default: NTU RGB+D videos are, others are not); "
-                             "decides which hand is the person's left without a skeleton")
-    mirror.add_argument("--not-mirrored", dest="mirrored", action="store_false")
+    add_mirror_flags(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_extract_hands)
 

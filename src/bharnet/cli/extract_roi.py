@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from bharnet.cli.flags import add_batch_flags, add_model_flags
 from bharnet.video.hands import parse_shard
 from bharnet.video.roi_files import run_roi_extraction
 
@@ -20,11 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--skeletons", help="folder of NTU .skeleton files whose colour positions locate the joints; "
                                        "videos without one use the pose landmarker")
-    p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
-                                        "download)")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    p.add_argument("--shard", default="0/1", metavar="I/N", help="process only shard I of N (0-based; default 0/1)")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_model_flags(p, hands=False)
+    add_batch_flags(p)
     p.set_defaults(func=_extract_roi)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bharnet.cli.flags import add_mirror_flags, add_model_flags
 from bharnet.core.errors import UserError
 from bharnet.workflows.predict import predict_video, predict_videos
 
@@ -27,16 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stride", type=float, default=1.0, help="seconds between windows (default 1)")
     p.add_argument("--top", type=int, default=5, help="classes listed per window (default 5)")
     p.add_argument("--json", action="store_true", help="print the prediction (or the batch summary) as JSON")
+    p.add_argument("--render", type=Path, metavar="OUT.mp4",
+                   help="one video: also write it with the overlay of bharnet live (body, hands, top classes)")
     p.add_argument("--device", help="where the network runs: cpu, cuda, ... (default: the GPU when there is one)")
-    p.add_argument("--hand-model", help="MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, cache, "
-                                        "download)")
-    p.add_argument("--pose-model", help="MediaPipe pose_landmarker_full.task (default: $BHARNET_POSE_MODEL, cache, "
-                                        "download)")
-    mirror = p.add_mutually_exclusive_group()
-    mirror.add_argument("--mirrored", dest="mirrored", action="store_true", default=None,
-                        help="the videos are mirror images (default: NTU RGB+D videos are, others are not); "
-                             "decides which side is the person's left")
-    mirror.add_argument("--not-mirrored", dest="mirrored", action="store_false")
+    add_model_flags(p, pose_sizes=True)
+    add_mirror_flags(p)
     p.set_defaults(func=_predict)
 
 
@@ -47,12 +43,14 @@ def _predict(args: argparse.Namespace) -> int:
     if args.out is None:
         if len(args.videos) != 1 or Path(args.videos[0]).is_dir():
             raise UserError("several videos: give --out DIR (one JSON file per video)")
-        result = predict_video(args.checkpoint, args.videos[0], **options)
+        result = predict_video(args.checkpoint, args.videos[0], render=args.render, **options)
         if args.json:
             print(json.dumps(result.as_dict(), indent=1))
         else:
             _print_prediction(result)
         return 0
+    if args.render is not None:
+        raise UserError("--render takes one video, without --out")
     summary = predict_videos(args.checkpoint, args.videos, args.out, **options)
     if args.json:
         print(json.dumps({"done": len(summary.done), "skipped": summary.skipped, "failed": summary.failed,

@@ -468,11 +468,15 @@ SYNTH_PRESETS: dict[str, dict] = {
     # Sign-language-like: every class is its own hand shape, the arm position is shared by 2-4 classes
     # (the hand-only classes whose gesture no mixed class reuses, and the mixed classes), and the body
     # is noisy: the hand expert is far stronger than the body expert, which still carries some evidence.
+    # Recorded in sessions, as sign-language sets are: within a session each sign comes with a habit of
+    # the free arm (how the signer stands for it) that the next session does not repeat. A body expert
+    # learns the habit and is confidently wrong on a new session; the hands carry no such trace.
     "hand-dominant": {
         "classes": ("fist", "thumb_down", "count", "pinch", "point_forward", "grab_forward", "thumb_up_high",
                     "victory_high", "phone_call", "ok_by_face"),
         "body_noise": 0.08,
         "distractor": 0.5,
+        "session_cue": 40.0,
     },
 }
 
@@ -508,6 +512,10 @@ class Variation:
     hand_missing: float = 0.03  # probability that a hand is never detected in a sample
     second_person: float = 0.3  # probability of a second person doing a neutral motion
     distractor: float = 0.35  # probability of an unrelated arm movement during the action
+    #: degrees: the free (left) arm's class habit within a recording session, 0 for none; each session
+    #: pairs the classes with the habits in its own order (see :func:`_session_habit`)
+    session_cue: float = 0.0
+    session: int = 0  # the recording session, when ``session_cue`` is set
     #: the classes to make, by name, in label order (empty: all of SYNTH_CLASSES)
     classes: tuple[str, ...] = ()
 
@@ -666,6 +674,19 @@ def _second_person(rng: np.random.Generator, t: np.ndarray, var: Variation) -> n
     return joints
 
 
+#: the habits a session hands out: left-arm elevation levels x swing-plane levels
+_HABIT_GRID = (6, 5)
+
+
+def _session_habit(class_key: int, var: Variation) -> tuple[float, float]:
+    """Degrees of left-arm elevation and swing plane that come with class ``class_key`` in session
+    ``var.session``: the session deals out distinct cells of a grid in its own random order."""
+    cells = np.random.default_rng([_ACTOR_SALT, 0xC0E, var.session]).permutation(np.prod(_HABIT_GRID))
+    row, col = divmod(int(cells[class_key % len(cells)]), _HABIT_GRID[1])
+    return (var.session_cue * row / (_HABIT_GRID[0] - 1),
+            1.5 * var.session_cue * col / (_HABIT_GRID[1] - 1))
+
+
 @dataclass
 class _Batch:
     body: np.ndarray  # (B, Tmax, 2, 25, 3)
@@ -689,6 +710,10 @@ def _generate_batch(class_id: int | SynthClass, n: int, key: tuple[int, ...], va
     t, u = _time_phase(rng_body, frames, tmax, var, style)
     scale = rng_body.uniform(*var.scale, (n, 1))
     p = _pose(cls.motion, u, t, rng_body, var)
+    if var.session_cue:
+        elevation, plane = _session_habit(key[-1], var)
+        p["l_elev"] = p["l_elev"] + elevation * _DEG
+        p["l_plane"] = p["l_plane"] + plane * _DEG
     joints = _body_joints(p, _bones(actors, scale))
     # hands: the gesture plays during the held part of the action
     e = _envelope(u)

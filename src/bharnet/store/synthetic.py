@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,6 @@ def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 
     num_classes = len(names)
     n_test = int(round(num_samples * test_fraction))
     n_trainval = num_samples - n_test
-    # val: the first val_fraction of each class's train/val samples (labels cycle through the classes)
     n_val_per_class = int(round(n_trainval * val_fraction / num_classes))
     out = Path(out_dir)
     group_ids = (class_groups(tuple(names)) if synth_classes is None
@@ -51,16 +51,35 @@ def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 
               "test_actors": list(test_actors)}
     with StoreWriter(out, body_layout="ntu25", num_persons=2, arrays=("hands",), classes=names,
                      source=source) as writer:
-        for i, seq in enumerate(generate(n_trainval, seed, prefix="trainval", actors=train_actors,
-                                         synth_classes=synth_classes, **variation)):
-            seq.splits = frozenset({"val" if i // num_classes < n_val_per_class else "train"})
+        for seq, split in _train_and_val(n_trainval, n_val_per_class, num_classes, seed, train_actors,
+                                         synth_classes, variation):
+            seq.splits = frozenset({split})
             _add(writer, seq)
         # the test stream: seed offset far away, so its random streams share nothing with train's
         for seq in generate(n_test, seed + 1_000_003, prefix="test", actors=test_actors,
-                            synth_classes=synth_classes, **variation):
+                            synth_classes=synth_classes, **{**variation, "session": 2}):
             seq.splits = frozenset({"test"})
             _add(writer, seq)
     return out
+
+
+def _train_and_val(num_samples: int, val_per_class: int, num_classes: int, seed: int, actors: tuple[int, ...],
+                   synth_classes: tuple[SynthClass, ...] | None, variation: dict) -> Iterator[tuple[Sequence, str]]:
+    """Train and val samples of the train actors. Val is the first samples of each class of one
+    stream, unless sessions leave a trace (``session_cue``): then val is recorded in a session of
+    its own, so that it shows what a new session does to each expert, as the test does."""
+    if not variation.get("session_cue"):  # labels cycle through the classes
+        for i, seq in enumerate(generate(num_samples, seed, prefix="trainval", actors=actors,
+                                         synth_classes=synth_classes, **variation)):
+            yield seq, "val" if i // num_classes < val_per_class else "train"
+        return
+    num_val = val_per_class * num_classes
+    for seq in generate(num_samples - num_val, seed, prefix="train", actors=actors, synth_classes=synth_classes,
+                        **{**variation, "session": 0}):
+        yield seq, "train"
+    for seq in generate(num_val, seed + 2_000_003, prefix="val", actors=actors, synth_classes=synth_classes,
+                        **{**variation, "session": 1}):
+        yield seq, "val"
 
 
 def _add(writer: StoreWriter, seq: Sequence) -> None:

@@ -56,13 +56,16 @@ class ExtractConfig:
     #: with a skeleton file, the pose landmarker runs on the person's box to place the hands' regions
     #: in frames where a hand is lost, at most every this many frames (0: never; the skeleton alone)
     pose_every: int = 3
+    #: the person whose hands are searched is the most active one of the last this many seconds
+    #: (frame by frame, as a live stream must: :mod:`bharnet.video.stream`)
+    follow_seconds: float = 10.0
     #: whether the videos are mirror images (None: NTU RGB+D videos are, others are not); see
     #: :mod:`bharnet.video.sides`
     mirrored: bool | None = None
 
 
 @dataclass
-class _Raw:
+class RawHands:
     """Per-frame detections before tracking: pixels, (T, 2, 21, 3) / (T, 2) / (T, 2)."""
 
     kp: np.ndarray
@@ -72,7 +75,7 @@ class _Raw:
     regions: np.ndarray  # (T, 2, 3) the square searched for each hand (x0, y0, side), NaN where none
 
     @classmethod
-    def empty(cls, n: int) -> _Raw:
+    def empty(cls, n: int) -> RawHands:
         return cls(np.zeros((n, 2, 21, 3)), np.zeros((n, 2)), np.zeros((n, 2), dtype=bool),
                    np.zeros((n, 2), dtype=bool), np.full((n, 2, 3), np.nan))
 
@@ -80,15 +83,16 @@ class _Raw:
         self.kp[t, side], self.score[t, side], self.present[t, side] = landmarks, score, True
         self.new[t, side] = new
 
-    def grown(self) -> _Raw:
-        more = _Raw.empty(len(self.kp))
-        return _Raw(*(np.concatenate([a, b]) for a, b in zip(self.arrays(), more.arrays(), strict=True)))
+    def grown(self) -> RawHands:
+        more = RawHands.empty(len(self.kp))
+        return RawHands(*(np.concatenate([a, b]) for a, b in zip(self.arrays(), more.arrays(), strict=True)))
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         return self.kp, self.score, self.present, self.new, self.regions
 
-    def head(self, n: int) -> _Raw:
-        return _Raw(*(a[:n] for a in self.arrays()))
+    def rows(self, start: int, stop: int) -> RawHands:
+        """A copy of frames ``start`` to ``stop`` (exclusive)."""
+        return RawHands(*(a[start:stop].copy() for a in self.arrays()))
 
 
 def bodies_from_skeleton(path: str | Path, info: VideoInfo, config: ExtractConfig = ExtractConfig()
@@ -116,31 +120,48 @@ class PoseTrack:
     visibility: np.ndarray
 
 
+def pose_people(pose: PoseLandmarker, frame: np.ndarray, t: int, mirrored: bool,
+                config: ExtractConfig = ExtractConfig()) -> list[np.ndarray]:
+    """The people the pose landmarker sees in frame ``t`` (RGB), sides in the convention, each
+    ``(33, 9)``: pixels (2, NaN below the visibility threshold), image (3), world (3) and
+    visibility (1) columns. A detection without a visible wrist is no person (see
+    ``min_wrist_visibility``)."""
+    anchors = BODY_ANCHORS["pose33"]
+    h, w = frame.shape[:2]
+    people = []
+    for p in pose.detect(frame, t):
+        p = p.in_convention(mirrored)
+        if p.visibility[list(anchors.wrist)].max() < config.min_wrist_visibility:
+            continue
+        xy = p.image[:, :2] * np.array([w, h])
+        xy[p.visibility < config.min_visibility] = np.nan
+        people.append(np.concatenate([xy, p.image, p.world, p.visibility[:, None]], axis=1))
+    return people
+
+
+def lasting_tracks(tracks: dict[int, np.ndarray], config: ExtractConfig = ExtractConfig()) -> dict[int, np.ndarray]:
+    """The (T, 33, D) tracks (pixels first) seen, shoulders and all, in at least ``min_person_frac``
+    of their T frames: on a video with no person the pose landmarker hallucinates short-lived ones."""
+    shoulders = list(BODY_ANCHORS["pose33"].shoulders)
+    return {k: track for k, track in tracks.items()
+            if np.isfinite(track[:, shoulders, 0]).all(axis=1).sum() >= config.min_person_frac * len(track)}
+
+
+def as_pose_track(track: np.ndarray) -> PoseTrack:
+    """A (T, 33, 9) track of :func:`pose_people` rows as a :class:`PoseTrack`."""
+    return PoseTrack(track[..., :2], track[..., 2:5], track[..., 5:8], track[..., 8])
+
+
 def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
                 config: ExtractConfig = ExtractConfig()) -> list[PoseTrack]:
     """Every person the pose landmarker follows through ``video`` for long enough, with sides in
     the convention (:mod:`bharnet.video.sides`)."""
-    anchors = BODY_ANCHORS["pose33"]
     mirrored = is_mirrored(video, config.mirrored)
-    per_frame: list[list[np.ndarray]] = []
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
                         fps=info.fps) as pose:
-        for t, frame in enumerate(iter_frames(video)):
-            h, w = frame.shape[:2]
-            people = []
-            for p in pose.detect(frame, t):
-                p = p.in_convention(mirrored)
-                if p.visibility[list(anchors.wrist)].max() < config.min_wrist_visibility:
-                    continue
-                xy = p.image[:, :2] * np.array([w, h])
-                xy[p.visibility < config.min_visibility] = np.nan
-                people.append(np.concatenate([xy, p.image, p.world, p.visibility[:, None]], axis=1))
-            per_frame.append(people)
-    needed = config.min_person_frac * len(per_frame)
-    shoulders = list(anchors.shoulders)
-    return [PoseTrack(track[..., :2], track[..., 2:5], track[..., 5:8], track[..., 8])
-            for track in track_people(per_frame, anchors)
-            if np.isfinite(track[:, shoulders, 0]).all(axis=1).sum() >= needed]
+        per_frame = [pose_people(pose, frame, t, mirrored, config) for t, frame in enumerate(iter_frames(video))]
+    tracks = dict(enumerate(track_people(per_frame, BODY_ANCHORS["pose33"])))
+    return [as_pose_track(track) for track in lasting_tracks(tracks, config).values()]
 
 
 def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,
@@ -320,86 +341,122 @@ def person_box(body: np.ndarray, scale: float, width: int, height: int) -> tuple
     return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
 
 
-def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, config: ExtractConfig,
-                   guide: BodyGuide | None) -> _Raw:
-    """Run the hand search over the video (:class:`~bharnet.video.search.HandSearch`) with the
-    body's cues; the whole frame is searched where no body is known or nothing is found."""
-    n = info.frames or 0
-    raw = _Raw.empty(max(n, 1))
-    recent: deque[np.ndarray] = deque(maxlen=config.search.trace_back)
-    mirrored = is_mirrored(video, config.mirrored)
-    t = -1
-    search = REUSABLE.get(("search", str(hand_model), config.search), info.fps,
-                          lambda: HandSearch(hand_model, config.search, info.fps))
+class FrameHands:
+    """The hands of one video, one frame at a time (:meth:`step`): the hand search
+    (:class:`~bharnet.video.search.HandSearch`) with the body's cues, a hand found again after a
+    gap followed back into it, and the whole frame searched where no body is known or nothing is
+    found. The one per-frame path of every extraction (a whole video, a live stream). Its raw
+    detections (pixels) are read with :meth:`rows`; :meth:`forget_before` bounds the memory of a
+    stream. Landmarkers come from :data:`REUSABLE` (use it inside a session)."""
 
-    def on_frames() -> HandLandmarker:
-        return REUSABLE.get(("frames", str(hand_model), config.min_confidence), info.fps, lambda: HandLandmarker(
-            hand_model, video=True, min_confidence=config.min_confidence, fps=info.fps))
+    def __init__(self, hand_model: str | Path, fps: float, mirrored: bool, config: ExtractConfig = ExtractConfig(),
+                 frames: int = 0) -> None:
+        self.config, self.mirrored, self._hand_model, self._fps = config, mirrored, hand_model, fps
+        self.search = REUSABLE.get(("search", str(hand_model), config.search), fps,
+                                   lambda: HandSearch(hand_model, config.search, fps))
+        self._raw = RawHands.empty(max(frames, 1))
+        self._first = 0  # frame number of the first raw row kept
+        self._recent: deque[np.ndarray] = deque(maxlen=config.search.trace_back)
+        self.t = -1  # the last frame stepped
 
-    for t, frame in enumerate(iter_frames(video)):
-        if t >= len(raw.kp):  # the container's frame count was short
-            raw = raw.grown()
-        cues = guide.cues(t, frame, search.lost(t)) if guide is not None else None
-        hands = search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
+    def _on_frames(self) -> HandLandmarker:
+        c = self.config
+        return REUSABLE.get(("frames", str(self._hand_model), c.min_confidence), self._fps, lambda: HandLandmarker(
+            self._hand_model, video=True, min_confidence=c.min_confidence, fps=self._fps))
+
+    def step(self, t: int, frame: np.ndarray, guide: BodyGuide | None) -> None:
+        """Frame ``t`` (the one after the last), RGB; ``guide`` says where the body puts the hands."""
+        while t - self._first >= len(self._raw.kp):  # the container's frame count was short
+            self._raw = self._raw.grown()
+        self.t = t
+        cues = guide.cues(t, frame, self.search.lost(t)) if guide is not None else None
+        hands = self.search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
         for side, hand in enumerate(hands):
             if hand is not None:
-                raw.put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
-            region = search.regions[side]
+                self._put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
+            region = self.search.regions[side]
             if region is not None:
-                raw.regions[t, side] = region.x0, region.y0, region.side
-        _trace_back(search, raw, t, hands, recent)
-        recent.append(frame)
-        if any(hand is not None for hand in hands):
-            continue
-        # nothing near the body (or no body): the whole frame, which finds large hands that a
-        # region cuts, and hands of videos with nobody in view
-        _whole_frame(raw, t, frame, on_frames, cues, mirrored)
-        frame_square = max(frame.shape[:2])
-        raw.regions[t] = (frame.shape[1] - frame_square) / 2, (frame.shape[0] - frame_square) / 2, frame_square
+                self._raw.regions[t - self._first, side] = region.x0, region.y0, region.side
+        self._trace_back(t, hands)
+        self._recent.append(frame)
+        if all(hand is None for hand in hands):
+            # nothing near the body (or no body): the whole frame, which finds large hands that a
+            # region cuts, and hands of videos with nobody in view
+            self._whole_frame(t, frame, cues)
+            square = max(frame.shape[:2])  # the region searched for both: the whole frame
+            self._raw.regions[t - self._first] = (frame.shape[1] - square) / 2, (frame.shape[0] - square) / 2, square
+
+    def rows(self, start: int, stop: int) -> RawHands:
+        """A copy of the raw detections of frames ``start`` to ``stop`` (exclusive), kept ones only."""
+        return self._raw.rows(start - self._first, stop - self._first)
+
+    def forget_before(self, t: int) -> None:
+        """Drop the raw rows before frame ``t`` (at most the rows a trace back may still change
+        are kept anyway)."""
+        t = min(t, self.t - self.config.search.trace_back - 2)
+        if t > self._first:
+            self._raw = self._raw.rows(t - self._first, len(self._raw.kp))
+            self._first = t
+
+    def _put(self, t: int, side: int, landmarks: np.ndarray, score: float, new: bool = False) -> None:
+        self._raw.put(t - self._first, side, landmarks, score, new)
+
+    def _present(self, t: int, side: int) -> bool:
+        return t >= self._first and bool(self._raw.present[t - self._first, side])
+
+    def _trace_back(self, t: int, hands: list[Hand | None]) -> None:
+        """A hand seen in frame ``t - 1`` after a gap and again in ``t`` (so not a stray detection) is
+        followed backwards into the gap, through the frames kept in ``recent`` (oldest first, up to
+        ``t - 1``)."""
+        if t < 2:
+            return
+        for side, hand in enumerate(hands):
+            if hand is None or not self._present(t - 1, side) or self._present(t - 2, side):
+                continue
+            r = t - 1 - self._first
+            start = Hand(self._raw.kp[r, side], float(self._raw.score[r, side]), "tracked")
+            kept = list(self._recent)
+            before = kept[:-1][::-1]  # frames t - 2, t - 3, ...
+            gap = 0  # missing frames before t - 1
+            while gap < len(before) and t - 2 - gap >= self._first and not self._present(t - 2 - gap, side):
+                gap += 1
+            before = before[:gap]
+            other = [self._hand_at(t - 2 - k, 1 - side) for k in range(len(before))]
+            for k, found in enumerate(self.search.trace_back(kept[-1], before, start, other)):
+                if found is not None:
+                    self._put(t - 2 - k, side, found.landmarks, found.score)
+
+    def _hand_at(self, t: int, side: int) -> Hand | None:
+        r = t - self._first
+        return Hand(self._raw.kp[r, side], float(self._raw.score[r, side]), "tracked") if self._present(t, side) \
+            else None
+
+    def _whole_frame(self, t: int, frame: np.ndarray, cues: np.ndarray | None) -> None:
+        h, w = frame.shape[:2]
+        dets = self._on_frames().detect(frame, t)
+        wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
+        if np.isnan(wrists).all():
+            for side, det in _assign_whole_frame(dets, self.mirrored):
+                self._put(t, side, det.landmarks * np.array([w, h, w]), det.score)
+        elif dets:
+            marks = [d.landmarks * np.array([w, h, w]) for d in dets]
+            for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
+                self._put(t, side, marks[k], dets[k].score)
+
+
+def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, config: ExtractConfig,
+                   guide: BodyGuide | None) -> RawHands:
+    """:class:`FrameHands` over the frames of ``video``."""
+    hands = FrameHands(hand_model, info.fps, is_mirrored(video, config.mirrored), config, info.frames or 0)
+    t = -1
+    for t, frame in enumerate(iter_frames(video)):
+        hands.step(t, frame, guide)
     if t < 0:
         raise UserError(f"{video}: no decodable frame")
-    return raw.head(t + 1)
+    return hands.rows(0, t + 1)
 
 
-def _trace_back(search: HandSearch, raw: _Raw, t: int, hands: list, recent: deque) -> None:
-    """A hand seen in frame ``t - 1`` after a gap and again in ``t`` (so not a stray detection) is
-    followed backwards into the gap, through the frames kept in ``recent`` (oldest first, up to
-    ``t - 1``)."""
-    if t < 2:
-        return
-    for side, hand in enumerate(hands):
-        if hand is None or not raw.present[t - 1, side] or raw.present[t - 2, side]:
-            continue
-        start = Hand(raw.kp[t - 1, side], float(raw.score[t - 1, side]), "tracked")
-        kept = list(recent)
-        before = kept[:-1][::-1]  # frames t - 2, t - 3, ...
-        gap = int(np.argmax(np.r_[raw.present[:t - 1, side][::-1], True]))  # missing frames before t - 1
-        before = before[:gap]
-        other = [_hand_at(raw, t - 2 - k, 1 - side) for k in range(len(before))]
-        for k, found in enumerate(search.trace_back(kept[-1], before, start, other)):
-            if found is not None:
-                raw.put(t - 2 - k, side, found.landmarks, found.score)
-
-
-def _hand_at(raw: _Raw, t: int, side: int) -> Hand | None:
-    return Hand(raw.kp[t, side], float(raw.score[t, side]), "tracked") if raw.present[t, side] else None
-
-
-def _whole_frame(raw: _Raw, t: int, frame: np.ndarray, landmarker: Callable[[], HandLandmarker],
-                 cues: np.ndarray | None, mirrored: bool) -> None:
-    h, w = frame.shape[:2]
-    dets = landmarker().detect(frame, t)
-    wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
-    if np.isnan(wrists).all():
-        for side, det in _assign_whole_frame(dets, mirrored):
-            raw.put(t, side, det.landmarks * np.array([w, h, w]), det.score)
-    elif dets:
-        marks = [d.landmarks * np.array([w, h, w]) for d in dets]
-        for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
-            raw.put(t, side, marks[k], dets[k].score)
-
-
-def _finish(raw: _Raw, info: VideoInfo, source: str, person: str, config: ExtractConfig) -> HandTrack:
+def finish_hands(raw: RawHands, info: VideoInfo, source: str, person: str, config: ExtractConfig) -> HandTrack:
     """Tracking, gap filling and normalisation of raw per-frame detections."""
     centres = raw.kp[..., :2].mean(axis=2)
     sizes = np.ptp(raw.kp[..., :2], axis=2).max(axis=-1)
@@ -483,7 +540,7 @@ def hands_with_guide(video: str | Path, info: VideoInfo, hand_model: str | Path,
     finally:
         if guide is not None:
             guide.close()
-    track = _finish(raw, info, source, person_id, config)
+    track = finish_hands(raw, info, source, person_id, config)
     if guide is None and track.frames_with_hand == 0:
         raise UserError(f"{video}: no person and no hand found")
     return track

@@ -52,7 +52,19 @@ POSE_MODEL = ModelSpec(
     env="BHARNET_POSE_MODEL",
     flag="--pose-model",
 )
-MODELS = {spec.kind: spec for spec in (HAND_MODEL, POSE_MODEL)}
+# The light pose model: no offline copy was checked here, so no checksum is pinned and it is never
+# downloaded; give it with --pose-model PATH, $BHARNET_POSE_LITE_MODEL or in the cache.
+POSE_LITE_MODEL = ModelSpec(
+    kind="pose-lite",
+    filename="pose_landmarker_lite.task",
+    url=f"{_STORAGE}/pose_landmarker/pose_landmarker_lite/float16/1/pose_landmarker_lite.task",
+    sha256="",
+    env="BHARNET_POSE_LITE_MODEL",
+    flag="--pose-model",
+)
+MODELS = {spec.kind: spec for spec in (HAND_MODEL, POSE_MODEL, POSE_LITE_MODEL)}
+#: ``--pose-model`` names: the pose landmarker's sizes
+POSE_SIZES = {"full": "pose", "lite": "pose-lite"}
 
 Opener = Callable[[str], BinaryIO]
 
@@ -126,13 +138,22 @@ def resolve_model(kind: str, path: str | os.PathLike | None = None, download: bo
     if cached.is_file():
         return cached
     looked.append(f"{cached} (absent)")
-    if download:
+    if download and spec.sha256:
         try:
             return download_model(spec, cache_dir(), opener=opener)
         except UserError as err:
             looked.append(f"download: {err}")
+    if not spec.sha256:
+        looked.append("download: none without a pinned checksum")
     raise UserError(
         f"no MediaPipe {spec.kind} model found. Looked at: " + "; ".join(looked)
         + f". Fix: pass {spec.flag} PATH, set {spec.env}=PATH, or put {spec.filename} (from {spec.url}) "
         f"in {cache_dir()}."
     )
+
+
+def resolve_pose_model(choice: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """The pose landmarker by size ("full", the default, or "lite") or by path."""
+    if choice is None or str(choice) in POSE_SIZES:
+        return resolve_model(POSE_SIZES[str(choice or "full")], None, download)
+    return resolve_model("pose", choice, download)

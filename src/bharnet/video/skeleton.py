@@ -10,7 +10,9 @@ The pose landmarker gives each of its 33 landmarks in two forms, and the body la
 
 Sides are NTU's (the person's own) on every video, mirrored or not (:mod:`bharnet.video.sides`).
 
-The most active person (the most wrist motion) fills the first person slot and gives the hands;
+Every video goes through the one frame-by-frame extraction (:mod:`bharnet.video.stream`), the
+same for a file and a live camera. The most active person (the most wrist motion) fills the
+first person slot and gives the hands;
 the others fill the remaining slots in the order they were found. Zeros, with zero confidence,
 where a person is not seen.
 """
@@ -26,11 +28,13 @@ from bharnet.core.errors import UserError
 from bharnet.core.layouts import convert_layout, get_layout
 from bharnet.core.sequence import Sequence
 from bharnet.video.crops import BODY_ANCHORS
-from bharnet.video.decode import probe_video
-from bharnet.video.hands import ExtractConfig, hands_of_person, pose_tracks
-from bharnet.video.track import most_active
+from bharnet.video.decode import VideoInfo, iter_frames, probe_video
+from bharnet.video.hands import REUSABLE, ExtractConfig, as_pose_track, finish_hands, lasting_tracks
+from bharnet.video.sides import is_mirrored
+from bharnet.video.stream import PERSON_COLUMNS, StreamExtractor, StreamWindow
+from bharnet.video.track import most_active, tracks_of
 
-__all__ = ["VIDEO_BODY_LAYOUTS", "VideoSkeleton", "read_video_skeleton"]
+__all__ = ["VIDEO_BODY_LAYOUTS", "VideoSkeleton", "read_video_skeleton", "window_skeleton"]
 
 #: body layouts a video gives
 VIDEO_BODY_LAYOUTS = ("pose33", "ntu25")
@@ -82,38 +86,63 @@ def _body_of(track, layout: str) -> tuple[np.ndarray, np.ndarray]:
 def read_video_skeleton(video: str | Path, pose_model: str | Path, hand_model: str | Path | None = None, *,
                         body_layout: str = "pose33", num_persons: int = 1, require_body: bool = True,
                         config: ExtractConfig | None = None) -> VideoSkeleton:
-    """The body (and, with ``hand_model``, the hands) of ``video``.
+    """The body (and, with ``hand_model``, the hands) of ``video``, frame by frame as a live stream
+    gives them (:class:`bharnet.video.stream.StreamExtractor`).
 
     Without anyone in view, ``require_body`` raises :class:`UserError`; otherwise the body is zeros
     and the hands come from whole frames (a close-up of a hand).
     """
-    layout = get_layout(body_layout)
-    if layout.name not in VIDEO_BODY_LAYOUTS:
-        raise UserError(f"a video gives a {' / '.join(VIDEO_BODY_LAYOUTS)} body, not {body_layout}")
+    _check_layout(body_layout)
     config = config or ExtractConfig()
     info = probe_video(video)
-    tracks = pose_tracks(video, pose_model, info, config)
-    if not tracks and (require_body or hand_model is None):
-        raise UserError(f"{video}: the pose landmarker finds no person")
+    with REUSABLE.session():
+        stream = StreamExtractor(pose_model, hand_model, fps=info.fps, mirrored=is_mirrored(video, config.mirrored),
+                                 config=config, frames=info.frames)
+        for index, frame in enumerate(iter_frames(video)):
+            stream.add(frame, index)
+        window = stream.window()
+    return window_skeleton(window, body_layout=body_layout, num_persons=num_persons, require_body=require_body,
+                           config=config, name=str(video))
+
+
+def _check_layout(body_layout: str) -> None:
+    if get_layout(body_layout).name not in VIDEO_BODY_LAYOUTS:
+        raise UserError(f"a video gives a {' / '.join(VIDEO_BODY_LAYOUTS)} body, not {body_layout}")
+
+
+def window_skeleton(window: StreamWindow, *, body_layout: str = "pose33", num_persons: int = 1,
+                    require_body: bool = True, config: ExtractConfig | None = None, name: str = "the stream"
+                    ) -> VideoSkeleton:
+    """The skeleton of the frames of ``window`` (a whole video or a live window): the people seen
+    long enough, the most active first (its hands are the ones searched), and the hands tracked,
+    gap-filled and normalised. Raises :class:`UserError` (naming ``name``) when there is nothing:
+    nobody (with ``require_body`` or without hands), or nobody and no hand."""
+    _check_layout(body_layout)
+    layout = get_layout(body_layout)
+    config = config or ExtractConfig()
+    frames = len(window.indices)
+    tracks = [as_pose_track(t) for t in lasting_tracks(tracks_of(window.people, (33, PERSON_COLUMNS)),
+                                                        config).values()] if frames else []
+    if not tracks and (require_body or window.raw is None):
+        raise UserError(f"{name}: the pose landmarker finds no person")
     anchors = BODY_ANCHORS["pose33"]
     # the most active person first: its hands are the ones kept
     first = most_active([t.pixels for t in tracks], anchors) if tracks else None
     order = [first] + [i for i in range(len(tracks)) if i != first] if tracks else []
     person = f"pose{first}" if tracks else ""
     hands = None
-    if hand_model is not None:
-        hands = hands_of_person(video, info, hand_model, tracks[first].pixels if tracks else None,
-                                anchors if tracks else None, "pose" if tracks else "frame", person, config)
-    lengths = ([len(tracks[0].pixels)] if tracks else []) + ([hands.frames] if hands is not None else [])
-    frames = min(lengths)
+    if window.raw is not None:
+        info = VideoInfo(window.width, window.height, window.fps, frames)
+        hands = finish_hands(window.raw, info, "pose" if tracks else "frame", person, config)
+        if not tracks and hands.frames_with_hand == 0:
+            raise UserError(f"{name}: no person and no hand found")
     body = np.zeros((frames, num_persons, layout.num_joints, 3), np.float32)
     body_conf = np.zeros((frames, num_persons, layout.num_joints), np.float32)
     pixels = np.full((frames, num_persons, 33, 2), np.nan)
     for slot, i in enumerate(order[:num_persons]):
-        track_body, track_conf = _body_of(tracks[i], layout.name)
-        body[:, slot], body_conf[:, slot] = track_body[:frames], track_conf[:frames]
-        pixels[:, slot] = tracks[i].pixels[:frames]
+        body[:, slot], body_conf[:, slot] = _body_of(tracks[i], layout.name)
+        pixels[:, slot] = tracks[i].pixels
     if hands is None:
-        return VideoSkeleton(body, body_conf, None, None, person, info.fps, pixels=pixels)
-    return VideoSkeleton(body, body_conf, hands.keypoints[:frames], hands.landmark_conf[:frames], person, info.fps,
+        return VideoSkeleton(body, body_conf, None, None, person, window.fps, pixels=pixels)
+    return VideoSkeleton(body, body_conf, hands.keypoints, hands.landmark_conf, person, window.fps,
                          hands.frames_with_hand, pixels)

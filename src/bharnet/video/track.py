@@ -56,35 +56,61 @@ def most_active(bodies: list[np.ndarray], anchors: HandAnchors) -> int:
     return max(range(len(bodies)), key=key)
 
 
-def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 15) -> list[np.ndarray]:
-    """Link per-frame unordered people (each a (J, D) array whose first two columns are pixels) into
-    tracks (T, J, D), NaN where a track is not seen. Matching is by shoulder centre, gated at two
-    shoulder widths."""
-    tracks: list[np.ndarray] = []
-    last: list[tuple[int, np.ndarray, float]] = []  # (frame, centre, shoulder width) per track
-    T = len(frames)
+class PeopleTracker:
+    """Links the unordered people of each frame to tracks, one frame at a time (:meth:`add`):
+    matching by shoulder centre, gated at two shoulder widths; a track unseen for more than
+    ``max_age`` frames is not continued. Track ids count from 0 in order of appearance."""
 
-    def centre(p: np.ndarray) -> tuple[np.ndarray, float]:
-        s = p[list(anchors.shoulders), :2]
+    def __init__(self, anchors: HandAnchors, max_age: int = 15) -> None:
+        self.anchors, self.max_age = anchors, max_age
+        self._last: list[tuple[int, np.ndarray, float]] = []  # (frame, centre, shoulder width) per track
+        self._t = -1
+
+    def _centre(self, person: np.ndarray) -> tuple[np.ndarray, float]:
+        s = person[list(self.anchors.shoulders), :2]
         return np.nanmean(s, axis=0), float(np.linalg.norm(s[0] - s[1]))
 
-    for t, people in enumerate(frames):
-        alive = [k for k, (tl, _, _) in enumerate(last) if t - tl <= max_age]
-        found = [centre(p) for p in people]
+    def add(self, people: list[np.ndarray]) -> list[int]:
+        """The track id of each person (a (J, D) array whose first two columns are pixels) of the
+        next frame."""
+        self._t += 1
+        t, last = self._t, self._last
+        alive = [k for k, (tl, _, _) in enumerate(last) if t - tl <= self.max_age]
+        found = [self._centre(p) for p in people]
         matched: dict[int, int] = {}
         if alive and people:
             cost = np.array([[np.linalg.norm(c - last[k][1]) / max(last[k][2], 1.0) for k in alive]
                              for c, _ in found])
             matched = {i: alive[j] for i, j in best_matching(np.nan_to_num(cost, nan=np.inf), gate=2.0)}
-        for i, person in enumerate(people):
+        ids = []
+        for i in range(len(people)):
             k = matched.get(i)
             if k is None:
-                tracks.append(np.full((T, *person.shape), np.nan))
                 last.append((t, *found[i]))
-                k = len(tracks) - 1
-            tracks[k][t] = person
+                k = len(last) - 1
             last[k] = (t, *found[i])
+            ids.append(k)
+        return ids
+
+
+def tracks_of(frames: list[dict[int, np.ndarray]], shape: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """Per-frame ``{track id: (J, D) person}`` -> ``{track id: (T, J, D)}`` arrays, NaN where a
+    track is not seen, in order of id."""
+    ids = sorted({k for people in frames for k in people})
+    tracks = {k: np.full((len(frames), *shape), np.nan) for k in ids}
+    for t, people in enumerate(frames):
+        for k, person in people.items():
+            tracks[k][t] = person
     return tracks
+
+
+def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 15) -> list[np.ndarray]:
+    """Link per-frame unordered people (each a (J, D) array whose first two columns are pixels) into
+    tracks (T, J, D), NaN where a track is not seen (:class:`PeopleTracker`)."""
+    tracker = PeopleTracker(anchors, max_age)
+    linked = [dict(zip(tracker.add(people), people, strict=True)) for people in frames]
+    shape = next((p.shape for people in frames for p in people), None)
+    return [] if shape is None else list(tracks_of(linked, shape).values())
 
 
 def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray | None = None, ratio: float = 0.5,

@@ -9,6 +9,8 @@ ST-ROI image, cut around the pose landmarks of that window.
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,15 +20,18 @@ import torch
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
 from bharnet.data.view import SampleView, ViewConfig
+from bharnet.engine.module import ActionModule
 from bharnet.engine.run import classify, load_checkpoint, stack_inputs
-from bharnet.video.decode import probe_video
+from bharnet.tools.export import export_onnx, onnx_session
+from bharnet.video.decode import iter_frames, probe_video
 from bharnet.video.hands import ExtractConfig, find_videos
-from bharnet.video.models import resolve_model
+from bharnet.video.models import cache_dir, resolve_model, resolve_pose_model, sha256_of
+from bharnet.video.overlay import Overlay, OverlayWriter, draw_overlay
 from bharnet.video.skeleton import VIDEO_BODY_LAYOUTS, VideoSkeleton, read_video_skeleton
 from bharnet.video.st_roi import RoiConfig, build_st_roi, plan_st_roi, read_frames_at
 
-__all__ = ["Window", "VideoPrediction", "VideoPredictor", "BatchSummary", "video_windows", "window_rois",
-           "predict_video", "predict_videos"]
+__all__ = ["Window", "VideoPrediction", "Recognizer", "VideoPredictor", "BatchSummary", "Network", "video_windows",
+           "window_inputs", "window_rois", "render_windows", "skeleton_overlay", "predict_video", "predict_videos"]
 
 
 @dataclass(frozen=True)
@@ -67,17 +72,70 @@ def video_windows(num_frames: int, clip: int, stride: int) -> list[tuple[int, in
     return [(s, s + clip) for s in starts]
 
 
-class VideoPredictor:
-    """A checkpoint ready to classify videos over windows of ``clip_seconds`` every
-    ``stride_seconds``. Sides follow NTU's convention (``mirrored``: whether the videos are mirror
-    images, None to tell by name; :mod:`bharnet.video.sides`). The MediaPipe model files come from
-    the paths given, the environment, the cache or a download
-    (:func:`bharnet.video.models.resolve_model`); the network runs on ``device`` (default: the GPU
-    when there is one)."""
+def window_inputs(view: SampleView, skeleton: VideoSkeleton, spans: list[tuple[int, int]]) -> list[dict]:
+    """The model inputs of the ``[start, end)`` frame spans of ``skeleton`` through the checkpoint's
+    own test view: the one place where a window becomes model input, for ``predict`` and ``live``."""
+    return [view(end - start, **skeleton.arrays(slice(start, end))) for start, end in spans]
 
-    def __init__(self, checkpoint: str | Path, *, clip_seconds: float = 3.0, stride_seconds: float = 1.0,
-                 top: int = 5, pose_model: str | Path | None = None, hand_model: str | Path | None = None,
-                 device: str | None = None, mirrored: bool | None = None) -> None:
+
+class Network:
+    """The checkpoint's network as a function of model inputs -> class probabilities ``(N, K)``.
+    ``backend``: "eager" (PyTorch on ``device``), "onnx" (ONNX Runtime on the CPU, the graph
+    exported once per checkpoint into the cache) or "auto" (ONNX Runtime where it is installed and
+    the device is the CPU, eager otherwise)."""
+
+    def __init__(self, module: ActionModule, checkpoint: str | Path, backend: str = "eager",
+                 device: str | None = None, threads: int | None = None,
+                 log: Callable[[str], None] = lambda message: None) -> None:
+        if backend not in ("auto", "eager", "onnx"):
+            raise UserError(f"--backend {backend}: choose auto, eager or onnx")
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if backend == "auto":
+            backend = "onnx" if self.device == "cpu" and _has_onnxruntime() else "eager"
+        self.backend, self.module = backend, module
+        self._session = _onnx_session(module, Path(checkpoint), threads, log) if backend == "onnx" else None
+
+    def __call__(self, inputs: dict[str, torch.Tensor]) -> np.ndarray:
+        if self._session is not None:  # the graph has batch 1
+            names = [i.name for i in self._session.get_inputs()]
+            count = len(next(iter(inputs.values())))
+            logits = np.concatenate([self._session.run(["logits"], {n: inputs[n][k:k + 1].numpy() for n in names})[0]
+                                     for k in range(count)])
+        else:
+            logits = classify(self.module, inputs, device=self.device)["logits"]
+        return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+
+
+def _has_onnxruntime() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx", "onnxscript"))
+
+
+def _onnx_session(module: ActionModule, checkpoint: Path, threads: int | None,  # noqa: ANN202 - optional dep
+                  log: Callable[[str], None]):
+    """An ONNX Runtime session of the checkpoint's network, exported once into the model cache
+    (keyed by the checkpoint's content)."""
+    path = cache_dir().parent / "onnx" / f"{sha256_of(checkpoint)[:16]}.onnx"
+    if not path.is_file():
+        log(f"exporting the network for ONNX Runtime, once for this checkpoint: {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.partial.onnx")
+        export_onnx(module.model, tmp, frames=int(module.config["data"]["window"]), batch=1, check=False)
+        tmp.replace(path)
+    return onnx_session(path, threads)
+
+
+class Recognizer:
+    """A checkpoint ready to classify skeletons read from video: its test view, its class names, the
+    MediaPipe model files it needs (from the paths given, the environment, the cache or a download,
+    :func:`bharnet.video.models.resolve_model`; ``pose_model`` also "full" or "lite") and its network
+    (``backend``: :class:`Network`; on ``device``, default the GPU when there is one). Sides follow
+    NTU's convention (``mirrored``: whether the frames are mirror images, None to tell by name;
+    :mod:`bharnet.video.sides`)."""
+
+    def __init__(self, checkpoint: str | Path, *, pose_model: str | Path | None = None,
+                 hand_model: str | Path | None = None, device: str | None = None, mirrored: bool | None = None,
+                 backend: str = "eager", threads: int | None = None,
+                 log: Callable[[str], None] = lambda message: None) -> None:
         self.checkpoint = str(checkpoint)
         self.module = load_checkpoint(checkpoint)
         self.meta, self.streams = self.module.store_meta, tuple(self.module.streams)
@@ -86,14 +144,30 @@ class VideoPredictor:
             raise UserError(f"{checkpoint}: its body is {layout} with {channels} channels; from a video the pose "
                             f"landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies")
         self.classes = self.meta.get("classes") or [str(k) for k in range(self.meta["num_classes"])]
-        self.clip_seconds, self.stride_seconds, self.top, self.device = clip_seconds, stride_seconds, top, device
-        self.mirrored = mirrored  # None: NTU RGB+D videos are mirror images, others not (bharnet.video.sides)
+        self.device, self.mirrored = device, mirrored
         skeleton_streams = [s for s in self.streams if s != "rgb"]  # the RGB stream is an ST-ROI image
         self.view = SampleView(ViewConfig.of(self.module.config["data"]), layout, skeleton_streams)
-        self.pose_model = resolve_model("pose", pose_model)
+        self.pose_model = resolve_pose_model(pose_model)
         self.hand_model = resolve_model("hand", hand_model) if "hand" in self.streams else None
+        self.network = Network(self.module, checkpoint, backend, device, threads, log)
 
-    def __call__(self, video: str | Path) -> VideoPrediction:
+    def ranked(self, p: np.ndarray, top: int) -> list[tuple[str, float]]:
+        """The ``top`` most probable classes of the probabilities ``p`` (K,), with their probability."""
+        return [(self.classes[k], float(p[k])) for k in np.argsort(-p)[:top]]
+
+
+class VideoPredictor(Recognizer):
+    """A checkpoint ready to classify videos over windows of ``clip_seconds`` every
+    ``stride_seconds`` (``options``: those of :class:`Recognizer`)."""
+
+    def __init__(self, checkpoint: str | Path, *, clip_seconds: float = 3.0, stride_seconds: float = 1.0,
+                 top: int = 5, **options) -> None:
+        super().__init__(checkpoint, **options)
+        self.clip_seconds, self.stride_seconds, self.top = clip_seconds, stride_seconds, top
+
+    def __call__(self, video: str | Path, render: str | Path | None = None) -> VideoPrediction:
+        """Classify ``video``; with ``render``, also write it with the overlay of each frame's window
+        (an MP4)."""
         video = _existing(video)
         skeleton = read_video_skeleton(video, self.pose_model, self.hand_model, body_layout=self.meta["body_layout"],
                                        num_persons=self.meta["num_persons"], require_body="body" in self.streams,
@@ -104,23 +178,24 @@ class VideoPredictor:
         probs = self._probabilities(skeleton, spans, video)
         windows = [Window(start / fps, end / fps, self._ranked(p))
                    for (start, end), p in zip(spans, probs, strict=True)]
+        if render is not None:
+            render_windows(video, skeleton, spans, windows, render)
         return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person,
                                skeleton.frames_with_hand, self._ranked(probs.mean(axis=0)), windows)
 
     def _probabilities(self, skeleton: VideoSkeleton, spans: list[tuple[int, int]], video: Path) -> np.ndarray:
         """Class probabilities ``(windows, K)`` through the checkpoint's own test view."""
-        inputs = [self.view(end - start, **skeleton.arrays(slice(start, end))) for start, end in spans]
+        inputs = window_inputs(self.view, skeleton, spans)
         if "rgb" in self.streams:
             for window, image in zip(inputs, window_rois(video, spans, skeleton, self.module.model.image_size),
                                      strict=True):
                 window["rgb"] = image.transpose(2, 0, 1).astype(np.float32) / 255.0
         batch_size = int(self.module.config["data"]["eval_batch_size"])
-        logits = [classify(self.module, stack_inputs(inputs[i:i + batch_size]), device=self.device)["logits"]
-                  for i in range(0, len(inputs), batch_size)]
-        return torch.softmax(torch.from_numpy(np.concatenate(logits)), dim=1).numpy()
+        return np.concatenate([self.network(stack_inputs(inputs[i:i + batch_size]))
+                               for i in range(0, len(inputs), batch_size)])
 
     def _ranked(self, p: np.ndarray) -> list[tuple[str, float]]:
-        return [(self.classes[k], float(p[k])) for k in np.argsort(-p)[:self.top]]
+        return self.ranked(p, self.top)
 
 
 def window_rois(video: Path, spans: list[tuple[int, int]], skeleton: VideoSkeleton, size: int) -> list[np.ndarray]:
@@ -142,6 +217,31 @@ def window_rois(video: Path, spans: list[tuple[int, int]], skeleton: VideoSkelet
             if start in plans else black for start, _ in spans]
 
 
+def render_windows(video: Path, skeleton: VideoSkeleton, spans: list[tuple[int, int]], windows: list[Window],
+                   out: str | Path, top: int = 3) -> Path:
+    """Write ``video`` with the overlay of ``bharnet live`` to ``out``: on each frame its body and
+    hands, and the top classes of the window centred nearest to it."""
+    centres = np.array([(start + end - 1) / 2 for start, end in spans])
+    with OverlayWriter(out, skeleton.fps) as writer:
+        for t, image in enumerate(iter_frames(video)):
+            window = windows[int(np.argmin(np.abs(centres - t)))]
+            note = f"window {window.start:.1f}-{window.end:.1f} s"
+            writer.write(draw_overlay(image, skeleton_overlay(skeleton, t, image.shape, window.top[:top], note), top))
+    return Path(out)
+
+
+def skeleton_overlay(skeleton: VideoSkeleton, t: int, shape: tuple[int, ...], top: list[tuple[str, float]],
+                  note: str = "") -> Overlay:
+    """The overlay of frame ``t`` of a video's skeleton (its first person and the hands)."""
+    if t >= len(skeleton.body):
+        return Overlay(top=tuple(top), note=note)
+    h, w = shape[:2]
+    body = skeleton.pixels[t, 0] if skeleton.pixels is not None else None
+    hands = None if skeleton.hands is None else skeleton.hands[t, :, :, :2] * np.array([w, h])
+    found = None if skeleton.hand_conf is None else (skeleton.hand_conf[t] > 0).any(axis=-1)
+    return Overlay(body, hands, found, tuple(top), None, note)
+
+
 def _existing(video: str | Path) -> Path:
     video = Path(video)
     if not video.is_file():
@@ -149,10 +249,12 @@ def _existing(video: str | Path) -> Path:
     return video
 
 
-def predict_video(checkpoint: str | Path, video: str | Path, **options) -> VideoPrediction:
-    """Classify one video (``options``: those of :class:`VideoPredictor`)."""
+def predict_video(checkpoint: str | Path, video: str | Path, render: str | Path | None = None,
+                  **options) -> VideoPrediction:
+    """Classify one video (``options``: those of :class:`VideoPredictor`); ``render``: an MP4 of
+    the overlay."""
     video = _existing(video)  # before the checkpoint and the model files are looked for
-    return VideoPredictor(checkpoint, **options)(video)
+    return VideoPredictor(checkpoint, **options)(video, render)
 
 
 @dataclass

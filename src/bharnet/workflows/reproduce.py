@@ -15,6 +15,11 @@ report. An interrupted training resumes from its ``last.ckpt``.
 
 Rows that need no training of their own: ``score-fusion`` (the two experts' scores added) and
 ``bharnet-e-expert`` (the expertized branches of a trained BHaRNet-E: ``z_BE + z_HE``).
+
+A guided row (``bharnet-m``, Table II) adds the RGB stream to the row of its guide (the recipe's
+``model.kwargs.guide``, BHaRNet-E by default): after the guide's runs it trains the RGB stream once,
+guided by the guide's joint-stream checkpoint, on a store with ST-ROI images (``prepare ... --rgb``),
+and ensembles J + B + RGB.
 """
 
 from __future__ import annotations
@@ -51,13 +56,18 @@ ROWS: dict[str, tuple[tuple[str, str], ...]] = {
     **{m: ((m, "logits"),) for m in TRAINED},
     # a fused variant's fusion is fitted on a validation split, which the paper's benchmarks lack
     **{m: model_spec(m).sources for m in list_models("derived") if not model_spec(m).fusion},
+    # a guided model's skeleton members are its guide's row (the recipe names the guide), plus its RGB scores
+    **{m: () for m in list_models("guided")},
 }
 _FIGURES = yaml.safe_load((Path(__file__).parent / "paper.yaml").read_text())
-#: Table I (J+B ensembles, top-1 %): benchmark -> model -> figure
-PAPER: dict[str, dict[str, float]] = _FIGURES["table_i"]
+#: Tables I and II (J+B ensembles, J+B+RGB for BHaRNet-M, top-1 %): benchmark -> model -> figure
+PAPER: dict[str, dict[str, float]] = {b: {**_FIGURES["table_i"].get(b, {}), **_FIGURES["table_ii"].get(b, {})}
+                                      for b in {*_FIGURES["table_i"], *_FIGURES["table_ii"]}}
 #: Tables III and VI (NTU120 X-Sub, joint stream alone, top-1 %)
 PAPER_JOINT: dict[str, dict[str, float]] = _FIGURES["joint_stream"]
 MODALITY_NAMES = {"J": "joint", "B": "bone", "JM": "joint_motion", "BM": "bone_motion"}
+#: the scores of a guided model's RGB stream, in reports
+RGB = "RGB"
 SHORT = {v: k for k, v in MODALITY_NAMES.items()}
 
 
@@ -73,6 +83,8 @@ class Step:
     is_done: Callable[[], bool] = field(repr=False)
     #: the resolved run config of a training step
     config: dict | None = field(default=None, repr=False)
+    #: an ensemble step's scores specs per stream (``J``, ``B``, ..., ``RGB``)
+    parts: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
     def command(self) -> str:
@@ -142,7 +154,8 @@ def _is_main_process() -> bool:
 def plan(row: str, data_root: str | Path = "data", out: str | Path = "reproduce", configs: str | Path | None = None,
          modalities: str | Sequence[str] = ("joint", "bone"), checkpoint: str = "best",
          overrides: Sequence[str] = ()) -> list[Step]:
-    """The steps of ``row`` in order. ``overrides`` (``KEY=VALUE``) go to every training.
+    """The steps of ``row`` in order. ``overrides`` (``KEY=VALUE``) go to every training; those of
+    ``rgb_stage.KEY=VALUE`` go to a guided model's training alone, as ``KEY=VALUE``.
 
     Runs go to ``<out>/runs/<benchmark>/<model>-<modality>/``, scores files to
     ``<out>/scores/<benchmark>/``, the report to ``<out>/reports/<benchmark>/<model>/``.
@@ -153,16 +166,22 @@ def plan(row: str, data_root: str | Path = "data", out: str | Path = "reproduce"
     modalities = parse_modalities(modalities)
     out, store = Path(out), Path(data_root) / BENCHMARKS[bench]
     runs = out / "runs" / bench
-    members = ROWS[model]
+    guided = model_spec(model).stage == "guided"
+    guide = _guide_of(bench, model, configs, overrides) if guided else None
+    members = ROWS.get(guide, ()) if guided else ROWS[model]
     steps: list[Step] = []
     checkpoints: dict[tuple[str, str], Path] = {}
 
     def train_step(name: str, modality: str) -> Step:
         args = [f"dataset={bench}", f"model={name}", f"data.store={store}", f"data.modality={modality}",
                 f"out_dir={runs}"]
-        if name not in EXPERTS and checkpoint != "best":  # the configs' default is best.ckpt
+        if model_spec(name).stage == "guided":  # guided by the guide's joint stream (whatever the recipe says)
+            args.append(f"model.init.guide={checkpoints[guide, 'joint'] if guide in ROWS else 'null'}")
+        elif name not in EXPERTS and checkpoint != "best":  # the configs' default is best.ckpt
             args += [f"model.init.{s}={checkpoints[expert_for(s), modality]}" for s in ("body", "hand")]
         args += list(overrides)
+        if model_spec(name).stage == "guided":
+            args += _rgb_stage(overrides)
         cfg = load_config(None, args, configs=configs)
         folder = run_dir(cfg)
         checkpoints[name, modality] = folder / "checkpoints" / f"{checkpoint}.ckpt"
@@ -172,36 +191,56 @@ def plan(row: str, data_root: str | Path = "data", out: str | Path = "reproduce"
         def action() -> object:
             return fit(cfg, resume=True, quiet=True)
 
-        return Step("train", f"train {name} ({SHORT[modality]})", ["train", *args], last, action,
+        stream = RGB if model_spec(name).stage == "guided" else SHORT[modality]
+        return Step("train", f"train {name} ({stream})", ["train", *args], last, action,
                     lambda: _training_finished(last, max_epochs), to_dict(cfg))
 
+    if guided and guide in ROWS and "joint" not in modalities:
+        raise UserError(f"{model} is guided by {guide}'s joint stream: include J in the modalities")
     trained = _needed_training(members)
     for group in ([m for m in trained if m in EXPERTS], [m for m in trained if m not in EXPERTS]):
         steps += [train_step(name, modality) for name in group for modality in modalities]
+    if guided:  # one RGB stream, guided by the joint stream
+        steps.append(train_step(model, "joint"))
 
-    scores: dict[tuple[str, str], Path] = {}
-    for name in dict.fromkeys(m for m, _ in members):
-        for modality in modalities:
-            ckpt, path = checkpoints[name, modality], out / "scores" / bench / f"{name}-{modality}.npz"
-            scores[name, modality] = path
+    def test_step(name: str, modality: str, stream: str) -> Path:
+        """Test the run of ``name`` on ``modality``; its scores are those of ``stream`` (J, B, ..., RGB)."""
+        tag = "rgb" if stream == RGB else modality
+        ckpt, path = checkpoints[name, modality], out / "scores" / bench / f"{name}-{tag}.npz"
 
-            def action(ckpt: Path = ckpt, path: Path = path) -> object:
-                return test_checkpoint(ckpt, store=store, out=path)
+        def action() -> object:
+            return test_checkpoint(ckpt, store=store, out=path)
 
-            steps.append(Step("test", f"test {name} ({SHORT[modality]})",
-                              ["test", str(ckpt), "--data", str(store), "--out", str(path)], path, action,
-                              path.is_file))
+        argv = ["test", str(ckpt), "--data", str(store), "--out", str(path)]
+        steps.append(Step("test", f"test {name} ({stream})", argv, path, action, path.is_file))
+        return path
 
-    specs = [_spec(scores[name, modality], branch) for modality in modalities for name, branch in members]
+    scores = {(name, modality): test_step(name, modality, SHORT[modality])
+              for name in dict.fromkeys(m for m, _ in members) for modality in modalities}
+    parts = {SHORT[modality]: [_spec(scores[name, modality], branch) for name, branch in members]
+             for modality in modalities if members}
+    if guided:
+        parts[RGB] = [_spec(test_step(model, "joint", RGB), "logits")]
+    specs = [spec for part in parts.values() for spec in part]
     report = out / "reports" / bench / model
 
     def ensemble_action() -> object:
         return write_ensemble_report(ensemble(specs), report)
 
-    steps.append(Step("ensemble", f"ensemble {'+'.join(SHORT[m] for m in modalities)}",
-                      ["ensemble", *specs, "--out", str(report)], report / "report.json", ensemble_action,
-                      (report / "report.json").is_file))
+    steps.append(Step("ensemble", f"ensemble {'+'.join(parts)}", ["ensemble", *specs, "--out", str(report)],
+                      report / "report.json", ensemble_action, (report / "report.json").is_file, parts=parts))
     return steps
+
+
+def _guide_of(bench: str, model: str, configs: str | Path | None, overrides: Sequence[str]) -> str:
+    """The model whose features guide ``model``'s RGB stream, from its recipe (``none``: no guide)."""
+    cfg = load_config(None, [f"dataset={bench}", f"model={model}", *overrides, *_rgb_stage(overrides)],
+                      configs=configs)
+    return str(cfg.model.kwargs.get("guide", "none"))
+
+
+def _rgb_stage(overrides: Sequence[str]) -> list[str]:
+    return [o.removeprefix("rgb_stage.") for o in overrides if o.startswith("rgb_stage.")]
 
 
 def _spec(path: Path, branch: str) -> str:
@@ -213,14 +252,12 @@ def summarize(row: str, steps: Sequence[Step], modalities: Sequence[str]) -> dic
     bench, model = _parse_row(row)
     ensemble_step = steps[-1]
     report = json.loads(ensemble_step.output.read_text())
-    specs = ensemble_step.argv[1:-2]
-    per = len(specs) // len(modalities)
-    result = {"row": row, "modalities": [SHORT[m] for m in modalities], "top1": 100 * report["top1"],
+    result = {"row": row, "modalities": list(ensemble_step.parts), "top1": 100 * report["top1"],
               "subsets": {k: 100 * v["top1"] for k, v in report.get("subsets", {}).items() if v["top1"] is not None},
               "per_modality": {}, "report": str(ensemble_step.output.parent)}
-    for i, modality in enumerate(modalities):
-        fused = ensemble(specs[i * per:(i + 1) * per])
-        result["per_modality"][SHORT[modality]] = 100 * topk_accuracy(fused.fused, fused.labels)
+    for stream, specs in ensemble_step.parts.items():
+        fused = ensemble(specs)
+        result["per_modality"][stream] = 100 * topk_accuracy(fused.fused, fused.labels)
     if tuple(modalities) == ("joint", "bone") and model in PAPER.get(bench, {}):
         result["paper"] = PAPER[bench][model]
     if model in PAPER_JOINT.get(bench, {}):

@@ -1,0 +1,57 @@
+"""``bharnet live``: actions from a camera, stream or file, in real time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bharnet.cli.flags import add_mirror_flags, add_model_flags
+from bharnet.workflows.live import live
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands."""
+    p = subparsers.add_parser(
+        "live", help="recognise actions from a camera in real time",
+        description="Pose and hands per frame (MediaPipe, as bharnet predict), the checkpoint on a sliding window "
+                    "every stride; an overlay window where a display exists (see docs/live.md).")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--source", default="0", help="camera index, stream URL or video file (played at its frame "
+                                                 "rate); default 0, the first camera")
+    p.add_argument("--window", type=float, default=3.0, help="seconds the model sees (default 3)")
+    p.add_argument("--stride", type=float, default=0.5, help="seconds between decisions (default 0.5)")
+    p.add_argument("--top", type=int, default=3, help="classes shown and reported (default 3)")
+    p.add_argument("--render", type=Path, metavar="OUT.mp4", help="write the overlay to this video")
+    p.add_argument("--json", action="store_true", help="one JSON line per decision on stdout, a summary at the end")
+    p.add_argument("--no-display", action="store_true", help="no overlay window even where a display exists")
+    p.add_argument("--seconds", type=float, help="stop after this many seconds (default: when the source ends)")
+    add_model_flags(p, pose_sizes=True)
+    add_mirror_flags(p)
+    p.add_argument("--backend", default="auto", choices=("auto", "onnx", "eager"),
+                   help="how the network runs: ONNX Runtime (auto where installed) or PyTorch")
+    p.add_argument("--device", help="for --backend eager: cpu, cuda, ... (default: the GPU when there is one)")
+    p.set_defaults(func=_live)
+
+
+def _live(args: argparse.Namespace) -> int:
+    def report(decision) -> None:
+        if args.json:
+            print(json.dumps(decision.as_dict()), flush=True)
+        else:
+            names = ", ".join(f"{name} {p:.2f}" for name, p in decision.top)
+            print(f"{decision.time:7.2f}s  {names}  ({decision.latency_ms:.0f} ms)", flush=True)
+
+    stats = live(args.checkpoint, args.source, window_seconds=args.window, stride_seconds=args.stride,
+                 top=args.top, render=args.render, display=not args.no_display, max_seconds=args.seconds,
+                 on_decision=report, log=lambda message: print(message, file=sys.stderr), pose_model=args.pose_model,
+                 hand_model=args.hand_model, backend=args.backend, device=args.device, mirrored=args.mirrored)
+    summary = stats.summary()
+    if args.json:
+        print(json.dumps({"summary": summary}), flush=True)
+    else:
+        print(f"{summary['frames_processed']} frames at {summary['fps']} fps ({summary['frames_dropped']} dropped), "
+              f"{summary['decisions']} decisions, latency p50 {summary['latency_ms_p50']} ms / p95 "
+              f"{summary['latency_ms_p95']} ms", file=sys.stderr)
+    return 0

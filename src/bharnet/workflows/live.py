@@ -1,0 +1,362 @@
+"""Actions from a camera, live: frames from a source, the frame-by-frame extraction that ``bharnet
+predict`` also runs (:mod:`bharnet.video.stream`), and the checkpoint on a sliding window every
+stride through its own test view (:func:`bharnet.workflows.predict.window_inputs`).
+
+Four threads, joined by one-place mailboxes (:class:`bharnet.video.source.LatestSlot`):
+capture -> frames -> pose -> hands (this thread; it also draws) -> windows -> network. The pose of
+frame k+1 runs while the hands of frame k are searched, so the two use two cores. When the
+extraction falls behind the source, frames are dropped at the first mailbox (before any work is
+spent on them); when the network falls behind the stride, stale windows are dropped at the last.
+Nothing queues without bound, so a decision's latency (from the capture of the window's last
+frame) stays bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from bharnet.core.errors import UserError
+from bharnet.engine.run import stack_inputs
+from bharnet.video.hands import REUSABLE, ExtractConfig
+from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay
+from bharnet.video.sides import is_mirrored
+from bharnet.video.skeleton import VideoSkeleton, window_skeleton
+from bharnet.video.source import CapturedFrame, LatestSlot, open_source
+from bharnet.video.stream import FrameMarks, StreamExtractor, StreamWindow
+from bharnet.workflows.predict import Recognizer, window_inputs
+
+__all__ = ["Decision", "LiveStats", "LiveRecognizer", "run_live", "frame_overlay"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One classification of the window ending at ``time`` (seconds into the source) and starting
+    at ``start``: its top classes, ``latency_ms`` from the capture of its last frame, and the
+    number of ``frames`` it held."""
+
+    time: float
+    start: float
+    top: list[tuple[str, float]]
+    latency_ms: float
+    frames: int
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["top"] = [[name, round(p, 4)] for name, p in self.top]
+        d["latency_ms"] = round(self.latency_ms, 1)
+        for key in ("time", "start"):
+            d[key] = round(d[key], 3)
+        return d
+
+
+@dataclass
+class LiveStats:
+    """What a run did: frames read from the source, processed and dropped; windows sent to the
+    network, decided and dropped (stale); seconds of wall time; each decision's latency; mean
+    milliseconds per stage."""
+
+    frames_read: int = 0
+    frames_processed: int = 0
+    frames_dropped: int = 0
+    windows: int = 0
+    windows_dropped: int = 0
+    decisions: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of the whole process, all threads (MediaPipe's and the network's too)
+    latencies_ms: list[float] = field(default_factory=list)
+    stage_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames_processed / self.seconds if self.seconds > 0 else 0.0
+
+    def latency_percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
+    def summary(self) -> dict:
+        return {"frames_read": self.frames_read, "frames_processed": self.frames_processed,
+                "frames_dropped": self.frames_dropped, "windows": self.windows,
+                "windows_dropped": self.windows_dropped, "decisions": self.decisions,
+                "seconds": round(self.seconds, 2), "fps": round(self.fps, 2),
+                "cpu_ms_per_frame": round(1e3 * self.cpu_seconds / max(self.frames_processed, 1), 1),
+                "latency_ms_p50": round(self.latency_percentile(50), 1),
+                "latency_ms_p95": round(self.latency_percentile(95), 1),
+                "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()}}
+
+
+class Extractor(Protocol):
+    """The per-frame part in two stages (:class:`bharnet.video.stream.StreamExtractor`): ``locate``
+    (the pose) runs one frame ahead of ``find_hands``, in its own thread; ``window(frames)``
+    snapshots the last frames done."""
+
+    def locate(self, image: np.ndarray, index: int) -> Any: ...
+
+    def find_hands(self, image: np.ndarray, located: Any) -> FrameMarks: ...
+
+    def window(self, frames: int | None = None) -> Any: ...
+
+
+class StageClock:
+    """Mean milliseconds per named stage, safe to add to from several threads."""
+
+    def __init__(self) -> None:
+        self._sum: dict[str, float] = {}
+        self._count: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self._sum[name] = self._sum.get(name, 0.0) + seconds
+            self._count[name] = self._count.get(name, 0) + 1
+
+    def means_ms(self) -> dict[str, float]:
+        with self._lock:
+            return {k: 1e3 * self._sum[k] / self._count[k] for k in self._sum}
+
+
+def run_live(source: Iterable[CapturedFrame], fps: float, extractor: Extractor,
+             classify: Callable[[Any], np.ndarray | None], classes: list[str], *, window_seconds: float = 3.0,
+             stride_seconds: float = 0.5, top: int = 3,
+             on_decision: Callable[[Decision], None] | None = None,
+             on_frame: Callable[[CapturedFrame, FrameMarks, Decision | None, float], bool | None] | None = None,
+             clock: StageClock | None = None) -> LiveStats:
+    """Run the live loop until the source ends, ``on_frame`` returns False or Ctrl-C.
+
+    ``classify`` takes a window of ``extractor`` (its last ``window_seconds``) and returns class
+    probabilities, or None when there is nothing to classify (nobody in view). A window is sent
+    after each ``stride_seconds`` of source time (frame k ends at ``(k + 1) / fps``).
+    ``on_frame(frame, marks, last decision, processing fps)`` draws; ``on_decision`` reports.
+    """
+    loop = _Loop(source, fps, extractor, classify, classes, window_seconds, stride_seconds, top, on_decision)
+    return loop.run(on_frame, clock or StageClock())
+
+
+class _Loop:
+    """The threads of :func:`run_live` and what they share: capture -> ``frames`` -> pose ->
+    ``located`` -> hands (the calling thread) -> ``windows`` -> network."""
+
+    def __init__(self, source: Iterable[CapturedFrame], fps: float, extractor: Extractor,
+                 classify: Callable[[Any], np.ndarray | None], classes: list[str], window_seconds: float,
+                 stride_seconds: float, top: int, on_decision: Callable[[Decision], None] | None) -> None:
+        self.source, self.fps, self.extractor, self.classify, self.classes = source, fps, extractor, classify, classes
+        self.window_frames = max(1, round(window_seconds * fps))
+        self.stride_seconds, self.top, self.on_decision = stride_seconds, top, on_decision
+        self.frames: LatestSlot[CapturedFrame] = LatestSlot()
+        self.located: LatestSlot[tuple[CapturedFrame, Any]] = LatestSlot()
+        self.windows: LatestSlot[tuple[Any, CapturedFrame]] = LatestSlot()
+        self.stats = LiveStats()
+        self.latest: Decision | None = None
+        self.stop = threading.Event()
+        self.failure: list[BaseException] = []
+        # a file read as fast as frames are taken (not paced like a camera) drops nothing: throughput
+        self.lossless = getattr(source, "paced", True) is False
+
+    def run(self, on_frame: Callable[..., bool | None] | None, clock: StageClock) -> LiveStats:
+        threads = [threading.Thread(target=self._capture, name="bharnet-capture", daemon=True),
+                   threading.Thread(target=self._locate, name="bharnet-pose", daemon=True),
+                   threading.Thread(target=self._decide, name="bharnet-network", daemon=True)]
+        for thread in threads:
+            thread.start()
+        start, cpu_start = time.perf_counter(), time.process_time()
+        try:
+            self._hands(on_frame, start)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how a camera session ends: finish as if the source had
+        finally:
+            self.stop.set()
+            self.frames.close()  # releases a capture or a pose stage waiting for its item to be taken
+            self.located.close()
+            self.windows.close()
+            threads[2].join()
+            self.stats.seconds = time.perf_counter() - start
+            self.stats.cpu_seconds = time.process_time() - cpu_start
+            for thread in threads[:2]:
+                thread.join(timeout=5.0)
+        self.stats.frames_dropped = self.frames.dropped
+        self.stats.windows_dropped = self.windows.dropped
+        self.stats.stage_ms = clock.means_ms()
+        if self.failure:
+            raise self.failure[0]
+        return self.stats
+
+    def _capture(self) -> None:
+        try:
+            for frame in self.source:
+                self.stats.frames_read += 1
+                self.frames.put(frame, wait=self.lossless)
+                if self.stop.is_set():
+                    break
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread
+            self.failure.append(err)
+        finally:
+            self.frames.close()
+
+    def _locate(self) -> None:
+        try:
+            while not self.stop.is_set() and (frame := self.frames.get()) is not None:
+                # waits for the hands of the previous frame: frames are dropped before the pose, not after
+                self.located.put((frame, self.extractor.locate(frame.image, frame.index)), wait=True)
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread
+            self.failure.append(err)
+        finally:
+            self.located.close()
+
+    def _hands(self, on_frame: Callable[..., bool | None] | None, start: float) -> None:
+        """The calling thread: the hands of each located frame, a window every stride, drawing."""
+        next_due = self.stride_seconds
+        recent: deque[float] = deque()  # when the frames of the last second were done
+        while not self.stop.is_set() and (item := self.located.get()) is not None:
+            frame, where = item
+            marks = self.extractor.find_hands(frame.image, where)
+            self.stats.frames_processed += 1
+            end = (frame.index + 1) / self.fps
+            if end + 1e-9 >= next_due:
+                self.windows.put((self.extractor.window(self.window_frames), frame))
+                self.stats.windows += 1
+                next_due = (np.floor(end / self.stride_seconds + 1e-9) + 1) * self.stride_seconds
+            now = time.perf_counter()
+            recent.append(now)
+            while recent[0] < now - 1.0:
+                recent.popleft()
+            rate = len(recent) / min(1.0, max(now - start, 1e-3))
+            if on_frame is not None and on_frame(frame, marks, self.latest, rate) is False:
+                return
+
+    def _decide(self) -> None:
+        while (job := self.windows.get()) is not None:
+            window, last = job
+            try:
+                probs = self.classify(window)
+            except BaseException as err:  # noqa: BLE001 - handed to the main thread
+                self.failure.append(err)
+                self.stop.set()
+                return
+            if probs is None:
+                continue
+            decision = Decision(time=(last.index + 1) / self.fps, start=_window_start(window, self.fps),
+                                top=[(self.classes[k], float(probs[k])) for k in np.argsort(-probs)[:self.top]],
+                                latency_ms=1e3 * (time.perf_counter() - last.captured),
+                                frames=_window_frames(window))
+            self.stats.decisions += 1
+            self.stats.latencies_ms.append(decision.latency_ms)
+            self.latest = decision
+            if self.on_decision is not None:
+                self.on_decision(decision)
+
+
+def _window_start(state: Any, fps: float) -> float:
+    indices = getattr(state, "indices", None)
+    return float(indices[0]) / fps if indices is not None and len(indices) else 0.0
+
+
+def _window_frames(state: Any) -> int:
+    indices = getattr(state, "indices", None)
+    return int(len(indices)) if indices is not None else 0
+
+
+class LiveRecognizer(Recognizer):
+    """A checkpoint ready for live use (``options``: those of
+    :class:`bharnet.workflows.predict.Recognizer`; ``backend`` "auto" by default: ONNX Runtime
+    where installed), and the window assembly of its body layout."""
+
+    def __init__(self, checkpoint: str | Path, *, backend: str = "auto", **options) -> None:
+        super().__init__(checkpoint, backend=backend, **options)
+        if "rgb" in self.streams:
+            raise UserError(f"{checkpoint}: live recognition takes skeleton checkpoints; this one has an RGB "
+                            "stream (use bharnet predict on a recorded video)")
+        self.config = ExtractConfig(mirrored=self.mirrored)
+        self.clock = StageClock()
+
+    def skeleton(self, window: StreamWindow) -> VideoSkeleton | None:
+        """The skeleton of ``window``; None when there is nothing to classify (nobody, or nobody and
+        no hand for a hands-only checkpoint)."""
+        if len(window.indices) == 0:
+            return None
+        try:
+            return window_skeleton(window, body_layout=self.meta["body_layout"], num_persons=self.meta["num_persons"],
+                                   require_body="body" in self.streams, config=self.config)
+        except UserError:  # nobody in view: no decision
+            return None
+
+    def classify(self, window: StreamWindow) -> np.ndarray | None:
+        """Class probabilities of ``window`` (None: nobody and no hand in view)."""
+        began = time.perf_counter()
+        skeleton = self.skeleton(window)
+        if skeleton is None:
+            return None
+        assembled = time.perf_counter()
+        inputs = stack_inputs(window_inputs(self.view, skeleton, [(0, len(skeleton.body))]))
+        prepared = time.perf_counter()
+        probs = self.network(inputs)[0]
+        done = time.perf_counter()
+        self.clock.add("assemble", assembled - began)
+        self.clock.add("inputs", prepared - assembled)
+        self.clock.add("network", done - prepared)
+        return probs
+
+    def stream(self, fps: float, window_seconds: float, source: str = "") -> StreamExtractor:
+        """The extraction of a stream at ``fps``, keeping ``window_seconds`` (use inside
+        ``REUSABLE.session()``); ``source`` names it (NTU RGB+D files are mirror images)."""
+        return StreamExtractor(self.pose_model, self.hand_model, fps=fps, mirrored=is_mirrored(source, self.mirrored),
+                               keep=max(1, round(window_seconds * fps)), config=self.config, clock=self.clock)
+
+
+def frame_overlay(marks: FrameMarks, decision: Decision | None, fps: float | None, top: int = 3) -> Overlay:
+    """The overlay of one live frame."""
+    note = "" if decision is None else f"{decision.latency_ms:.0f} ms"
+    return Overlay(body=marks.body, hands=marks.hands, hand_found=marks.hand_found,
+                   top=tuple(decision.top[:top]) if decision else (), fps=fps, note=note)
+
+
+def live(checkpoint: str | Path, source: str | int = 0, *, window_seconds: float = 3.0, stride_seconds: float = 0.5,
+         top: int = 3, render: str | Path | None = None, display: bool = True, max_seconds: float | None = None,
+         on_decision: Callable[[Decision], None] | None = None, paced: bool | None = None,
+         log: Callable[[str], None] = lambda message: None, **options) -> LiveStats:
+    """Recognise actions from ``source`` (camera index, URL or file played at its rate) with
+    ``checkpoint`` until the source ends, ``max_seconds`` pass or the user quits the window; the
+    overlay goes to a window where a display exists and to ``render`` (an MP4) when given.
+    ``paced``: play a file at its frame rate (the default) or hand frames over as fast as they are
+    taken (to measure throughput). ``log`` gets the messages for the user (the one-time ONNX export,
+    a display that cannot be opened); ``options``: those of :class:`LiveRecognizer`."""
+    if window_seconds <= 0 or stride_seconds <= 0:
+        raise UserError("--window and --stride must be positive")
+    recognizer = LiveRecognizer(checkpoint, log=log, **options)
+    with open_source(source, paced) as frames, REUSABLE.session():
+        stream = recognizer.stream(frames.fps, window_seconds, frames.spec)
+        preview = Preview(f"bharnet live: {Path(str(checkpoint)).name}", display)
+        if display and not preview.enabled:
+            log(f"no overlay window: {preview.reason}")
+        writer = OverlayWriter(render, frames.fps) if render is not None else None
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
+
+        def on_frame(frame: CapturedFrame, marks: FrameMarks, decision: Decision | None, rate: float) -> bool:
+            if writer is None and not preview.enabled:
+                return deadline is None or time.perf_counter() < deadline
+            image = draw_overlay(frame.image, frame_overlay(marks, decision, rate, top), top)
+            if writer is not None:
+                writer.write(image, frame.index)
+            return preview.show(image) and (deadline is None or time.perf_counter() < deadline)
+
+        try:
+            stats = run_live(frames, frames.fps, stream, recognizer.classify, recognizer.classes,
+                             window_seconds=window_seconds, stride_seconds=stride_seconds, top=top,
+                             on_decision=on_decision, on_frame=on_frame, clock=recognizer.clock)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        finally:
+            preview.close()
+        if writer is not None:
+            writer.close()
+    if display and preview.reason and preview.reason != "no display":
+        log(f"no overlay window: {preview.reason}")
+    return stats
