@@ -6,7 +6,9 @@ it and stays put between small moves, so that MediaPipe tracks the hand from the
 landmarks (no palm detection, and a lower threshold that the tracking confirms). When the hand is
 lost the region goes back to where the body says the hand is (wrist and hand joints); when that
 finds nothing, larger regions around the arm are searched once each (multi-scale), and a hand
-found there is handed over to the tracker by centring the next frame's region on it.
+found there is handed over to the tracker by centring the next frame's region on it. Offline, a
+hand found again after a gap is followed back into it (:meth:`HandSearch.trace_back`): tracked,
+and looked for again by palm detection at a few scales where the tracker loses it.
 
 Positions are full-frame pixels; a body's hands come as ``cues`` (2, 3, 2): per side (0 left,
 1 right) the wrist, the hand's centre and the elbow, NaN where unknown.
