@@ -7,7 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bharnet.video.search import Hand, HandSearch, Region, SearchConfig, confirmed, hand_cues, same_hand
+from bharnet.video.search import (
+    Hand,
+    HandSearch,
+    Region,
+    SearchConfig,
+    confirmed,
+    continuing,
+    hand_cues,
+    same_hand,
+    trailing_misses,
+)
 
 
 def test_region_cut_and_to_frame_are_exact_inverses():
@@ -50,6 +60,24 @@ def test_same_hand_and_confirmation():
     # left: new at 0 with no neighbour -> dropped; new at 2 confirmed by 3. right: new at 0, seen at 1
     kept = confirmed(present, new, centres, sizes)
     assert kept.tolist() == [[False, True], [False, True], [True, False], [True, False]]
+
+
+def _square_hand(centre: tuple[float, float], size: float) -> Hand:
+    """A stand-in hand: 21 landmarks spread over a square of ``size`` around ``centre``."""
+    grid = np.linspace(-0.5, 0.5, 21)
+    marks = np.stack([centre[0] + size * grid, centre[1] + size * grid[::-1], np.zeros(21)], axis=1)
+    return Hand(marks, 0.9, "tracked")
+
+
+def test_a_hand_followed_back_continues_the_last_one():
+    last = _square_hand((100, 100), 40)
+    near, far, big = _square_hand((120, 100), 40), _square_hand((200, 100), 40), _square_hand((110, 100), 100)
+    assert continuing([far, near], last, None) is near
+    assert continuing([far], last, None) is None  # further than a hand's size away
+    assert continuing([far], last, None, reach=3) is far  # but three frames apart it may have moved that far
+    assert continuing([big], last, None) is None  # a hand of another size is not this one
+    assert continuing([near], last, other=_square_hand((122, 101), 40)) is None  # that is the other side's hand
+    assert trailing_misses([near, None, None]) == 2 and trailing_misses([None, near]) == 0 and trailing_misses([]) == 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -116,6 +144,8 @@ def test_a_moving_hand_is_followed_and_keeps_its_side(small_hand, hand_model: Pa
             x = 600 + 6 * t
             found = search.step(_frame(small_hand, x, 300), t, cues, scale=40.0)
             assert found[0] is None and found[1] is not None
+            region = search.regions[1]  # the region searched, for the contact sheet
+            assert region.x0 < found[1].centre[0] < region.x0 + region.side
             hows.append(found[1].how)
             wrists.append(found[1].landmarks[0, 0] - x)
     assert hows[0] == "body" and all(h == "tracked" for h in hows[1:])
@@ -134,3 +164,31 @@ def test_trace_back_follows_a_hand_into_earlier_frames(small_hand, hand_model: P
     for k, hand in enumerate(back):  # frame 4 - k has the hand at x = 600 + 5 (4 - k)
         assert isinstance(hand, Hand)
         assert abs(hand.landmarks[0, 0] - found.landmarks[0, 0] + 5 * (k + 1)) < 6
+
+
+def test_trace_back_goes_on_over_a_frame_without_the_hand_and_stops_after_a_few(small_hand, hand_model: Path):
+    blank = np.full((720, 1280, 3), 200, np.uint8)
+    with_hand = [_frame(small_hand, 600 + 4 * t, 300) for t in range(8)]
+    # newest first: frame 6 hidden (a blank), then frames 5 and 4, then blanks from frame 3 on
+    frames = [blank, with_hand[5], with_hand[4], blank, blank, blank, with_hand[0]]
+    with HandSearch(hand_model, SearchConfig(back_misses=3), fps=30) as search:
+        found = search.step(with_hand[7], 0, _cues(628 + 48, 336), scale=40.0)[1]
+        assert found is not None
+        back = search.trace_back(with_hand[7], frames, found, [None] * len(frames))
+    # the blank frame 6 is skipped, 5 and 4 found; three blanks in a row end it before frame 0
+    assert [hand is not None for hand in back] == [False, True, True]
+    for k, x in ((1, 600 + 4 * 5), (2, 600 + 4 * 4)):
+        assert abs(back[k].landmarks[0, 0] - found.landmarks[0, 0] + (600 + 28 - x)) < 8
+
+
+def test_redetection_takes_the_followed_hand_not_the_other_one(small_hand, hand_model: Path):
+    # two hands side by side; the one followed was last seen at the left one's place
+    frame = np.full((720, 1280, 3), 200, np.uint8)
+    frame[300:372, 560:656] = small_hand
+    frame[300:372, 680:776] = small_hand
+    with HandSearch(hand_model, fps=30) as search:
+        left = search.redetect(frame, _square_hand((608, 336), 90), 300, other=None)
+        assert left is not None and abs(left.centre[0] - 608) < 30
+        theirs = Hand(left.landmarks, 0.9, "tracked")
+        right = search.redetect(frame, _square_hand((660, 336), 90), 300, other=theirs, reach=2)
+    assert right is not None and abs(right.centre[0] - 728) < 30  # the other hand is left out

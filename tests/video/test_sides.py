@@ -136,3 +136,22 @@ def test_the_ntu25_body_of_the_video_has_the_skeletons_sides(ntu_clip, pose_mode
     late = slice(20 // STRIDE, None)
     assert (xyz[late, ix("right_wrist"), 1] > xyz[late, ix("left_wrist"), 1]).mean() > 0.8
     assert (body[late, ix("right_wrist"), 1] > body[late, ix("left_wrist"), 1]).mean() > 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("with_skeleton", [True, False], ids=["skeleton", "pose"])
+def test_the_whole_sample_has_each_hand_in_most_frames_on_its_side(shared, hand_model, pose_model, with_skeleton):
+    """All 103 frames: her left hand is behind the cup in frames 0-19 and visible from frame 20 on,
+    her right hand holds the cup throughout; each is found (or filled) in >= 80% of the frames,
+    every one at its own side's wrist."""
+    from bharnet.io.ntu import read_skeleton
+    from bharnet.video.hands import extract_hands
+
+    sample = shared / "data" / "ntu-sample"
+    skeleton = sample / "S001C001P001R001A001.skeleton"
+    track = extract_hands(sample / "S001C001P001R001A001_rgb.avi", hand_model,
+                          skeleton=skeleton if with_skeleton else None, pose_model=pose_model)
+    assert track.frames == 103
+    assert ((~track.missing).sum(axis=0) >= 0.8 * track.frames).all(), track.hand_counts()
+    (body,) = read_skeleton(skeleton).bodies.values()
+    _check_same_side_wrists(track, body.color_xy)

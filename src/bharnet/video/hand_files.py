@@ -41,6 +41,8 @@ class HandTrack:
     fps: float
     source: str
     person: str = ""
+    #: not saved: what the extraction knows beside the hands, e.g. ``regions`` (T, 2, 3), the square
+    #: searched for each hand in each frame (x0, y0, side in pixels; NaN where none was)
     extra: dict = field(default_factory=dict)
 
     @property

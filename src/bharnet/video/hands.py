@@ -12,14 +12,18 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from bharnet.core.errors import UserError
+from bharnet.video.batch import RunSummary, VideoJob, collect, pending, plan_videos, run_jobs
+from bharnet.video.batch import find_videos as find_videos  # read here by the CLI and predict
+from bharnet.video.batch import parse_shard as parse_shard
 from bharnet.video.crops import BODY_ANCHORS, HandAnchors, body_scale
-from bharnet.video.decode import VIDEO_SUFFIXES, VideoInfo, iter_frames, probe_video
-from bharnet.video.hand_files import HandTrack, read_ntu_color, sample_name, save_hands
+from bharnet.video.decode import VideoInfo, iter_frames, probe_video
+from bharnet.video.hand_files import HandTrack, read_ntu_color, save_hands
 from bharnet.video.landmarker import HandDetection, HandLandmarker, PoseLandmarker
 from bharnet.video.models import resolve_model
 from bharnet.video.preview import write_contact_sheet
@@ -68,11 +72,12 @@ class RawHands:
     score: np.ndarray
     present: np.ndarray
     new: np.ndarray  # (T, 2) a hand not followed from the previous frame
+    regions: np.ndarray  # (T, 2, 3) the square searched for each hand (x0, y0, side), NaN where none
 
     @classmethod
     def empty(cls, n: int) -> RawHands:
         return cls(np.zeros((n, 2, 21, 3)), np.zeros((n, 2)), np.zeros((n, 2), dtype=bool),
-                   np.zeros((n, 2), dtype=bool))
+                   np.zeros((n, 2), dtype=bool), np.full((n, 2, 3), np.nan))
 
     def put(self, t: int, side: int, landmarks: np.ndarray, score: float, new: bool = False) -> None:
         self.kp[t, side], self.score[t, side], self.present[t, side] = landmarks, score, True
@@ -83,7 +88,7 @@ class RawHands:
         return RawHands(*(np.concatenate([a, b]) for a, b in zip(self.arrays(), more.arrays(), strict=True)))
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        return self.kp, self.score, self.present, self.new
+        return self.kp, self.score, self.present, self.new, self.regions
 
     def rows(self, start: int, stop: int) -> RawHands:
         """A copy of frames ``start`` to ``stop`` (exclusive)."""
@@ -369,12 +374,17 @@ class FrameHands:
         for side, hand in enumerate(hands):
             if hand is not None:
                 self._put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
+            region = self.search.regions[side]
+            if region is not None:
+                self._raw.regions[t - self._first, side] = region.x0, region.y0, region.side
         self._trace_back(t, hands)
         self._recent.append(frame)
         if all(hand is None for hand in hands):
             # nothing near the body (or no body): the whole frame, which finds large hands that a
             # region cuts, and hands of videos with nobody in view
             self._whole_frame(t, frame, cues)
+            square = max(frame.shape[:2])  # the region searched for both: the whole frame
+            self._raw.regions[t - self._first] = (frame.shape[1] - square) / 2, (frame.shape[0] - square) / 2, square
 
     def rows(self, start: int, stop: int) -> RawHands:
         """A copy of the raw detections of frames ``start`` to ``stop`` (exclusive), kept ones only."""
@@ -413,7 +423,8 @@ class FrameHands:
             before = before[:gap]
             other = [self._hand_at(t - 2 - k, 1 - side) for k in range(len(before))]
             for k, found in enumerate(self.search.trace_back(kept[-1], before, start, other)):
-                self._put(t - 2 - k, side, found.landmarks, found.score)
+                if found is not None:
+                    self._put(t - 2 - k, side, found.landmarks, found.score)
 
     def _hand_at(self, t: int, side: int) -> Hand | None:
         r = t - self._first
@@ -469,7 +480,8 @@ def finish_hands(raw: RawHands, info: VideoInfo, source: str, person: str, confi
     inside = ((norm[..., 0] >= 0) & (norm[..., 0] <= 1) & (norm[..., 1] >= 0) & (norm[..., 1] <= 1))
     landmark_conf = np.where(inside & has[..., None], score[..., None], 0.0)
     return HandTrack(norm.astype(np.float32), score.astype(np.float32), landmark_conf.astype(np.float32),
-                     ~has, filled_kp, info.width, info.height, info.fps, source, person)
+                     ~has, filled_kp, info.width, info.height, info.fps, source, person,
+                     extra={"regions": raw.regions})
 
 
 def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Path | None = None,
@@ -538,30 +550,19 @@ def hands_with_guide(video: str | Path, info: VideoInfo, hand_model: str | Path,
 # many videos
 
 
-@dataclass(frozen=True)
-class Job:
-    """One video to process and where its result goes."""
-
-    video: Path
-    out: Path
-    skeleton: Path | None
-    preview: Path | None = None  # where its contact sheet goes (PNG), if wanted
+#: one video to process and where its result (and its contact sheet, if wanted) goes
+Job = VideoJob
 
 
 @dataclass
-class Summary:
+class Summary(RunSummary):
     """What a run did. ``failed`` maps a video to the reason it was skipped."""
 
-    videos: int = 0
-    done: int = 0
-    skipped: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
     frames: int = 0
     frames_with_hand: int = 0
     #: per hand (left, right): frames found, interpolated, missing, summed over the videos done
     hands: dict[str, dict[str, int]] = field(default_factory=lambda: {
         side: {"found": 0, "interpolated": 0, "missing": 0} for side in ("left", "right")})
-    seconds: float = 0.0
     sources: dict[str, int] = field(default_factory=dict)
     #: videos done with a caveat (e.g. fewer frames decoded than the container lists): video -> why
     warnings: dict[str, str] = field(default_factory=dict)
@@ -585,68 +586,32 @@ class Summary:
                 "warnings": self.warnings}
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"I/N"`` -> (I, N) with 0 <= I < N (shards count from 0)."""
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise UserError(f"--shard {text!r}: expected I/N, e.g. 0/4") from None
-    if n < 1 or not 0 <= i < n:
-        raise UserError(f"--shard {text!r}: need 0 <= I < N")
-    return i, n
-
-
-def find_videos(inputs: list[str | Path]) -> list[Path]:
-    """Video files named in ``inputs`` (files, or folders searched recursively), sorted by name."""
-    found: set[Path] = set()
-    for item in map(Path, inputs):
-        if item.is_dir():
-            found.update(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
-        elif item.is_file():
-            found.add(item)
-        else:
-            raise UserError(f"{item}: no such file or folder")
-    return sorted(found, key=lambda p: (p.name, str(p)))
-
-
 def plan_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
               shard: tuple[int, int] = (0, 1), preview: str | Path | None = None) -> list[Job]:
-    """The jobs of shard ``I`` of ``N``: video k (in sorted order) belongs to shard k mod N, so the
-    shards partition the videos and the assignment does not depend on the machine. With
-    ``preview``, each video's contact sheet goes to ``<preview>/<video stem>.png``."""
-    index: dict[str, Path] = {}
-    if skeletons is not None:
-        if not Path(skeletons).is_dir():
-            raise UserError(f"--skeletons {skeletons}: no such folder")
-        index = {p.name[: -len(".skeleton")]: p for p in Path(skeletons).rglob("*.skeleton")}
-    i, n = shard
-    videos = find_videos(inputs)[i::n]
-    return [Job(v, Path(out) / f"{v.stem}.npz", index.get(sample_name(v)),
-                None if preview is None else Path(preview) / f"{v.stem}.png") for v in videos]
+    """The jobs of shard ``I`` of ``N`` (:func:`bharnet.video.batch.plan_videos`), each video's
+    hands going to ``<out>/<video stem>.npz``; with ``preview``, its contact sheet to
+    ``<preview>/<video stem>.png``."""
+    return plan_videos(inputs, lambda v: Path(out) / f"{v.stem}.npz", skeletons, shard,
+                       None if preview is None else (lambda v: Path(preview) / f"{v.stem}.png"))
 
 
-def _run_job(job: Job, hand_model: Path, pose_model: Path | None, config: ExtractConfig) -> dict:
-    """Process one video; never raises: a failure comes back as a reason."""
+def _run_job(hand_model: Path, pose_model: Path | None, config: ExtractConfig, job: Job) -> dict:
+    """Process one video (errors are caught by :func:`bharnet.video.batch.guarded`)."""
     import time
 
     start = time.perf_counter()
-    try:
-        track = extract_hands(job.video, hand_model, skeleton=job.skeleton, pose_model=pose_model, config=config)
-        save_hands(track, job.out)
-        if job.preview is not None:
-            write_contact_sheet(job.video, track, job.preview)
-        result = {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,
-                  "frames_with_hand": track.frames_with_hand, "hands": track.hand_counts(),
-                  "seconds": time.perf_counter() - start}
-        promised = probe_video(job.video).frames
-        if promised and track.frames < promised:
-            result["warning"] = (f"{job.video}: {track.frames} of the {promised} frames its container lists could be "
-                                 "decoded (a truncated or damaged file?); the hands of those frames are saved")
-        return result
-    except UserError as err:
-        return {"video": str(job.video), "ok": False, "reason": str(err)}
-    except Exception as err:  # noqa: BLE001 - one bad video must not end a long run
-        return {"video": str(job.video), "ok": False, "reason": f"{type(err).__name__}: {err}"}
+    track = extract_hands(job.video, hand_model, skeleton=job.skeleton, pose_model=pose_model, config=config)
+    save_hands(track, job.out)
+    if job.preview is not None:
+        write_contact_sheet(job.video, track, job.preview)
+    result = {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,
+              "frames_with_hand": track.frames_with_hand, "hands": track.hand_counts(),
+              "seconds": time.perf_counter() - start}
+    promised = probe_video(job.video).frames
+    if promised and track.frames < promised:
+        result["warning"] = (f"{job.video}: {track.frames} of the {promised} frames its container lists could be "
+                             "decoded (a truncated or damaged file?); the hands of those frames are saved")
+    return result
 
 
 def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
@@ -661,18 +626,12 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
     import time
 
     start = time.perf_counter()
-    jobs = plan_jobs(inputs, out, skeletons, shard, preview)
-    summary = Summary(videos=len(jobs))
-    todo = [j for j in jobs if not j.out.exists()]
-    summary.skipped = len(jobs) - len(todo)
+    summary = Summary()
+    todo = pending(plan_jobs(inputs, out, skeletons, shard, preview), summary)
     if todo:
         hand = resolve_model("hand", hand_model)
         pose, config = _pose_model_for(todo, pose_model, config)
-        for result in _execute(todo, hand, pose, config, workers, progress):
-            if result["ok"]:
-                summary.add(result)
-            else:
-                summary.failed[result["video"]] = result["reason"]
+        return collect(_execute(todo, hand, pose, config, workers, progress), summary, start)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -701,9 +660,6 @@ def _pose_model_for(jobs: list[Job], pose_model: str | Path | None, config: Extr
 def _execute(jobs: list[Job], hand: Path, pose: Path | None, config: ExtractConfig, workers: int,
              progress: bool):
     """Yield job results as they finish, with a progress bar (videos/s, ETA) on stderr."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -711,22 +667,11 @@ def _execute(jobs: list[Job], hand: Path, pose: Path | None, config: ExtractConf
                TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), disable=not progress) as bar:
         task = bar.add_task("hands", total=len(jobs), rate="-")
-
-        def advance(n_done: int) -> None:
+        # in this process the landmarkers serve every video, closed at the end; a worker process
+        # keeps its own from its start (_keep_landmarkers)
+        results = run_jobs(jobs, partial(_run_job, hand, pose, config), workers, initializer=_keep_landmarkers,
+                           session=REUSABLE.session)
+        for k, result in enumerate(results, 1):
             elapsed = bar.tasks[0].elapsed or 1e-9
-            bar.update(task, advance=1, rate=f"{n_done / elapsed:.2f}")
-
-        if workers <= 1:
-            with REUSABLE.session():  # the landmarkers serve every video, closed at the end
-                for k, job in enumerate(jobs, 1):
-                    result = _run_job(job, hand, pose, config)
-                    advance(k)
-                    yield result
-            return
-        # spawn: MediaPipe's native threads do not survive fork
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_keep_landmarkers) as pool:
-            futures = [pool.submit(_run_job, job, hand, pose, config) for job in jobs]
-            for k, future in enumerate(as_completed(futures), 1):
-                advance(k)
-                yield future.result()
+            bar.update(task, advance=1, rate=f"{k / elapsed:.2f}")
+            yield result

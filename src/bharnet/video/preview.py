@@ -3,8 +3,10 @@
 One PNG per video: at the top, per hand, a timeline strip over all frames (green found, yellow
 interpolated, red missing; ticks at the sampled frames); below, for evenly sampled frames, the
 person's area with both hands drawn and a close-up of each hand's place. A missing hand's
-close-up shows where it was last or next seen, framed in red, so that a reviewer can tell a hand
-that was missed from one that is not in view.
+close-up, framed in red, shows the region that was searched for it in that frame (outlined; the
+one of the nearest frame searched when the search skipped that frame, and so labelled), so that a
+reviewer can tell a hand that was missed from one that is not in view. Without the regions (a
+track read back from its file) it says so instead of guessing a place.
 """
 
 from __future__ import annotations
@@ -42,13 +44,16 @@ def contact_sheet(video: str | Path, track: HandTrack, samples: int = 12, column
 
     pixels = track.keypoints[..., :2] * [track.width, track.height]  # (T, 2, 21, 2)
     states = hand_states(track)
+    regions = track.extra.get("regions")
+    if regions is None:
+        regions = np.full((track.frames, 2, 3), np.nan)
     picked = sample_frames(track.frames, samples)
     context = _context_box(pixels, ~track.missing, track.width, track.height)
     cells = []
     wanted = set(picked)
     for t, frame in enumerate(iter_frames(video)):
         if t in wanted and t < track.frames:
-            cells.append(_cell(frame, t, pixels, states, context))
+            cells.append(_cell(frame, t, pixels, states, regions, context))
         if t >= picked[-1]:
             break
     width = columns * 3 * TILE
@@ -105,14 +110,17 @@ def _draw_hand(tile: np.ndarray, points: np.ndarray, x0: float, y0: float, side:
         cv2.circle(tile, q, 2, colour, -1, cv2.LINE_AA)
 
 
-def _nearest_seen(states: np.ndarray, pixels: np.ndarray, t: int, side: int) -> np.ndarray | None:
-    seen = np.flatnonzero(states[:, side] < 2)
-    if not len(seen):
+def searched_region(regions: np.ndarray, t: int, side: int) -> tuple[int, np.ndarray] | None:
+    """The frame nearest ``t`` (``t`` itself first) where a region was searched for hand ``side``,
+    and that region (x0, y0, side); None when none was. ``regions`` (T, 2, 3), NaN where none."""
+    searched = np.flatnonzero(np.isfinite(regions[:, side]).all(axis=-1))
+    if not len(searched):
         return None
-    return pixels[seen[np.argmin(np.abs(seen - t))], side]
+    u = int(searched[np.argmin(np.abs(searched - t))])
+    return u, regions[u, side]
 
 
-def _cell(frame: np.ndarray, t: int, pixels: np.ndarray, states: np.ndarray,
+def _cell(frame: np.ndarray, t: int, pixels: np.ndarray, states: np.ndarray, regions: np.ndarray,
           context: tuple[float, float, float]) -> np.ndarray:
     """One sampled frame: the person's area with both hands, then each hand's close-up."""
     import cv2
@@ -125,33 +133,48 @@ def _cell(frame: np.ndarray, t: int, pixels: np.ndarray, states: np.ndarray,
     cv2.putText(tile, f"t={t}", (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
     tiles = [tile]
     for s in (0, 1):
-        tiles.append(_close_up(frame, t, s, pixels, states))
+        tiles.append(_close_up(frame, t, s, pixels, states, regions))
     cell = np.hstack(tiles)
     cv2.rectangle(cell, (0, 0), (cell.shape[1] - 1, cell.shape[0] - 1), (255, 255, 255), 2)
     return cell
 
 
-def _close_up(frame: np.ndarray, t: int, side: int, pixels: np.ndarray, states: np.ndarray) -> np.ndarray:
+def _close_up(frame: np.ndarray, t: int, side: int, pixels: np.ndarray, states: np.ndarray,
+              regions: np.ndarray) -> np.ndarray:
+    """A hand's close-up in frame ``t``: found or interpolated, around its landmarks (drawn); missing,
+    the region searched for it (see :func:`searched_region`), outlined, or a blank tile saying that
+    no region is known."""
     import cv2
 
     state = int(states[t, side])
-    where = pixels[t, side] if state < 2 else _nearest_seen(states, pixels, t, side)
-    if where is None:
-        tile = np.full((TILE, TILE, 3), 235, np.uint8)
-    else:
+    colour = (FOUND, FILLED, MISSING)[state]
+    note = ""
+    if state < 2:
+        where = pixels[t, side]
         lo, hi = where.min(axis=0), where.max(axis=0)
         size = float(max((hi - lo).max() * 2.5, 0.06 * frame.shape[0]))
-        centre = (lo + hi) / 2
-        x0, y0 = centre[0] - size / 2, centre[1] - size / 2
+        x0, y0 = (lo + hi) / 2 - size / 2
         tile = _crop(frame, x0, y0, size)
-        if state < 2:
-            _draw_hand(tile, where, x0, y0, size, SIDE_COLOURS[side])
-    colour = (FOUND, FILLED, MISSING)[state]
-    label = f"{SIDE_NAMES[side]}: " + ("found", "interpolated", "MISSING")[state]
+        _draw_hand(tile, where, x0, y0, size, SIDE_COLOURS[side])
+    elif (found := searched_region(regions, t, side)) is None:
+        tile, note = np.full((TILE, TILE, 3), 235, np.uint8), "(no region known)"
+    else:
+        u, (rx, ry, rside) = found
+        size = rside * 1.25  # the region with a margin around it
+        x0, y0 = rx - (size - rside) / 2, ry - (size - rside) / 2
+        tile = _crop(frame, x0, y0, size)
+        s = TILE / size
+        corner = (int(round((rx - x0) * s)), int(round((ry - y0) * s)))
+        cv2.rectangle(tile, corner, (corner[0] + int(round(rside * s)), corner[1] + int(round(rside * s))),
+                      MISSING, 1, cv2.LINE_AA)
+        note = "(region searched)" if u == t else f"(region searched at t={u})"
+    label = f"{SIDE_NAMES[side]}: " + ("found", "interpolated", "MISSED")[state]
     cv2.rectangle(tile, (0, 0), (TILE - 1, TILE - 1), colour, 4)
     cv2.putText(tile, label, (6, TILE - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.42, colour, 1, cv2.LINE_AA)
-    if state == 2 and where is not None:
-        cv2.putText(tile, "(place last/next seen)", (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.36, colour, 1, cv2.LINE_AA)
+    if note:  # on a white strip: the region's outline runs under it
+        (width, _), _ = cv2.getTextSize(note, cv2.FONT_HERSHEY_SIMPLEX, 0.36, 1)
+        cv2.rectangle(tile, (4, 5), (8 + width, 20), (255, 255, 255), -1)
+        cv2.putText(tile, note, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.36, colour, 1, cv2.LINE_AA)
     return tile
 
 

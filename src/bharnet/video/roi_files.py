@@ -13,16 +13,18 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from bharnet.core.errors import UserError
 from bharnet.io.ntu import clean_bodies, read_skeleton
+from bharnet.video.batch import RunSummary, VideoJob, collect, pending, plan_videos, run_jobs
 from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.decode import probe_video
 from bharnet.video.hand_files import sample_name
-from bharnet.video.hands import find_videos, pose_tracks
+from bharnet.video.hands import pose_tracks
 from bharnet.video.models import resolve_model
 from bharnet.video.st_roi import DEFAULT_ROI, RoiConfig, StRoi, st_roi_from_video
 from bharnet.video.track import most_active
@@ -103,23 +105,21 @@ def read_roi(path: str | Path, size: int | None = None) -> np.ndarray:
     return image
 
 
-@dataclass(frozen=True)
-class RoiJob:
-    video: Path
-    out: Path
-    skeleton: Path | None
+#: one video to process and where its ST-ROI image goes
+RoiJob = VideoJob
 
 
 @dataclass
-class RoiSummary:
+class RoiSummary(RunSummary):
     """What a run did; ``failed`` maps a video to the reason; ``seconds_per_video`` over the videos done."""
 
-    videos: int = 0
-    done: int = 0
-    skipped: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
     seconds_per_video: float = 0.0
+    busy: float = field(default=0.0, repr=False)  # seconds spent on the videos done
+
+    def add(self, result: dict) -> None:
+        self.done += 1
+        self.busy += result["seconds"]
+        self.seconds_per_video = self.busy / self.done
 
     def lines(self) -> list[str]:
         """A short human-readable report."""
@@ -136,28 +136,17 @@ class RoiSummary:
 
 def plan_roi_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
                   shard: tuple[int, int] = (0, 1)) -> list[RoiJob]:
-    """Shard ``I`` of ``N`` of the videos (video k of the sorted list belongs to shard k mod N)."""
-    index: dict[str, Path] = {}
-    if skeletons is not None:
-        if not Path(skeletons).is_dir():
-            raise UserError(f"--skeletons {skeletons}: no such folder")
-        index = {p.name[: -len(".skeleton")]: p for p in Path(skeletons).rglob("*.skeleton")}
-    i, n = shard
-    return [RoiJob(v, Path(out) / f"{sample_name(v)}.png", index.get(sample_name(v)))
-            for v in find_videos(inputs)[i::n]]
+    """Shard ``I`` of ``N`` of the videos (:func:`bharnet.video.batch.plan_videos`), each video's
+    image going to ``<out>/<sample>.png``."""
+    return plan_videos(inputs, lambda v: Path(out) / f"{sample_name(v)}.png", skeletons, shard)
 
 
-def _run_job(job: RoiJob, pose_model: Path | None, config: RoiConfig) -> dict:
-    """One video; never raises: a failure comes back as a reason."""
+def _run_job(pose_model: Path | None, config: RoiConfig, job: RoiJob) -> dict:
+    """One video (errors are caught by :func:`bharnet.video.batch.guarded`)."""
     start = time.perf_counter()
-    try:
-        roi = roi_of_video(job.video, job.skeleton, pose_model, config)
-        save_roi(roi.image, job.out)
-        return {"video": str(job.video), "ok": True, "seconds": time.perf_counter() - start}
-    except UserError as err:
-        return {"video": str(job.video), "ok": False, "reason": str(err)}
-    except Exception as err:  # noqa: BLE001 - one bad video must not end a long run
-        return {"video": str(job.video), "ok": False, "reason": f"{type(err).__name__}: {err}"}
+    roi = roi_of_video(job.video, job.skeleton, pose_model, config)
+    save_roi(roi.image, job.out)
+    return {"video": str(job.video), "ok": True, "seconds": time.perf_counter() - start}
 
 
 def run_roi_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
@@ -165,10 +154,8 @@ def run_roi_extraction(inputs: list[str | Path], out: str | Path, skeletons: str
                        config: RoiConfig = DEFAULT_ROI) -> RoiSummary:
     """Write the ST-ROI PNG of every video of ``inputs`` (this shard) into ``out``; resumable."""
     start = time.perf_counter()
-    jobs = plan_roi_jobs(inputs, out, skeletons, shard)
-    summary = RoiSummary(videos=len(jobs))
-    todo = [j for j in jobs if not j.out.exists()]
-    summary.skipped = len(jobs) - len(todo)
+    summary = RoiSummary()
+    todo = pending(plan_roi_jobs(inputs, out, skeletons, shard), summary)
     pose = None
     if any(j.skeleton is None for j in todo):
         try:
@@ -177,27 +164,4 @@ def run_roi_extraction(inputs: list[str | Path], out: str | Path, skeletons: str
             summary.failed.update({str(j.video): f"{j.video}: no skeleton file, and {err}" for j in todo
                                    if j.skeleton is None})
             todo = [j for j in todo if j.skeleton is not None]
-    busy = 0.0
-    for result in _execute(todo, pose, config, workers):
-        if result["ok"]:
-            summary.done += 1
-            busy += result["seconds"]
-        else:
-            summary.failed[result["video"]] = result["reason"]
-    summary.seconds = time.perf_counter() - start
-    summary.seconds_per_video = busy / summary.done if summary.done else 0.0
-    return summary
-
-
-def _execute(jobs: list[RoiJob], pose: Path | None, config: RoiConfig, workers: int):
-    if workers <= 1:
-        for job in jobs:
-            yield _run_job(job, pose, config)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # spawn: MediaPipe's native threads do not survive fork
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for future in as_completed([pool.submit(_run_job, job, pose, config) for job in jobs]):
-            yield future.result()
+    return collect(run_jobs(todo, partial(_run_job, pose, config), workers), summary, start)

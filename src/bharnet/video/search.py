@@ -6,7 +6,9 @@ it and stays put between small moves, so that MediaPipe tracks the hand from the
 landmarks (no palm detection, and a lower threshold that the tracking confirms). When the hand is
 lost the region goes back to where the body says the hand is (wrist and hand joints); when that
 finds nothing, larger regions around the arm are searched once each (multi-scale), and a hand
-found there is handed over to the tracker by centring the next frame's region on it.
+found there is handed over to the tracker by centring the next frame's region on it. Offline, a
+hand found again after a gap is followed back into it (:meth:`HandSearch.trace_back`): tracked,
+and looked for again by palm detection at a few scales where the tracker loses it.
 
 Positions are full-frame pixels; a body's hands come as ``cues`` (2, 3, 2): per side (0 left,
 1 right) the wrist, the hand's centre and the elbow, NaN where unknown.
@@ -25,6 +27,8 @@ from bharnet.video.landmarker import HandLandmarker
 from bharnet.video.track import best_matching
 
 WRIST, CENTRE, ELBOW = 0, 1, 2
+#: a hand followed back changes its size by less than this factor from one find to the next
+_GROWTH = 2.0
 #: which of two finds of one hand to believe: the one followed longest
 _TRUST = {"tracked": 3, "handover": 2, "fallback": 1, "body": 0}
 
@@ -40,10 +44,11 @@ class SearchConfig:
     #: centred between hand and elbow
     fallback: tuple[float, ...] = (1.5,)
     #: whether a followed hand that is lost is looked for with the fallback regions in the same frame
-    fallback_when_lost: bool = True
+    #: (off: the next frame searches for it, and the frames between are followed back when it is found)
+    fallback_when_lost: bool = False
     #: while a hand stays lost, it is searched for in its first three lost frames, then in every this
-    #: many (each search costs palm detections)
-    lost_every: int = 2
+    #: many (each search costs palm detections; the frames between are followed back when it is found)
+    lost_every: int = 4
     #: region side while a hand is followed = ``hand_factor`` x the hand's size (its landmarks' extent)
     hand_factor: float = 3.0
     #: a followed hand's region moves when the hand's centre is this far (x side) from the region's centre
@@ -53,12 +58,21 @@ class SearchConfig:
     max_frac: float = 0.6
     #: offline: a hand found again after a gap is followed back through at most this many frames
     trace_back: int = 10
+    #: where a hand followed back is lost, palm detection is tried on its region and on these
+    #: multiples of its side (a small hand moving fast, or beside the other hand)
+    redetect: tuple[float, ...] = (0.6, 1.25)
+    #: following a hand back stops after this many frames in a row without it (the frames missed
+    #: in between are gaps that :attr:`ExtractConfig.max_gap` may fill)
+    back_misses: int = 5
     #: pixels of the square image the landmarker gets
     size: int = 256
     #: MediaPipe palm detection threshold (a new hand) and presence / tracking threshold (a followed
     #: one). Low, so a new hand counts only when a neighbouring frame finds it too (:func:`confirmed`)
     min_detection: float = 0.3
     min_tracking: float = 0.3
+    #: palm detection threshold where a hand followed back is looked for again
+    #: (:meth:`HandSearch.redetect`): lower still, as only a hand that continues the one followed counts
+    min_redetect: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -167,16 +181,21 @@ class HandSearch:
                        for _ in (0, 1)]
         self._extra: dict[str, HandLandmarker] = {}  # made when first needed (each costs ~0.1 s)
         self._back_clock = 0  # the backward tracker's own frame counter (MediaPipe needs rising timestamps)
+        #: per side, the region searched in the last :meth:`step` (the first one tried), None if none
+        self.regions: list[Region | None] = [None, None]
 
     def _landmarker(self, kind: str) -> HandLandmarker:
-        """``wide``: IMAGE mode for the fallback regions; ``back``: VIDEO mode for :meth:`trace_back`."""
+        """``wide``: IMAGE mode for the fallback regions; ``back``: VIDEO mode for :meth:`trace_back`;
+        ``near``: IMAGE mode with the low threshold of :meth:`redetect`."""
         if kind not in self._extra:
             c = self.config
-            self._extra[kind] = (
-                HandLandmarker(self.hand_model, video=False, num_hands=2, min_confidence=c.min_detection)
-                if kind == "wide" else
-                HandLandmarker(self.hand_model, video=True, num_hands=1, fps=self.fps, min_confidence=c.min_detection,
-                               min_tracking=c.min_tracking))
+            if kind == "back":
+                made = HandLandmarker(self.hand_model, video=True, num_hands=1, fps=self.fps,
+                                      min_confidence=c.min_detection, min_tracking=c.min_tracking)
+            else:
+                made = HandLandmarker(self.hand_model, video=False, num_hands=2,
+                                      min_confidence=c.min_detection if kind == "wide" else c.min_redetect)
+            self._extra[kind] = made
         return self._extra[kind]
 
     def close(self) -> None:
@@ -206,6 +225,7 @@ class HandSearch:
         h = frame.shape[0]
         lo, hi = self.config.min_frac * h, self.config.max_frac * h
         searched = [self._search(frame, t, side, cues, scale, lo, hi) for side in (0, 1)]
+        self.regions = [slot.region for slot in self._slots]
         found = self._assign(searched, cues, scale)
         for side in (0, 1):
             slot = self._slots[side]
@@ -224,36 +244,57 @@ class HandSearch:
         return found
 
     def trace_back(self, start: np.ndarray, frames: list[np.ndarray], hand: Hand, other: list[Hand | None]
-                   ) -> list[Hand]:
+                   ) -> list[Hand | None]:
         """Follow ``hand``, found in frame ``start``, backwards: ``frames`` are the frames before
-        ``start``, newest first; returns its landmarks in as many of them as it can be followed through
-        (stopping where it is lost or becomes the other side's hand, ``other`` per frame). For
-        offline use: a hand that motion blur hides from palm detection when it first appears is
-        often tracked from the frame where it is clear."""
+        ``start``, newest first; returns the hand per frame (None where it was not found) as far as
+        it can be followed: VIDEO-mode tracking, and where that loses it, palm detection at a few
+        scales around where it was last seen (:meth:`redetect`); it stops after
+        :attr:`SearchConfig.back_misses` frames in a row without it. A find that is ``other``'s
+        hand (the other side's, per frame) does not count. For offline use: a hand that motion
+        blur or the other hand hides from palm detection when it first appears is often found
+        from the frame where it is clear."""
         if not frames:
             return []
+        misses = self.config.back_misses
         lo, hi = self.config.min_frac * frames[0].shape[0], self.config.max_frac * frames[0].shape[0]
         self._landmarker("back").forget()  # what it tracked before
         region = Region.around(hand.centre, self._side_for(hand, lo, hi))
-        dets = self._back_tick(region.cut(start, self.config.size))  # take hold of the hand
-        if not dets:
-            return []
-        held = Hand(region.to_frame(dets[0].landmarks), dets[0].score, "tracked")
-        slot = _Slot(self._landmarker("back"), region, held, 0)
-        out: list[Hand] = []
+        self._back_tick(region.cut(start, self.config.size))  # take hold of the hand
+        slot = _Slot(self._landmarker("back"), region, hand, 0)
+        out: list[Hand | None] = []
         for frame, theirs in zip(frames, other, strict=False):
             region = self._follow(slot, lo, hi)
             slot.region = region
             dets = self._back_tick(region.cut(frame, self.config.size))
-            if not dets:
-                break
-            found = Hand(region.to_frame(dets[0].landmarks), dets[0].score, "tracked")
-            if np.linalg.norm(found.centre - slot.last.centre) > max(found.size, slot.last.size) or (
-                    theirs is not None and same_hand(found.landmarks, theirs.landmarks)):
-                break
+            reach = 1 + trailing_misses(out)  # frames since it was last seen
+            hands = [Hand(region.to_frame(d.landmarks), d.score, "tracked") for d in dets]
+            found = continuing(hands, slot.last, theirs, reach)
+            if found is None:
+                # the tracker lost it (motion blur, a hand beside another): palm detection on this
+                # frame at a few scales; the tracker starts afresh
+                self._landmarker("back").forget()
+                found = self.redetect(frame, slot.last, self._side_for(slot.last, lo, hi), theirs, reach)
             out.append(found)
-            slot.last = found
+            if found is not None:
+                slot.last = found
+            elif trailing_misses(out) >= misses:
+                break
+        while out and out[-1] is None:
+            out.pop()
         return out
+
+    def redetect(self, frame: np.ndarray, last: Hand, side: float, other: Hand | None, reach: int = 1
+                  ) -> Hand | None:
+        """IMAGE-mode palm detection around ``last`` (the hand ``reach`` frames away) on a region of
+        ``side`` and then of :attr:`SearchConfig.redetect` x ``side``: the first hand found that
+        continues ``last`` (see :func:`continuing`) and is not ``other``, or None."""
+        for factor in (1.0, *self.config.redetect):
+            view = Region.around(last.centre, side * factor)
+            dets = self._landmarker("near").detect(view.cut(frame, self.config.size))
+            found = continuing([Hand(view.to_frame(d.landmarks), d.score, "tracked") for d in dets], last, other, reach)
+            if found is not None:
+                return found
+        return None
 
     def _back_tick(self, image: np.ndarray) -> list:
         self._back_clock += 1
@@ -345,6 +386,7 @@ class HandSearch:
             size = factor * scale if np.isfinite(scale) else hi
             at = centre if factor <= self.config.factor else arm
             region = Region.around(at, float(np.clip(size, lo, hi * 1.5)))
+            self.regions[side] = self.regions[side] or region
             dets = self._landmarker("wide").detect(region.cut(frame, self.config.size))
             if not dets:
                 continue
@@ -383,6 +425,24 @@ class HandSearch:
             if np.isfinite(cost[k, side]):
                 out[side] = hands[k]
         return out
+
+
+def trailing_misses(found: list[Hand | None]) -> int:
+    """How many of the last entries of ``found`` are None."""
+    n = 0
+    while n < len(found) and found[-1 - n] is None:
+        n += 1
+    return n
+
+
+def continuing(hands: list[Hand], last: Hand, other: Hand | None, reach: int = 1) -> Hand | None:
+    """Of ``hands``, the one nearest ``last`` that continues it (its centre within a hand's size
+    per frame of ``reach``, the frames between them; its size within a factor of :data:`_GROWTH`
+    of ``last``'s) and is not ``other``; None if there is none."""
+    kept = [h for h in hands if np.linalg.norm(h.centre - last.centre) <= reach * max(h.size, last.size)
+            and last.size / _GROWTH <= h.size <= last.size * _GROWTH
+            and (other is None or not same_hand(h.landmarks, other.landmarks))]
+    return min(kept, key=lambda h: float(np.linalg.norm(h.centre - last.centre)), default=None)
 
 
 def confirmed(present: np.ndarray, new: np.ndarray, centres: np.ndarray, sizes: np.ndarray) -> np.ndarray:
