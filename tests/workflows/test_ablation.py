@@ -89,3 +89,19 @@ def test_fused_variant_refuses_to_fit_on_the_test_split(demo):
     base = ablation_config(None, [f"data.store={results['store']}", "data.val_split=test"])
     with pytest.raises(UserError, match="validation split"):
         _fused_module("reliability-fusion", {}, base, out, None)
+
+
+def test_the_experts_train_side_by_side_on_a_cpu_and_match_one_at_a_time(tmp_path, monkeypatch, capsys, one_thread):
+    """Two processes give each expert the same weights as training it alone (same seed, same data)."""
+    from bharnet.workflows import ablation
+
+    overrides = [*TINY, "data.synth.num_samples=120"]
+    together = run_demo(tmp_path / "together", quick=True, variants=["score-fusion"], overrides=overrides)
+    assert all((tmp_path / "together/runs" / e / "checkpoints/best.ckpt").exists() for e in ablation.EXPERTS)
+    assert "training side by side" in capsys.readouterr().out
+    monkeypatch.setattr(ablation.os, "cpu_count", lambda: 1)
+    monkeypatch.delattr(ablation.os, "sched_getaffinity", raising=False)
+    alone = run_demo(tmp_path / "alone", quick=True, variants=["score-fusion"], overrides=overrides)
+    assert "side by side" not in capsys.readouterr().out
+    for variant in ("body-expert", "hand-expert", "score-fusion"):
+        assert together["models"][variant]["top1"] == pytest.approx(alone["models"][variant]["top1"]), variant

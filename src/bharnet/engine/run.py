@@ -76,7 +76,8 @@ def run_dir(cfg: DictConfig | dict) -> Path:
     return Path(cfg["out_dir"]) / cfg["name"]
 
 
-def _prepare_store(cfg: DictConfig) -> None:
+def prepare_store(cfg: DictConfig) -> None:
+    """Make sure ``data.store`` exists: generate BodyHand-Synth there when ``data.synth`` asks for it."""
     store = Path(cfg.data.store)
     if (store / "meta.json").exists():
         return
@@ -115,7 +116,7 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
     with what to run to resume.
     """
     _quiet_lightning()
-    _prepare_store(cfg)
+    prepare_store(cfg)
     check_splits(cfg, SkeletonStore(cfg.data.store))
     out = run_dir(cfg)
     last = out / "checkpoints" / "last.ckpt"
