@@ -4,6 +4,7 @@ byte-identical to an uninterrupted run's."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -118,3 +119,24 @@ def test_ctrl_c_while_python_exits_after_the_command_prints_no_traceback(tmp_pat
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_experts_train_side_by_side_ends_both_and_a_rerun_finishes(tmp_path):
+    out = tmp_path / "demo"
+    argv = [sys.executable, "-m", "bharnet", "demo", "--quick", "--out", str(out), "--variants", "score-fusion",
+            "data.synth.num_samples=260", "trainer.max_epochs=4"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    runs = [out / "runs" / e / "csv" for e in ("body-expert", "hand-expert")]
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and not all(r.exists() for r in runs) and time.monotonic() < deadline:
+        time.sleep(0.2)  # until both processes train
+    os.killpg(proc.pid, signal.SIGINT)
+    code, err = _finish(proc, within=ENDS_WITHIN)
+    assert code in (0, 130) and "Traceback" not in err, err[-3000:]
+    done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    models = json.loads((out / "results.json").read_text())["models"]
+    assert {"body-expert", "hand-expert", "score-fusion"} <= set(models)

@@ -17,10 +17,11 @@ import copy
 import json
 import multiprocessing
 import os
-import signal
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
 import torch
@@ -230,36 +231,63 @@ def _train_experts_side_by_side(base: DictConfig, needed: list[str], out_dir: Pa
                                 log: Callable[[str], object]) -> dict[str, tuple[Path, float]]:
     """Train the experts that still need it in parallel processes, when there are two of them, the
     run is on the CPU and there are cores for both; ``{expert: (best checkpoint, seconds)}``.
-    Ctrl-C ends both; a rerun resumes each from its ``last.ckpt``."""
+    Ctrl-C stops both (each saves its ``last.ckpt``, which a rerun resumes from)."""
     pending = [e for e in EXPERTS if e in needed and not (out_dir / "runs" / e / "result.json").exists()]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if len(pending) < 2 or base.trainer.accelerator != "cpu" or cores < len(pending):
         return {}
     prepare_store(base)  # once, before the processes would race to generate it
-    configs = [_variant_config(base, e, out_dir, {}, finetune) for e in pending]
     log(f"{', '.join(pending)}: training side by side")
-    pool = multiprocessing.get_context("spawn").Pool(len(pending), initializer=_ignore_ctrl_c)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_fit_expert, name=e,
+                               args=(e, _variant_config(base, e, out_dir, {}, finetune), cores // len(pending), queue))
+               for e in pending]
+    for worker in workers:
+        worker.start()
     try:
-        jobs = [pool.apply_async(_fit_expert, (cfg, max(1, cores // len(pending)))) for cfg in configs]
-        results = {e: job.get() for e, job in zip(pending, jobs, strict=True)}
-    except BaseException:
-        pool.terminate()
-        raise
+        results = _collect(queue, workers)
     finally:
-        pool.close()
-        pool.join()
-    return {e: (Path(best), seconds) for e, (best, seconds) in results.items()}
+        for worker in workers:  # after Ctrl-C each worker stops at its next step, then it is ended
+            worker.join(timeout=20)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    return {e: (Path(r["best"]), r["seconds"]) for e, r in results.items()}
 
 
-def _ignore_ctrl_c() -> None:
-    # the parent ends the pool on Ctrl-C; a worker that stopped by itself could leave the pool waiting
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _collect(queue: multiprocessing.Queue, workers: list[multiprocessing.Process]) -> dict[str, dict]:
+    """One result per worker; a worker's error or interruption is raised here as the same kind."""
+    results: dict[str, dict] = {}
+    while len(results) < len(workers):
+        try:
+            name, result = queue.get(timeout=1.0)
+        except Empty:
+            dead = [w for w in workers if w.name not in results and not w.is_alive() and queue.empty()]
+            if dead:
+                raise RuntimeError(f"training {dead[0].name} ended without a result (exit code {dead[0].exitcode})") \
+                    from None
+            continue
+        if "interrupted" in result:
+            raise KeyboardInterrupt(result["interrupted"])
+        if "error" in result:
+            raise UserError(result["error"]) if result.get("user") else RuntimeError(f"{name}: {result['error']}")
+        results[name] = result
+    return results
 
 
-def _fit_expert(cfg: DictConfig, threads: int) -> tuple[str, float]:
-    torch.set_num_threads(threads)
+def _fit_expert(name: str, cfg: DictConfig, threads: int, queue: multiprocessing.Queue) -> None:
+    torch.set_num_threads(max(1, threads))
     start = time.perf_counter()
-    return str(fit(cfg, resume=True, quiet=True)["best"]), time.perf_counter() - start
+    try:
+        result = {"best": str(fit(cfg, resume=True, quiet=True)["best"]), "seconds": time.perf_counter() - start}
+    except KeyboardInterrupt as err:  # Ctrl-C reaches the whole process group; training stops and says how to resume
+        result = {"interrupted": str(err)}
+    except UserError as err:
+        result = {"error": str(err), "user": True}
+    except Exception:  # the parent raises it, with the worker's traceback
+        result = {"error": traceback.format_exc()}
+    queue.put((name, result))
 
 
 def _with_prerequisites(variants: list[str]) -> list[str]:
