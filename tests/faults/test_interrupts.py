@@ -121,6 +121,25 @@ def test_ctrl_c_while_python_exits_after_the_command_prints_no_traceback(tmp_pat
     assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr[-3000:]
 
 
+def test_ctrl_c_while_a_worker_is_forked_stops_the_run(tmp_path):
+    """A Ctrl-C that arrived while the pool forked a worker ran in logging's fork hook, was printed as
+    `Exception ignored ... KeyboardInterrupt` and lost: the run went on to the end."""
+    write_ntu(tmp_path / "raw", num_files=8, frames=10)
+    script = ("import os, signal, sys\n"
+              "from bharnet.cli import build_parser, main\n"
+              "build_parser()  # the imports first: the hook is for the pool's forks only\n"
+              "os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))\n"
+              "raise SystemExit(main(sys.argv[1:]))\n")
+    argv = ["prepare", "ntu", "--skeletons", str(tmp_path / "raw"), "--out", str(tmp_path / "store"),
+            "--workers", "2", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run([sys.executable, "-c", script, *argv], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 130 and "interrupted" in proc.stderr, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr[-3000:]
+    assert not (tmp_path / "store").exists()
+
+
 @pytest.mark.slow
 def test_ctrl_c_while_the_experts_train_side_by_side_ends_both_and_a_rerun_finishes(tmp_path):
     out = tmp_path / "demo"

@@ -1,4 +1,6 @@
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -97,3 +99,17 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path):
     assert not (tmp_path / "ran").exists()
     summary = prepare_import(tmp_path / "ok.pkl", tmp_path / "store")  # numpy arrays and plain data still load
     assert summary.samples == 6
+
+
+def test_a_damaged_memo_index_in_a_pickle_fails_without_allocating_gigabytes(tmp_path):
+    # PROTO 4, EMPTY_DICT, LONG_BINPUT 1.5e9, STOP: C's unpickler would grow its memo array to ~24 GB
+    (tmp_path / "damaged.pkl").write_bytes(b"\x80\x04}r" + (1_500_000_000).to_bytes(4, "little") + b".")
+    script = ("import resource, sys\n"
+              "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+              "from bharnet.io.imports import read_pyskl\n"
+              "try:\n    read_pyskl(sys.argv[1])\n"
+              "except ValueError as err:\n    print('refused:', err)\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "damaged.pkl")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "refused: not a pyskl annotation file" in result.stdout

@@ -14,6 +14,7 @@ import threading
 
 from bharnet import __version__
 from bharnet.core.errors import UserError
+from bharnet.core.interrupts import ctrl_c_deferred
 
 # one module per group of subcommands
 _COMMAND_MODULES = ("demo", "train", "ablate", "prepare", "extract_hands", "extract_roi", "attach_roi", "predict",
@@ -30,19 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _parser_held_from_ctrl_c() -> tuple[argparse.ArgumentParser | None, bool]:
+def _parser() -> argparse.ArgumentParser:
     """The parser, with Ctrl-C held back while the command modules import (torch, Lightning): an
-    import cut short leaves half-initialised modules that fail with unrelated tracebacks. Returns
-    whether Ctrl-C was pressed meanwhile."""
-    if threading.current_thread() is not threading.main_thread():
-        return build_parser(), False
-    pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    try:
-        parser = build_parser()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return parser, bool(pressed)
+    import cut short leaves half-initialised modules that fail with unrelated tracebacks."""
+    with ctrl_c_deferred():
+        return build_parser()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    parser, interrupted = _parser_held_from_ctrl_c()
-    if interrupted:
+    try:
+        parser = _parser()
+    except KeyboardInterrupt:
         print("bharnet: interrupted", file=sys.stderr)
         return 130
     args = parser.parse_args(argv)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bharnet.core.errors import UserError
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.sequence import Sequence
 from bharnet.store.packed import StoreWriter
 
@@ -169,7 +170,9 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
                         summary.resumed += 1
                         bar.advance(task)
                         continue
-                    pending.append((name, executor.submit(_convert_one, convert, source)))
+                    with ctrl_c_deferred():  # a submit may fork a worker; Ctrl-C in its fork hooks is lost
+                        future = executor.submit(_convert_one, convert, source)
+                    pending.append((name, future))
                 if not pending:
                     break
                 name, future = pending.popleft()

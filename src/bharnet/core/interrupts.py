@@ -1,0 +1,34 @@
+"""Ctrl-C held back over a block that must not be cut in two.
+
+Python runs a signal handler at the next bytecode of the main thread, wherever that is: inside an
+import (leaving half-initialised modules), or inside the fork hooks that ``os.fork`` runs (where a
+``KeyboardInterrupt`` is printed as "Exception ignored" and then lost). Within
+:func:`ctrl_c_deferred` a press is only recorded; it is delivered when the block ends.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["ctrl_c_deferred"]
+
+
+@contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) for the block, then hand a press to the handler that was in place
+    (Python's default raises ``KeyboardInterrupt``). Outside the main thread, where Python cannot
+    change handlers, the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed and callable(previous):
+        previous(signal.SIGINT, None)
