@@ -57,7 +57,7 @@ def run(checkpoint: str, source: Path, paced: bool, args: argparse.Namespace) ->
 
     stats = live(checkpoint, str(source), window_seconds=args.window, stride_seconds=args.stride, top=3,
                  render=args.render if paced else None, display=False, pose_model=args.pose_model,
-                 backend=args.backend, paced=paced, mirrored=mirrored(args))
+                 backend=args.backend, paced=paced, mirrored=mirrored(args), people=args.people)
     return stats.summary()
 
 
@@ -68,7 +68,8 @@ def cpu_per_stage(checkpoint: str, source: Path, args: argparse.Namespace, frame
     from bharnet.video.hands import REUSABLE
     from bharnet.workflows.live import LiveRecognizer
 
-    recognizer = LiveRecognizer(checkpoint, pose_model=args.pose_model, backend=args.backend, mirrored=mirrored(args))
+    recognizer = LiveRecognizer(checkpoint, pose_model=args.pose_model, backend=args.backend, mirrored=mirrored(args),
+                                people=args.people)
     fps = probe_video(source).fps
     cost = {"pose": 0.0, "hands": 0.0, "decision": 0.0}
     with REUSABLE.session():
@@ -100,6 +101,7 @@ def main() -> None:
     parser.add_argument("--stride", type=float, default=0.5)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--pose-model")
+    parser.add_argument("--people", type=int, help="people the pose landmarker follows (default: the checkpoint's)")
     parser.add_argument("--render", type=Path)
     args = parser.parse_args()
     offline = (("BHARNET_HAND_MODEL", "hand_landmarker.task"), ("BHARNET_POSE_MODEL", "pose_landmarker_full.task"))

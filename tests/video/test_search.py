@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bharnet.video.landmarker import HandLandmarker
 from bharnet.video.search import (
     Hand,
     HandSearch,
@@ -133,6 +134,26 @@ def test_without_fallback_the_misplaced_hand_is_missed(small_hand, hand_model: P
     with HandSearch(hand_model, SearchConfig(fallback=()), fps=30) as search:
         found = search.step(_frame(small_hand, x, y), 0, _misplaced(x, y), scale=40.0)
     assert found == [None, None]
+
+
+def test_one_call_per_hand_tries_the_body_region_and_the_fallback_on_successive_frames(small_hand, hand_model: Path,
+                                                                                        monkeypatch):
+    calls = []
+    detect = HandLandmarker.detect
+    monkeypatch.setattr(HandLandmarker, "detect", lambda self, *a: calls.append(1) or detect(self, *a))
+    x, y = 700, 300
+    frames = [_frame(small_hand, x, y) for _ in range(3)]
+    with HandSearch(hand_model, SearchConfig(fallback=(6.0,), one_call_per_hand=True), fps=30) as search:
+        per_frame = []
+        found = []
+        for t, frame in enumerate(frames):
+            calls.clear()
+            found.append(search.step(frame, t, _misplaced(x, y), scale=40.0)[1])
+            per_frame.append(len(calls))
+    assert found[0] is None  # the body's region, which misses it
+    assert found[1] is not None and found[1].how == "fallback"  # the fallback's turn
+    assert found[2] is not None and found[2].how == "handover"
+    assert per_frame == [2, 2, 2]  # one call per hand (the left hand's region is searched too)
 
 
 def test_a_moving_hand_is_followed_and_keeps_its_side(small_hand, hand_model: Path):

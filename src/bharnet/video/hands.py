@@ -408,7 +408,7 @@ class FrameHands:
         """A hand seen in frame ``t - 1`` after a gap and again in ``t`` (so not a stray detection) is
         followed backwards into the gap, through the frames kept in ``recent`` (oldest first, up to
         ``t - 1``)."""
-        if t < 2:
+        if t < 2 or not self._recent:  # (a search that keeps no frames does not follow back)
             return
         for side, hand in enumerate(hands):
             if hand is None or not self._present(t - 1, side) or self._present(t - 2, side):

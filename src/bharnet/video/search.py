@@ -56,8 +56,12 @@ class SearchConfig:
     #: region sides are kept within [min_frac, max_frac] x frame height
     min_frac: float = 0.08
     max_frac: float = 0.6
-    #: offline: a hand found again after a gap is followed back through at most this many frames
+    #: offline: a hand found again after a gap is followed back through at most this many frames (0: not
+    #: at all, as live)
     trace_back: int = 10
+    #: at most one landmarker call per hand per frame: a lost hand's regions (the body's, then the
+    #: fallback's) are tried on successive frames instead of in one (live: bounded time per frame)
+    one_call_per_hand: bool = False
     #: where a hand followed back is lost, palm detection is tried on its region and on these
     #: multiples of its side (a small hand moving fast, or beside the other hand)
     redetect: tuple[float, ...] = (0.6, 1.25)
@@ -161,6 +165,7 @@ class _Slot:
     last_t: int = -(10 ** 9)
     handover: Region | None = None  # where a hand found on a fallback region is to be followed
     holding: bool = False  # its landmarker found a hand in its last call, so it tracks one
+    tries: int = 0  # searches for the hand since it was lost
 
 
 @dataclass
@@ -208,6 +213,7 @@ class HandSearch:
         for slot in self._slots:
             slot.landmarker.restart(fps)
             slot.region, slot.last, slot.last_t, slot.handover, slot.holding = None, None, -(10 ** 9), None, False
+            slot.tries = 0
         if "back" in self._extra:
             self._extra["back"].restart(fps)
 
@@ -230,9 +236,11 @@ class HandSearch:
         for side in (0, 1):
             slot = self._slots[side]
             followed = slot.last is not None and slot.last_t == t - 1
+            due = not followed and self._due(slot, t)
             if found[side] is None and cues is not None and self._due(slot, t) and (
-                    self.config.fallback_when_lost or not followed):
+                    self.config.fallback_when_lost or not followed) and self._fallback_turn(slot):
                 found[side] = self._fallback(frame, side, cues, scale, lo, hi, found[1 - side])
+            slot.tries = 0 if found[side] is not None else slot.tries + due
         for side, hand in enumerate(found):
             slot = self._slots[side]
             if hand is not None:
@@ -314,6 +322,11 @@ class HandSearch:
         lost_for = t - max(slot.last_t, -1) - 1  # frames in a row without this hand before this one
         return lost_for < 3 or slot.handover is not None or lost_for % self.config.lost_every == 0
 
+    def _fallback_turn(self, slot: _Slot) -> bool:
+        """Whether the fallback regions may be searched for a lost hand in this frame: always, or
+        with :attr:`SearchConfig.one_call_per_hand` every other search (the body's region first)."""
+        return not self.config.one_call_per_hand or slot.tries % 2 == 1
+
     def _search(self, frame: np.ndarray, t: int, side: int, cues: np.ndarray | None, scale: float,
                 lo: float, hi: float) -> Hand | None:
         slot, c = self._slots[side], self.config
@@ -322,7 +335,7 @@ class HandSearch:
             region, how = slot.handover, "handover"
         elif followed:
             region, how = self._follow(slot, lo, hi), "tracked"
-        elif self._due(slot, t):
+        elif self._due(slot, t) and not (c.one_call_per_hand and self._fallback_turn(slot)):
             region, how = self._from_body(cues, side, c.factor, scale, lo, hi), "body"
         else:
             region, how = None, "body"
