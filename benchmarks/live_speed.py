@@ -1,8 +1,9 @@
 """Speed of ``bharnet live`` on a file source: frames per second through pose + both hands, and the
 p50 / p95 decision latency (from the capture of a window's last frame to its decision).
 
-    python benchmarks/live_speed.py CHECKPOINT [--source FILE] [--seconds 10] [--stride 0.5]
-        [--window 3] [--backend auto|onnx|eager] [--pose-model full|lite|PATH] [--render OUT.mp4]
+    python benchmarks/live_speed.py CHECKPOINT [--source FILE] [--seconds 30] [--stride 0.5]
+        [--window 3] [--backend auto|onnx|eager] [--pose-model full|lite|PATH] [--people N]
+        [--hand-search live|full] [--render OUT.mp4]
 
 Without ``--source`` the NTU sample video (../shared/data/ntu-sample, one person) is scaled and padded
 to 640x480 and looped to ``--seconds``. Two runs: the file played at its frame rate (as a camera;
@@ -57,51 +58,61 @@ def run(checkpoint: str, source: Path, paced: bool, args: argparse.Namespace) ->
 
     stats = live(checkpoint, str(source), window_seconds=args.window, stride_seconds=args.stride, top=3,
                  render=args.render if paced else None, display=False, pose_model=args.pose_model,
-                 backend=args.backend, paced=paced, mirrored=mirrored(args), people=args.people)
+                 backend=args.backend, paced=paced, mirrored=mirrored(args), people=args.people,
+                 hand_search=args.hand_search)
     return stats.summary()
 
 
-def cpu_per_stage(checkpoint: str, source: Path, args: argparse.Namespace, frames: int = 60) -> dict:
+def cpu_per_stage(checkpoint: str, source: Path, args: argparse.Namespace, frames: int = 300) -> dict:
     """CPU milliseconds (the whole process, so MediaPipe's own threads count) of each stage, run
-    one after the other on ``frames`` frames: what a frame and a decision cost whatever the load."""
+    one after the other on ``frames`` frames: what a frame and a decision cost whatever the load;
+    and in how many of these frames the network gets a left and a right hand (found, or filled
+    into a short gap)."""
     from bharnet.video.decode import iter_frames, probe_video
     from bharnet.video.hands import REUSABLE
     from bharnet.workflows.live import LiveRecognizer
 
     recognizer = LiveRecognizer(checkpoint, pose_model=args.pose_model, backend=args.backend, mirrored=mirrored(args),
-                                people=args.people)
+                                people=args.people, hand_search=args.hand_search)
     fps = probe_video(source).fps
     cost = {"pose": 0.0, "hands": 0.0, "decision": 0.0}
     with REUSABLE.session():
-        stream = recognizer.stream(fps, args.window, source.name)
+        stream = recognizer.stream(fps, frames / fps, source.name)  # keeps them all, to count their hands
+        done = 0
         for index, image in enumerate(iter_frames(source)):
             if index == frames:
                 break
+            done += 1
             began = time.process_time()
             located = stream.locate(image, index)
             posed = time.process_time()
             stream.find_hands(image, located)
             cost["pose"] += posed - began
             cost["hands"] += time.process_time() - posed
-        window = stream.window()
+        frames = done  # fewer when the source is shorter
+        skeleton = recognizer.skeleton(stream.window())
+        window = stream.window(round(args.window * fps))
+    hands = [0, 0] if skeleton is None else (skeleton.hand_conf.max(axis=2) > 0).sum(axis=0).tolist()
     repeats = 10
     began = time.process_time()
     for _ in range(repeats):
         recognizer.classify(window)
     cost["decision"] = (time.process_time() - began) / repeats * frames
-    return {f"{k}_cpu_ms": round(1e3 * v / frames, 1) for k, v in cost.items()} | {"frames": frames}
+    return ({f"{k}_cpu_ms": round(1e3 * v / frames, 1) for k, v in cost.items()}
+            | {"frames": frames, "frames_with_left_right_hand": hands})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint")
     parser.add_argument("--source", type=Path)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--window", type=float, default=3.0)
     parser.add_argument("--stride", type=float, default=0.5)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--pose-model")
     parser.add_argument("--people", type=int, help="people the pose landmarker follows (default: the checkpoint's)")
+    parser.add_argument("--hand-search", default="live", choices=("live", "full"))
     parser.add_argument("--render", type=Path)
     args = parser.parse_args()
     offline = (("BHARNET_HAND_MODEL", "hand_landmarker.task"), ("BHARNET_POSE_MODEL", "pose_landmarker_full.task"))

@@ -181,15 +181,15 @@ def test_onnx_runtime_gives_the_probabilities_of_pytorch(hand_expert, tmp_path, 
     np.testing.assert_allclose(onnx(inputs), Network(module, hand_expert, "eager", "cpu")(inputs), atol=1e-4)
 
 
-def test_the_pose_landmarker_follows_as_many_people_as_asked_or_as_the_checkpoint_holds(hand_expert, hand_model,
-                                                                                        pose_model):
+def test_people_and_hand_search_of_live(hand_expert, hand_model, pose_model):
     from bharnet.core.errors import UserError
-    from bharnet.workflows.live import LIVE_SEARCH, LiveRecognizer
+    from bharnet.workflows.live import HAND_SEARCHES, LiveRecognizer
 
     models = {"hand_model": hand_model, "pose_model": pose_model, "backend": "eager"}
     recognizer = LiveRecognizer(hand_expert, **models)
     assert recognizer.config.num_poses == recognizer.meta["num_persons"]
-    assert recognizer.config.search == LIVE_SEARCH  # bounded work per frame
+    assert recognizer.config.search == HAND_SEARCHES["live"]  # bounded work per frame
+    assert LiveRecognizer(hand_expert, hand_search="full", **models).config.search.trace_back > 0
     assert LiveRecognizer(hand_expert, people=1, **models).config.num_poses == 1
     with pytest.raises(UserError, match="--people must be at least 1"):
         LiveRecognizer(hand_expert, people=0, **models)

@@ -30,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--people", type=int, help="people the pose landmarker follows (default: as many as the "
                                                "checkpoint's samples hold); --people 1 for one person in front of "
                                                "the camera is almost twice as fast on a two-person checkpoint")
+    p.add_argument("--hand-search", default="live", choices=("live", "full"),
+                   help="live (default): a bounded search per frame; full: bharnet predict's search, which also "
+                        "follows a hand found again back into the frames it was missed (more hands, about twice "
+                        "the CPU)")
     add_model_flags(p, pose_sizes=True)
     add_mirror_flags(p)
     p.add_argument("--backend", default="auto", choices=("auto", "onnx", "eager"),
@@ -50,7 +54,7 @@ def _live(args: argparse.Namespace) -> int:
                  top=args.top, render=args.render, display=not args.no_display, max_seconds=args.seconds,
                  on_decision=report, log=lambda message: print(message, file=sys.stderr), pose_model=args.pose_model,
                  hand_model=args.hand_model, backend=args.backend, device=args.device, mirrored=args.mirrored,
-                 people=args.people)
+                 people=args.people, hand_search=args.hand_search)
     summary = stats.summary()
     if args.json:
         print(json.dumps({"summary": summary}), flush=True)

@@ -166,6 +166,7 @@ class _Slot:
     handover: Region | None = None  # where a hand found on a fallback region is to be followed
     holding: bool = False  # its landmarker found a hand in its last call, so it tracks one
     tries: int = 0  # searches for the hand since it was lost
+    fallback_first: bool = False  # the fallback found it last time it was lost: try it first next time
 
 
 @dataclass
@@ -213,7 +214,7 @@ class HandSearch:
         for slot in self._slots:
             slot.landmarker.restart(fps)
             slot.region, slot.last, slot.last_t, slot.handover, slot.holding = None, None, -(10 ** 9), None, False
-            slot.tries = 0
+            slot.tries, slot.fallback_first = 0, False
         if "back" in self._extra:
             self._extra["back"].restart(fps)
 
@@ -245,6 +246,8 @@ class HandSearch:
             slot = self._slots[side]
             if hand is not None:
                 slot.last, slot.last_t = hand, t
+                if hand.how in ("body", "fallback"):
+                    slot.fallback_first = hand.how == "fallback"
                 if searched[side] is not hand and hand.how != "fallback":  # found by the other side's region
                     slot.region = Region.around(hand.centre, self._side_for(hand, lo, hi))
             elif searched[side] is not None:  # its find went to the other side
@@ -325,7 +328,7 @@ class HandSearch:
     def _fallback_turn(self, slot: _Slot) -> bool:
         """Whether the fallback regions may be searched for a lost hand in this frame: always, or
         with :attr:`SearchConfig.one_call_per_hand` every other search (the body's region first)."""
-        return not self.config.one_call_per_hand or slot.tries % 2 == 1
+        return not self.config.one_call_per_hand or (slot.tries + slot.fallback_first) % 2 == 1
 
     def _search(self, frame: np.ndarray, t: int, side: int, cues: np.ndarray | None, scale: float,
                 lo: float, hi: float) -> Hand | None:

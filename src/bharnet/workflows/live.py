@@ -8,7 +8,8 @@ frame k+1 runs while the hands of frame k are searched, so the two use two cores
 extraction falls behind the source, frames are dropped at the first mailbox (before any work is
 spent on them); when the network falls behind the stride, stale windows are dropped at the last.
 Nothing queues without bound, so a decision's latency (from the capture of the window's last
-frame) stays bounded.
+frame) stays bounded. While the network decides, the extraction holds off new work for up to a
+frame's time, so that the decision gets the cores first.
 """
 
 from __future__ import annotations
@@ -273,11 +274,12 @@ def _window_frames(state: Any) -> int:
     return int(len(indices)) if indices is not None else 0
 
 
-#: the hand search live: a whole video's search with a bounded cost per frame, so that no frame stalls
-#: the stream: a lost hand's regions are tried on successive frames, and a hand found again is not
-#: followed back into its gap (on the benchmark's clip: frames with a left / right hand 203 / 153 of 300
-#: against 218 / 213, at 23 instead of 50 ms of CPU a frame; docs/live.md)
-LIVE_SEARCH = SearchConfig(trace_back=0, one_call_per_hand=True)
+#: the hand searches live can run: ``live`` (the default) is a whole video's search with a bounded cost per
+#: frame, so that no frame stalls the stream: a lost hand's regions are tried on successive frames (one
+#: landmarker call per hand), and a hand found again is not followed back into its gap; ``full`` is a whole
+#: video's search as it is (on the benchmark's clip, frames with a left / right hand 201 / 166 of 300
+#: against 218 / 213, at 23 instead of 45 ms of CPU a frame; docs/live.md)
+HAND_SEARCHES = {"live": SearchConfig(trace_back=0, one_call_per_hand=True), "full": SearchConfig()}
 
 
 class LiveRecognizer(Recognizer):
@@ -286,10 +288,11 @@ class LiveRecognizer(Recognizer):
     where installed), and the window assembly of its body layout. ``people``: how many people the
     pose landmarker follows (default: as many as the checkpoint's samples hold). MediaPipe runs its
     person detector on every frame while fewer people than that are in view, so one person costs
-    about 17 ms of CPU a frame when it looks for one and 30 ms when it looks for two."""
+    about 17 ms of CPU a frame when it looks for one and 30 ms when it looks for two.
+    ``hand_search``: a key of :data:`HAND_SEARCHES`."""
 
     def __init__(self, checkpoint: str | Path, *, backend: str = "auto", people: int | None = None,
-                 **options) -> None:
+                 hand_search: str = "live", **options) -> None:
         super().__init__(checkpoint, backend=backend, **options)
         if "rgb" in self.streams:
             raise UserError(f"{checkpoint}: live recognition takes skeleton checkpoints; this one has an RGB "
@@ -297,7 +300,9 @@ class LiveRecognizer(Recognizer):
         people = int(self.meta["num_persons"]) if people is None else people
         if people < 1:
             raise UserError(f"--people must be at least 1, not {people}")
-        self.config = ExtractConfig(mirrored=self.mirrored, num_poses=people, search=LIVE_SEARCH)
+        if hand_search not in HAND_SEARCHES:
+            raise UserError(f"--hand-search must be one of {', '.join(HAND_SEARCHES)}, not {hand_search!r}")
+        self.config = ExtractConfig(mirrored=self.mirrored, num_poses=people, search=HAND_SEARCHES[hand_search])
         self.clock = StageClock()
 
     def skeleton(self, window: StreamWindow) -> VideoSkeleton | None:
