@@ -28,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-display", action="store_true", help="no overlay window even where a display exists")
     p.add_argument("--seconds", type=float, help="stop after this many seconds (default: when the source ends)")
     p.add_argument("--people", type=int, help="people the pose landmarker follows (default: as many as the "
-                                               "checkpoint's samples hold); --people 1 for one person in front of "
-                                               "the camera is almost twice as fast on a two-person checkpoint")
+                                               "checkpoint's samples hold); with one person in front of the "
+                                               "camera, --people 1 halves the pose landmarker's time on a "
+                                               "two-person checkpoint")
     p.add_argument("--hand-search", default="live", choices=("live", "full"),
                    help="live (default): a bounded search per frame; full: bharnet predict's search, which also "
                         "follows a hand found again back into the frames it was missed (more hands, about twice "

@@ -116,6 +116,14 @@ class _InProcess:
         pass
 
 
+def _submit(executor: ProcessPoolExecutor | _InProcess, convert: Callable[[str], list[Sequence]],
+            source: str) -> Future:
+    if isinstance(executor, _InProcess):  # runs the reader now: Ctrl-C must reach it
+        return executor.submit(_convert_one, convert, source)
+    with ctrl_c_deferred():  # a submit may fork a worker, and a Ctrl-C in the fork's hooks is printed and lost
+        return executor.submit(_convert_one, convert, source)
+
+
 def _progress(total: int, title: str, enabled: bool):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -170,9 +178,7 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
                         summary.resumed += 1
                         bar.advance(task)
                         continue
-                    with ctrl_c_deferred():  # a submit may fork a worker; Ctrl-C in its fork hooks is lost
-                        future = executor.submit(_convert_one, convert, source)
-                    pending.append((name, future))
+                    pending.append((name, _submit(executor, convert, source)))
                 if not pending:
                     break
                 name, future = pending.popleft()
