@@ -241,7 +241,7 @@ class HandSearch:
             if found[side] is None and cues is not None and self._due(slot, t) and (
                     self.config.fallback_when_lost or not followed) and self._fallback_turn(slot):
                 found[side] = self._fallback(frame, side, cues, scale, lo, hi, found[1 - side])
-            slot.tries = 0 if found[side] is not None else slot.tries + due
+            slot.tries = 0 if found[side] is not None else slot.tries + int(due)
         for side, hand in enumerate(found):
             slot = self._slots[side]
             if hand is not None:
@@ -327,7 +327,8 @@ class HandSearch:
 
     def _fallback_turn(self, slot: _Slot) -> bool:
         """Whether the fallback regions may be searched for a lost hand in this frame: always, or
-        with :attr:`SearchConfig.one_call_per_hand` every other search (the body's region first)."""
+        with :attr:`SearchConfig.one_call_per_hand` every other search: the body's region first,
+        unless the fallback found the hand the last time it was lost."""
         return not self.config.one_call_per_hand or (slot.tries + slot.fallback_first) % 2 == 1
 
     def _search(self, frame: np.ndarray, t: int, side: int, cues: np.ndarray | None, scale: float,
