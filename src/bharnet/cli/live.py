@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bharnet.cli.flags import add_mirror_flags, add_model_flags
-from bharnet.workflows.live import live
+from bharnet.workflows.live import HAND_SEARCHES, live
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                "checkpoint's samples hold); with one person in front of the "
                                                "camera, --people 1 halves the pose landmarker's time on a "
                                                "two-person checkpoint")
-    p.add_argument("--hand-search", default="live", choices=("live", "full"),
+    p.add_argument("--hand-search", default="live", choices=tuple(HAND_SEARCHES),
                    help="live (default): a bounded search per frame; full: bharnet predict's search, which also "
                         "follows a hand found again back into the frames it was missed (more hands, about twice "
                         "the CPU)")
