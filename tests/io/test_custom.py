@@ -77,7 +77,7 @@ def test_rgb_videos_become_a_store_that_trains(tiny_config, tmp_path, cup_clip, 
                                        "cup_c,hold cup,test\nbroken,wave,test\nmissing,wave,test\n")
     argv = ["prepare", "custom", str(folder), "--videos", "--out", str(tmp_path / "store"),
             "--hand-model", str(hand_model), "--pose-model", str(pose_model), "--workers", "1"]
-    assert main(argv) == 0
+    assert main(argv) == 1  # two inputs rejected: the store holds the others
     err = capsys.readouterr().err
     assert "broken.mp4" in err and "no video file missing.*" in err
     store = SkeletonStore(tmp_path / "store")

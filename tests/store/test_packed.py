@@ -163,5 +163,5 @@ def test_a_store_that_cannot_be_created_is_a_user_error(tmp_path):
     from bharnet.core.errors import UserError
 
     (tmp_path / "file").write_text("in the way")
-    with pytest.raises(UserError, match=r"file/s.partial.*cannot write"):
+    with pytest.raises(UserError, match=r"file/s: .*file is a file, not a folder"):
         StoreWriter(tmp_path / "file" / "s", body_layout="ntu25", num_persons=2)

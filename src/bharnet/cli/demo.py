@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from bharnet.cli.ablate import parse_variants
-from bharnet.workflows.demo import run_demo
+from bharnet.core.outputs import check_output_folder, holds_only
+from bharnet.workflows.demo import DEMO_FILES, run_demo
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,5 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    check_output_folder(args.out, flag="--out", ours=holds_only(*DEMO_FILES))
     run_demo(args.out, quick=args.quick, variants=parse_variants(args.variants), overrides=args.overrides)
     return 0

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from bharnet.core.errors import UserError
+from bharnet.core.outputs import check_output_folder, holds_only
 from bharnet.eval.ensemble import ensemble, load_members
 from bharnet.eval.report import load_expert_pair, write_ensemble_report, write_report, write_robustness_report
 
@@ -63,7 +65,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_robustness)
 
 
+#: what ``ensemble`` / ``report`` / ``robustness`` write in their folder
+REPORT_FILES = ("report.md", "report.json", "*.png", "fused.npz", "robustness.json", "robustness.md")
+
+
+def _check_report_folder(args: argparse.Namespace, *inputs: str) -> None:
+    files = [i.rsplit(":", 1)[0] if not Path(i).exists() else i for i in inputs if i]  # FILE[:branch]
+    check_output_folder(args.out, flag="--out", inputs=files, ours=holds_only(*REPORT_FILES))
+
+
 def _ensemble(args: argparse.Namespace) -> int:
+    _check_report_folder(args, *args.files, *(args.search or []))
     result = ensemble(args.files, weights=args.weights, search=args.search, mode=args.fuse)
     report = write_ensemble_report(result, args.out, subsets=args.subset, order=args.order)
     for m in report["ensemble"]["members"]:
@@ -78,6 +90,7 @@ def _ensemble(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     if bool(args.body) != bool(args.hand):
         raise UserError("--body and --hand go together")
+    _check_report_folder(args, args.scores, args.body, args.hand)
     (member,) = load_members([args.scores])
     experts = load_expert_pair(args.body, args.hand) if args.body else None
     report = write_report(member.scores, args.out, branch=member.branch, subsets=args.subset, experts=experts,
@@ -87,6 +100,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _robustness(args: argparse.Namespace) -> int:
+    _check_report_folder(args, *args.files)
     data = write_robustness_report(args.files, args.out, branch=args.branch)
     for kind, models in data["curves"].items():
         for label, pts in models.items():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from bharnet.tools.export import export_checkpoint
+from bharnet.core.outputs import check_output_file
+from bharnet.tools.export import export_checkpoint, written_by_export
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    check_output_file(args.onnx, flag="--onnx", inputs=[args.checkpoint], ours=written_by_export)
     result = export_checkpoint(args.checkpoint, args.onnx, frames=args.frames, batch=args.batch,
                                check=not args.no_check)
     if args.json:

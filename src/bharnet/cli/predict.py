@@ -59,7 +59,7 @@ def _predict(args: argparse.Namespace) -> int:
         _print_prediction(summary.done[0])
     else:
         _print_batch(summary, args.out)
-    return 1 if summary.failed and not summary.done and not summary.skipped else 0
+    return 1 if summary.failed else 0  # any input without a result
 
 
 def _print_prediction(result) -> None:

@@ -6,10 +6,12 @@ import argparse
 import sys
 
 from bharnet.core.errors import UserError
+from bharnet.core.outputs import check_output_folder, holds_only
 from bharnet.store.convert import default_workers
 from bharnet.store.custom import prepare_custom
 from bharnet.store.imports import prepare_import
 from bharnet.store.ntu import prepare_ntu
+from bharnet.store.packed import check_store_destination
 from bharnet.store.pku import prepare_pku
 from bharnet.store.rgb import add_rois_from_videos
 from bharnet.store.ucla import prepare_ucla
@@ -97,17 +99,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _print_summary(summary) -> int:
+    """Print the summary; the exit code: 1 when some inputs were rejected (the store holds the others)."""
     for line in summary.lines():
         print(line, file=sys.stderr)
-    return 0
+    return 1 if summary.rejected else 0
+
+
+def _check_outputs(args: argparse.Namespace, *inputs: str | None) -> None:
+    """The store and, with --rgb, its ST-ROI folder: checked before any input is read."""
+    inputs = [i for i in inputs if i is not None]
+    check_store_destination(args.out, inputs)
+    if getattr(args, "rgb", None):
+        check_output_folder(_roi_dir(args), flag="--roi-dir", inputs=inputs, ours=holds_only("*.png"))
+
+
+def _roi_dir(args: argparse.Namespace) -> str:
+    return args.roi_dir or f"{str(args.out).rstrip('/')}-roi"
 
 
 def _prepare_ucla(args: argparse.Namespace) -> int:
+    _check_outputs(args, args.raw)
     return _print_summary(prepare_ucla(args.raw, args.out, workers=args.workers, strict=args.strict,
                                        progress=args.progress))
 
 
 def _prepare_ntu(args: argparse.Namespace) -> int:
+    _check_outputs(args, args.skeletons, args.hands, args.rgb)
     code = _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
                                       strict=args.strict, center=args.center, hands=args.hands,
                                       progress=args.progress))
@@ -118,8 +135,7 @@ def _prepare_ntu(args: argparse.Namespace) -> int:
 
 def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None = None,
               pose_model: str | None = None) -> None:
-    roi_dir = args.roi_dir or f"{str(args.out).rstrip('/')}-roi"
-    summary, meta = add_rois_from_videos(args.out, videos, roi_dir, skeletons=skeletons, pose_model=pose_model,
+    summary, meta = add_rois_from_videos(args.out, videos, _roi_dir(args), skeletons=skeletons, pose_model=pose_model,
                                          workers=args.workers)
     for line in summary.lines():
         print(line, file=sys.stderr)
@@ -128,11 +144,13 @@ def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None
 
 
 def _prepare_pku(args: argparse.Namespace) -> int:
+    _check_outputs(args, args.skeletons, args.labels, args.splits)
     return _print_summary(prepare_pku(args.skeletons, args.labels, args.out, splits_dir=args.splits,
                                       workers=args.workers, strict=args.strict, progress=args.progress))
 
 
 def _prepare_import(args: argparse.Namespace) -> int:
+    _check_outputs(args, args.file)
     return _print_summary(prepare_import(args.file, args.out, layout=args.layout, strict=args.strict,
                                          progress=args.progress))
 
@@ -140,6 +158,7 @@ def _prepare_import(args: argparse.Namespace) -> int:
 def _prepare_custom(args: argparse.Namespace) -> int:
     if args.rgb and not args.videos:
         raise UserError("--rgb needs --videos: ST-ROI images are cut from the videos")
+    _check_outputs(args, args.folder)
     code = _print_summary(prepare_custom(args.folder, args.out, layout=args.layout, holistic=args.holistic,
                                          videos=args.videos, persons=args.persons, pose_model=args.pose_model,
                                          hand_model=args.hand_model, workers=args.workers, strict=args.strict,

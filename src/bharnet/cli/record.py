@@ -30,5 +30,9 @@ def _record(args: argparse.Namespace) -> int:
     clips = record_clips(args.source, args.label, args.out, seconds=args.seconds, count=args.count,
                          countdown=args.countdown, split=args.split, display=not args.no_display,
                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
-    print(f"{len(clips)} clips of {args.label!r} in {args.out} (labels.csv updated)")
-    return 0
+    if not clips:
+        print(f"no clip of {args.label!r} recorded (the source ended or was interrupted)", file=sys.stderr)
+        return 1
+    print(f"{len(clips)} {'clip' if len(clips) == 1 else 'clips'} of {args.label!r} in {args.out} "
+          "(labels.csv updated)")
+    return 0 if len(clips) == args.count else 1

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from bharnet.core.errors import UserError
-from bharnet.workflows.reproduce import list_rows, reproduce
+from bharnet.core.outputs import check_output_folder, holds_only
+from bharnet.workflows.reproduce import REPRODUCE_FILES, list_rows, reproduce
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,6 +39,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         return 0
     if not args.row:
         raise UserError("give a ROW (BENCHMARK/MODEL, e.g. ntu60-xsub/bharnet-e), or --list")
+    if not args.dry_run:
+        check_output_folder(args.out, flag="--out", ours=holds_only(*REPRODUCE_FILES))
     reproduce(args.row, data_root=args.data_root, out=args.out, configs=args.configs, modalities=args.modalities,
               checkpoint=args.checkpoint, overrides=args.overrides, dry_run=args.dry_run)
     return 0

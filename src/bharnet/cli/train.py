@@ -6,9 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+from bharnet.core.outputs import check_output_file
 from bharnet.engine.config import load_config, parse_run_args
 from bharnet.engine.evaluate import test_checkpoint
 from bharnet.engine.run import fit
+from bharnet.eval.scores import is_scores_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +46,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_output_file(args.out, flag="--out", inputs=[args.checkpoint], ours=is_scores_file)
     metrics = test_checkpoint(args.checkpoint, store=args.data, split=args.split, out=args.out,
                               perturb=args.perturb, clips=args.clips, device=args.device)
     print(json.dumps(metrics, indent=1) if args.json else

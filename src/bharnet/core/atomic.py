@@ -16,22 +16,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_file", "write_text", "write_json"]
+__all__ = ["atomic_file", "atomic_path", "write_text", "write_json"]
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """``with atomic_path(path) as part: write(part)``: a temporary name beside ``path`` (for writers
+    that take a file name) that becomes ``path`` when the block ends without an error (the folder is
+    created when missing)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @contextmanager
 def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """``with atomic_file(path) as f: f.write(...)``: a binary file that becomes ``path`` when the
     block ends without an error (the folder is created when missing)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    try:
-        with open(tmp, "xb") as f:
-            yield f
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "xb") as f:
+        yield f
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

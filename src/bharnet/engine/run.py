@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from bharnet.core.atomic import atomic_file
 from bharnet.core.errors import UserError
+from bharnet.core.outputs import check_output_folder, holds_only
 from bharnet.engine.config import to_dict
 from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.io.synthetic_objects import select_classes
@@ -72,6 +73,10 @@ class FitResult(dict):
     ``resumed_from`` (the checkpoint a resumed run continued, else None)."""
 
 
+#: what :func:`fit` writes in a run folder (and ``bharnet export`` / ``live`` beside the checkpoints)
+RUN_FILES = ("config.yaml", "checkpoints", "tensorboard", "csv", "*.onnx", "*.json")
+
+
 def run_dir(cfg: DictConfig | dict) -> Path:
     return Path(cfg["out_dir"]) / cfg["name"]
 
@@ -116,9 +121,9 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
     with what to run to resume.
     """
     _quiet_lightning()
+    out = check_output_folder(run_dir(cfg), flag="run folder (out_dir/name)", ours=holds_only(*RUN_FILES))
     prepare_store(cfg)
     check_splits(cfg, SkeletonStore(cfg.data.store))
-    out = run_dir(cfg)
     last = out / "checkpoints" / "last.ckpt"
     ckpt_path = _resumable(last) if resume and last.exists() else None
     out.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,8 @@ import numpy as np
 from bharnet.core.atomic import atomic_file
 from bharnet.core.errors import UserError
 
-__all__ = ["Scores", "ScoresCollector", "save_scores", "load_scores", "FORMAT", "VERSION", "LOGITS_PREFIX"]
+__all__ = ["Scores", "ScoresCollector", "save_scores", "load_scores", "is_scores_file", "FORMAT", "VERSION",
+           "LOGITS_PREFIX"]
 
 FORMAT = "bharnet-scores"
 VERSION = 1
@@ -127,6 +128,15 @@ def save_scores(path: str | os.PathLike, names, labels, logits: dict[str, np.nda
     with atomic_file(path) as f:
         np.savez(f, **payload)  # a file object: numpy adds no ".npz" to the name
     return path
+
+
+def is_scores_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a readable bharnet scores file (one a later run may replace)."""
+    try:
+        load_scores(path)
+    except UserError:
+        return False
+    return True
 
 
 def load_scores(path: str | os.PathLike) -> Scores:

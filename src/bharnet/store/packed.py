@@ -36,14 +36,17 @@ import numpy as np
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
 from bharnet.core.layouts import get_layout
+from bharnet.core.outputs import check_output_folder, holds_only
 from bharnet.core.sequence import HAND_JOINTS, Sequence
 
-__all__ = ["StoreWriter", "SkeletonStore", "StoreError", "FORMAT", "VERSION"]
+__all__ = ["StoreWriter", "SkeletonStore", "StoreError", "FORMAT", "VERSION", "is_store", "check_store_destination"]
 
 FORMAT = "bharnet-store"
 VERSION = 1
 OPTIONAL_ARRAYS = ("body_conf", "hands", "color_xy")
 _CHUNK_BYTES = 16 << 20
+#: what a conversion in progress keeps in ``<store>.partial/``
+_PARTIAL_FILES = ("*.raw", "samples.jsonl", "sources.txt", "rejected.jsonl", "state.json", "build")
 _META_KEYS = ("arrays", "num_samples", "num_frames", "num_classes", "body_layout", "num_persons", "num_joints",
               "channels")
 
@@ -67,6 +70,37 @@ def _frame_shapes(num_persons: int, num_joints: int, channels: int) -> dict[str,
     }
 
 
+def is_store(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a finished bharnet store (its ``meta.json`` says so)."""
+    try:
+        return json.loads((Path(path) / "meta.json").read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _is_partial(path: Path) -> bool:
+    """Whether ``path`` is the partial folder of a conversion (holds only what one writes there)."""
+    return path.is_dir() and holds_only(*_PARTIAL_FILES)(path)
+
+
+def _is_ours(path: Path) -> bool:
+    return is_store(path) or _is_partial(path)
+
+
+def check_store_destination(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),
+                            flag: str = "--out") -> Path:
+    """``path`` as where a store may be written, before any work: absent, an empty folder or a
+    bharnet store (which the new one replaces), never a file, an input or a folder of the user's;
+    its ``.partial`` / ``.removing`` neighbours, when present, must be this module's own."""
+    path = check_output_folder(path, flag=flag, inputs=inputs, ours=is_store)
+    for suffix in (".partial", ".removing", ".partial.removing"):
+        neighbour = path.with_name(path.name + suffix)
+        if neighbour.exists() and not _is_ours(neighbour):
+            raise StoreError(f"{flag} {path}: {neighbour} exists and is not a bharnet store's; move it away "
+                             "or give another name")
+    return path
+
+
 class StoreWriter:
     """Stream :class:`Sequence` records into a new store.
 
@@ -84,7 +118,7 @@ class StoreWriter:
     def __init__(self, path: str | os.PathLike, *, body_layout: str, num_persons: int, channels: int = 3,
                  arrays: Iterable[str] = (), classes: list[str] | None = None, hand_layout: str = "hand21",
                  source: dict | None = None, checkpoint_seconds: float = 5.0) -> None:
-        self.path = Path(path)
+        self.path = check_store_destination(path, flag="")
         self.partial = self.path.with_name(self.path.name + ".partial")
         self.arrays = ["body", *[a for a in OPTIONAL_ARRAYS if a in set(arrays)]]
         unknown = set(arrays) - set(OPTIONAL_ARRAYS)
@@ -115,7 +149,7 @@ class StoreWriter:
     # -- lifecycle -------------------------------------------------------------------------
     def _resume_or_start(self) -> None:
         for leftover in (self._retired(self.partial), self._retired(self.path)):
-            if leftover.exists():  # a finished run interrupted while deleting: finish that
+            if _is_ours(leftover):  # a finished run interrupted while deleting: finish that
                 shutil.rmtree(leftover)
         state = self._resumable_state()
         if state is None:
@@ -286,11 +320,12 @@ class StoreWriter:
         # store or the new one under the name, and the partial folder whole or gone
         old = self._retired(self.path)
         if self.path.exists():
+            check_store_destination(self.path, flag="")  # still a store (or empty) since the start
             os.replace(self.path, old)
         os.replace(build, self.path)
         os.replace(self.partial, self._retired(self.partial))
         for leftover in (old, self._retired(self.partial)):
-            if leftover.exists():
+            if leftover.exists():  # an old store or this run's partial folder
                 shutil.rmtree(leftover)
         return self.path
 

@@ -20,13 +20,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from bharnet.core.atomic import atomic_path
 from bharnet.core.errors import UserError
+from bharnet.core.outputs import WRITTEN_BY
 from bharnet.engine.run import load_checkpoint
 from bharnet.models.backbones.degcn import DeformableTemporalConv
 from bharnet.tools.benchmark import make_inputs, time_calls
 
 __all__ = ["prepare_for_export", "export_onnx", "export_checkpoint", "onnx_session", "onnx_max_abs_diff",
-           "latency_ms"]
+           "latency_ms", "written_by_export"]
 
 
 class _Flat(nn.Module):
@@ -71,19 +73,38 @@ def export_onnx(model: nn.Module, path: str | os.PathLike, frames: int | None = 
         branches = list(model(inputs))
     # graph names are unique: a branch named like an input ("body") becomes "body_logits"
     outputs = [b if b == "logits" else f"{b}_logits" for b in branches]
-    path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's deprecation notices are not the user's concern
-        try:
-            torch.onnx.export(_Flat(model, names, branches).eval(), tuple(inputs.values()), str(path), dynamo=True,
-                              input_names=names, output_names=outputs, external_data=False, verbose=False)
-        except ImportError as err:
-            raise UserError(f"ONNX export needs the onnx and onnxscript packages: {err}") from err
+    with atomic_path(path) as part:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's deprecation notices are not the user's concern
+            try:
+                torch.onnx.export(_Flat(model, names, branches).eval(), tuple(inputs.values()), str(part),
+                                  dynamo=True, input_names=names, output_names=outputs, external_data=False,
+                                  verbose=False)
+            except ImportError as err:
+                raise UserError(f"ONNX export needs the onnx and onnxscript packages: {err}") from err
+        _mark(part)
     seconds = time.perf_counter() - start
     diff = onnx_max_abs_diff(path, model, inputs) if check else None
     return {"path": str(path), "inputs": {k: list(v.shape) for k, v in inputs.items()}, "outputs": outputs,
             "seconds": seconds, "max_abs_diff": diff}
+
+
+def _mark(path: Path) -> None:
+    """Leave bharnet's mark in the graph's metadata (a later export may replace the file)."""
+    import onnx
+
+    graph = onnx.load(str(path))
+    graph.metadata_props.add(key="producer", value=WRITTEN_BY)
+    onnx.save(graph, str(path))
+
+
+def written_by_export(path: str | os.PathLike) -> bool:
+    """Whether the ONNX file at ``path`` was written by :func:`export_onnx` (its mark in the metadata)."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False)
+    return any(p.key == "producer" and p.value == WRITTEN_BY for p in graph.metadata_props)
 
 
 def export_checkpoint(checkpoint: str | os.PathLike, path: str | os.PathLike, frames: int | None = None,

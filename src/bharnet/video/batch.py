@@ -2,7 +2,9 @@
 share. Videos are found in files and folders and sorted by name; shard ``I/N`` takes video k of
 that list when k mod N = I, so N shards cover every video exactly once on any machine; a video
 whose output exists is skipped (resume); a video that fails comes back as a reason and the run
-goes on; ``workers`` > 1 runs the videos in that many processes.
+goes on; ``workers`` > 1 runs the videos in that many processes. Before any work, the output
+folders are checked (:mod:`bharnet.core.outputs`), and two videos whose outputs would be one file
+are refused.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bharnet.core.errors import UserError
+from bharnet.core.outputs import check_output_folder, holds_only, unique_outputs
 from bharnet.video.decode import VIDEO_SUFFIXES
 from bharnet.video.hand_files import sample_name
 
@@ -55,16 +58,35 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def find_videos(inputs: Iterable[str | Path]) -> list[Path]:
-    """Video files named in ``inputs`` (files, or folders searched recursively), sorted by name."""
+    """Video files named in ``inputs`` (files, or folders searched recursively), sorted by name;
+    none at all is an error (nothing to do)."""
+    inputs = list(map(Path, inputs))
     found: set[Path] = set()
-    for item in map(Path, inputs):
+    for item in inputs:
         if item.is_dir():
             found.update(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
         elif item.is_file():
             found.add(item)
         else:
             raise UserError(f"{item}: no such file or folder")
+    if not found:
+        raise UserError(f"no video files in {', '.join(map(str, inputs))} (looked for "
+                        f"{' '.join(sorted(VIDEO_SUFFIXES))})")
     return sorted(found, key=lambda p: (p.name, str(p)))
+
+
+def check_out_folders(inputs: Iterable[str | Path], folders: dict[str, tuple[str | Path | None, tuple[str, ...]]]
+                      ) -> None:
+    """Check each output folder before any work (:func:`bharnet.core.outputs.check_output_folder`):
+    ``folders`` maps a flag to (its folder or None, the file patterns written there); one folder
+    named by two flags may hold both kinds."""
+    inputs = list(inputs)
+    by_folder: dict[Path, tuple[str, Path, list[str]]] = {}
+    for flag, (folder, patterns) in folders.items():
+        if folder is not None:
+            by_folder.setdefault(Path(folder).resolve(), (flag, Path(folder), []))[2].extend(patterns)
+    for flag, folder, patterns in by_folder.values():
+        check_output_folder(folder, flag=flag, inputs=inputs, ours=holds_only(*patterns))
 
 
 def skeleton_files(skeletons: str | Path | None) -> dict[str, Path]:
@@ -82,9 +104,13 @@ def plan_videos(inputs: Iterable[str | Path], out_path: Callable[[Path], Path], 
     """The jobs of shard ``I`` of ``N`` (see the module docstring): each video with its output
     ``out_path(video)``, its skeleton file (by sample name) and, with ``preview_path``, its picture."""
     index = skeleton_files(skeletons)
+    videos = find_videos(inputs)
+    unique_outputs({v: out_path(v) for v in videos})  # over every shard: they share the folder
+    if preview_path is not None:
+        unique_outputs({v: preview_path(v) for v in videos}, flag="--preview")
     i, n = shard
     return [VideoJob(v, out_path(v), index.get(sample_name(v)), None if preview_path is None else preview_path(v))
-            for v in find_videos(inputs)[i::n]]
+            for v in videos[i::n]]
 
 
 def pending(jobs: list[VideoJob], summary: RunSummary) -> list[VideoJob]:

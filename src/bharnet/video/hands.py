@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.core.errors import UserError
-from bharnet.video.batch import RunSummary, VideoJob, collect, pending, plan_videos, run_jobs
+from bharnet.video.batch import RunSummary, VideoJob, check_out_folders, collect, pending, plan_videos, run_jobs
 from bharnet.video.batch import find_videos as find_videos  # read here by the CLI and predict
 from bharnet.video.batch import parse_shard as parse_shard
 from bharnet.video.crops import BODY_ANCHORS, HandAnchors, body_scale
@@ -627,6 +627,7 @@ def run_extraction(inputs: list[str | Path], out: str | Path, skeletons: str | P
 
     start = time.perf_counter()
     summary = Summary()
+    check_out_folders(inputs, {"--out": (out, ("*.npz",)), "--preview": (preview, ("*.png",))})
     todo = pending(plan_jobs(inputs, out, skeletons, shard, preview), summary)
     if todo:
         hand = resolve_model("hand", hand_model)

@@ -17,8 +17,9 @@ import numpy as np
 
 from bharnet.core.atomic import atomic_file
 from bharnet.core.layouts import HAND21, POSE33
+from bharnet.core.outputs import WRITTEN_BY
 
-__all__ = ["Overlay", "draw_overlay", "OverlayWriter", "Preview"]
+__all__ = ["Overlay", "draw_overlay", "OverlayWriter", "Preview", "written_by_overlay"]
 
 _BODY = (235, 235, 235)
 _HANDS = ((60, 160, 255), (255, 140, 40))  # left blue, right orange (RGB)
@@ -132,6 +133,14 @@ def _panel(cv2, out: np.ndarray, overlay: Overlay, top_k: int, scale: float) -> 
 _FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi"}
 
 
+def written_by_overlay(path: str | Path) -> bool:
+    """Whether the video at ``path`` was written by :class:`OverlayWriter` (its mark in the container)."""
+    import av
+
+    with av.open(str(path)) as container:
+        return container.metadata.get("comment") == WRITTEN_BY
+
+
 class OverlayWriter:
     """Frames into a video (H.264 where PyAV has it, MPEG-4 otherwise; MP4 unless the suffix says
     otherwise), written atomically: ``path`` appears on :meth:`close`; after :meth:`abort` (or an
@@ -164,6 +173,7 @@ class OverlayWriter:
     def _open(self, av, width: int, height: int) -> None:
         handle = self._files.enter_context(atomic_file(self.path))
         self._container = av.open(handle, mode="w", format=_FORMATS.get(self.path.suffix.lower(), "mp4"))
+        self._container.metadata["comment"] = WRITTEN_BY  # a later run may replace this file
         rate = max(1, int(round(self.fps)))
         try:
             self._stream = self._container.add_stream("libx264", rate=rate, options={"preset": "veryfast"})

@@ -20,7 +20,7 @@ import numpy as np
 
 from bharnet.core.errors import UserError
 from bharnet.io.ntu import clean_bodies, read_skeleton
-from bharnet.video.batch import RunSummary, VideoJob, collect, pending, plan_videos, run_jobs
+from bharnet.video.batch import RunSummary, VideoJob, check_out_folders, collect, pending, plan_videos, run_jobs
 from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.decode import probe_video
 from bharnet.video.hand_files import sample_name
@@ -155,6 +155,7 @@ def run_roi_extraction(inputs: list[str | Path], out: str | Path, skeletons: str
     """Write the ST-ROI PNG of every video of ``inputs`` (this shard) into ``out``; resumable."""
     start = time.perf_counter()
     summary = RoiSummary()
+    check_out_folders(inputs, {"--out": (out, ("*.png",))})
     todo = pending(plan_roi_jobs(inputs, out, skeletons, shard), summary)
     pose = None
     if any(j.skeleton is None for j in todo):

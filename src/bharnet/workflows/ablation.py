@@ -50,6 +50,8 @@ VARIANTS = tuple(name for name in list_models() if "rgb" not in model_spec(name)
 RGB_VARIANTS = tuple(name for name in list_models() if "rgb" in model_spec(name).streams)
 ALL_VARIANTS = VARIANTS + RGB_VARIANTS
 EXPERTS = tuple(list_models("expert"))
+#: what an ablation writes in its folder
+ABLATION_FILES = ("runs", "results.json", "report.md", "confusion.png")
 #: skeleton variants whose scores are fused with an RGB variant's (rows "<variant> + RGB")
 RGB_FUSED = ("score-fusion", "joint", "bharnet-e")
 

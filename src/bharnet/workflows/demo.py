@@ -15,7 +15,7 @@ from rich.console import Console
 
 from bharnet.core.atomic import write_json
 from bharnet.engine.config import CONFIGS, load_config
-from bharnet.workflows.ablation import ALL_VARIANTS, results_table, run_ablation, write_report
+from bharnet.workflows.ablation import ABLATION_FILES, ALL_VARIANTS, results_table, run_ablation, write_report
 
 __all__ = ["run_demo", "demo_config", "DEMO_VARIANTS", "QUICK_VARIANTS"]
 
@@ -25,6 +25,8 @@ DEMO_VARIANTS = ALL_VARIANTS
 QUICK_VARIANTS = ("body-expert", "hand-expert", "score-fusion", "joint", "bharnet-m")
 
 TITLE = "bharnet demo on BodyHand-Synth (test split)"
+#: what the demo writes in its folder: an ablation's files and the data set's store
+DEMO_FILES = (*ABLATION_FILES, "bodyhand-synth*")
 
 
 def demo_config(quick: bool, out: Path, overrides: list[str] | None = None) -> DictConfig:

@@ -25,9 +25,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from bharnet.core.errors import UserError
+from bharnet.core.outputs import check_output_file
 from bharnet.engine.run import stack_inputs
 from bharnet.video.hands import REUSABLE, ExtractConfig
-from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay
+from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay, written_by_overlay
 from bharnet.video.search import SearchConfig
 from bharnet.video.sides import is_mirrored
 from bharnet.video.skeleton import VideoSkeleton, window_skeleton
@@ -358,6 +359,9 @@ def live(checkpoint: str | Path, source: str | int = 0, *, window_seconds: float
     a display that cannot be opened); ``options``: those of :class:`LiveRecognizer`."""
     if window_seconds <= 0 or stride_seconds <= 0:
         raise UserError("--window and --stride must be positive")
+    if render is not None:
+        sources = [source, checkpoint] if Path(str(source)).exists() else [checkpoint]
+        check_output_file(render, flag="--render", inputs=sources, ours=written_by_overlay)
     recognizer = LiveRecognizer(checkpoint, log=log, **options)
     with open_source(source, paced) as frames, REUSABLE.session():
         stream = recognizer.stream(frames.fps, window_seconds, frames.spec)

@@ -19,6 +19,7 @@ import torch
 
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
+from bharnet.core.outputs import check_output_file, check_output_folder, holds_only, unique_outputs
 from bharnet.data.view import SampleView, ViewConfig
 from bharnet.engine.module import ActionModule
 from bharnet.engine.run import classify, load_checkpoint, stack_inputs
@@ -26,7 +27,7 @@ from bharnet.tools.export import export_onnx, onnx_session
 from bharnet.video.decode import iter_frames, probe_video
 from bharnet.video.hands import ExtractConfig, find_videos
 from bharnet.video.models import cache_dir, resolve_model, resolve_pose_model, sha256_of
-from bharnet.video.overlay import Overlay, OverlayWriter, draw_overlay
+from bharnet.video.overlay import Overlay, OverlayWriter, draw_overlay, written_by_overlay
 from bharnet.video.skeleton import VIDEO_BODY_LAYOUTS, VideoSkeleton, read_video_skeleton
 from bharnet.video.st_roi import RoiConfig, build_st_roi, plan_st_roi, read_frames_at
 
@@ -254,6 +255,8 @@ def predict_video(checkpoint: str | Path, video: str | Path, render: str | Path 
     """Classify one video (``options``: those of :class:`VideoPredictor`); ``render``: an MP4 of
     the overlay."""
     video = _existing(video)  # before the checkpoint and the model files are looked for
+    if render is not None:
+        check_output_file(render, flag="--render", inputs=[video, checkpoint], ours=written_by_overlay)
     return VideoPredictor(checkpoint, **options)(video, render)
 
 
@@ -271,12 +274,12 @@ def predict_videos(checkpoint: str | Path, inputs: list[str | Path], out: str | 
     """Classify every video of ``inputs`` (files, or folders searched recursively) into
     ``out/<video stem>.json``. Videos whose file exists are skipped (resume); one that fails is
     reported and the others go on."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_folder(out, flag="--out", inputs=[*inputs, checkpoint], ours=holds_only("*.json"))
+    targets = {video: out / f"{video.stem}.json" for video in find_videos(inputs)}
+    unique_outputs(targets)
     predictor = VideoPredictor(checkpoint, **options)
     summary = BatchSummary()
-    for video in find_videos(inputs):
-        target = out / f"{video.stem}.json"
+    for video, target in targets.items():
         if target.exists():
             summary.skipped += 1
             continue

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bharnet.core.atomic import write_text
 from bharnet.core.errors import UserError
+from bharnet.core.outputs import check_output_folder, holds_only
 from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay
 from bharnet.video.source import CapturedFrame, open_source
 
@@ -29,6 +30,10 @@ def clip_split(number: int) -> str:
     return "test" if number % 5 == 0 else "train"
 
 
+#: what a custom folder of recorded clips holds
+CLIP_FILES = ("*.mp4", "labels.csv")
+
+
 def record_clips(source: str | int, label: str, out: str | Path, *, seconds: float = 3.0, count: int = 10,
                  countdown: float = 3.0, split: str | None = None, display: bool = True,
                  log: Callable[[str], None] = lambda msg: None) -> list[Path]:
@@ -39,7 +44,8 @@ def record_clips(source: str | int, label: str, out: str | Path, *, seconds: flo
         raise UserError(f"--label {label!r}: use letters, digits, spaces, '_', '.' or '-'")
     if seconds <= 0 or count < 1 or countdown < 0:
         raise UserError("--seconds must be positive, --count at least 1, --countdown not negative")
-    out = Path(out)
+    sources = [source] if Path(str(source)).exists() else []
+    out = check_output_folder(out, flag="--out", inputs=sources, ours=holds_only(*CLIP_FILES))
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with open_source(source) as frames:

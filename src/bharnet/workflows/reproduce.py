@@ -59,6 +59,8 @@ ROWS: dict[str, tuple[tuple[str, str], ...]] = {
     # a guided model's skeleton members are its guide's row (the recipe names the guide), plus its RGB scores
     **{m: () for m in list_models("guided")},
 }
+#: what a reproduction writes in its folder
+REPRODUCE_FILES = ("runs", "scores", "reports")
 _FIGURES = yaml.safe_load((Path(__file__).parent / "paper.yaml").read_text())
 #: Tables I and II (J+B ensembles, J+B+RGB for BHaRNet-M, top-1 %): benchmark -> model -> figure
 PAPER: dict[str, dict[str, float]] = {b: {**_FIGURES["table_i"].get(b, {}), **_FIGURES["table_ii"].get(b, {})}
