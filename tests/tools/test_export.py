@@ -13,7 +13,7 @@ from bharnet.engine.config import make_config
 from bharnet.engine.run import fit
 from bharnet.models import create_model
 from bharnet.models.backbones.degcn import DeformableTemporalConv
-from bharnet.tools.export import onnx_session, prepare_for_export
+from bharnet.tools.export import onnx_session, prepare_for_export, written_by_export
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
@@ -60,3 +60,5 @@ def test_checkpoint_export_round_trip(make_sequence, write_store, tmp_path, caps
     assert out["max_abs_diff"] <= 1e-4
     session = onnx_session(tmp_path / "m.onnx", threads=1)
     assert [o.name for o in session.get_outputs()] == out["outputs"]
+    assert written_by_export(tmp_path / "m.onnx")  # marked: a later export may replace it
+    assert not any(p.name.endswith(".part") for p in tmp_path.iterdir())

@@ -110,13 +110,13 @@ def test_cli_batch_writes_one_file_per_video_and_resumes(checkpoints, tmp_path, 
     for name in ("a.mp4", "b.avi", "bad.mp4", "notes.txt"):
         (folder / name).write_bytes(b"x")
     argv = ["predict", str(checkpoints["hand-expert"]), str(folder), "--out", str(tmp_path / "out"), "--json"]
-    assert main(argv) == 0
+    assert main(argv) == 1  # one video failed
     summary = json.loads(capsys.readouterr().out)
     assert summary["done"] == 2 and list(summary["failed"]) == [str(folder / "bad.mp4")]
     assert "cannot open as a video" in summary["failed"][str(folder / "bad.mp4")]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json", "b.json"]
     assert len(json.loads((tmp_path / "out" / "a.json").read_text())["windows"]) == 1
-    assert main(argv) == 0  # a rerun keeps what is done and tries the failed one again
+    assert main(argv) == 1  # a rerun keeps what is done and tries the failed one again
     again = json.loads(capsys.readouterr().out)
     assert again["done"] == 0 and again["skipped"] == 2 and len(again["failed"]) == 1
     assert main(["predict", str(checkpoints["hand-expert"]), str(folder)]) == 2  # several videos need --out
@@ -159,6 +159,10 @@ def test_render_draws_every_frame_with_its_window(checkpoints, tmp_path, monkeyp
         frames = [f.to_ndarray(format="rgb24") for f in rendered.decode(video=0)]
     assert len(frames) == 30 and all(f[10, 10].any() for f in frames)  # the panel of classes on every frame
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "overlay.mp4"]  # no partial file left
+    predict_video(checkpoints["hand-expert"], video, render=out, clip_seconds=1.0)  # its own render: replaced
+    write_video(out, np.zeros((3, 48, 64, 3), np.uint8), fps=10)  # now a video of the user's
+    with pytest.raises(UserError, match="not written by bharnet"):
+        predict_video(checkpoints["hand-expert"], video, render=out, clip_seconds=1.0)
 
 
 def test_render_takes_one_video(checkpoints, tmp_path, capsys):
