@@ -53,7 +53,7 @@ def data(tmp_path_factory):
     (root / "raw" / "S017C003P040R001A059.skeleton").write_text("3\n1\n")  # one rejected input as well
     start = time.monotonic()
     code, err = _finish(_start(root / "raw", root / "reference", 1), within=300)
-    assert code == 0 and "1 inputs rejected" in err, err
+    assert code == 1 and "1 inputs rejected" in err, err  # 1: an input failed
     return root, time.monotonic() - start
 
 
@@ -67,10 +67,10 @@ def _interrupt_and_rerun(data: tuple[Path, float], tmp_path: Path, workers: int,
         os.killpg(proc.pid, sig)  # Ctrl-C in a terminal signals the whole process group
     code, err = _finish(proc, within=ENDS_WITHIN)
     assert "Traceback" not in err, err[-3000:]
-    if sig == signal.SIGINT:  # done, interrupted (130), or interrupted while Python exits (-SIGINT)
-        assert code in (0, 130, -signal.SIGINT), err[-3000:]
+    if sig == signal.SIGINT:  # done (1: the rejected input), interrupted (130), or interrupted while Python exits
+        assert code in (1, 130, -signal.SIGINT), err[-3000:]
     code, err = _finish(_start(data / "raw", out, workers), within=300)  # the same command again
-    assert code == 0, err[-3000:]
+    assert code == 1, err[-3000:]
     assert _files(out) == _files(data / "reference")
 
 
@@ -103,7 +103,7 @@ def test_ctrl_c_with_two_workers_ends_within_seconds_every_time(data, tmp_path):
         time.sleep(rng.uniform(0.0, 0.5))
         os.killpg(proc.pid, signal.SIGINT)
         code, err = _finish(proc, within=ENDS_WITHIN)
-        assert code in (0, 130, -signal.SIGINT) and "Traceback" not in err, err[-3000:]
+        assert code in (1, 130, -signal.SIGINT) and "Traceback" not in err, err[-3000:]
 
 
 def test_ctrl_c_while_python_exits_after_the_command_prints_no_traceback(tmp_path):

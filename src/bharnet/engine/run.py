@@ -73,8 +73,8 @@ class FitResult(dict):
     ``resumed_from`` (the checkpoint a resumed run continued, else None)."""
 
 
-#: what :func:`fit` writes in a run folder (and ``bharnet export`` / ``live`` beside the checkpoints)
-RUN_FILES = ("config.yaml", "checkpoints", "tensorboard", "csv", "*.onnx", "*.json")
+#: what :func:`fit` writes in a run folder (and an ablation, ``export`` or ``live`` beside it)
+RUN_FILES = ("*.yaml", "checkpoints", "tensorboard", "csv", "*.onnx", "*.json", "*.npz")
 
 
 def run_dir(cfg: DictConfig | dict) -> Path:

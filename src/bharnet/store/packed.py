@@ -45,8 +45,9 @@ FORMAT = "bharnet-store"
 VERSION = 1
 OPTIONAL_ARRAYS = ("body_conf", "hands", "color_xy")
 _CHUNK_BYTES = 16 << 20
-#: what a conversion in progress keeps in ``<store>.partial/``
+#: what a conversion in progress keeps in ``<store>.partial/``, and what a store holds
 _PARTIAL_FILES = ("*.raw", "samples.jsonl", "sources.txt", "rejected.jsonl", "state.json", "build")
+_STORE_FILES = ("*.npy", "*.json")
 _META_KEYS = ("arrays", "num_samples", "num_frames", "num_classes", "body_layout", "num_persons", "num_joints",
               "channels")
 
@@ -78,13 +79,10 @@ def is_store(path: str | os.PathLike) -> bool:
         return False
 
 
-def _is_partial(path: Path) -> bool:
-    """Whether ``path`` is the partial folder of a conversion (holds only what one writes there)."""
-    return path.is_dir() and holds_only(*_PARTIAL_FILES)(path)
-
-
 def _is_ours(path: Path) -> bool:
-    return is_store(path) or _is_partial(path)
+    """Whether ``path`` is a store, a conversion's partial folder or what is left of either after an
+    interrupted deletion (it holds nothing but their kinds of files)."""
+    return is_store(path) or (path.is_dir() and holds_only(*_PARTIAL_FILES, *_STORE_FILES)(path))
 
 
 def check_store_destination(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),
