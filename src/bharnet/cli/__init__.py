@@ -2,6 +2,12 @@
 
 Each module below adds its own subcommands with ``register(subparsers)``; the work is done by
 library functions that are usable (and tested) without the command line.
+
+Start-up stays under a second because building the parser imports nothing heavy: a command module
+imports at its top only what its flags need, and the library it calls (torch, Lightning, MediaPipe
+behind it) inside the function that runs the command, with Ctrl-C held back over that import (an
+import cut short leaves half-initialised modules that fail with unrelated tracebacks).
+tests/test_startup.py checks that ``bharnet --help`` and every ``COMMAND --help`` import no torch.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _parser() -> argparse.ArgumentParser:
-    """The parser, with Ctrl-C held back while the command modules import (torch, Lightning): an
-    import cut short leaves half-initialised modules that fail with unrelated tracebacks."""
+    """The parser, with Ctrl-C held back while the command modules import: an import cut short
+    leaves half-initialised modules that fail with unrelated tracebacks."""
     with ctrl_c_deferred():
         return build_parser()
 

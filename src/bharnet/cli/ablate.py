@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
-from bharnet.engine.config import parse_run_args
-from bharnet.workflows.ablation import VARIANTS, ablation_config, results_table, run_ablation, write_report
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,8 +28,11 @@ def parse_variants(text: str | None) -> list[str] | None:
 
 
 def _ablate(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.engine.config import parse_run_args
+        from bharnet.workflows.ablation import VARIANTS, ablation_config, results_table, run_ablation, write_report
     variants = parse_variants(args.variants) or list(VARIANTS)
     results = run_ablation(ablation_config(*parse_run_args(args.run)), variants, args.out, finetune=args.finetune)
-    Console().print(results_table(results))
+    console().print(results_table(results))
     write_report(results, args.out)
     return 0

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from bharnet.cli.ablate import parse_variants
-from bharnet.workflows.demo import run_demo
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,5 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    run_demo(args.out, quick=args.quick, variants=parse_variants(args.variants), overrides=args.overrides)
+    with ctrl_c_deferred():
+        from bharnet.workflows.demo import run_demo
+    run_demo(args.out, quick=args.quick, variants=parse_variants(args.variants), overrides=args.overrides,
+             console=console())
     return 0

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 
 from bharnet.core.errors import UserError
-from bharnet.eval.ensemble import ensemble, load_members
-from bharnet.eval.report import load_expert_pair, write_ensemble_report, write_report, write_robustness_report
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def _weights(text: str) -> list[float]:
@@ -64,6 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _ensemble(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.eval.ensemble import ensemble
+        from bharnet.eval.report import write_ensemble_report
     result = ensemble(args.files, weights=args.weights, search=args.search, mode=args.fuse)
     report = write_ensemble_report(result, args.out, subsets=args.subset, order=args.order)
     for m in report["ensemble"]["members"]:
@@ -76,6 +78,9 @@ def _ensemble(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.eval.ensemble import load_members
+        from bharnet.eval.report import load_expert_pair, write_report
     if bool(args.body) != bool(args.hand):
         raise UserError("--body and --hand go together")
     (member,) = load_members([args.scores])
@@ -87,6 +92,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _robustness(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.eval.report import write_robustness_report
     data = write_robustness_report(args.files, args.out, branch=args.branch)
     for kind, models in data["curves"].items():
         for label, pts in models.items():

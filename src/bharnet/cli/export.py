@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bharnet.tools.export import export_checkpoint
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.tools.export import export_checkpoint
     result = export_checkpoint(args.checkpoint, args.onnx, frames=args.frames, batch=args.batch,
                                check=not args.no_check)
     if args.json:

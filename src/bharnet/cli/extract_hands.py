@@ -6,7 +6,8 @@ import argparse
 import json
 
 from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags
-from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _extract_hands(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
     summary = run_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                              shard=parse_shard(args.shard), hand_model=args.hand_model, pose_model=args.pose_model,
                              config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored),
@@ -41,7 +44,6 @@ def _extract_hands(args: argparse.Namespace) -> int:
 
 
 def _print_summary(summary) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="extract-hands", show_header=False)
@@ -53,10 +55,10 @@ def _print_summary(summary) -> None:
                           " / ".join(str(n) for n in counts.values())) for side, counts in summary.hands.items()),
                        ("seconds", f"{summary.seconds:.1f}")):
         table.add_row(key, str(value))
-    console = Console()
-    console.print(table)
+    screen = console()
+    screen.print(table)
     for video, reason in summary.failed.items():
         text = reason if video in reason else f"{video}: {reason}"  # reasons usually name the file already
-        console.print(f"[red]failed[/red] {text}", highlight=False)
+        screen.print(f"[red]failed[/red] {text}", highlight=False)
     for reason in summary.warnings.values():
-        console.print(f"[yellow]warning[/yellow] {reason}", highlight=False)
+        screen.print(f"[yellow]warning[/yellow] {reason}", highlight=False)

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from bharnet.cli.flags import add_mirror_flags, add_model_flags
-from bharnet.workflows.live import HAND_SEARCHES, live
+from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.video.search import HAND_SEARCHES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _live(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.live import live
     def report(decision) -> None:
         if args.json:
             print(json.dumps(decision.as_dict()), flush=True)

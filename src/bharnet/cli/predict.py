@@ -6,12 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from bharnet.cli.flags import add_mirror_flags, add_model_flags
+from bharnet.core.console import console
 from bharnet.core.errors import UserError
-from bharnet.workflows.predict import predict_video, predict_videos
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.predict import predict_video, predict_videos
     options = {"clip_seconds": args.clip, "stride_seconds": args.stride, "top": args.top,
                "pose_model": args.pose_model, "hand_model": args.hand_model, "device": args.device,
                "mirrored": args.mirrored}
@@ -63,6 +63,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _print_prediction(result) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{result.video}: {result.frames} frames at {result.fps:g} fps, "
                         f"person {result.person or 'none'}, a hand in {result.frames_with_hand} frames")
     table.add_column("seconds")
@@ -71,10 +73,12 @@ def _print_prediction(result) -> None:
         table.add_row(f"{window.start:.1f}-{window.end:.1f}",
                       ", ".join(f"{name} ({p:.2f})" for name, p in window.top))
     table.add_row("whole video", ", ".join(f"{name} ({p:.2f})" for name, p in result.top), style="bold")
-    Console().print(table)
+    console().print(table)
 
 
 def _print_batch(summary, out: Path) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{len(summary.done)} videos predicted, {summary.skipped} already in {out}, "
                         f"{len(summary.failed)} failed")
     for column in ("video", "frames", "top class", "probability"):
@@ -82,7 +86,7 @@ def _print_batch(summary, out: Path) -> None:
     for result in summary.done:
         name, p = result.top[0]
         table.add_row(Path(result.video).name, str(result.frames), name, f"{p:.2f}")
-    console = Console()
-    console.print(table)
+    screen = console()
+    screen.print(table)
     for video, reason in summary.failed.items():
-        console.print(f"[red]failed[/red] {reason if video in reason else f'{video}: {reason}'}", highlight=False)
+        screen.print(f"[red]failed[/red] {reason if video in reason else f'{video}: {reason}'}", highlight=False)

@@ -6,13 +6,8 @@ import argparse
 import sys
 
 from bharnet.core.errors import UserError
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.store.convert import default_workers
-from bharnet.store.custom import prepare_custom
-from bharnet.store.imports import prepare_import
-from bharnet.store.ntu import prepare_ntu
-from bharnet.store.pku import prepare_pku
-from bharnet.store.rgb import add_rois_from_videos
-from bharnet.store.ucla import prepare_ucla
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -103,11 +98,15 @@ def _print_summary(summary) -> int:
 
 
 def _prepare_ucla(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.ucla import prepare_ucla
     return _print_summary(prepare_ucla(args.raw, args.out, workers=args.workers, strict=args.strict,
                                        progress=args.progress))
 
 
 def _prepare_ntu(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.ntu import prepare_ntu
     code = _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
                                       strict=args.strict, center=args.center, hands=args.hands,
                                       progress=args.progress))
@@ -118,6 +117,8 @@ def _prepare_ntu(args: argparse.Namespace) -> int:
 
 def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None = None,
               pose_model: str | None = None) -> None:
+    with ctrl_c_deferred():
+        from bharnet.store.rgb import add_rois_from_videos
     roi_dir = args.roi_dir or f"{str(args.out).rstrip('/')}-roi"
     summary, meta = add_rois_from_videos(args.out, videos, roi_dir, skeletons=skeletons, pose_model=pose_model,
                                          workers=args.workers)
@@ -128,16 +129,22 @@ def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None
 
 
 def _prepare_pku(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.pku import prepare_pku
     return _print_summary(prepare_pku(args.skeletons, args.labels, args.out, splits_dir=args.splits,
                                       workers=args.workers, strict=args.strict, progress=args.progress))
 
 
 def _prepare_import(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.imports import prepare_import
     return _print_summary(prepare_import(args.file, args.out, layout=args.layout, strict=args.strict,
                                          progress=args.progress))
 
 
 def _prepare_custom(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.custom import prepare_custom
     if args.rgb and not args.videos:
         raise UserError("--rgb needs --videos: ST-ROI images are cut from the videos")
     code = _print_summary(prepare_custom(args.folder, args.out, layout=args.layout, holistic=args.holistic,

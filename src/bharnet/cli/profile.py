@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from bharnet.tools.profile import profile_model
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,11 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.tools.profile import profile_model
     result = profile_model(args.name, backbone=args.backbone, num_classes=args.num_classes, frames=args.frames)
     if args.json:
         print(json.dumps(result))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{result['variant']} ({result['backbone']}, {result['num_classes']} classes)")
@@ -36,5 +38,5 @@ def _profile(args: argparse.Namespace) -> int:
     table.add_row("params", f"{result['params']:,} ({result['params'] / 1e6:.3f} M)")
     table.add_row("MACs (thop convention)", f"{result['macs']:,} ({result['macs'] / 1e9:.3f} G)")
     table.add_row("MACs incl. matmul/einsum", f"{result['macs_all']:,} ({result['macs_all'] / 1e9:.3f} G)")
-    Console().print(table)
+    console().print(table)
     return 0

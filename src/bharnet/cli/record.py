@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bharnet.workflows.record import record_clips
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _record(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.record import record_clips
     clips = record_clips(args.source, args.label, args.out, seconds=args.seconds, count=args.count,
                          countdown=args.countdown, split=args.split, display=not args.no_display,
                          log=lambda msg: print(msg, file=sys.stderr, flush=True))

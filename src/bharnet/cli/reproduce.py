@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bharnet.core.errors import UserError
-from bharnet.workflows.reproduce import list_rows, reproduce
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.reproduce import list_rows, reproduce
     if args.list:
         print(format_rows(list_rows()))
         return 0

@@ -6,9 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bharnet.engine.config import load_config, parse_run_args
-from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.run import fit
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.engine.config import load_config, parse_run_args
+        from bharnet.engine.run import fit
     result = fit(load_config(*parse_run_args(args.run)), resume=not args.no_resume)
     best = f"  val/top1={result['best_score']:.4f}" if result["best_score"] is not None else ""
     print(f"run: {result['run_dir']}\nbest: {result['best']}{best}\nlast epoch: "
@@ -44,6 +45,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.engine.evaluate import test_checkpoint
     metrics = test_checkpoint(args.checkpoint, store=args.data, split=args.split, out=args.out,
                               perturb=args.perturb, clips=args.clips, device=args.device)
     print(json.dumps(metrics, indent=1) if args.json else
