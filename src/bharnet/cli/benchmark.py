@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from bharnet.cli.flags import non_negative_int, positive_int
 from bharnet.core.console import console
 from bharnet.core.interrupts import ctrl_c_deferred
 
@@ -17,13 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "next to the machine's matrix-product speed.")
     p.add_argument("variants", nargs="*", default=["body-expert"], metavar="VARIANT",
                    help="registered model names (default: body-expert)")
-    p.add_argument("--batch", type=int, default=16, help="samples per batch (default: 16)")
-    p.add_argument("--frames", type=int, default=64, help="frames per sample (default: 64)")
-    p.add_argument("--persons", type=int, default=2, help="body instances per sample (default: 2)")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (default: 5)")
-    p.add_argument("--warmup", type=int, default=1, help="untimed runs first (default: 1)")
-    p.add_argument("--num-classes", type=int, default=60, help="classes of the classifier (default: 60)")
+    p.add_argument("--batch", type=positive_int, default=16, help="samples per batch (default: 16)")
+    p.add_argument("--frames", type=positive_int, default=64, help="frames per sample (default: 64)")
+    p.add_argument("--persons", type=positive_int, default=2, help="body instances per sample (default: 2)")
+    p.add_argument("--threads", type=positive_int, help="torch threads (default: torch's choice)")
+    p.add_argument("--repeats", type=positive_int, default=5, help="timed runs per measurement (default: 5)")
+    p.add_argument("--warmup", type=non_negative_int, default=1, help="untimed runs first (default: 1)")
+    p.add_argument("--num-classes", type=positive_int, default=60, help="classes of the classifier (default: 60)")
     p.add_argument("--backbone", default="degcn", help="backbone of experts and dual-stream models (default: degcn)")
     p.add_argument("--reference", metavar="PATH",
                    help="a checkout of the public DeGCN code (github.com/WoominM/DeGCN_pytorch): its single-stream "

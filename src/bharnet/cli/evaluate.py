@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
@@ -11,9 +12,12 @@ from bharnet.core.interrupts import ctrl_c_deferred
 
 def _weights(text: str) -> list[float]:
     try:
-        return [float(w) for w in text.split(",")]
+        weights = [float(w) for w in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"weights must be numbers separated by commas, not {text!r}") from None
+    if not all(math.isfinite(w) and w >= 0 for w in weights):
+        raise argparse.ArgumentTypeError(f"weights must be finite numbers >= 0, not {text!r}")
+    return weights
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

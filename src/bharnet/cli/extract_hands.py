@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags
+from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags, non_negative_int
 from bharnet.core.console import console
 from bharnet.core.interrupts import ctrl_c_deferred
 
@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                        "the bodies; videos without one use the pose landmarker")
     add_batch_flags(p)
     add_model_flags(p)
-    p.add_argument("--max-gap", type=int, default=5, help="fill gaps of at most this many frames (default 5)")
+    p.add_argument("--max-gap", type=non_negative_int, default=5,
+                   help="fill gaps of at most this many frames (default 5)")
     p.add_argument("--preview", metavar="DIR", help="also write a contact sheet per video, DIR/<video stem>.png: "
                                                     "sampled frames with the landmarks drawn, per-hand timelines")
     add_mirror_flags(p)

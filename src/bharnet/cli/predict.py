@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bharnet.cli.flags import add_mirror_flags, add_model_flags
+from bharnet.cli.flags import add_mirror_flags, add_model_flags, positive_float, positive_int
 from bharnet.core.console import console
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
@@ -22,9 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or folders of videos")
     p.add_argument("--out", type=Path, help="folder for one <video>.json per video (needed for several videos; "
                                             "existing files are kept: a rerun resumes)")
-    p.add_argument("--clip", type=float, default=3.0, help="window length in seconds (default 3)")
-    p.add_argument("--stride", type=float, default=1.0, help="seconds between windows (default 1)")
-    p.add_argument("--top", type=int, default=5, help="classes listed per window (default 5)")
+    p.add_argument("--clip", type=positive_float, default=3.0, help="window length in seconds (default 3)")
+    p.add_argument("--stride", type=positive_float, default=1.0, help="seconds between windows (default 1)")
+    p.add_argument("--top", type=positive_int, default=5, help="classes listed per window (default 5)")
     p.add_argument("--json", action="store_true", help="print the prediction (or the batch summary) as JSON")
     p.add_argument("--render", type=Path, metavar="OUT.mp4",
                    help="one video: also write it with the overlay of bharnet live (body, hands, top classes)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bharnet.cli.flags import positive_int
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.store.convert import default_workers
@@ -20,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     def common(p: argparse.ArgumentParser, workers: bool = True) -> None:
         p.add_argument("--out", required=True, help="the store folder to write")
         if workers:
-            p.add_argument("--workers", type=int, default=default_workers(),
+            p.add_argument("--workers", type=positive_int, default=default_workers(),
                            help="reader processes (default: %(default)s; 1 = no pool)")
         p.add_argument("--strict", action="store_true",
                        help="stop with an error at the first bad input (default: report it, skip it, go on)")
@@ -79,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     custom.add_argument("--videos", action="store_true",
                         help="samples are RGB videos <name>.mp4: body and hands from MediaPipe, as for "
                              "`bharnet predict` (--layout pose33, the default, or ntu25)")
-    custom.add_argument("--persons", type=int, default=1, help="videos: persons kept per frame (default 1)")
+    custom.add_argument("--persons", type=positive_int, default=1, help="videos: persons kept per frame (default 1)")
     custom.add_argument("--pose-model", help="videos: MediaPipe pose_landmarker_full.task (default: "
                                              "$BHARNET_POSE_MODEL, cache, download)")
     custom.add_argument("--hand-model", help="videos: MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from bharnet.cli.flags import positive_int
 from bharnet.core.console import console
 from bharnet.core.interrupts import ctrl_c_deferred
 
@@ -16,8 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "matrix products) of a registered model on one sample.")
     p.add_argument("name", help="model name (see the registry), or body-expert / hand-expert")
     p.add_argument("--backbone", default="degcn", help="backbone of experts and dual-stream models (default: degcn)")
-    p.add_argument("--num-classes", type=int, default=60, help="classes of the classifier (default: 60)")
-    p.add_argument("--frames", type=int, default=64, help="frames of the example input (default: 64)")
+    p.add_argument("--num-classes", type=positive_int, default=60, help="classes of the classifier (default: 60)")
+    p.add_argument("--frames", type=positive_int, default=64, help="frames of the example input (default: 64)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_profile)
 

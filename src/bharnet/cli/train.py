@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from bharnet.cli.flags import positive_int
 from bharnet.core.interrupts import ctrl_c_deferred
 
 
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--split", help="split name (default: the config's test split)")
     p.add_argument("--out", type=Path, help="scores file to write (.npz)")
     p.add_argument("--perturb", help="robustness test: noise=SIGMA, drop-frames=P or drop-hands=P")
-    p.add_argument("--clips", type=int, default=1, help="test-time augmentation: average this many views")
+    p.add_argument("--clips", type=positive_int, default=1, help="test-time augmentation: average this many views")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the GPU when there is one)")
     p.set_defaults(func=_test)
