@@ -38,7 +38,9 @@ non_negative_float = _number(float, 0, inclusive=True)
 
 def add_model_flags(p: argparse.ArgumentParser, hands: bool = True, pose_sizes: bool = False) -> None:
     """``--hand-model`` (when ``hands``) and ``--pose-model``; ``pose_sizes``: the pose model may also be
-    named by size (full or lite)."""
+    named by size (full or lite). The command runs MediaPipe: its native log lines are held back
+    unless ``--verbose`` (:mod:`bharnet.core.native_logs`)."""
+    p.set_defaults(holds_native_logs=True)
     if hands:
         p.add_argument("--hand-model", help="MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, cache, "
                                             "download)")

@@ -89,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="videos: add each sample's ST-ROI image (the RGB stream's input, from pose landmarks)")
     custom.add_argument("--roi-dir", help="where the per-video ST-ROI PNGs go (default: <out>-roi)")
     common(custom)
-    custom.set_defaults(func=_prepare_custom)
+    custom.set_defaults(func=_prepare_custom, holds_native_logs=True)  # --videos runs MediaPipe
 
 
 def _print_summary(summary) -> int:
