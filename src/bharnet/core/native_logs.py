@@ -37,8 +37,9 @@ def _writes_to_fd2(stream) -> bool:  # noqa: ANN001 - any file-like object
 @contextmanager
 def native_logs_held() -> Iterator[None]:
     """Within the block, what native code writes to fd 2 is held in a temporary file; Python's
-    ``sys.stderr`` still reaches the real stderr (child processes inherit both). At the end the held
-    lines that are not :func:`is_chatter` are written to ``sys.stderr``."""
+    ``sys.stderr`` still reaches the real stderr (a forked child keeps both; a spawned one writes
+    all to fd 2, so its Python messages come out at the end). At the end the held lines that are
+    not :func:`is_chatter` are written to ``sys.stderr``."""
     sys.stderr.flush()
     real = os.dup(2)
     original = sys.stderr
@@ -56,7 +57,15 @@ def native_logs_held() -> Iterator[None]:
             if sys.stderr is original:
                 os.close(real)
             sys.stderr = original
-            held.seek(0)
-            kept = [line for line in held.read().decode(errors="replace").splitlines() if not is_chatter(line)]
-            if kept:
-                print("\n".join(kept), file=sys.stderr, flush=True)
+            _pass_on(held)
+
+
+def _pass_on(held) -> None:  # noqa: ANN001 - a binary file
+    """Write the held lines that are not chatter to ``sys.stderr``, line by line (a night's run may
+    have held many)."""
+    held.seek(0)
+    for raw in held:
+        line = raw.decode(errors="replace").rstrip("\n")
+        if not is_chatter(line):
+            print(line, file=sys.stderr)
+    sys.stderr.flush()
