@@ -82,11 +82,11 @@ def _ensemble(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    if bool(args.body) != bool(args.hand):
+        raise UserError("--body and --hand go together")
     with ctrl_c_deferred():
         from bharnet.eval.ensemble import load_members
         from bharnet.eval.report import load_expert_pair, write_report
-    if bool(args.body) != bool(args.hand):
-        raise UserError("--body and --hand go together")
     (member,) = load_members([args.scores])
     experts = load_expert_pair(args.body, args.hand) if args.body else None
     report = write_report(member.scores, args.out, branch=member.branch, subsets=args.subset, experts=experts,

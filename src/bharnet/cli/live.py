@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _live(args: argparse.Namespace) -> int:
     with ctrl_c_deferred():
         from bharnet.workflows.live import live
+
     def report(decision) -> None:
         if args.json:
             print(json.dumps(decision.as_dict()), flush=True)
