@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--pose-model")
     parser.add_argument("--people", type=int, help="people the pose landmarker follows (default: the checkpoint's)")
-    parser.add_argument("--hand-search", default="live", help="live or full (HAND_SEARCHES of bharnet.workflows.live)")
+    parser.add_argument("--hand-search", default="live", help="live or full (HAND_SEARCHES of bharnet.video.search)")
     parser.add_argument("--render", type=Path)
     args = parser.parse_args()
     offline = (("BHARNET_HAND_MODEL", "hand_landmarker.task"), ("BHARNET_POSE_MODEL", "pose_landmarker_full.task"))

@@ -85,7 +85,7 @@ def test_rgb_videos_become_a_store_that_trains(tiny_config, tmp_path, cup_clip, 
     for i in range(3):
         assert store.has_hands[i] and (store.frames("hand_conf", i).max(axis=(1, 2)) > 0).mean() > 0.9
         assert (store.frames("body", i) == 0).all() and (store.frames("body_conf", i) == 0).all()
-    run = fit(tiny_config(tmp_path / "store", tmp_path, name="videos", model={"name": "hand-expert"},
+    run = fit(tiny_config(tmp_path / "store", tmp_path, name="run", model={"name": "hand-expert"},
                           trainer={"max_epochs": 1}), quiet=True)
     assert run["last"].exists()
 

@@ -176,8 +176,10 @@ def test_onnx_runtime_gives_the_probabilities_of_pytorch(hand_expert, tmp_path, 
     monkeypatch.setenv("BHARNET_CACHE", str(tmp_path))
     module = load_checkpoint(hand_expert)
     inputs = make_inputs(module.model, 3, int(module.config["data"]["window"]))
-    onnx = Network(module, hand_expert, "onnx")
+    messages = []
+    onnx = Network(module, hand_expert, "onnx", log=messages.append)
     assert onnx.backend == "onnx" and len(list((tmp_path / "onnx").glob("*.onnx"))) == 1  # exported once, cached
+    assert messages[0].startswith(f"exporting {hand_expert} to ONNX") and messages[1].startswith("exported in")
     np.testing.assert_allclose(onnx(inputs), Network(module, hand_expert, "eager", "cpu")(inputs), atol=1e-4)
 
 

@@ -5,18 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.outputs import check_output_folder, holds_only
-from bharnet.engine.config import parse_run_args
-from bharnet.workflows.ablation import (
-    ABLATION_FILES,
-    VARIANTS,
-    ablation_config,
-    results_table,
-    run_ablation,
-    write_report,
-)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,9 +29,19 @@ def parse_variants(text: str | None) -> list[str] | None:
 
 
 def _ablate(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.engine.config import parse_run_args
+        from bharnet.workflows.ablation import (
+            ABLATION_FILES,
+            VARIANTS,
+            ablation_config,
+            results_table,
+            run_ablation,
+            write_report,
+        )
     check_output_folder(args.out, flag="--out", ours=holds_only(*ABLATION_FILES))
     variants = parse_variants(args.variants) or list(VARIANTS)
     results = run_ablation(ablation_config(*parse_run_args(args.run)), variants, args.out, finetune=args.finetune)
-    Console().print(results_table(results))
+    console().print(results_table(results))
     write_report(results, args.out)
     return 0

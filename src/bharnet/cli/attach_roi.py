@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bharnet.store.rgb import attach_rois
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _attach_roi(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.rgb import attach_rois
     meta = attach_rois(args.store, args.rois)
     print(f"{meta['found']} samples got an ST-ROI image ({meta['size']}x{meta['size']}), "
           f"{len(meta['missing'])} have none", file=sys.stderr)

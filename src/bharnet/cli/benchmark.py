@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from bharnet.tools.benchmark import BenchConfig, benchmark_variants
+from bharnet.cli.flags import non_negative_int, positive_int
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,13 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "next to the machine's matrix-product speed.")
     p.add_argument("variants", nargs="*", default=["body-expert"], metavar="VARIANT",
                    help="registered model names (default: body-expert)")
-    p.add_argument("--batch", type=int, default=16, help="samples per batch (default: 16)")
-    p.add_argument("--frames", type=int, default=64, help="frames per sample (default: 64)")
-    p.add_argument("--persons", type=int, default=2, help="body instances per sample (default: 2)")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (default: 5)")
-    p.add_argument("--warmup", type=int, default=1, help="untimed runs first (default: 1)")
-    p.add_argument("--num-classes", type=int, default=60, help="classes of the classifier (default: 60)")
+    p.add_argument("--batch", type=positive_int, default=16, help="samples per batch (default: 16)")
+    p.add_argument("--frames", type=positive_int, default=64, help="frames per sample (default: 64)")
+    p.add_argument("--persons", type=positive_int, default=2, help="body instances per sample (default: 2)")
+    p.add_argument("--threads", type=positive_int, help="torch threads (default: torch's choice)")
+    p.add_argument("--repeats", type=positive_int, default=5, help="timed runs per measurement (default: 5)")
+    p.add_argument("--warmup", type=non_negative_int, default=1, help="untimed runs first (default: 1)")
+    p.add_argument("--num-classes", type=positive_int, default=60, help="classes of the classifier (default: 60)")
     p.add_argument("--backbone", default="degcn", help="backbone of experts and dual-stream models (default: degcn)")
     p.add_argument("--reference", metavar="PATH",
                    help="a checkout of the public DeGCN code (github.com/WoominM/DeGCN_pytorch): its single-stream "
@@ -32,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.tools.benchmark import BenchConfig, benchmark_variants
     config = BenchConfig(batch=args.batch, frames=args.frames, persons=args.persons, num_classes=args.num_classes,
                          backbone=args.backbone, repeats=args.repeats, warmup=args.warmup, threads=args.threads)
     result = benchmark_variants(args.variants, config, reference=args.reference)
@@ -43,15 +47,14 @@ def _benchmark(args: argparse.Namespace) -> int:
 
 
 def _print_benchmark(result: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     m, cfg = result["machine"], result["config"]
-    console = Console(width=None if Console().is_terminal else 140)
-    console.print(f"{m['cpu']}: {m['usable_cores']} usable of {m['logical_cores']} logical cores, "
+    screen = console()
+    screen.print(f"{m['cpu']}: {m['usable_cores']} usable of {m['logical_cores']} logical cores, "
                   f"{m['torch_threads']} torch threads, load {m['load_average'][0]} -> {m['load_average_after'][0]}; "
                   f"torch {m['torch']}, python {m['python']}, bharnet {m['bharnet']}")
-    console.print(f"2048x2048 fp32 matmul: {result['matmul_gflops']:.1f} GFLOP/s; batch {cfg['batch']}, "
+    screen.print(f"2048x2048 fp32 matmul: {result['matmul_gflops']:.1f} GFLOP/s; batch {cfg['batch']}, "
                   f"{cfg['frames']} frames, {cfg['persons']} persons, median of {cfg['repeats']}")
     table = Table()
     for col in ("variant", "GMACs/sample", "infer samples/s", "infer GFLOP/s", "train samples/s", "train GFLOP/s",
@@ -61,10 +64,10 @@ def _print_benchmark(result: dict) -> None:
         table.add_row(name, f"{r['gmacs_per_sample']:.3f}", f"{r['infer_samples_per_s']:.1f}",
                       f"{r['infer_gflops']:.1f}", f"{r['train_samples_per_s']:.1f}", f"{r['train_gflops']:.1f}",
                       f"{r['peak_rss_mb']:.0f}")
-    console.print(table)
+    screen.print(table)
     for name, r in result["variants"].items():
         if "reference_infer_samples_per_s" in r:
-            console.print(f"{name} vs the public DeGCN code: inference {r['reference_infer_samples_per_s']:.1f} "
+            screen.print(f"{name} vs the public DeGCN code: inference {r['reference_infer_samples_per_s']:.1f} "
                           f"samples/s ({r['infer_speedup']:.2f}x faster here), training "
                           f"{r['reference_train_samples_per_s']:.1f} samples/s ({r['train_speedup']:.2f}x); "
                           f"max abs difference of the logits {r['max_abs_diff']:.2e} (logits up to "

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from bharnet.cli.ablate import parse_variants
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.outputs import check_output_folder, holds_only
-from bharnet.workflows.demo import DEMO_FILES, run_demo
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.demo import DEMO_FILES, run_demo
     check_output_folder(args.out, flag="--out", ours=holds_only(*DEMO_FILES))
-    run_demo(args.out, quick=args.quick, variants=parse_variants(args.variants), overrides=args.overrides)
+    run_demo(args.out, quick=args.quick, variants=parse_variants(args.variants), overrides=args.overrides,
+             console=console())
     return 0

@@ -4,19 +4,22 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from bharnet.core.errors import UserError
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.outputs import check_output_folder, holds_only
-from bharnet.eval.ensemble import ensemble, load_members
-from bharnet.eval.report import load_expert_pair, write_ensemble_report, write_report, write_robustness_report
 
 
 def _weights(text: str) -> list[float]:
     try:
-        return [float(w) for w in text.split(",")]
+        weights = [float(w) for w in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"weights must be numbers separated by commas, not {text!r}") from None
+    if not all(math.isfinite(w) and w >= 0 for w in weights):
+        raise argparse.ArgumentTypeError(f"weights must be finite numbers >= 0, not {text!r}")
+    return weights
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -75,6 +78,9 @@ def _check_report_folder(args: argparse.Namespace, *inputs: str) -> None:
 
 
 def _ensemble(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.eval.ensemble import ensemble
+        from bharnet.eval.report import write_ensemble_report
     _check_report_folder(args, *args.files, *(args.search or []))
     result = ensemble(args.files, weights=args.weights, search=args.search, mode=args.fuse)
     report = write_ensemble_report(result, args.out, subsets=args.subset, order=args.order)
@@ -90,6 +96,9 @@ def _ensemble(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     if bool(args.body) != bool(args.hand):
         raise UserError("--body and --hand go together")
+    with ctrl_c_deferred():
+        from bharnet.eval.ensemble import load_members
+        from bharnet.eval.report import load_expert_pair, write_report
     _check_report_folder(args, args.scores, args.body, args.hand)
     (member,) = load_members([args.scores])
     experts = load_expert_pair(args.body, args.hand) if args.body else None
@@ -100,6 +109,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _robustness(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.eval.report import write_robustness_report
     _check_report_folder(args, *args.files)
     data = write_robustness_report(args.files, args.out, branch=args.branch)
     for kind, models in data["curves"].items():

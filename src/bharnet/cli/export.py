@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from bharnet.cli.flags import positive_int
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.outputs import check_output_file
-from bharnet.tools.export import export_checkpoint, written_by_export
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,14 +18,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "with PyTorch's.")
     p.add_argument("checkpoint", help="a checkpoint written by `bharnet train`")
     p.add_argument("--onnx", required=True, metavar="OUT", help="the .onnx file to write")
-    p.add_argument("--frames", type=int, help="frames of the input (default: the run's window)")
-    p.add_argument("--batch", type=int, default=1, help="batch size of the graph (default: 1)")
+    p.add_argument("--frames", type=positive_int, help="frames of the input (default: the run's window)")
+    p.add_argument("--batch", type=positive_int, default=1, help="batch size of the graph (default: 1)")
     p.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime comparison")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.tools.export import export_checkpoint, written_by_export
     check_output_file(args.onnx, flag="--onnx", inputs=[args.checkpoint], ours=written_by_export)
     result = export_checkpoint(args.checkpoint, args.onnx, frames=args.frames, batch=args.batch,
                                check=not args.no_check)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags
-from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
+from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags, non_negative_int
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                        "the bodies; videos without one use the pose landmarker")
     add_batch_flags(p)
     add_model_flags(p)
-    p.add_argument("--max-gap", type=int, default=5, help="fill gaps of at most this many frames (default 5)")
+    p.add_argument("--max-gap", type=non_negative_int, default=5,
+                   help="fill gaps of at most this many frames (default 5)")
     p.add_argument("--preview", metavar="DIR", help="also write a contact sheet per video, DIR/<video stem>.png: "
                                                     "sampled frames with the landmarks drawn, per-hand timelines")
     add_mirror_flags(p)
@@ -29,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _extract_hands(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
     summary = run_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                              shard=parse_shard(args.shard), hand_model=args.hand_model, pose_model=args.pose_model,
                              config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored),
@@ -41,7 +45,6 @@ def _extract_hands(args: argparse.Namespace) -> int:
 
 
 def _print_summary(summary) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="extract-hands", show_header=False)
@@ -53,10 +56,10 @@ def _print_summary(summary) -> None:
                           " / ".join(str(n) for n in counts.values())) for side, counts in summary.hands.items()),
                        ("seconds", f"{summary.seconds:.1f}")):
         table.add_row(key, str(value))
-    console = Console()
-    console.print(table)
+    screen = console()
+    screen.print(table)
     for video, reason in summary.failed.items():
         text = reason if video in reason else f"{video}: {reason}"  # reasons usually name the file already
-        console.print(f"[red]failed[/red] {text}", highlight=False)
+        screen.print(f"[red]failed[/red] {text}", highlight=False)
     for reason in summary.warnings.values():
-        console.print(f"[yellow]warning[/yellow] {reason}", highlight=False)
+        screen.print(f"[yellow]warning[/yellow] {reason}", highlight=False)

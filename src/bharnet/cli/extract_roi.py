@@ -7,8 +7,7 @@ import json
 import sys
 
 from bharnet.cli.flags import add_batch_flags, add_model_flags
-from bharnet.video.hands import parse_shard
-from bharnet.video.roi_files import run_roi_extraction
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _extract_roi(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.video.hands import parse_shard
+        from bharnet.video.roi_files import run_roi_extraction
     summary = run_roi_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                                  shard=parse_shard(args.shard), pose_model=args.pose_model)
     if args.json:

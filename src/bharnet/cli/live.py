@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from bharnet.cli.flags import add_mirror_flags, add_model_flags
-from bharnet.workflows.live import HAND_SEARCHES, live
+from bharnet.cli.flags import add_mirror_flags, add_model_flags, positive_float, positive_int
+from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.video.search import HAND_SEARCHES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,17 +21,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--source", default="0", help="camera index, stream URL or video file (played at its frame "
                                                  "rate); default 0, the first camera")
-    p.add_argument("--window", type=float, default=3.0, help="seconds the model sees (default 3)")
-    p.add_argument("--stride", type=float, default=0.5, help="seconds between decisions (default 0.5)")
-    p.add_argument("--top", type=int, default=3, help="classes shown and reported (default 3)")
+    p.add_argument("--window", type=positive_float, default=3.0, help="seconds the model sees (default 3)")
+    p.add_argument("--stride", type=positive_float, default=0.5, help="seconds between decisions (default 0.5)")
+    p.add_argument("--top", type=positive_int, default=3, help="classes shown and reported (default 3)")
     p.add_argument("--render", type=Path, metavar="OUT.mp4", help="write the overlay to this video")
     p.add_argument("--json", action="store_true", help="one JSON line per decision on stdout, a summary at the end")
     p.add_argument("--no-display", action="store_true", help="no overlay window even where a display exists")
-    p.add_argument("--seconds", type=float, help="stop after this many seconds (default: when the source ends)")
-    p.add_argument("--people", type=int, help="people the pose landmarker follows (default: as many as the "
-                                               "checkpoint's samples hold); with one person in front of the "
-                                               "camera, --people 1 halves the pose landmarker's time on a "
-                                               "two-person checkpoint")
+    p.add_argument("--seconds", type=positive_float,
+                   help="stop after this many seconds (default: when the source ends)")
+    p.add_argument("--people", type=positive_int, help="people the pose landmarker follows (default: as many as "
+                                                        "the checkpoint's samples hold); with one person in front "
+                                                        "of the camera, --people 1 halves the pose landmarker's "
+                                                        "time on a two-person checkpoint")
     p.add_argument("--hand-search", default="live", choices=tuple(HAND_SEARCHES),
                    help="live (default): a bounded search per frame; full: bharnet predict's search, which also "
                         "follows a hand found again back into the frames it was missed (more hands, about twice "
@@ -44,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _live(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.live import live
+
     def report(decision) -> None:
         if args.json:
             print(json.dumps(decision.as_dict()), flush=True)

@@ -6,12 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
-from bharnet.cli.flags import add_mirror_flags, add_model_flags
+from bharnet.cli.flags import add_mirror_flags, add_model_flags, positive_float, positive_int
+from bharnet.core.console import console
 from bharnet.core.errors import UserError
-from bharnet.workflows.predict import predict_video, predict_videos
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,9 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or folders of videos")
     p.add_argument("--out", type=Path, help="folder for one <video>.json per video (needed for several videos; "
                                             "existing files are kept: a rerun resumes)")
-    p.add_argument("--clip", type=float, default=3.0, help="window length in seconds (default 3)")
-    p.add_argument("--stride", type=float, default=1.0, help="seconds between windows (default 1)")
-    p.add_argument("--top", type=int, default=5, help="classes listed per window (default 5)")
+    p.add_argument("--clip", type=positive_float, default=3.0, help="window length in seconds (default 3)")
+    p.add_argument("--stride", type=positive_float, default=1.0, help="seconds between windows (default 1)")
+    p.add_argument("--top", type=positive_int, default=5, help="classes listed per window (default 5)")
     p.add_argument("--json", action="store_true", help="print the prediction (or the batch summary) as JSON")
     p.add_argument("--render", type=Path, metavar="OUT.mp4",
                    help="one video: also write it with the overlay of bharnet live (body, hands, top classes)")
@@ -37,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.predict import predict_video, predict_videos
     options = {"clip_seconds": args.clip, "stride_seconds": args.stride, "top": args.top,
                "pose_model": args.pose_model, "hand_model": args.hand_model, "device": args.device,
                "mirrored": args.mirrored}
@@ -63,6 +63,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _print_prediction(result) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{result.video}: {result.frames} frames at {result.fps:g} fps, "
                         f"person {result.person or 'none'}, a hand in {result.frames_with_hand} frames")
     table.add_column("seconds")
@@ -71,10 +73,12 @@ def _print_prediction(result) -> None:
         table.add_row(f"{window.start:.1f}-{window.end:.1f}",
                       ", ".join(f"{name} ({p:.2f})" for name, p in window.top))
     table.add_row("whole video", ", ".join(f"{name} ({p:.2f})" for name, p in result.top), style="bold")
-    Console().print(table)
+    console().print(table)
 
 
 def _print_batch(summary, out: Path) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{len(summary.done)} videos predicted, {summary.skipped} already in {out}, "
                         f"{len(summary.failed)} failed")
     for column in ("video", "frames", "top class", "probability"):
@@ -82,7 +86,7 @@ def _print_batch(summary, out: Path) -> None:
     for result in summary.done:
         name, p = result.top[0]
         table.add_row(Path(result.video).name, str(result.frames), name, f"{p:.2f}")
-    console = Console()
-    console.print(table)
+    screen = console()
+    screen.print(table)
     for video, reason in summary.failed.items():
-        console.print(f"[red]failed[/red] {reason if video in reason else f'{video}: {reason}'}", highlight=False)
+        screen.print(f"[red]failed[/red] {reason if video in reason else f'{video}: {reason}'}", highlight=False)

@@ -5,16 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bharnet.cli.flags import positive_int
 from bharnet.core.errors import UserError
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.outputs import check_output_folder, holds_only
 from bharnet.store.convert import default_workers
-from bharnet.store.custom import prepare_custom
-from bharnet.store.imports import prepare_import
-from bharnet.store.ntu import prepare_ntu
-from bharnet.store.packed import check_store_destination
-from bharnet.store.pku import prepare_pku
-from bharnet.store.rgb import add_rois_from_videos
-from bharnet.store.ucla import prepare_ucla
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     def common(p: argparse.ArgumentParser, workers: bool = True) -> None:
         p.add_argument("--out", required=True, help="the store folder to write")
         if workers:
-            p.add_argument("--workers", type=int, default=default_workers(),
+            p.add_argument("--workers", type=positive_int, default=default_workers(),
                            help="reader processes (default: %(default)s; 1 = no pool)")
         p.add_argument("--strict", action="store_true",
                        help="stop with an error at the first bad input (default: report it, skip it, go on)")
@@ -86,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     custom.add_argument("--videos", action="store_true",
                         help="samples are RGB videos <name>.mp4: body and hands from MediaPipe, as for "
                              "`bharnet predict` (--layout pose33, the default, or ntu25)")
-    custom.add_argument("--persons", type=int, default=1, help="videos: persons kept per frame (default 1)")
+    custom.add_argument("--persons", type=positive_int, default=1, help="videos: persons kept per frame (default 1)")
     custom.add_argument("--pose-model", help="videos: MediaPipe pose_landmarker_full.task (default: "
                                              "$BHARNET_POSE_MODEL, cache, download)")
     custom.add_argument("--hand-model", help="videos: MediaPipe hand_landmarker.task (default: $BHARNET_HAND_MODEL, "
@@ -95,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="videos: add each sample's ST-ROI image (the RGB stream's input, from pose landmarks)")
     custom.add_argument("--roi-dir", help="where the per-video ST-ROI PNGs go (default: <out>-roi)")
     common(custom)
-    custom.set_defaults(func=_prepare_custom)
+    custom.set_defaults(func=_prepare_custom, holds_native_logs=True)  # --videos runs MediaPipe
 
 
 def _print_summary(summary) -> int:
@@ -107,6 +102,8 @@ def _print_summary(summary) -> int:
 
 def _check_outputs(args: argparse.Namespace, *inputs: str | None) -> None:
     """The store and, with --rgb, its ST-ROI folder: checked before any input is read."""
+    with ctrl_c_deferred():
+        from bharnet.store.packed import check_store_destination
     inputs = [i for i in inputs if i is not None]
     check_store_destination(args.out, inputs)
     if getattr(args, "rgb", None):
@@ -118,12 +115,16 @@ def _roi_dir(args: argparse.Namespace) -> str:
 
 
 def _prepare_ucla(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.ucla import prepare_ucla
     _check_outputs(args, args.raw)
     return _print_summary(prepare_ucla(args.raw, args.out, workers=args.workers, strict=args.strict,
                                        progress=args.progress))
 
 
 def _prepare_ntu(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.ntu import prepare_ntu
     _check_outputs(args, args.skeletons, args.hands, args.rgb)
     code = _print_summary(prepare_ntu(args.skeletons, args.out, benchmark=args.benchmark, workers=args.workers,
                                       strict=args.strict, center=args.center, hands=args.hands,
@@ -135,6 +136,8 @@ def _prepare_ntu(args: argparse.Namespace) -> int:
 
 def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None = None,
               pose_model: str | None = None) -> None:
+    with ctrl_c_deferred():
+        from bharnet.store.rgb import add_rois_from_videos
     summary, meta = add_rois_from_videos(args.out, videos, _roi_dir(args), skeletons=skeletons, pose_model=pose_model,
                                          workers=args.workers)
     for line in summary.lines():
@@ -144,18 +147,24 @@ def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None
 
 
 def _prepare_pku(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.pku import prepare_pku
     _check_outputs(args, args.skeletons, args.labels, args.splits)
     return _print_summary(prepare_pku(args.skeletons, args.labels, args.out, splits_dir=args.splits,
                                       workers=args.workers, strict=args.strict, progress=args.progress))
 
 
 def _prepare_import(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.imports import prepare_import
     _check_outputs(args, args.file)
     return _print_summary(prepare_import(args.file, args.out, layout=args.layout, strict=args.strict,
                                          progress=args.progress))
 
 
 def _prepare_custom(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.store.custom import prepare_custom
     if args.rgb and not args.videos:
         raise UserError("--rgb needs --videos: ST-ROI images are cut from the videos")
     _check_outputs(args, args.folder)

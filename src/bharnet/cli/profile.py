@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from bharnet.tools.profile import profile_model
+from bharnet.cli.flags import positive_int
+from bharnet.core.console import console
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,18 +17,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "matrix products) of a registered model on one sample.")
     p.add_argument("name", help="model name (see the registry), or body-expert / hand-expert")
     p.add_argument("--backbone", default="degcn", help="backbone of experts and dual-stream models (default: degcn)")
-    p.add_argument("--num-classes", type=int, default=60, help="classes of the classifier (default: 60)")
-    p.add_argument("--frames", type=int, default=64, help="frames of the example input (default: 64)")
+    p.add_argument("--num-classes", type=positive_int, default=60, help="classes of the classifier (default: 60)")
+    p.add_argument("--frames", type=positive_int, default=64, help="frames of the example input (default: 64)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_profile)
 
 
 def _profile(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.tools.profile import profile_model
     result = profile_model(args.name, backbone=args.backbone, num_classes=args.num_classes, frames=args.frames)
     if args.json:
         print(json.dumps(result))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{result['variant']} ({result['backbone']}, {result['num_classes']} classes)")
@@ -36,5 +39,5 @@ def _profile(args: argparse.Namespace) -> int:
     table.add_row("params", f"{result['params']:,} ({result['params'] / 1e6:.3f} M)")
     table.add_row("MACs (thop convention)", f"{result['macs']:,} ({result['macs'] / 1e9:.3f} G)")
     table.add_row("MACs incl. matmul/einsum", f"{result['macs_all']:,} ({result['macs_all'] / 1e9:.3f} G)")
-    Console().print(table)
+    console().print(table)
     return 0

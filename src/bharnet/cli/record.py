@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from bharnet.workflows.record import record_clips
+from bharnet.cli.flags import non_negative_float, positive_float, positive_int
+from bharnet.core.interrupts import ctrl_c_deferred
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,15 +19,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--label", required=True, help="the class of the clips")
     p.add_argument("--out", type=Path, required=True, help="the custom folder (created; labels.csv kept up to date)")
     p.add_argument("--source", default="0", help="camera index, stream URL or video file (default 0)")
-    p.add_argument("--seconds", type=float, default=3.0, help="length of a clip (default 3)")
-    p.add_argument("--count", type=int, default=10, help="clips to record (default 10)")
-    p.add_argument("--countdown", type=float, default=3.0, help="seconds before each clip (default 3)")
+    p.add_argument("--seconds", type=positive_float, default=3.0, help="length of a clip (default 3)")
+    p.add_argument("--count", type=positive_int, default=10, help="clips to record (default 10)")
+    p.add_argument("--countdown", type=non_negative_float, default=3.0, help="seconds before each clip (default 3)")
     p.add_argument("--split", help="split of every clip (default: every fifth clip test, the others train)")
     p.add_argument("--no-display", action="store_true", help="no preview window even where a display exists")
     p.set_defaults(func=_record)
 
 
 def _record(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.record import record_clips
     clips = record_clips(args.source, args.label, args.out, seconds=args.seconds, count=args.count,
                          countdown=args.countdown, split=args.split, display=not args.no_display,
                          log=lambda msg: print(msg, file=sys.stderr, flush=True))

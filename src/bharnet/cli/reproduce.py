@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from bharnet.core.errors import UserError
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.outputs import check_output_folder, holds_only
-from bharnet.workflows.reproduce import REPRODUCE_FILES, list_rows, reproduce
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.workflows.reproduce import REPRODUCE_FILES, list_rows, reproduce
     if args.list:
         print(format_rows(list_rows()))
         return 0

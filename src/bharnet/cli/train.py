@@ -6,11 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from bharnet.cli.flags import positive_int
+from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.outputs import check_output_file
-from bharnet.engine.config import load_config, parse_run_args
-from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.run import fit
-from bharnet.eval.scores import is_scores_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,13 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--split", help="split name (default: the config's test split)")
     p.add_argument("--out", type=Path, help="scores file to write (.npz)")
     p.add_argument("--perturb", help="robustness test: noise=SIGMA, drop-frames=P or drop-hands=P")
-    p.add_argument("--clips", type=int, default=1, help="test-time augmentation: average this many views")
+    p.add_argument("--clips", type=positive_int, default=1, help="test-time augmentation: average this many views")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the GPU when there is one)")
     p.set_defaults(func=_test)
 
 
 def _train(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.engine.config import load_config, parse_run_args
+        from bharnet.engine.run import fit
     result = fit(load_config(*parse_run_args(args.run)), resume=not args.no_resume)
     best = f"  val/top1={result['best_score']:.4f}" if result["best_score"] is not None else ""
     print(f"run: {result['run_dir']}\nbest: {result['best']}{best}\nlast epoch: "
@@ -46,6 +47,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    with ctrl_c_deferred():
+        from bharnet.engine.evaluate import test_checkpoint
+        from bharnet.eval.scores import is_scores_file
     if args.out is not None:
         check_output_file(args.out, flag="--out", inputs=[args.checkpoint], ours=is_scores_file)
     metrics = test_checkpoint(args.checkpoint, store=args.data, split=args.split, out=args.out,

@@ -9,10 +9,13 @@ right for fixed weights, so an exported model cannot be fine-tuned through its o
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import statistics
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +59,19 @@ def _example(model: nn.Module, batch: int, frames: int | None) -> dict[str, torc
     return make_inputs(model, batch, frames or getattr(model, "window", 64))
 
 
+@contextmanager
+def _exporter_logs_quiet() -> Iterator[None]:
+    """The exporter logs a warning per torchvision operator it skips ("torchvision is not installed"),
+    none of which our models use: only its errors are shown."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def export_onnx(model: nn.Module, path: str | os.PathLike, frames: int | None = None, batch: int = 1,
                 check: bool = True) -> dict[str, Any]:
     """Export ``model`` (inputs: its ``example_inputs(batch, frames)``) to an ONNX file at ``path``.
@@ -75,7 +91,7 @@ def export_onnx(model: nn.Module, path: str | os.PathLike, frames: int | None = 
     outputs = [b if b == "logits" else f"{b}_logits" for b in branches]
     start = time.perf_counter()
     with atomic_path(path) as part:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _exporter_logs_quiet():
             warnings.simplefilter("ignore")  # the exporter's deprecation notices are not the user's concern
             try:
                 torch.onnx.export(_Flat(model, names, branches).eval(), tuple(inputs.values()), str(part),

@@ -29,7 +29,7 @@ from bharnet.core.outputs import check_output_file
 from bharnet.engine.run import stack_inputs
 from bharnet.video.hands import REUSABLE, ExtractConfig
 from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay, written_by_overlay
-from bharnet.video.search import SearchConfig
+from bharnet.video.search import HAND_SEARCHES
 from bharnet.video.sides import is_mirrored
 from bharnet.video.skeleton import VideoSkeleton, window_skeleton
 from bharnet.video.source import CapturedFrame, LatestSlot, open_source
@@ -273,14 +273,6 @@ def _window_start(state: Any, fps: float) -> float:
 def _window_frames(state: Any) -> int:
     indices = getattr(state, "indices", None)
     return int(len(indices)) if indices is not None else 0
-
-
-#: the hand searches live can run: ``live`` (the default) is a whole video's search with a bounded cost per
-#: frame, so that no frame stalls the stream: a lost hand's regions are tried on successive frames (one
-#: landmarker call per hand), and a hand found again is not followed back into its gap; ``full`` is a whole
-#: video's search as it is (on the benchmark's clip, frames with a left / right hand 201 / 166 of 300
-#: against 218 / 213, at 23 instead of 45 ms of CPU a frame; docs/live.md)
-HAND_SEARCHES = {"live": SearchConfig(trace_back=0, one_call_per_hand=True), "full": SearchConfig()}
 
 
 class LiveRecognizer(Recognizer):

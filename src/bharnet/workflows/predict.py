@@ -111,17 +111,25 @@ def _has_onnxruntime() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx", "onnxscript"))
 
 
+#: what the one-time ONNX export of a checkpoint takes, to tell the user (a hand expert of the default
+#: size: 37 s on 2 busy cores)
+EXPORT_SECONDS = 40
+
+
 def _onnx_session(module: ActionModule, checkpoint: Path, threads: int | None,  # noqa: ANN202 - optional dep
                   log: Callable[[str], None]):
     """An ONNX Runtime session of the checkpoint's network, exported once into the model cache
     (keyed by the checkpoint's content)."""
     path = cache_dir().parent / "onnx" / f"{sha256_of(checkpoint)[:16]}.onnx"
     if not path.is_file():
-        log(f"exporting the network for ONNX Runtime, once for this checkpoint: {path}")
+        # the export takes tens of seconds with nothing else to show: say so before, and after
+        log(f"exporting {checkpoint} to ONNX for ONNX Runtime, once per checkpoint (about {EXPORT_SECONDS} s; "
+            f"--backend eager skips it) ...")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.partial.onnx")
-        export_onnx(module.model, tmp, frames=int(module.config["data"]["window"]), batch=1, check=False)
+        result = export_onnx(module.model, tmp, frames=int(module.config["data"]["window"]), batch=1, check=False)
         tmp.replace(path)
+        log(f"exported in {result['seconds']:.0f} s to {path}; later starts load it")
     return onnx_session(path, threads)
 
 
