@@ -66,7 +66,8 @@ def test_pyskl_bad_annotation_and_cli(tmp_path, capsys):
     data = write_pyskl(tmp_path / "x.pkl")
     data["annotations"][1]["keypoint"] = data["annotations"][1]["keypoint"][:, :, :16]
     (tmp_path / "x.pkl").write_bytes(pickle.dumps(data))
-    assert main(["prepare", "import", str(tmp_path / "x.pkl"), "--out", str(tmp_path / "s")]) == 1  # one annotation rejected
+    # exit 1: one annotation rejected, the others converted
+    assert main(["prepare", "import", str(tmp_path / "x.pkl"), "--out", str(tmp_path / "s")]) == 1
     err = capsys.readouterr().err
     assert "clip001" in err and "16 joints" in err
     assert main(["prepare", "import", str(tmp_path / "nope.npz"), "--out", str(tmp_path / "t")]) == 2
