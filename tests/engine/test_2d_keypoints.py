@@ -4,6 +4,7 @@ export like 3D ones, in every layout a custom store takes."""
 import numpy as np
 import pytest
 
+from bharnet.core.errors import UserError
 from bharnet.core.layouts import LAYOUTS
 from bharnet.data import transforms as T
 from bharnet.engine import evaluate
@@ -50,14 +51,32 @@ def test_2d_keypoints_train_one_epoch_and_test(layout, tiny_config, tmp_path, on
     assert metrics["samples"] == 2 and 0.0 <= metrics["top1"] <= 1.0
 
 
-def test_2d_body_with_hands_trains_a_dual_model_and_exports(tiny_config, tmp_path, one_thread):
+@pytest.fixture(scope="module")
+def coco17_2d_store(tmp_path_factory):
+    """The docs' example with hands: 2D coco17 bodies, 3D hands."""
+    root = tmp_path_factory.mktemp("coco17")
+    prepare_custom(_write_2d_folder(root / "mine", 17, hands=True), root / "store", layout="coco17", progress=False)
+    return root / "store"
+
+
+def test_a_2d_body_with_3d_hands_trains_a_dual_model_that_predict_refuses(coco17_2d_store, tiny_config, tmp_path,
+                                                                           one_thread):
+    from bharnet.workflows.predict import Recognizer
+
+    cfg = tiny_config(coco17_2d_store, tmp_path, model={"name": "bharnet-e"}, trainer={"max_epochs": 1})
+    last = fit(cfg, quiet=True)["last"]
+    metrics = evaluate.test_checkpoint(last, device="cpu")
+    assert metrics["samples"] == 2 and len([k for k in metrics if k.startswith("top1")]) > 1  # every branch
+    with pytest.raises(UserError, match=r"its body is coco17 with 2 channels; from a video the pose landmarker gives "
+                                        r"3D pose33 or ntu25 bodies \(`bharnet test`"):
+        Recognizer(last)  # predict and live: a video's skeleton is 3D, so a 2D model is refused up front
+
+
+@pytest.mark.slow  # an ONNX export takes half a minute on two cores
+def test_a_2d_model_exports_with_two_input_channels(coco17_2d_store, tiny_config, tmp_path, one_thread):
     pytest.importorskip("onnx")
     from bharnet.tools.export import export_checkpoint
 
-    folder = _write_2d_folder(tmp_path / "mine", 17, hands=True)
-    prepare_custom(folder, tmp_path / "store", layout="coco17", progress=False)
-    cfg = tiny_config(tmp_path / "store", tmp_path / "runs", model={"name": "bharnet-e"},
-                      trainer={"max_epochs": 1})
-    run = fit(cfg, quiet=True)
-    result = export_checkpoint(run["last"], tmp_path / "model.onnx")
-    assert (tmp_path / "model.onnx").is_file() and result
+    last = fit(tiny_config(coco17_2d_store, tmp_path, trainer={"max_epochs": 1}), quiet=True)["last"]
+    result = export_checkpoint(last, tmp_path / "model.onnx")
+    assert result["inputs"] == {"body": [1, 2, 16, 17, 1]} and result["max_abs_diff"] <= 1e-4

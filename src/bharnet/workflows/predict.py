@@ -142,7 +142,8 @@ class Recognizer:
         layout, channels = self.meta["body_layout"], self.meta["channels"]
         if layout not in VIDEO_BODY_LAYOUTS or channels != 3:
             raise UserError(f"{checkpoint}: its body is {layout} with {channels} channels; from a video the pose "
-                            f"landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies")
+                            f"landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies (`bharnet test` runs "
+                            "this model on a store of its own kind)")
         self.classes = self.meta.get("classes") or [str(k) for k in range(self.meta["num_classes"])]
         self.device, self.mirrored = device, mirrored
         skeleton_streams = [s for s in self.streams if s != "rgb"]  # the RGB stream is an ST-ROI image
