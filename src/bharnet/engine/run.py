@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from bharnet.core.atomic import atomic_file
 from bharnet.core.errors import UserError
+from bharnet.engine.checkpoint_files import describe_contents, folder_message, foreign_file_kind
 from bharnet.engine.config import to_dict
 from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.io.synthetic_objects import select_classes
@@ -221,21 +222,30 @@ def _init_rgb(module: ActionModule, weights: str) -> None:
 
 def _read_checkpoint(path: str | Path) -> dict[str, Any]:
     """A bharnet training checkpoint, read without running code from it; ``UserError`` naming
-    the file and what is wrong otherwise."""
+    the file and what it is otherwise (never advice to load it in a way that would run code). Every
+    command reads checkpoints through here."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(folder_message(path))
     if not path.is_file():
         raise UserError(f"checkpoint {path} not found")
     if path.stat().st_size == 0:
         raise UserError(f"{path} is empty (0 bytes), not a checkpoint: an interrupted save or copy?")
+    kind = foreign_file_kind(path)
+    if kind is not None:
+        raise UserError(f"{path} is not a bharnet checkpoint: {kind}")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise UserError(f"{path} is refused: loading it would run code from the file, which bharnet checkpoints "
-                        f"never need ({_first_line(err)})") from None
+        with warnings.catch_warnings():  # torch warns about pickle protocols on its way to refusing
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise UserError(f"{path} is not a bharnet checkpoint: a PyTorch file holding Python objects beyond tensors "
+                        "and plain containers (a whole pickled model?), which bharnet checkpoints never hold; "
+                        "bharnet does not load it, as that would run code from the file") from None
     except Exception as err:  # noqa: BLE001 - torch reports a damaged file with several types
         raise UserError(f"{path} is not a readable checkpoint (truncated or damaged: {_first_line(err)})") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise UserError(f"{path} is not a bharnet checkpoint (no state_dict)")
+        raise UserError(f"{path} is not a bharnet checkpoint: {describe_contents(ckpt)}")
     hp = ckpt.get("hyper_parameters")
     if not isinstance(hp, dict) or not isinstance(hp.get("config"), dict) or not isinstance(hp.get("store_meta"),
                                                                                              dict):
