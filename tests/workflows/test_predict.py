@@ -72,6 +72,7 @@ def _fake_extraction(monkeypatch, frames: int, fps: float = 10.0):
                              frames if hand_model else 0)
 
     monkeypatch.setattr(predict_module, "read_video_skeleton", read)
+    monkeypatch.setattr(predict_module, "short_decode", lambda video, decoded: None)  # the files are not videos
     monkeypatch.setattr(predict_module, "resolve_model", lambda kind, path=None: f"{kind}.task")
     monkeypatch.setattr(predict_module, "resolve_pose_model", lambda choice=None: "pose.task")
 
@@ -101,6 +102,38 @@ def test_cli_prints_one_video(checkpoints, tmp_path, monkeypatch, capsys):
     assert main(["predict", str(checkpoints["body-expert"]), str(video), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert len(result["windows"]) == 1 and len(result["top"]) == 3  # shorter than a clip: one window
+
+
+def test_a_body_model_says_hands_were_not_searched(checkpoints, tmp_path, monkeypatch, capsys):
+    _fake_extraction(monkeypatch, frames=8)
+    video = tmp_path / "short.mp4"
+    video.write_bytes(b"x")
+    assert main(["predict", str(checkpoints["body-expert"]), str(video)]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # the table title may wrap
+    assert "hands not used by this model" in out and "a hand in" not in out
+    assert main(["predict", str(checkpoints["body-expert"]), str(video), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames_with_hand"] is None
+    assert main(["predict", str(checkpoints["hand-expert"]), str(video), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames_with_hand"] == 8
+
+
+def test_a_truncated_video_is_predicted_with_a_warning(checkpoints, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("av")
+    from bharnet.video.decode import iter_frames, short_decode, write_video
+
+    noise = np.random.default_rng(0).integers(0, 255, (40, 48, 64, 3), np.uint8)  # frames that do not compress
+    whole = write_video(tmp_path / "whole.avi", list(noise), fps=10)
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    decoded = sum(1 for _ in iter_frames(cut))
+    _fake_extraction(monkeypatch, frames=decoded)
+    monkeypatch.setattr(predict_module, "short_decode", short_decode)  # the real check, as extract-hands makes it
+    assert main(["predict", str(checkpoints["body-expert"]), str(cut), "--json"]) == 0
+    captured = capsys.readouterr()
+    warning = (f"{cut}: {decoded} of the 40 frames its container lists could be decoded (a truncated or damaged "
+               "file?); the prediction is from those frames")
+    assert json.loads(captured.out)["warnings"] == [warning]
+    assert warning in " ".join(captured.err.split())
 
 
 def test_cli_batch_writes_one_file_per_video_and_resumes(checkpoints, tmp_path, monkeypatch, capsys):

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bharnet.cli.flags import add_mirror_flags, add_model_flags
 from bharnet.core.errors import UserError
+from bharnet.core.words import plural
 from bharnet.workflows.predict import predict_video, predict_videos
 
 
@@ -48,6 +49,7 @@ def _predict(args: argparse.Namespace) -> int:
             print(json.dumps(result.as_dict(), indent=1))
         else:
             _print_prediction(result)
+        _print_warnings([result])
         return 0
     if args.render is not None:
         raise UserError("--render takes one video, without --out")
@@ -59,12 +61,15 @@ def _predict(args: argparse.Namespace) -> int:
         _print_prediction(summary.done[0])
     else:
         _print_batch(summary, args.out)
+    _print_warnings(summary.done)
     return 1 if summary.failed and not summary.done and not summary.skipped else 0
 
 
 def _print_prediction(result) -> None:
-    table = Table(title=f"{result.video}: {result.frames} frames at {result.fps:g} fps, "
-                        f"person {result.person or 'none'}, a hand in {result.frames_with_hand} frames")
+    hands = ("hands not used by this model" if result.frames_with_hand is None
+             else f"a hand in {plural(result.frames_with_hand, 'frame')}")
+    table = Table(title=f"{result.video}: {plural(result.frames, 'frame')} at {result.fps:g} fps, "
+                        f"person {result.person or 'none'}, {hands}")
     table.add_column("seconds")
     table.add_column("top classes (probability)")
     for window in result.windows:
@@ -74,8 +79,15 @@ def _print_prediction(result) -> None:
     Console().print(table)
 
 
+def _print_warnings(results) -> None:
+    """On stderr, so that --json output stays one document."""
+    console = Console(stderr=True)
+    for warning in (w for result in results for w in result.warnings):
+        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+
+
 def _print_batch(summary, out: Path) -> None:
-    table = Table(title=f"{len(summary.done)} videos predicted, {summary.skipped} already in {out}, "
+    table = Table(title=f"{plural(len(summary.done), 'video')} predicted, {summary.skipped} already in {out}, "
                         f"{len(summary.failed)} failed")
     for column in ("video", "frames", "top class", "probability"):
         table.add_column(column)

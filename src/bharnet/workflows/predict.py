@@ -23,7 +23,7 @@ from bharnet.data.view import SampleView, ViewConfig
 from bharnet.engine.module import ActionModule
 from bharnet.engine.run import classify, load_checkpoint, stack_inputs
 from bharnet.tools.export import export_onnx, onnx_session
-from bharnet.video.decode import iter_frames, probe_video
+from bharnet.video.decode import iter_frames, probe_video, short_decode
 from bharnet.video.hands import ExtractConfig, find_videos
 from bharnet.video.models import cache_dir, resolve_model, resolve_pose_model, sha256_of
 from bharnet.video.overlay import Overlay, OverlayWriter, draw_overlay
@@ -53,9 +53,10 @@ class VideoPrediction:
     frames: int
     fps: float
     person: str  # the pose track the body and hands come from ("" when nobody was found)
-    frames_with_hand: int
+    frames_with_hand: int | None  # None: the model takes no hands, so none were searched
     top: list[tuple[str, float]]
     windows: list[Window] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a truncated video: fewer frames than it lists
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -181,8 +182,11 @@ class VideoPredictor(Recognizer):
                    for (start, end), p in zip(spans, probs, strict=True)]
         if render is not None:
             render_windows(video, skeleton, spans, windows, render)
+        short = short_decode(video, num_frames)
         return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person,
-                               skeleton.frames_with_hand, self._ranked(probs.mean(axis=0)), windows)
+                               skeleton.frames_with_hand if self.hand_model is not None else None,
+                               self._ranked(probs.mean(axis=0)), windows,
+                               [f"{short}; the prediction is from those frames"] if short else [])
 
     def _probabilities(self, skeleton: VideoSkeleton, spans: list[tuple[int, int]], video: Path) -> np.ndarray:
         """Class probabilities ``(windows, K)`` through the checkpoint's own test view."""
