@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from bharnet.core.jsontext import json_text
 from bharnet.tools.benchmark import BenchConfig, benchmark_variants
 
 
@@ -36,7 +36,7 @@ def _benchmark(args: argparse.Namespace) -> int:
                          backbone=args.backbone, repeats=args.repeats, warmup=args.warmup, threads=args.threads)
     result = benchmark_variants(args.variants, config, reference=args.reference)
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
         return 0
     _print_benchmark(result)
     return 0

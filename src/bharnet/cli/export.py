@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from bharnet.core.jsontext import json_text
 from bharnet.tools.export import export_checkpoint
 
 
@@ -27,7 +27,7 @@ def _export(args: argparse.Namespace) -> int:
     result = export_checkpoint(args.checkpoint, args.onnx, frames=args.frames, batch=args.batch,
                                check=not args.no_check)
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
         return 0
     shapes = ", ".join(f"{k} {v}" for k, v in result["inputs"].items())
     print(f"wrote {result['path']} ({shapes} -> {', '.join(result['outputs'])}) in {result['seconds']:.1f} s")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags
+from bharnet.core.jsontext import json_text
 from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
 
 
@@ -34,7 +34,7 @@ def _extract_hands(args: argparse.Namespace) -> int:
                              config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored),
                              progress=not (args.no_progress or args.json), preview=args.preview)
     if args.json:
-        print(json.dumps(summary.as_dict()))
+        print(json_text(summary.as_dict()))
     else:
         _print_summary(summary)
     return 1 if summary.failed and not summary.done and not summary.skipped else 0

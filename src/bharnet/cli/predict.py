@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from rich.console import Console
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from bharnet.cli.flags import add_mirror_flags, add_model_flags
 from bharnet.core.errors import UserError
+from bharnet.core.jsontext import json_text
 from bharnet.core.words import plural
 from bharnet.workflows.predict import predict_video, predict_videos
 
@@ -46,7 +46,7 @@ def _predict(args: argparse.Namespace) -> int:
             raise UserError("several videos: give --out DIR (one JSON file per video)")
         result = predict_video(args.checkpoint, args.videos[0], render=args.render, **options)
         if args.json:
-            print(json.dumps(result.as_dict(), indent=1))
+            print(json_text(result.as_dict(), indent=1))
         else:
             _print_prediction(result)
         _print_warnings([result])
@@ -55,7 +55,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise UserError("--render takes one video, without --out")
     summary = predict_videos(args.checkpoint, args.videos, args.out, **options)
     if args.json:
-        print(json.dumps({"done": len(summary.done), "skipped": summary.skipped, "failed": summary.failed,
+        print(json_text({"done": len(summary.done), "skipped": summary.skipped, "failed": summary.failed,
                           "top1": {r.video: r.top[0] for r in summary.done}}, indent=1))
     elif len(summary.done) == 1 and not summary.failed:
         _print_prediction(summary.done[0])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from bharnet.core.jsontext import json_text
 from bharnet.engine.config import load_config, parse_run_args
 from bharnet.engine.evaluate import test_checkpoint
 from bharnet.engine.run import fit
@@ -46,6 +46,6 @@ def _train(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     metrics = test_checkpoint(args.checkpoint, store=args.data, split=args.split, out=args.out,
                               perturb=args.perturb, clips=args.clips, device=args.device)
-    print(json.dumps(metrics, indent=1) if args.json else
+    print(json_text(metrics, indent=1) if args.json else
           "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
     return 0
