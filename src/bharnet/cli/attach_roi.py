@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bharnet.core.words import plural
 from bharnet.store.rgb import attach_rois
 
 
@@ -18,6 +19,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _attach_roi(args: argparse.Namespace) -> int:
     meta = attach_rois(args.store, args.rois)
-    print(f"{meta['found']} samples got an ST-ROI image ({meta['size']}x{meta['size']}), "
+    print(f"{plural(meta['found'], 'sample')} got an ST-ROI image ({meta['size']}x{meta['size']}), "
           f"{len(meta['missing'])} have none", file=sys.stderr)
     return 0

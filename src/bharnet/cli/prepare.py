@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bharnet.core.errors import UserError
+from bharnet.core.words import plural
 from bharnet.store.convert import default_workers
 from bharnet.store.custom import prepare_custom
 from bharnet.store.imports import prepare_import
@@ -123,8 +124,8 @@ def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None
                                          workers=args.workers)
     for line in summary.lines():
         print(line, file=sys.stderr)
-    print(f"{meta['found']} samples got an ST-ROI image, {len(meta['missing'])} have none (rgb_roi.json lists "
-          "them)", file=sys.stderr)
+    print(f"{plural(meta['found'], 'sample')} got an ST-ROI image, {len(meta['missing'])} have none "
+          "(rgb_roi.json lists them)", file=sys.stderr)
 
 
 def _prepare_pku(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bharnet.core.words import plural
 from bharnet.workflows.record import record_clips
 
 
@@ -30,5 +31,5 @@ def _record(args: argparse.Namespace) -> int:
     clips = record_clips(args.source, args.label, args.out, seconds=args.seconds, count=args.count,
                          countdown=args.countdown, split=args.split, display=not args.no_display,
                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
-    print(f"{len(clips)} clips of {args.label!r} in {args.out} (labels.csv updated)")
+    print(f"{plural(len(clips), 'clip')} of {args.label!r} in {args.out} (labels.csv updated)")
     return 0
