@@ -11,6 +11,7 @@ from bharnet.engine import evaluate
 from bharnet.engine.run import fit
 from bharnet.store.custom import prepare_custom
 from bharnet.store.packed import SkeletonStore
+from bharnet.workflows.predict import Recognizer
 
 
 def _write_2d_folder(folder, joints: int, hands: bool = False, samples: int = 6, frames: int = 12):
@@ -22,7 +23,7 @@ def _write_2d_folder(folder, joints: int, hands: bool = False, samples: int = 6,
         arrays = {"body": rng.uniform(0, 640, (frames, 1, joints, 2)).astype(np.float32),
                   "body_conf": rng.uniform(0, 1, (frames, 1, joints)).astype(np.float32)}
         if hands:
-            arrays["hands"] = rng.normal(size=(frames, 2, 21, 3)).astype(np.float32)
+            arrays["hands"] = rng.normal(size=(frames, 2, 21, 2)).astype(np.float32)  # 2D too: z = 0
         np.savez(folder / f"clip{i:02d}.npz", **arrays)
         rows.append(f"clip{i:02d},{('wave', 'clap')[i % 2]},{'test' if i % 3 == 0 else 'train'}")
     (folder / "labels.csv").write_text("\n".join(rows) + "\n")
@@ -53,15 +54,16 @@ def test_2d_keypoints_train_one_epoch_and_test(layout, tiny_config, tmp_path, on
 
 @pytest.fixture(scope="module")
 def coco17_2d_store(tmp_path_factory):
-    """The docs' example with hands: 2D coco17 bodies, 3D hands."""
+    """The docs' example with hands: 2D coco17 bodies and 2D hands."""
     root = tmp_path_factory.mktemp("coco17")
     prepare_custom(_write_2d_folder(root / "mine", 17, hands=True), root / "store", layout="coco17", progress=False)
     return root / "store"
 
 
-def test_a_2d_body_with_3d_hands_trains_a_dual_model_that_predict_refuses(coco17_2d_store, tiny_config, tmp_path,
-                                                                           one_thread):
-    from bharnet.workflows.predict import Recognizer
+def test_2d_body_and_hands_train_a_dual_model_that_predict_refuses(coco17_2d_store, tiny_config, tmp_path,
+                                                                   one_thread):
+    store = SkeletonStore(coco17_2d_store)
+    assert len(store) == 6 and store.has("hands") and (store.frames("hands", 0)[..., 2] == 0).all()
 
     cfg = tiny_config(coco17_2d_store, tmp_path, model={"name": "bharnet-e"}, trainer={"max_epochs": 1})
     last = fit(cfg, quiet=True)["last"]
