@@ -82,3 +82,12 @@ def test_a_2d_model_exports_with_two_input_channels(coco17_2d_store, tiny_config
     last = fit(tiny_config(coco17_2d_store, tmp_path, trainer={"max_epochs": 1}), quiet=True)["last"]
     result = export_checkpoint(last, tmp_path / "model.onnx")
     assert result["inputs"] == {"body": [1, 2, 16, 17, 1]} and result["max_abs_diff"] <= 1e-4
+
+
+def test_a_hand_stream_on_a_store_without_hands_names_the_model_to_use(tiny_config, tmp_path):
+    prepare_custom(_write_2d_folder(tmp_path / "mine", 17), tmp_path / "store", layout="coco17", progress=False)
+    cfg = tiny_config(tmp_path / "store", tmp_path / "runs", model={"name": "bharnet-e"}, trainer={"max_epochs": 1})
+    with pytest.raises(UserError, match=r"store has no hand keypoints, so it cannot feed a hand stream: use a model "
+                                        r"of the body alone on it \(model=body-expert\)"):
+        fit(cfg, quiet=True)
+    assert not list((tmp_path / "runs").rglob("*.ckpt"))
