@@ -9,8 +9,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 __all__ = ["json_text", "finite"]
 
 
@@ -20,10 +18,15 @@ def finite(obj: Any) -> Any:
         return {k: finite(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [finite(v) for v in obj]
-    if isinstance(obj, float | np.floating):
+    if isinstance(obj, float) or _numpy_float(obj):
         value = float(obj)
         return value if math.isfinite(value) else None
     return obj
+
+
+def _numpy_float(obj: Any) -> bool:
+    """A NumPy float scalar, told without importing NumPy (command lines that print JSON start fast)."""
+    return type(obj).__module__ == "numpy" and getattr(obj, "ndim", None) == 0 and obj.dtype.kind == "f"
 
 
 def json_text(obj: Any, indent: int | None = None, default: Callable[[Any], Any] | None = None) -> str:
