@@ -56,7 +56,7 @@ def _predict(args: argparse.Namespace) -> int:
     summary = predict_videos(args.checkpoint, args.videos, args.out, **options)
     if args.json:
         print(json_text({"done": len(summary.done), "skipped": summary.skipped, "failed": summary.failed,
-                          "top1": {r.video: r.top[0] for r in summary.done}}, indent=1))
+                         "top1": {r.video: r.top[0] for r in summary.done}}, indent=1))
     elif len(summary.done) == 1 and not summary.failed:
         _print_prediction(summary.done[0])
     else:

@@ -231,7 +231,10 @@ def _read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise UserError(f"checkpoint {path} not found")
     if path.stat().st_size == 0:
         raise UserError(f"{path} is empty (0 bytes), not a checkpoint: an interrupted save or copy?")
-    kind = foreign_file_kind(path)
+    try:
+        kind = foreign_file_kind(path)
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it ({err.strerror or err})") from None
     if kind is not None:
         raise UserError(f"{path} is not a bharnet checkpoint: {kind}")
     try:

@@ -125,8 +125,7 @@ class RoiSummary(RunSummary):
     def lines(self) -> list[str]:
         """A short human-readable report."""
         out = [f"ST-ROI: {self.done} of {plural(self.videos, 'video')} done, {self.skipped} existed, "
-               f"{len(self.failed)} failed, "
-               f"{self.seconds:.1f} s ({self.seconds_per_video:.2f} s per video)"]
+               f"{len(self.failed)} failed, {self.seconds:.1f} s ({self.seconds_per_video:.2f} s per video)"]
         return out + [f"failed: {reason if video in reason else f'{video}: {reason}'}"
                       for video, reason in self.failed.items()]
 
