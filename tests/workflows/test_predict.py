@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ from bharnet.cli import main
 from bharnet.core.errors import UserError
 from bharnet.core.layouts import NTU25, POSE33, convert_layout
 from bharnet.engine.run import fit
+from bharnet.video.decode import probe_video
 from bharnet.video.skeleton import VideoSkeleton, _body_of
 from bharnet.workflows.predict import predict_video, video_windows
 
@@ -72,7 +74,6 @@ def _fake_extraction(monkeypatch, frames: int, fps: float = 10.0):
                              frames if hand_model else 0)
 
     monkeypatch.setattr(predict_module, "read_video_skeleton", read)
-    monkeypatch.setattr(predict_module, "short_decode", lambda video, decoded: None)  # the files are not videos
     monkeypatch.setattr(predict_module, "resolve_model", lambda kind, path=None: f"{kind}.task")
     monkeypatch.setattr(predict_module, "resolve_pose_model", lambda choice=None: "pose.task")
 
@@ -117,23 +118,48 @@ def test_a_body_model_says_hands_were_not_searched(checkpoints, tmp_path, monkey
     assert json.loads(capsys.readouterr().out)["frames_with_hand"] == 8
 
 
+def _cut_video(folder, frames: list, fps: float):
+    """An AVI of ``frames`` cut in half: its header still lists them all, the second half is gone."""
+    from bharnet.video.decode import iter_frames, write_video
+
+    whole = write_video(folder / "whole.avi", frames, fps=fps)
+    cut = folder / "cut.avi"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    whole.unlink()
+    return cut, sum(1 for _ in iter_frames(cut))
+
+
 def test_a_truncated_video_is_predicted_with_a_warning(checkpoints, tmp_path, monkeypatch, capsys):
     pytest.importorskip("av")
-    from bharnet.video.decode import iter_frames, short_decode, write_video
-
     noise = np.random.default_rng(0).integers(0, 255, (40, 48, 64, 3), np.uint8)  # frames that do not compress
-    whole = write_video(tmp_path / "whole.avi", list(noise), fps=10)
-    cut = tmp_path / "cut.avi"
-    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    decoded = sum(1 for _ in iter_frames(cut))
+    cut, decoded = _cut_video(tmp_path, list(noise), fps=10)
     _fake_extraction(monkeypatch, frames=decoded)
-    monkeypatch.setattr(predict_module, "short_decode", short_decode)  # the real check, as extract-hands makes it
+    fake = predict_module.read_video_skeleton
+
+    def read(video, *args, **kwargs):  # the container's count, as the real reader passes it on
+        return dataclasses.replace(fake(video, *args, **kwargs), listed_frames=probe_video(video).frames)
+
+    monkeypatch.setattr(predict_module, "read_video_skeleton", read)
     assert main(["predict", str(checkpoints["body-expert"]), str(cut), "--json"]) == 0
     captured = capsys.readouterr()
     warning = (f"{cut}: {decoded} of the 40 frames its container lists could be decoded (a truncated or damaged "
                "file?); the prediction is from those frames")
-    assert json.loads(captured.out)["warnings"] == [warning]
+    assert 0 < decoded < 40 and json.loads(captured.out)["warnings"] == [warning]
     assert warning in " ".join(captured.err.split())
+
+
+def test_a_truncated_real_video_warns_as_extract_hands_does(checkpoints, cup_clip, hand_model, pose_model, capsys,
+                                                           tmp_path):
+    from bharnet.video.decode import iter_frames
+
+    cut, decoded = _cut_video(tmp_path, list(iter_frames(cup_clip))[:24], fps=27 / 4)
+    argv = ["predict", str(checkpoints["hand-expert"]), str(cut), "--json", "--hand-model", str(hand_model),
+            "--pose-model", str(pose_model)]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["frames"] == decoded < 24
+    assert result["warnings"] == [f"{cut}: {decoded} of the 24 frames its container lists could be decoded (a "
+                                  "truncated or damaged file?); the prediction is from those frames"]
 
 
 def test_cli_batch_writes_one_file_per_video_and_resumes(checkpoints, tmp_path, monkeypatch, capsys):

@@ -182,7 +182,7 @@ class VideoPredictor(Recognizer):
                    for (start, end), p in zip(spans, probs, strict=True)]
         if render is not None:
             render_windows(video, skeleton, spans, windows, render)
-        short = short_decode(video, num_frames)
+        short = short_decode(video, num_frames, skeleton.listed_frames)
         return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person,
                                skeleton.frames_with_hand if self.hand_model is not None else None,
                                self._ranked(probs.mean(axis=0)), windows,
