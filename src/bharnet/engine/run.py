@@ -31,8 +31,8 @@ from bharnet.models.resnet import load_imagenet_weights, resolve_imagenet_weight
 from bharnet.store.packed import SkeletonStore
 from bharnet.store.synthetic import write_synth_rgb_store, write_synth_store
 
-__all__ = ["fit", "load_checkpoint", "load_model_state", "save_checkpoint", "predict", "classify", "stack_inputs",
-           "run_dir", "FitResult"]
+__all__ = ["fit", "load_checkpoint", "checkpoint_epoch", "load_model_state", "save_checkpoint", "predict", "classify",
+           "stack_inputs", "run_dir", "FitResult"]
 
 
 class RngStateCallback(Callback):
@@ -260,6 +260,12 @@ def _read_checkpoint(path: str | Path) -> dict[str, Any]:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def checkpoint_epoch(path: str | Path) -> int:
+    """The epoch a training checkpoint was saved at (-1 when it records none), read as every
+    checkpoint is; ``UserError`` when it is not a whole bharnet checkpoint."""
+    return int(_read_checkpoint(path).get("epoch", -1))
 
 
 def load_model_state(path: str | Path) -> dict[str, torch.Tensor]:
