@@ -53,7 +53,7 @@ def data(tmp_path_factory):
     (root / "raw" / "S017C003P040R001A059.skeleton").write_text("3\n1\n")  # one rejected input as well
     start = time.monotonic()
     code, err = _finish(_start(root / "raw", root / "reference", 1), within=300)
-    assert code == 1 and "1 inputs rejected" in err, err  # 1: an input failed
+    assert code == 1 and "1 input rejected" in err, err  # 1: an input failed
     return root, time.monotonic() - start
 
 

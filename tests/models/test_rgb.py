@@ -112,6 +112,10 @@ def test_imagenet_weights_come_from_a_path_or_the_environment_never_a_download(t
     assert model.rgb.fc.out_features == 7
     with pytest.raises(UserError, match="does not fit"):
         load_imagenet_weights(ResNet18(width=8), weights)
+    (tmp_path / "noise.pth").write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(UserError, match=r"noise.pth is not a ResNet-18 state dict: not a PyTorch file") as info:
+        load_imagenet_weights(ResNet18(width=8), tmp_path / "noise.pth")
+    assert "weights_only" not in str(info.value)  # never the advice to load it in a way that runs code
 
 
 @pytest.mark.slow  # the dynamo exporter takes minutes on a shared 2-core machine

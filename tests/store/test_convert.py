@@ -29,7 +29,7 @@ def test_order_rejects_and_summary(tmp_path):
     store = SkeletonStore(tmp_path / "store")
     assert store.names == ["s-1", "s-2", "s-3"]  # input order, whatever the workers' timing
     assert store.rejected == [{"source": "bad-1", "problem": "line 3: something is wrong"}]
-    assert summary.converted == 3 and summary.inputs == 4 and "1 inputs rejected" in " ".join(summary.lines())
+    assert summary.converted == 3 and summary.inputs == 4 and "1 input rejected" in " ".join(summary.lines())
     np.testing.assert_array_equal(store.frames("body", 1), np.full((3, 1, 20, 3), 2))
 
 

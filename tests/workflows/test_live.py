@@ -12,7 +12,7 @@ from bharnet.cli import main
 from bharnet.engine.run import fit
 from bharnet.video.source import LatestSlot, open_source
 from bharnet.video.stream import FrameMarks
-from bharnet.workflows.live import run_live
+from bharnet.workflows.live import no_decision, run_live
 
 pytest.importorskip("cv2")
 av = pytest.importorskip("av")
@@ -111,6 +111,37 @@ def test_the_latest_slot_keeps_one_item():
         slot.put(k)
     slot.close()
     assert slot.get() == 4 and slot.get() is None and slot.dropped == 4 and slot.taken == 1
+
+
+def _strict_json(line: str):
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_a_source_shorter_than_the_window_says_no_decision_and_exits_1(clip, monkeypatch, capsys):
+    import bharnet.cli.live as live_cli
+
+    with open_source(str(clip)) as source:  # 20 frames; nobody to classify in its short windows
+        stats = run_live(source, source.fps, FakeExtractor(), lambda window: None, ["a", "b", "c"],
+                         window_seconds=3.0, stride_seconds=0.5)
+    assert stats.decisions == 0 and stats.window_frames == 30
+    assert no_decision(stats, "clip.mp4") == "clip.mp4: 20 frames, shorter than the 30-frame window: no decision"
+    monkeypatch.setattr(live_cli, "live", lambda checkpoint, source, **options: stats)
+    assert main(["live", "x.ckpt", "--source", str(clip), "--json", "--no-display"]) == 1
+    captured = capsys.readouterr()
+    summary = _strict_json(captured.out)["summary"]  # no decision: no latency, null rather than NaN
+    assert summary["latency_ms_p50"] is None and summary["decisions"] == 0
+    assert f"{clip}: 20 frames, shorter than the 30-frame window: no decision" in captured.err
+    assert main(["live", "x.ckpt", "--source", str(clip), "--no-display"]) == 1
+    assert "0 decisions, no latency" in capsys.readouterr().err
+
+
+def test_a_source_with_nobody_in_view_says_so(clip):
+    with open_source(str(clip)) as source:
+        stats = run_live(source, source.fps, FakeExtractor(), lambda window: None, ["a", "b", "c"],
+                         window_seconds=1.0, stride_seconds=0.5)
+    assert no_decision(stats, "clip.mp4") == "clip.mp4: no decision in 4 windows (nobody in view?)"
 
 
 def test_sources_that_cannot_be_opened_are_named(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ from bharnet.cli import main
 from bharnet.core.errors import UserError
 from bharnet.core.layouts import NTU25, POSE33, convert_layout
 from bharnet.engine.run import fit
+from bharnet.video.decode import probe_video
 from bharnet.video.skeleton import VideoSkeleton, _body_of
 from bharnet.workflows.predict import predict_video, video_windows
 
@@ -101,6 +103,63 @@ def test_cli_prints_one_video(checkpoints, tmp_path, monkeypatch, capsys):
     assert main(["predict", str(checkpoints["body-expert"]), str(video), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert len(result["windows"]) == 1 and len(result["top"]) == 3  # shorter than a clip: one window
+
+
+def test_a_body_model_says_hands_were_not_searched(checkpoints, tmp_path, monkeypatch, capsys):
+    _fake_extraction(monkeypatch, frames=8)
+    video = tmp_path / "short.mp4"
+    video.write_bytes(b"x")
+    assert main(["predict", str(checkpoints["body-expert"]), str(video)]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # the table title may wrap
+    assert "hands not used by this model" in out and "a hand in" not in out
+    assert main(["predict", str(checkpoints["body-expert"]), str(video), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames_with_hand"] is None
+    assert main(["predict", str(checkpoints["hand-expert"]), str(video), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames_with_hand"] == 8
+
+
+def _cut_video(folder, frames: list, fps: float):
+    """An AVI of ``frames`` cut in half: its header still lists them all, the second half is gone."""
+    from bharnet.video.decode import iter_frames, write_video
+
+    whole = write_video(folder / "whole.avi", frames, fps=fps)
+    cut = folder / "cut.avi"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    whole.unlink()
+    return cut, sum(1 for _ in iter_frames(cut))
+
+
+def test_a_truncated_video_is_predicted_with_a_warning(checkpoints, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("av")
+    noise = np.random.default_rng(0).integers(0, 255, (40, 48, 64, 3), np.uint8)  # frames that do not compress
+    cut, decoded = _cut_video(tmp_path, list(noise), fps=10)
+    _fake_extraction(monkeypatch, frames=decoded)
+    fake = predict_module.read_video_skeleton
+
+    def read(video, *args, **kwargs):  # the container's count, as the real reader passes it on
+        return dataclasses.replace(fake(video, *args, **kwargs), listed_frames=probe_video(video).frames)
+
+    monkeypatch.setattr(predict_module, "read_video_skeleton", read)
+    assert main(["predict", str(checkpoints["body-expert"]), str(cut), "--json"]) == 0
+    captured = capsys.readouterr()
+    warning = (f"{cut}: {decoded} of the 40 frames its container lists could be decoded (a truncated or damaged "
+               "file?); the prediction is from those frames")
+    assert 0 < decoded < 40 and json.loads(captured.out)["warnings"] == [warning]
+    assert warning in " ".join(captured.err.split())
+
+
+def test_a_truncated_real_video_warns_as_extract_hands_does(checkpoints, cup_clip, hand_model, pose_model, capsys,
+                                                           tmp_path):
+    from bharnet.video.decode import iter_frames
+
+    cut, decoded = _cut_video(tmp_path, list(iter_frames(cup_clip))[:24], fps=27 / 4)
+    argv = ["predict", str(checkpoints["hand-expert"]), str(cut), "--json", "--hand-model", str(hand_model),
+            "--pose-model", str(pose_model)]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["frames"] == decoded < 24
+    assert result["warnings"] == [f"{cut}: {decoded} of the 24 frames its container lists could be decoded (a "
+                                  "truncated or damaged file?); the prediction is from those frames"]
 
 
 def test_cli_batch_writes_one_file_per_video_and_resumes(checkpoints, tmp_path, monkeypatch, capsys):

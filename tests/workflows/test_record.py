@@ -46,6 +46,9 @@ def test_clips_and_labels_are_written(camera, tmp_path, capsys):
     assert main([*argv, "--count", "2", "--countdown", "0", "--split", "val"]) == 0
     rows, _ = read_labels_csv(out)
     assert len(rows) == 5 and rows["thumbs_up_005"] == ("thumbs up", frozenset({"val"}))
+    capsys.readouterr()
+    assert main([*argv, "--count", "1", "--countdown", "0"]) == 0
+    assert "1 clip of 'thumbs up'" in capsys.readouterr().out
     assert [clip_split(k) for k in range(1, 11)].count("test") == 2
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.words import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,6 +21,6 @@ def _attach_roi(args: argparse.Namespace) -> int:
     with ctrl_c_deferred():
         from bharnet.store.rgb import attach_rois
     meta = attach_rois(args.store, args.rois)
-    print(f"{meta['found']} samples got an ST-ROI image ({meta['size']}x{meta['size']}), "
+    print(f"{plural(meta['found'], 'sample')} got an ST-ROI image ({meta['size']}x{meta['size']}), "
           f"{len(meta['missing'])} have none", file=sys.stderr)
     return 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from bharnet.cli.flags import non_negative_int, positive_int
 from bharnet.core.console import console
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.jsontext import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +40,7 @@ def _benchmark(args: argparse.Namespace) -> int:
                          backbone=args.backbone, repeats=args.repeats, warmup=args.warmup, threads=args.threads)
     result = benchmark_variants(args.variants, config, reference=args.reference)
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
         return 0
     _print_benchmark(result)
     return 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from bharnet.cli.flags import positive_int
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.jsontext import json_text
 from bharnet.core.outputs import check_output_file
 
 
@@ -32,7 +32,7 @@ def _export(args: argparse.Namespace) -> int:
     result = export_checkpoint(args.checkpoint, args.onnx, frames=args.frames, batch=args.batch,
                                check=not args.no_check)
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
         return 0
     shapes = ", ".join(f"{k} {v}" for k, v in result["inputs"].items())
     print(f"wrote {result['path']} ({shapes} -> {', '.join(result['outputs'])}) in {result['seconds']:.1f} s")

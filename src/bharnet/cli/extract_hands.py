@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags, non_negative_int
 from bharnet.core.console import console
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.jsontext import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def _extract_hands(args: argparse.Namespace) -> int:
                              config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored),
                              progress=not (args.no_progress or args.json), preview=args.preview)
     if args.json:
-        print(json.dumps(summary.as_dict()))
+        print(json_text(summary.as_dict()))
     else:
         _print_summary(summary)
     return 1 if summary.failed else 0  # any input without a result

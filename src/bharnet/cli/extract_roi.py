@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from bharnet.cli.flags import add_batch_flags, add_model_flags
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.jsontext import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def _extract_roi(args: argparse.Namespace) -> int:
     summary = run_roi_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                                  shard=parse_shard(args.shard), pose_model=args.pose_model)
     if args.json:
-        print(json.dumps(summary.as_dict()))
+        print(json_text(summary.as_dict()))
     else:
         for line in summary.lines():
             print(line, file=sys.stderr)

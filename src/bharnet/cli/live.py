@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from bharnet.cli.flags import add_mirror_flags, add_model_flags, positive_float, positive_int
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.jsontext import json_text
+from bharnet.core.words import plural
 from bharnet.video.search import HAND_SEARCHES
 
 
@@ -47,11 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _live(args: argparse.Namespace) -> int:
     with ctrl_c_deferred():
-        from bharnet.workflows.live import live
+        from bharnet.workflows.live import live, no_decision
 
     def report(decision) -> None:
         if args.json:
-            print(json.dumps(decision.as_dict()), flush=True)
+            print(json_text(decision.as_dict()), flush=True)
         else:
             names = ", ".join(f"{name} {p:.2f}" for name, p in decision.top)
             print(f"{decision.time:7.2f}s  {names}  ({decision.latency_ms:.0f} ms)", flush=True)
@@ -63,9 +64,15 @@ def _live(args: argparse.Namespace) -> int:
                  people=args.people, hand_search=args.hand_search)
     summary = stats.summary()
     if args.json:
-        print(json.dumps({"summary": summary}), flush=True)
+        print(json_text({"summary": summary}), flush=True)
     else:
-        print(f"{summary['frames_processed']} frames at {summary['fps']} fps ({summary['frames_dropped']} dropped), "
-              f"{summary['decisions']} decisions, latency p50 {summary['latency_ms_p50']} ms / p95 "
-              f"{summary['latency_ms_p95']} ms", file=sys.stderr)
+        latency = (f"latency p50 {summary['latency_ms_p50']} ms / p95 {summary['latency_ms_p95']} ms"
+                   if stats.decisions else "no latency")
+        print(f"{plural(summary['frames_processed'], 'frame')} at {summary['fps']} fps "
+              f"({summary['frames_dropped']} dropped), {plural(summary['decisions'], 'decision')}, {latency}",
+              file=sys.stderr)
+    reason = no_decision(stats, str(args.source))
+    if reason:
+        print(f"bharnet live: {reason}", file=sys.stderr)
+        return 1
     return 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from bharnet.cli.flags import add_mirror_flags, add_model_flags, positive_float, positive_int
 from bharnet.core.console import console
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.jsontext import json_text
+from bharnet.core.words import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,28 +46,32 @@ def _predict(args: argparse.Namespace) -> int:
             raise UserError("several videos: give --out DIR (one JSON file per video)")
         result = predict_video(args.checkpoint, args.videos[0], render=args.render, **options)
         if args.json:
-            print(json.dumps(result.as_dict(), indent=1))
+            print(json_text(result.as_dict(), indent=1))
         else:
             _print_prediction(result)
+        _print_warnings([result])
         return 0
     if args.render is not None:
         raise UserError("--render takes one video, without --out")
     summary = predict_videos(args.checkpoint, args.videos, args.out, **options)
     if args.json:
-        print(json.dumps({"done": len(summary.done), "skipped": summary.skipped, "failed": summary.failed,
-                          "top1": {r.video: r.top[0] for r in summary.done}}, indent=1))
+        print(json_text({"done": len(summary.done), "skipped": summary.skipped, "failed": summary.failed,
+                         "top1": {r.video: r.top[0] for r in summary.done}}, indent=1))
     elif len(summary.done) == 1 and not summary.failed:
         _print_prediction(summary.done[0])
     else:
         _print_batch(summary, args.out)
+    _print_warnings(summary.done)
     return 1 if summary.failed else 0  # any input without a result
 
 
 def _print_prediction(result) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{result.video}: {result.frames} frames at {result.fps:g} fps, "
-                        f"person {result.person or 'none'}, a hand in {result.frames_with_hand} frames")
+    hands = ("hands not used by this model" if result.frames_with_hand is None
+             else f"a hand in {plural(result.frames_with_hand, 'frame')}")
+    table = Table(title=f"{result.video}: {plural(result.frames, 'frame')} at {result.fps:g} fps, "
+                        f"person {result.person or 'none'}, {hands}")
     table.add_column("seconds")
     table.add_column("top classes (probability)")
     for window in result.windows:
@@ -76,10 +81,17 @@ def _print_prediction(result) -> None:
     console().print(table)
 
 
+def _print_warnings(results) -> None:
+    """On stderr, so that --json output stays one document."""
+    errors = console(stderr=True)
+    for warning in (w for result in results for w in result.warnings):
+        errors.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+
+
 def _print_batch(summary, out: Path) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{len(summary.done)} videos predicted, {summary.skipped} already in {out}, "
+    table = Table(title=f"{plural(len(summary.done), 'video')} predicted, {summary.skipped} already in {out}, "
                         f"{len(summary.failed)} failed")
     for column in ("video", "frames", "top class", "probability"):
         table.add_column(column)

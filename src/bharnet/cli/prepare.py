@@ -9,6 +9,7 @@ from bharnet.cli.flags import positive_int
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.outputs import check_output_folder, holds_only
+from bharnet.core.words import plural
 from bharnet.store.convert import default_workers
 
 
@@ -142,8 +143,8 @@ def _add_rois(args: argparse.Namespace, videos: list[str], skeletons: str | None
                                          workers=args.workers)
     for line in summary.lines():
         print(line, file=sys.stderr)
-    print(f"{meta['found']} samples got an ST-ROI image, {len(meta['missing'])} have none (rgb_roi.json lists "
-          "them)", file=sys.stderr)
+    print(f"{plural(meta['found'], 'sample')} got an ST-ROI image, {len(meta['missing'])} have none "
+          "(rgb_roi.json lists them)", file=sys.stderr)
 
 
 def _prepare_pku(args: argparse.Namespace) -> int:

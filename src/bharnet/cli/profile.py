@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from bharnet.cli.flags import positive_int
 from bharnet.core.console import console
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.jsontext import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,14 +28,14 @@ def _profile(args: argparse.Namespace) -> int:
         from bharnet.tools.profile import profile_model
     result = profile_model(args.name, backbone=args.backbone, num_classes=args.num_classes, frames=args.frames)
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
         return 0
     from rich.table import Table
 
     table = Table(title=f"{result['variant']} ({result['backbone']}, {result['num_classes']} classes)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    table.add_row("input", json.dumps(result["input"]))
+    table.add_row("input", json_text(result["input"]))
     table.add_row("params", f"{result['params']:,} ({result['params'] / 1e6:.3f} M)")
     table.add_row("MACs (thop convention)", f"{result['macs']:,} ({result['macs'] / 1e9:.3f} G)")
     table.add_row("MACs incl. matmul/einsum", f"{result['macs_all']:,} ({result['macs_all'] / 1e9:.3f} G)")

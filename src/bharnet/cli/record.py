@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bharnet.cli.flags import non_negative_float, positive_float, positive_int
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.words import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +37,5 @@ def _record(args: argparse.Namespace) -> int:
     if not clips:
         print(f"no clip of {args.label!r} recorded (the source ended or was interrupted)", file=sys.stderr)
         return 1
-    print(f"{len(clips)} {'clip' if len(clips) == 1 else 'clips'} of {args.label!r} in {args.out} "
-          "(labels.csv updated)")
+    print(f"{plural(len(clips), 'clip')} of {args.label!r} in {args.out} (labels.csv updated)")
     return 0 if len(clips) == args.count else 1

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from bharnet.cli.flags import positive_int
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.jsontext import json_text
 from bharnet.core.outputs import check_output_file
 
 
@@ -54,6 +54,6 @@ def _test(args: argparse.Namespace) -> int:
         check_output_file(args.out, flag="--out", inputs=[args.checkpoint], ours=is_scores_file)
     metrics = test_checkpoint(args.checkpoint, store=args.data, split=args.split, out=args.out,
                               perturb=args.perturb, clips=args.clips, device=args.device)
-    print(json.dumps(metrics, indent=1) if args.json else
+    print(json_text(metrics, indent=1) if args.json else
           "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
     return 0

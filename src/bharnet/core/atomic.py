@@ -8,13 +8,14 @@ the usual permissions (those ``open`` gives under the user's umask, not ``mkstem
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+from bharnet.core.jsontext import json_text
 
 __all__ = ["atomic_file", "atomic_path", "write_text", "write_json"]
 
@@ -51,4 +52,4 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 
 def write_json(path: str | os.PathLike, obj: object, indent: int | None = 1) -> Path:
     """:func:`write_text` of ``obj`` as JSON."""
-    return write_text(path, json.dumps(obj, indent=indent))
+    return write_text(path, json_text(obj, indent=indent))

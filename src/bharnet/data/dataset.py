@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from bharnet.core.errors import UserError
 from bharnet.core.layouts import Layout
 from bharnet.data.view import STREAMS, SampleView, ViewConfig
 from bharnet.store.packed import SkeletonStore
@@ -35,7 +36,8 @@ class SkeletonDataset(Dataset):
         self.indices = self.store.split(split) if indices is None else np.asarray(indices, dtype=np.int64)
         self.split = split
         if "hand" in streams and not self.store.has("hands"):
-            raise ValueError(f"{self.store.path} has no hand keypoints, so it cannot feed a hand stream")
+            raise UserError(f"{self.store.path} has no hand keypoints, so it cannot feed a hand stream: use a "
+                            "model of the body alone on it (model=body-expert)")
         # the skeleton streams go through the sample view; the RGB stream is the clip's ST-ROI image
         self.sample_view = SampleView(view or ViewConfig(), self.store.body_layout, [s for s in streams if s != "rgb"])
         self.rois = RoiArray(self.store.path) if "rgb" in streams else None

@@ -53,16 +53,24 @@ def _rotation_matrix(angles: np.ndarray) -> np.ndarray:
 
 
 def rotate(x: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """Rotate 3D coordinates (the first three channels) by Euler angles (x, y, z) in radians."""
+    """Rotate 3D coordinates (the first three channels) by Euler angles (x, y, z) in radians; 2D
+    coordinates (two channels) turn in the image plane by the z angle alone."""
     out = x.copy()
+    if x.shape[0] == 2:
+        out[:] = np.einsum("ij,jtvm->itvm", _rotation_matrix(np.array([0.0, 0.0, angles[2]]))[:2, :2], x)
+        return out
     out[:3] = np.einsum("ij,jtvm->itvm", _rotation_matrix(angles), x[:3])
     return out
 
 
 def random_rotation(x: np.ndarray, max_angle: float | tuple[float, float, float], rng: np.random.Generator
                     ) -> np.ndarray:
-    """Rotate by angles drawn uniformly in ``[-max_angle, max_angle]`` per axis (DeGCN: 0.3 rad)."""
+    """Rotate by angles drawn uniformly in ``[-max_angle, max_angle]`` per axis (DeGCN: 0.3 rad);
+    2D coordinates by an in-plane angle in ``[-max_angle_z, max_angle_z]`` (the camera's roll: the
+    only rotation a flat image shows without knowing depth)."""
     limit = np.broadcast_to(np.asarray(max_angle, dtype=np.float64), (3,))
+    if x.shape[0] == 2:
+        return rotate(x, np.array([0.0, 0.0, rng.uniform(-limit[2], limit[2])])) if limit[2] else x
     if not limit.any():
         return x
     return rotate(x, rng.uniform(-limit, limit))

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from bharnet.core.atomic import atomic_file
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_folder, holds_only
+from bharnet.engine.checkpoint_files import describe_contents, folder_message, foreign_file_kind
 from bharnet.engine.config import to_dict
 from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.io.synthetic_objects import select_classes
@@ -31,8 +32,8 @@ from bharnet.models.resnet import load_imagenet_weights, resolve_imagenet_weight
 from bharnet.store.packed import SkeletonStore
 from bharnet.store.synthetic import write_synth_rgb_store, write_synth_store
 
-__all__ = ["fit", "load_checkpoint", "load_model_state", "save_checkpoint", "predict", "classify", "stack_inputs",
-           "run_dir", "FitResult"]
+__all__ = ["fit", "load_checkpoint", "checkpoint_epoch", "load_model_state", "save_checkpoint", "predict", "classify",
+           "stack_inputs", "run_dir", "FitResult"]
 
 
 class RngStateCallback(Callback):
@@ -226,21 +227,33 @@ def _init_rgb(module: ActionModule, weights: str) -> None:
 
 def _read_checkpoint(path: str | Path) -> dict[str, Any]:
     """A bharnet training checkpoint, read without running code from it; ``UserError`` naming
-    the file and what is wrong otherwise."""
+    the file and what it is otherwise (never advice to load it in a way that would run code). Every
+    command reads checkpoints through here."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(folder_message(path))
     if not path.is_file():
         raise UserError(f"checkpoint {path} not found")
     if path.stat().st_size == 0:
         raise UserError(f"{path} is empty (0 bytes), not a checkpoint: an interrupted save or copy?")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise UserError(f"{path} is refused: loading it would run code from the file, which bharnet checkpoints "
-                        f"never need ({_first_line(err)})") from None
+        kind = foreign_file_kind(path)
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it ({err.strerror or err})") from None
+    if kind is not None:
+        raise UserError(f"{path} is not a bharnet checkpoint: {kind}")
+    try:
+        with warnings.catch_warnings():  # torch warns about pickle protocols on its way to refusing
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise UserError(f"{path} is not a bharnet checkpoint: a PyTorch file holding Python objects beyond tensors "
+                        "and plain containers (a whole pickled model?), which bharnet checkpoints never hold; "
+                        "bharnet does not load it, as that would run code from the file") from None
     except Exception as err:  # noqa: BLE001 - torch reports a damaged file with several types
         raise UserError(f"{path} is not a readable checkpoint (truncated or damaged: {_first_line(err)})") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise UserError(f"{path} is not a bharnet checkpoint (no state_dict)")
+        raise UserError(f"{path} is not a bharnet checkpoint: {describe_contents(ckpt)}")
     hp = ckpt.get("hyper_parameters")
     if not isinstance(hp, dict) or not isinstance(hp.get("config"), dict) or not isinstance(hp.get("store_meta"),
                                                                                              dict):
@@ -252,6 +265,12 @@ def _read_checkpoint(path: str | Path) -> dict[str, Any]:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def checkpoint_epoch(path: str | Path) -> int:
+    """The epoch a training checkpoint was saved at (-1 when it records none), read as every
+    checkpoint is; ``UserError`` when it is not a whole bharnet checkpoint."""
+    return int(_read_checkpoint(path).get("epoch", -1))
 
 
 def load_model_state(path: str | Path) -> dict[str, torch.Tensor]:

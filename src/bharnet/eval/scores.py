@@ -31,6 +31,7 @@ import numpy as np
 
 from bharnet.core.atomic import atomic_file
 from bharnet.core.errors import UserError
+from bharnet.core.jsontext import json_text
 
 __all__ = ["Scores", "ScoresCollector", "save_scores", "load_scores", "is_scores_file", "FORMAT", "VERSION",
            "LOGITS_PREFIX"]
@@ -122,7 +123,7 @@ def save_scores(path: str | os.PathLike, names, labels, logits: dict[str, np.nda
     arrays = {branch: np.asarray(_to_numpy(v), dtype=np.float32) for branch, v in logits.items()}
     _validate(names_arr, labels_arr, arrays, str(path))
     full_meta = {**(meta or {}), "format": FORMAT, "version": VERSION}
-    meta_json = json.dumps(full_meta, default=_json_default)
+    meta_json = json_text(full_meta, default=_json_default)
     payload = {"names": names_arr, "labels": labels_arr, "meta": np.asarray(meta_json)}
     payload.update({LOGITS_PREFIX + branch: arr for branch, arr in arrays.items()})
     with atomic_file(path) as f:

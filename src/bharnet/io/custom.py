@@ -7,7 +7,7 @@ Layout of the folder::
     classes.txt         optional: one class name per line (fixes the order of named labels)
     <name>.npy          body (T, M, V, C) in the named layout (--layout coco17, ntu25, pose33, ...)
     <name>.npz          or: body (T, M, V, C), optional body_conf (T, M, V), hands (T, 2, 21, 3),
-                        hand_conf (T, 2, 21)
+                        hand_conf (T, 2, 21); 2D hands (T, 2, 21, 2) get z = 0
 
 With ``holistic=True`` each sample is instead MediaPipe Holistic per-frame vectors, a ``(T, 1662)``
 array (pose 33 x (x, y, z, visibility), face 468 x 3, left hand 21 x 3, right hand 21 x 3) or a
@@ -131,9 +131,16 @@ def read_custom_sample(folder: str, name: str, label: str, splits: frozenset[str
     if "body_conf" in arrays:
         seq.body_conf = _pad_persons(arrays["body_conf"], persons)
     if "hands" in arrays:
-        seq.hands = arrays["hands"]
+        seq.hands = _with_depth(arrays["hands"])
         seq.hand_conf = arrays.get("hand_conf", np.ones(seq.hands.shape[:3], np.float32))
     return [seq]
+
+
+def _with_depth(hands: np.ndarray) -> np.ndarray:
+    """2D hands ``(T, 2, 21, 2)`` (a 2D estimator's) as the stored ``(T, 2, 21, 3)``, with z = 0."""
+    if hands.ndim == 4 and hands.shape[-1] == 2:
+        return np.concatenate([hands, np.zeros((*hands.shape[:-1], 1), hands.dtype)], axis=-1)
+    return hands
 
 
 def _pad_persons(x: np.ndarray, persons: int) -> np.ndarray:

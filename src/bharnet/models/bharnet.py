@@ -46,6 +46,10 @@ __all__ = ["ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion",
            "CrossAttentionFusion", "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens"]
 
 
+#: the hand stream's channels: hands are stored as (x, y, z) whatever the body's channels (a 2D body too)
+HAND_CHANNELS = 3
+
+
 def _build_backbone(name: str, layout: str, in_channels: int, num_persons: int, base_channels: int,
                     window: int) -> nn.Module:
     """A headless backbone (``num_classes=0``): the models here own their heads."""
@@ -151,7 +155,7 @@ class DualStreamModel(nn.Module):
         self.lambda_cpl, self.label_smoothing = lambda_cpl, label_smoothing
         self.body_backbone = _build_backbone(backbone, self.body_layout.name, in_channels, body_persons,
                                              base_channels, window)
-        self.hand_backbone = _build_backbone(backbone, self.hand_layout.name, in_channels, 2, base_channels, window)
+        self.hand_backbone = _build_backbone(backbone, self.hand_layout.name, HAND_CHANNELS, 2, base_channels, window)
         self.channels = self.body_backbone.out_channels
         self.body_head = ClassifierHead(self.channels, num_classes, dropout)
         self.hand_head = ClassifierHead(self.channels, num_classes, dropout)
@@ -180,7 +184,7 @@ class DualStreamModel(nn.Module):
 
     def example_inputs(self, batch: int = 1, frames: int = 64) -> dict[str, Tensor]:
         body = (batch, self.in_channels, frames, self.body_layout.num_joints, self.body_persons)
-        hand = (batch, self.in_channels, frames, self.hand_layout.num_joints, 2)
+        hand = (batch, HAND_CHANNELS, frames, self.hand_layout.num_joints, 2)
         return {"body": torch.zeros(body), "hand": torch.zeros(hand),
                 "hand_mask": torch.ones(batch, 1, frames, self.hand_layout.num_joints, 2)}
 

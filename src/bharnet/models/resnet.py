@@ -16,6 +16,7 @@ torch.hub checks it). Nothing is downloaded unless asked for.
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import torch
@@ -138,8 +139,13 @@ def load_imagenet_weights(model: ResNet18, path: str | os.PathLike) -> list[str]
     count differs); returns the loaded keys."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # torch's message advises an unsafe load: never pass that on
+        raise UserError(f"{path} is not a ResNet-18 state dict: not a PyTorch file of plain tensors (other data, or "
+                        "Python objects that would run code from the file when loaded)") from None
     except Exception as err:
         raise UserError(f"{path} is not a readable ResNet-18 state dict: {err}".splitlines()[0]) from err
+    if not isinstance(state, dict):
+        raise UserError(f"{path} is not a ResNet-18 state dict: it holds a {type(state).__name__}")
     state = {k: v for k, v in state.items() if not k.startswith("fc.")}
     own = {k: v for k, v in model.state_dict().items() if not k.startswith("fc.")}
     wrong = sorted(set(own) ^ set(state)) + [k for k in own if k in state and own[k].shape != state[k].shape]

@@ -24,6 +24,7 @@ from pathlib import Path
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.sequence import Sequence
+from bharnet.core.words import plural
 from bharnet.store.packed import StoreWriter
 
 __all__ = ["PrepareSummary", "run_conversion", "default_workers"]
@@ -50,14 +51,14 @@ class PrepareSummary:
 
     def lines(self) -> list[str]:
         """A short human-readable report."""
-        out = [f"{self.converted} of {self.inputs} inputs converted into {self.samples} samples "
+        out = [f"{self.converted} of {plural(self.inputs, 'input')} converted into {plural(self.samples, 'sample')} "
                f"in {self.seconds:.1f} s"]
         if self.resumed:
-            out.append(f"{self.resumed} inputs were already done by an earlier run (resumed)")
+            out.append(f"{plural(self.resumed, 'input')} already done by an earlier run (resumed)")
         for reason, count in self.skipped.items():
-            out.append(f"{count} inputs skipped: {reason}")
+            out.append(f"{plural(count, 'input')} skipped: {reason}")
         if self.rejected:
-            out.append(f"{len(self.rejected)} inputs rejected (listed in rejected.json of the store)")
+            out.append(f"{plural(len(self.rejected), 'input')} rejected (listed in rejected.json of the store)")
         out.extend(self.notes)
         if self.store is not None:
             out.append(f"store: {self.store}")

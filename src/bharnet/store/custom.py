@@ -13,6 +13,7 @@ import numpy as np
 from bharnet.core.errors import UserError
 from bharnet.core.layouts import get_layout
 from bharnet.core.sequence import Sequence
+from bharnet.core.words import plural
 from bharnet.io.custom import (
     class_names,
     find_sample_file,
@@ -111,7 +112,7 @@ def prepare_custom(folder: str | os.PathLike, out: str | os.PathLike, *, layout:
     kinds = VIDEO_SUFFIXES if videos else (".npy", ".npz")
     unlisted = [p.name for p in folder.iterdir() if p.suffix.lower() in kinds and p.stem not in listed]
     if unlisted:
-        summary.notes.append(f"{len(unlisted)} files are not in labels.csv and were left out, e.g. {unlisted[0]}")
+        summary.notes.append(f"{plural(len(unlisted), 'file')} not in labels.csv left out, e.g. {unlisted[0]}")
     summary.store = Path(out)
     return summary
 

@@ -45,6 +45,17 @@ def probe_video(path: str | Path) -> VideoInfo:
         return VideoInfo(int(stream.width), int(stream.height), float(rate), int(stream.frames or 0))
 
 
+def short_decode(path: str | Path, decoded: int, listed: int | None = None) -> str | None:
+    """The warning for a video that decoded to fewer frames than its container lists (``listed``;
+    None: probe the file), a truncated or damaged file where decoding stopped, naming it; None when
+    it is whole or its container does not say. Callers add what the short read means for them."""
+    promised = probe_video(path).frames if listed is None else listed
+    if promised and decoded < promised:
+        return (f"{path}: {decoded} of the {promised} frames its container lists could be decoded (a truncated or "
+                "damaged file?)")
+    return None
+
+
 def iter_frames(path: str | Path) -> Iterator[np.ndarray]:
     """Yield the frames of ``path`` in decoding order as RGB ``uint8`` arrays (H, W, 3).
 

@@ -22,7 +22,7 @@ from bharnet.video.batch import RunSummary, VideoJob, check_out_folders, collect
 from bharnet.video.batch import find_videos as find_videos  # read here by the CLI and predict
 from bharnet.video.batch import parse_shard as parse_shard
 from bharnet.video.crops import BODY_ANCHORS, HandAnchors, body_scale
-from bharnet.video.decode import VideoInfo, iter_frames, probe_video
+from bharnet.video.decode import VideoInfo, iter_frames, probe_video, short_decode
 from bharnet.video.hand_files import HandTrack, read_ntu_color, save_hands
 from bharnet.video.landmarker import HandDetection, HandLandmarker, PoseLandmarker
 from bharnet.video.models import resolve_model
@@ -607,10 +607,9 @@ def _run_job(hand_model: Path, pose_model: Path | None, config: ExtractConfig, j
     result = {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,
               "frames_with_hand": track.frames_with_hand, "hands": track.hand_counts(),
               "seconds": time.perf_counter() - start}
-    promised = probe_video(job.video).frames
-    if promised and track.frames < promised:
-        result["warning"] = (f"{job.video}: {track.frames} of the {promised} frames its container lists could be "
-                             "decoded (a truncated or damaged file?); the hands of those frames are saved")
+    short = short_decode(job.video, track.frames)
+    if short:
+        result["warning"] = f"{short}; the hands of those frames are saved"
     return result
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.core.errors import UserError
+from bharnet.core.words import plural
 from bharnet.io.ntu import clean_bodies, read_skeleton
 from bharnet.video.batch import RunSummary, VideoJob, check_out_folders, collect, pending, plan_videos, run_jobs
 from bharnet.video.crops import BODY_ANCHORS
@@ -123,8 +124,8 @@ class RoiSummary(RunSummary):
 
     def lines(self) -> list[str]:
         """A short human-readable report."""
-        out = [f"ST-ROI: {self.done} of {self.videos} videos done, {self.skipped} existed, {len(self.failed)} failed, "
-               f"{self.seconds:.1f} s ({self.seconds_per_video:.2f} s per video)"]
+        out = [f"ST-ROI: {self.done} of {plural(self.videos, 'video')} done, {self.skipped} existed, "
+               f"{len(self.failed)} failed, {self.seconds:.1f} s ({self.seconds_per_video:.2f} s per video)"]
         return out + [f"failed: {reason if video in reason else f'{video}: {reason}'}"
                       for video, reason in self.failed.items()]
 

@@ -51,7 +51,8 @@ class VideoSkeleton:
     asked for; ``person`` is the pose track of the first slot ("" when nobody was found);
     ``frames_with_hand`` counts the frames with a hand, detected or filled in; ``pixels`` (T, M, 33, 2)
     the pose landmarks of the same persons in frame pixels, NaN where unseen (what ST-ROI images of
-    the RGB stream are cut around)."""
+    the RGB stream are cut around); ``listed_frames`` the frames a video's container lists (0: not
+    a video file, or it does not say), more than T when the file is cut short."""
 
     body: np.ndarray
     body_conf: np.ndarray
@@ -61,6 +62,7 @@ class VideoSkeleton:
     fps: float
     frames_with_hand: int = 0
     pixels: np.ndarray | None = None
+    listed_frames: int = 0
 
     def arrays(self, frames: slice = slice(None)) -> dict[str, np.ndarray | None]:
         """The sample view's arrays (``body``, ``hands``, ``hand_conf``) of some frames."""
@@ -101,8 +103,10 @@ def read_video_skeleton(video: str | Path, pose_model: str | Path, hand_model: s
         for index, frame in enumerate(iter_frames(video)):
             stream.add(frame, index)
         window = stream.window()
-    return window_skeleton(window, body_layout=body_layout, num_persons=num_persons, require_body=require_body,
-                           config=config, name=str(video))
+    skeleton = window_skeleton(window, body_layout=body_layout, num_persons=num_persons, require_body=require_body,
+                               config=config, name=str(video))
+    skeleton.listed_frames = info.frames
+    return skeleton
 
 
 def _check_layout(body_layout: str) -> None:

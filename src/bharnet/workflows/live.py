@@ -26,6 +26,7 @@ import numpy as np
 
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_file
+from bharnet.core.words import plural
 from bharnet.engine.run import stack_inputs
 from bharnet.video.hands import REUSABLE, ExtractConfig
 from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay, written_by_overlay
@@ -36,7 +37,7 @@ from bharnet.video.source import CapturedFrame, LatestSlot, open_source
 from bharnet.video.stream import FrameMarks, StreamExtractor, StreamWindow
 from bharnet.workflows.predict import Recognizer, window_inputs
 
-__all__ = ["Decision", "LiveStats", "LiveRecognizer", "run_live", "frame_overlay"]
+__all__ = ["Decision", "LiveStats", "LiveRecognizer", "run_live", "no_decision", "frame_overlay"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class LiveStats:
     cpu_seconds: float = 0.0  # of the whole process, all threads (MediaPipe's and the network's too)
     latencies_ms: list[float] = field(default_factory=list)
     stage_ms: dict[str, float] = field(default_factory=dict)
+    window_frames: int = 0  # the frames of a whole window at the source's rate
 
     @property
     def fps(self) -> float:
@@ -93,6 +95,16 @@ class LiveStats:
                 "latency_ms_p50": round(self.latency_percentile(50), 1),
                 "latency_ms_p95": round(self.latency_percentile(95), 1),
                 "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()}}
+
+
+def no_decision(stats: LiveStats, source: str) -> str | None:
+    """Why a run that made no decision made none, for the user; None when it made some."""
+    if stats.decisions:
+        return None
+    if stats.frames_read < stats.window_frames:
+        return (f"{source}: {plural(stats.frames_read, 'frame')}, shorter than the {stats.window_frames}-frame "
+                "window: no decision")
+    return f"{source}: no decision in {plural(stats.windows, 'window')} (nobody in view?)"
 
 
 class Extractor(Protocol):
@@ -155,7 +167,7 @@ class _Loop:
         self.frames: LatestSlot[CapturedFrame] = LatestSlot()
         self.located: LatestSlot[tuple[CapturedFrame, Any]] = LatestSlot()
         self.windows: LatestSlot[tuple[Any, CapturedFrame]] = LatestSlot()
-        self.stats = LiveStats()
+        self.stats = LiveStats(window_frames=self.window_frames)
         self.latest: Decision | None = None
         self.stop = threading.Event()
         # set while no decision is being made: the extraction holds off new work for a decision,

@@ -24,7 +24,7 @@ from bharnet.data.view import SampleView, ViewConfig
 from bharnet.engine.module import ActionModule
 from bharnet.engine.run import classify, load_checkpoint, stack_inputs
 from bharnet.tools.export import export_onnx, onnx_session
-from bharnet.video.decode import iter_frames, probe_video
+from bharnet.video.decode import iter_frames, probe_video, short_decode
 from bharnet.video.hands import ExtractConfig, find_videos
 from bharnet.video.models import cache_dir, resolve_model, resolve_pose_model, sha256_of
 from bharnet.video.overlay import Overlay, OverlayWriter, draw_overlay, written_by_overlay
@@ -54,9 +54,10 @@ class VideoPrediction:
     frames: int
     fps: float
     person: str  # the pose track the body and hands come from ("" when nobody was found)
-    frames_with_hand: int
+    frames_with_hand: int | None  # None: the model takes no hands, so none were searched
     top: list[tuple[str, float]]
     windows: list[Window] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a truncated video: fewer frames than it lists
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -151,7 +152,8 @@ class Recognizer:
         layout, channels = self.meta["body_layout"], self.meta["channels"]
         if layout not in VIDEO_BODY_LAYOUTS or channels != 3:
             raise UserError(f"{checkpoint}: its body is {layout} with {channels} channels; from a video the pose "
-                            f"landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies")
+                            f"landmarker gives 3D {' or '.join(VIDEO_BODY_LAYOUTS)} bodies (`bharnet test` runs "
+                            "this model on a store of its own kind)")
         self.classes = self.meta.get("classes") or [str(k) for k in range(self.meta["num_classes"])]
         self.device, self.mirrored = device, mirrored
         skeleton_streams = [s for s in self.streams if s != "rgb"]  # the RGB stream is an ST-ROI image
@@ -189,8 +191,11 @@ class VideoPredictor(Recognizer):
                    for (start, end), p in zip(spans, probs, strict=True)]
         if render is not None:
             render_windows(video, skeleton, spans, windows, render)
+        short = short_decode(video, num_frames, skeleton.listed_frames)
         return VideoPrediction(str(video), self.checkpoint, num_frames, float(fps), skeleton.person,
-                               skeleton.frames_with_hand, self._ranked(probs.mean(axis=0)), windows)
+                               skeleton.frames_with_hand if self.hand_model is not None else None,
+                               self._ranked(probs.mean(axis=0)), windows,
+                               [f"{short}; the prediction is from those frames"] if short else [])
 
     def _probabilities(self, skeleton: VideoSkeleton, spans: list[tuple[int, int]], video: Path) -> np.ndarray:
         """Class probabilities ``(windows, K)`` through the checkpoint's own test view."""

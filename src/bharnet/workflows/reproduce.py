@@ -37,7 +37,7 @@ from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
 from bharnet.engine.config import load_config, to_dict
 from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.run import fit, run_dir
+from bharnet.engine.run import checkpoint_epoch, fit, run_dir
 from bharnet.eval.ensemble import ensemble
 from bharnet.eval.metrics import topk_accuracy
 from bharnet.eval.report import write_ensemble_report
@@ -139,13 +139,11 @@ def _needed_training(members: Sequence[tuple[str, str]]) -> list[str]:
 def _training_finished(last: Path, max_epochs: int) -> bool:
     if not last.is_file():
         return False
-    import torch
-
     try:
-        epoch = torch.load(last, map_location="cpu", weights_only=True, mmap=True).get("epoch", -1)
-    except Exception:  # a checkpoint cut short: training must run (and will say what is wrong)
+        epoch = checkpoint_epoch(last)
+    except UserError:  # a checkpoint cut short: training must run (and will say what is wrong)
         return False
-    return int(epoch) + 1 >= max_epochs
+    return epoch + 1 >= max_epochs
 
 
 def _is_main_process() -> bool:
