@@ -120,14 +120,14 @@ def _strict_json(line: str):
 
 
 def test_a_source_shorter_than_the_window_says_no_decision_and_exits_1(clip, monkeypatch, capsys):
-    import bharnet.cli.live as live_cli
+    import bharnet.workflows.live as live_workflow
 
     with open_source(str(clip)) as source:  # 20 frames; nobody to classify in its short windows
         stats = run_live(source, source.fps, FakeExtractor(), lambda window: None, ["a", "b", "c"],
                          window_seconds=3.0, stride_seconds=0.5)
     assert stats.decisions == 0 and stats.window_frames == 30
     assert no_decision(stats, "clip.mp4") == "clip.mp4: 20 frames, shorter than the 30-frame window: no decision"
-    monkeypatch.setattr(live_cli, "live", lambda checkpoint, source, **options: stats)
+    monkeypatch.setattr(live_workflow, "live", lambda checkpoint, source, **options: stats)  # the command's import
     assert main(["live", "x.ckpt", "--source", str(clip), "--json", "--no-display"]) == 1
     captured = capsys.readouterr()
     summary = _strict_json(captured.out)["summary"]  # no decision: no latency, null rather than NaN
