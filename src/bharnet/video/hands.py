@@ -29,7 +29,16 @@ from bharnet.video.models import resolve_model
 from bharnet.video.preview import write_contact_sheet
 from bharnet.video.search import WRIST, Hand, HandSearch, SearchConfig, confirmed, hand_cues
 from bharnet.video.sides import NTU_PAIRS, POSE_PAIRS, is_mirrored, side_margin
-from bharnet.video.track import apply_swaps, assign_sides, continuity_swaps, interpolate_gaps, most_active, track_people
+from bharnet.video.track import (
+    apply_swaps,
+    assign_sides,
+    continuity_swaps,
+    distinct_people,
+    interpolate_gaps,
+    most_active,
+    track_age,
+    track_people,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,11 @@ class ExtractConfig:
     min_confidence: float = 0.5
     #: people the pose landmarker looks for (videos without a skeleton file)
     num_poses: int = 2
+    #: whether the pose landmarker on whole frames follows people from frame to frame (MediaPipe's
+    #: VIDEO mode) or detects them afresh in each (IMAGE mode, the default: it keeps seeing both of
+    #: two people in contact, see ``landmarker.PoseLandmarker``); :class:`~bharnet.video.track.PeopleTracker`
+    #: links them either way
+    pose_tracking: bool = False
     #: pose landmarks with a lower visibility are treated as unseen
     min_visibility: float = 0.2
     #: a pose detection counts as a person only when a wrist is this visible: with no person in view
@@ -125,7 +139,8 @@ def pose_people(pose: PoseLandmarker, frame: np.ndarray, t: int, mirrored: bool,
     """The people the pose landmarker sees in frame ``t`` (RGB), sides in the convention, each
     ``(33, 9)``: pixels (2, NaN below the visibility threshold), image (3), world (3) and
     visibility (1) columns. A detection without a visible wrist is no person (see
-    ``min_wrist_visibility``)."""
+    ``min_wrist_visibility``); one that repeats another is dropped
+    (:func:`~bharnet.video.track.distinct_people`)."""
     anchors = BODY_ANCHORS["pose33"]
     h, w = frame.shape[:2]
     people = []
@@ -136,7 +151,7 @@ def pose_people(pose: PoseLandmarker, frame: np.ndarray, t: int, mirrored: bool,
         xy = p.image[:, :2] * np.array([w, h])
         xy[p.visibility < config.min_visibility] = np.nan
         people.append(np.concatenate([xy, p.image, p.world, p.visibility[:, None]], axis=1))
-    return people
+    return distinct_people(people, anchors)
 
 
 def lasting_tracks(tracks: dict[int, np.ndarray], config: ExtractConfig = ExtractConfig()) -> dict[int, np.ndarray]:
@@ -158,9 +173,9 @@ def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
     the convention (:mod:`bharnet.video.sides`)."""
     mirrored = is_mirrored(video, config.mirrored)
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
-                        fps=info.fps) as pose:
+                        fps=info.fps, video=config.pose_tracking) as pose:
         per_frame = [pose_people(pose, frame, t, mirrored, config) for t, frame in enumerate(iter_frames(video))]
-    tracks = dict(enumerate(track_people(per_frame, BODY_ANCHORS["pose33"])))
+    tracks = dict(enumerate(track_people(per_frame, BODY_ANCHORS["pose33"], max_age=track_age(info.fps))))
     return [as_pose_track(track) for track in lasting_tracks(tracks, config).values()]
 
 

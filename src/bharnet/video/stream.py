@@ -28,7 +28,7 @@ from bharnet.video.crops import BODY_ANCHORS, body_scale
 from bharnet.video.hands import REUSABLE, BodyGuide, ExtractConfig, FrameHands, RawHands, lasting_tracks, pose_people
 from bharnet.video.landmarker import PoseLandmarker
 from bharnet.video.search import hand_cues
-from bharnet.video.track import PeopleTracker, most_active, tracks_of
+from bharnet.video.track import PeopleTracker, most_active, track_age, tracks_of
 
 __all__ = ["FrameMarks", "Located", "StreamWindow", "StreamExtractor"]
 
@@ -106,11 +106,12 @@ class StreamExtractor:
         self.fps, self.mirrored, self.clock = fps, mirrored, clock
         c = self.config
         REUSABLE.new_video()
-        self.pose = REUSABLE.get(("pose-frames", str(pose_model), c.num_poses, c.min_confidence), fps,
-                                 lambda: PoseLandmarker(pose_model, num_poses=c.num_poses,
-                                                        min_confidence=c.min_confidence, fps=fps))
+        self.pose = REUSABLE.get(("pose-frames", str(pose_model), c.num_poses, c.min_confidence, c.pose_tracking),
+                                 fps, lambda: PoseLandmarker(pose_model, num_poses=c.num_poses,
+                                                             min_confidence=c.min_confidence, fps=fps,
+                                                             video=c.pose_tracking))
         self.hands = FrameHands(hand_model, fps, mirrored, c, frames) if hand_model is not None else None
-        self.tracker = PeopleTracker(_ANCHORS)
+        self.tracker = PeopleTracker(_ANCHORS, max_age=track_age(fps))
         self.follow_frames = max(1, round(c.follow_seconds * fps))
         self.keep = keep
         self._frames: OrderedDict[int, _Frame] = OrderedDict()  # the extractor's frame count -> frame
