@@ -175,7 +175,14 @@ def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
                         fps=info.fps, video=config.pose_tracking) as pose:
         per_frame = [pose_people(pose, frame, t, mirrored, config) for t, frame in enumerate(iter_frames(video))]
-    tracks = dict(enumerate(track_people(per_frame, BODY_ANCHORS["pose33"], max_age=track_age(info.fps))))
+    return link_people(per_frame, info.fps, config)
+
+
+def link_people(per_frame: list[list[np.ndarray]], fps: float, config: ExtractConfig = ExtractConfig()
+                ) -> list[PoseTrack]:
+    """The people of each frame (:func:`pose_people`) linked into tracks
+    (:func:`~bharnet.video.track.track_people`), those seen long enough (:func:`lasting_tracks`)."""
+    tracks = dict(enumerate(track_people(per_frame, BODY_ANCHORS["pose33"], max_age=track_age(fps))))
     return [as_pose_track(track) for track in lasting_tracks(tracks, config).values()]
 
 
