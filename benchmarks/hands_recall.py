@@ -6,9 +6,10 @@ annotation of which hands of the kept person are visible in which frames
         [--preview DIR] [--json]
 
 Per clip it prints: the recall of visible hands (frames where an annotated visible hand is found
-or interpolated, over the frames where it is visible), finds where the hand is not visible, side
-swaps, finds on another person (composites: a hand found nearer the other person's wrists), and
-frames per second of this process's CPU time (run it pinned to one core: the per-core rate).
+or interpolated, over the frames where it is visible; a hand on another person does not count),
+finds where the hand is not visible, side swaps, finds on another person (composites: a hand
+found far from the kept person's wrists and near the other person's), and frames per second of
+this process's CPU time (run it pinned to one core: the per-core rate).
 
 Side swaps: where the annotation gives the person's wrists (the NTU skeleton's colour positions,
 moved with the person in a composite), a hand whose wrist is nearer the other side's wrist than
@@ -83,27 +84,30 @@ def score(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: np.nda
     vis, either = visible[0][:n], visible[1][:n]
     wrist = track.keypoints[:n, :, 0, :2] * np.array([track.width, track.height])
     size = np.ptp(track.keypoints[:n, :, :, :2] * np.array([track.width, track.height]), axis=2).max(axis=-1)
-    swaps = wrong = 0
+    swaps = 0
+    wrong = np.zeros_like(has)
     for t in range(n):
         for s in (0, 1):
             if not has[t, s]:
                 continue
             if kept is not None and np.isfinite(kept[t]).all():
                 own, cross = np.linalg.norm(wrist[t, s] - kept[t, s]), np.linalg.norm(wrist[t, s] - kept[t, 1 - s])
-                swaps += int(cross < 0.5 * own and own > size[t, s])
                 if other is not None and np.isfinite(other[t]).all():
                     near_other = np.linalg.norm(wrist[t, s] - other[t], axis=-1).min()
-                    wrong += int(near_other < 0.5 * min(own, cross) and min(own, cross) > 2 * size[t, s])
+                    wrong[t, s] = near_other < 0.5 * min(own, cross) and min(own, cross) > 2 * size[t, s]
+                swaps += int(cross < 0.5 * own and own > size[t, s] and not wrong[t, s])
             elif kept is None and vis[t, 1 - s] and not vis[t, s] and not has[t, 1 - s]:
                 swaps += 1
     swaps += slot_changes(has, either)
+    has = has & ~wrong  # another person's hand is no find of the kept person's
     found_either = int((has.any(axis=1) & either).sum())
     found = int((has & vis).sum()) + found_either
     visible = int(vis.sum() + either.sum())
     extra = int((has & ~vis).sum()) - found_either  # an unnamed hand's find is not an extra one
     return {"frames": n, "visible": visible, "found": found, "recall": round(found / max(visible, 1), 3),
             "recall_left_right": [round(float((has & vis)[:, s].sum() / max(vis[:, s].sum(), 1)), 3) for s in (0, 1)],
-            "found_not_visible": extra, "side_swaps": swaps, "other_person": wrong, "source": track.source}
+            "found_not_visible": extra, "side_swaps": swaps, "other_person": int(wrong.sum()),
+            "source": track.source}
 
 
 def slot_changes(has: np.ndarray, either: np.ndarray) -> int:

@@ -269,15 +269,35 @@ REUSABLE = Reusable()
 class BodyGuide:
     """Where a person's hands are, frame by frame, for the hand search: ``cues(t, frame)`` gives
     (2, 3, 2) wrist, hand centre and elbow per side in the convention (NaN where unknown) or None,
-    ``scale`` the person's size in pixels. This one reads them from a whole track known in advance."""
+    ``scale`` the person's size in pixels. This one reads them from a whole track known in advance.
+    ``others`` (T, K, 2, 2): the wrists of the other people in view (NaN where unseen), whose hands
+    are not this person's (:meth:`foreign`)."""
 
-    def __init__(self, cues: np.ndarray, scale: float) -> None:
-        self._cues, self.scale = cues, scale
+    def __init__(self, cues: np.ndarray, scale: float, others: np.ndarray | None = None) -> None:
+        self._cues, self.scale, self._others = cues, scale, others
 
     @classmethod
-    def of_body(cls, body: np.ndarray, anchors: HandAnchors) -> BodyGuide:
-        """From a (T, J, 2) body in the layout of ``anchors`` (pixels, NaN where unseen)."""
-        return cls(hand_cues(body, anchors), body_scale(body, anchors))
+    def of_body(cls, body: np.ndarray, anchors: HandAnchors, others: list[np.ndarray] = ()) -> BodyGuide:
+        """From a (T, J, 2) body in the layout of ``anchors`` (pixels, NaN where unseen); ``others``
+        the other people's bodies in the same layout."""
+        return cls(hand_cues(body, anchors), body_scale(body, anchors), other_wrists(others, anchors))
+
+    def foreign(self, t: int, wrist: np.ndarray, side: int, cues: np.ndarray | None) -> bool:
+        """Whether a hand whose wrist is at ``wrist`` (pixels) in frame ``t`` is another person's: its
+        wrist within half this person's size of another person's wrist, and less than half as far
+        from it as from this person's wrist on ``side`` (from ``cues``; when this person is not seen,
+        any hand at another's wrist is theirs). Two people in contact put their hands close; the one
+        kept is often hidden behind the other, and a search around where they were finds the other's."""
+        if self._others is None or t >= len(self._others) or not np.isfinite(self.scale):
+            return False
+        theirs = self._others[t].reshape(-1, 2)
+        theirs = theirs[np.isfinite(theirs).all(axis=-1)]
+        if not len(theirs):
+            return False
+        near = float(np.linalg.norm(theirs - wrist, axis=-1).min())
+        own = cues[side, WRIST] if cues is not None else np.full(2, np.nan)
+        mine = float(np.linalg.norm(own - wrist)) if np.isfinite(own).all() else np.inf
+        return near < 0.5 * self.scale and near < 0.5 * mine
 
     def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
         """The cues of frame ``t``; ``lost``: whether a hand is not being followed (so that the
@@ -290,6 +310,13 @@ class BodyGuide:
         pass
 
 
+def other_wrists(others: list[np.ndarray] | tuple, anchors: HandAnchors) -> np.ndarray | None:
+    """(T, K, 2, 2) the wrists of ``others`` ((T, J, 2+) bodies), None when there is none."""
+    if not len(others):
+        return None
+    return np.stack([body[:, list(anchors.wrist), :2] for body in others], axis=1)
+
+
 class SkeletonPoseGuide(BodyGuide):
     """A Kinect skeleton names the person and the sides; the pose landmarker, run on a fixed box
     around that person in the frames where a hand is lost (at most every ``pose_every`` frames),
@@ -297,9 +324,11 @@ class SkeletonPoseGuide(BodyGuide):
     how large the person is. The pose's sides are matched to the skeleton's by position
     (shoulders, elbows, hips) over the frames seen so far."""
 
-    def __init__(self, skeleton: np.ndarray, pose_model: str | Path, info: VideoInfo, config: ExtractConfig) -> None:
+    def __init__(self, skeleton: np.ndarray, pose_model: str | Path, info: VideoInfo, config: ExtractConfig,
+                 others: list[np.ndarray] = ()) -> None:
         self._skeleton = skeleton
-        super().__init__(hand_cues(skeleton, BODY_ANCHORS["ntu25"]), body_scale(skeleton, BODY_ANCHORS["ntu25"]))
+        ntu = BODY_ANCHORS["ntu25"]
+        super().__init__(hand_cues(skeleton, ntu), body_scale(skeleton, ntu), other_wrists(others, ntu))
         self._box = person_box(skeleton, self.scale, info.width, info.height)
         self._every, self._config = max(1, config.pose_every), config
         self._pose = REUSABLE.get(("pose", str(pose_model), config.min_confidence), info.fps, lambda: PoseLandmarker(
@@ -394,17 +423,21 @@ class FrameHands:
         cues = guide.cues(t, frame, self.search.lost(t)) if guide is not None else None
         hands = self.search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
         for side, hand in enumerate(hands):
+            if hand is not None and guide is not None and guide.foreign(t, hand.landmarks[0, :2], side, cues):
+                hands[side] = None
+                self.search.drop(side)
+        for side, hand in enumerate(hands):
             if hand is not None:
                 self._put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
             region = self.search.regions[side]
             if region is not None:
                 self._raw.regions[t - self._first, side] = region.x0, region.y0, region.side
-        self._trace_back(t, hands)
+        self._trace_back(t, hands, guide)
         self._recent.append(frame)
         if all(hand is None for hand in hands):
             # nothing near the body (or no body): the whole frame, which finds large hands that a
             # region cuts, and hands of videos with nobody in view
-            self._whole_frame(t, frame, cues)
+            self._whole_frame(t, frame, cues, guide)
             square = max(frame.shape[:2])  # the region searched for both: the whole frame
             self._raw.regions[t - self._first] = (frame.shape[1] - square) / 2, (frame.shape[0] - square) / 2, square
 
@@ -426,7 +459,7 @@ class FrameHands:
     def _present(self, t: int, side: int) -> bool:
         return t >= self._first and bool(self._raw.present[t - self._first, side])
 
-    def _trace_back(self, t: int, hands: list[Hand | None]) -> None:
+    def _trace_back(self, t: int, hands: list[Hand | None], guide: BodyGuide | None) -> None:
         """A hand seen in frame ``t - 1`` after a gap and again in ``t`` (so not a stray detection) is
         followed backwards into the gap, through the frames kept in ``recent`` (oldest first, up to
         ``t - 1``)."""
@@ -445,7 +478,8 @@ class FrameHands:
             before = before[:gap]
             other = [self._hand_at(t - 2 - k, 1 - side) for k in range(len(before))]
             for k, found in enumerate(self.search.trace_back(kept[-1], before, start, other)):
-                if found is not None:
+                if found is not None and not (guide is not None and guide.foreign(
+                        t - 2 - k, found.landmarks[0, :2], side, guide.cues(t - 2 - k, before[k], False))):
                     self._put(t - 2 - k, side, found.landmarks, found.score)
 
     def _hand_at(self, t: int, side: int) -> Hand | None:
@@ -453,9 +487,11 @@ class FrameHands:
         return Hand(self._raw.kp[r, side], float(self._raw.score[r, side]), "tracked") if self._present(t, side) \
             else None
 
-    def _whole_frame(self, t: int, frame: np.ndarray, cues: np.ndarray | None) -> None:
+    def _whole_frame(self, t: int, frame: np.ndarray, cues: np.ndarray | None, guide: BodyGuide | None) -> None:
         h, w = frame.shape[:2]
         dets = self._on_frames().detect(frame, t)
+        if guide is not None:  # another person's hand is none of the sides'
+            dets = [d for d in dets if not any(guide.foreign(t, d.landmarks[0, :2] * [w, h], s, cues) for s in (0, 1))]
         wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
         if np.isnan(wrists).all():
             for side, det in _assign_whole_frame(dets, self.mirrored):
@@ -535,11 +571,13 @@ def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleto
         bodies, source, anchors = [], "frame", None
     if not bodies:
         return hands_of_person(video, info, hand_model, None, None, "frame", "", config)
-    person_id, person = bodies[most_active([b for _, b in bodies], anchors)]
+    kept = most_active([b for _, b in bodies], anchors)
+    person_id, person = bodies[kept]
+    others = [b for k, (_, b) in enumerate(bodies) if k != kept]
     if source == "skeleton" and pose_model is not None and config.pose_every > 0:
-        guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config)
+        guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config, others)
     else:
-        guide = BodyGuide.of_body(person, anchors)
+        guide = BodyGuide.of_body(person, anchors, others)
     return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
 
 

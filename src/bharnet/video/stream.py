@@ -25,7 +25,16 @@ from typing import Any
 import numpy as np
 
 from bharnet.video.crops import BODY_ANCHORS, body_scale
-from bharnet.video.hands import REUSABLE, BodyGuide, ExtractConfig, FrameHands, RawHands, lasting_tracks, pose_people
+from bharnet.video.hands import (
+    REUSABLE,
+    BodyGuide,
+    ExtractConfig,
+    FrameHands,
+    RawHands,
+    lasting_tracks,
+    other_wrists,
+    pose_people,
+)
 from bharnet.video.landmarker import PoseLandmarker
 from bharnet.video.search import hand_cues
 from bharnet.video.track import PeopleTracker, most_active, track_age, tracks_of
@@ -76,11 +85,14 @@ class StreamWindow:
 class _FrameGuide(BodyGuide):
     """The cues of the frame being processed: a stream knows no frame ahead."""
 
-    def __init__(self, cues: np.ndarray, scale: float) -> None:
-        super().__init__(cues[None], scale)
+    def __init__(self, cues: np.ndarray, scale: float, others: np.ndarray | None = None) -> None:
+        super().__init__(cues[None], scale, others)  # others: (1, K, 2, 2), this frame's
 
     def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
         return super().cues(0, frame, lost)
+
+    def foreign(self, t: int, wrist: np.ndarray, side: int, cues: np.ndarray | None) -> bool:
+        return super().foreign(0, wrist, side, cues)
 
 
 @dataclass
@@ -169,11 +181,15 @@ class StreamExtractor:
         if not tracks:
             return Located(t, None, None)
         ids = list(tracks)
-        chosen = tracks[ids[most_active([tracks[k][..., :2] for k in ids], _ANCHORS)]][..., :2]
+        kept = ids[most_active([tracks[k][..., :2] for k in ids], _ANCHORS)]
+        chosen = tracks[kept][..., :2]
         now = chosen[-1]
         if not np.isfinite(now).any():
             return Located(t, None, None)
-        return Located(t, now, _FrameGuide(hand_cues(now, _ANCHORS), body_scale(chosen, _ANCHORS)))
+        # everyone else in this frame, lasting or not: a hand at their wrist is not the kept person's
+        others = [p[None, :, :2] for k, p in history[-1].items() if k != kept]
+        return Located(t, now, _FrameGuide(hand_cues(now, _ANCHORS), body_scale(chosen, _ANCHORS),
+                                           other_wrists(others, _ANCHORS)))
 
     def _forget(self, t: int) -> None:
         """Frames no window and no follow decision needs any more."""
