@@ -155,14 +155,17 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="clip names (annotation file stems)")
     parser.add_argument("--preview", type=Path, help="write a contact sheet per clip into this folder")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    parser.add_argument("--clips", type=Path, help="where the built clips are kept (default: a temporary folder)")
     args = parser.parse_args()
     notes = {p.stem: json.loads(p.read_text()) for p in sorted((HERE / "hands_devset").glob("*.json"))}
     if args.only:
         notes = {k: v for k, v in notes.items() if k in args.only}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
+        clips = args.clips or Path(tmp)
+        clips.mkdir(parents=True, exist_ok=True)
         for name, note in notes.items():
-            results[name] = r = run_clip(name, note, args.shared, Path(tmp), args.preview)
+            results[name] = r = run_clip(name, note, args.shared, clips, args.preview)
             if not args.json:
                 print(f"{name:28s} recall {r['recall']:.3f} (left {r['recall_left_right'][0]:.3f}, right "
                       f"{r['recall_left_right'][1]:.3f}; {r['found']}/{r['visible']})  found where not visible "

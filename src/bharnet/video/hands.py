@@ -34,6 +34,7 @@ from bharnet.video.track import (
     assign_sides,
     continuity_swaps,
     distinct_people,
+    fill_body_gaps,
     interpolate_gaps,
     most_active,
     track_age,
@@ -52,6 +53,9 @@ class ExtractConfig:
     min_confidence: float = 0.5
     #: people the pose landmarker looks for (videos without a skeleton file)
     num_poses: int = 2
+    #: without a skeleton, the kept person's joints unseen for at most this long (between two frames
+    #: where they are seen) are interpolated to place the hands' regions
+    body_gap_seconds: float = 0.5
     #: whether the pose landmarker on whole frames follows people from frame to frame (MediaPipe's
     #: VIDEO mode) or detects them afresh in each (IMAGE mode, the default: it keeps seeing both of
     #: two people in contact, see ``landmarker.PoseLandmarker``); :class:`~bharnet.video.track.PeopleTracker`
@@ -573,6 +577,8 @@ def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleto
         return hands_of_person(video, info, hand_model, None, None, "frame", "", config)
     kept = most_active([b for _, b in bodies], anchors)
     person_id, person = bodies[kept]
+    if source == "pose":  # a whole video: where the pose model loses the person a moment, look where they were going
+        person = fill_body_gaps(person, round(config.body_gap_seconds * info.fps))
     others = [b for k, (_, b) in enumerate(bodies) if k != kept]
     if source == "skeleton" and pose_model is not None and config.pose_every > 0:
         guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config, others)

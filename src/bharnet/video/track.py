@@ -98,7 +98,7 @@ class PeopleTracker:
                 d = np.linalg.norm(centre - track.predict(t)) / track.size
                 unseen = self.gate_growth * (t - track.last - 1)
                 if d < self.gate + min(unseen, self.max_growth):
-                    cost[i, j] = d + min(unseen, self.max_growth) / 2
+                    cost[i, j] = d + min(unseen, self.max_growth) / 8
         pairs = dict(best_matching(np.nan_to_num(cost, nan=_FAR), gate=_FAR)) if alive and people else {}
         ids = []
         for i, (centre, size) in enumerate(found):
@@ -159,6 +159,20 @@ def _size(person: np.ndarray, anchors: HandAnchors) -> float:
     parts = [anchors.shoulders, (anchors.wrist[0], anchors.elbow[0]), (anchors.wrist[1], anchors.elbow[1])]
     lengths = [float(np.linalg.norm(person[i, :2] - person[j, :2])) for i, j in parts]
     return max((v for v in lengths if np.isfinite(v)), default=float("nan"))
+
+
+def fill_body_gaps(body: np.ndarray, max_gap: int) -> np.ndarray:
+    """``body`` (T, J, 2) with each joint's runs of at most ``max_gap`` unseen frames between two
+    seen ones filled linearly: where the pose model loses a wrist for a moment (a hand crossing
+    another person, low visibility) the hand search still knows where to look."""
+    body = body.copy()
+    for j in range(body.shape[1]):
+        idx = np.flatnonzero(np.isfinite(body[:, j]).all(axis=-1))
+        for a, b in zip(idx[:-1], idx[1:], strict=True):
+            if 1 < b - a <= max_gap + 1:
+                w = (np.arange(a + 1, b) - a)[:, None] / (b - a)
+                body[a + 1:b, j] = (1 - w) * body[a, j] + w * body[b, j]
+    return body
 
 
 def track_age(fps: float, seconds: float = 2.0) -> int:
