@@ -44,7 +44,7 @@ def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(share
     config = ExtractConfig(mirrored=True)  # NTU footage
     info = probe_video(video)
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
-                        fps=info.fps, video=config.pose_tracking) as pose:
+                        fps=info.fps, video=config.pose_video_mode) as pose:
         per_frame = [pose_people(pose, frame, t, True, config) for t, frame in enumerate(iter_frames(video))]
     tracks = link_people(per_frame, info.fps, config)
     kept = tracks[most_active([t.pixels for t in tracks], BODY_ANCHORS["pose33"])].pixels

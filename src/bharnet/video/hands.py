@@ -57,10 +57,16 @@ class ExtractConfig:
     #: where they are seen) are interpolated to place the hands' regions
     body_gap_seconds: float = 0.5
     #: whether the pose landmarker on whole frames follows people from frame to frame (MediaPipe's
-    #: VIDEO mode) or detects them afresh in each (IMAGE mode, the default: it keeps seeing both of
-    #: two people in contact, see ``landmarker.PoseLandmarker``); :class:`~bharnet.video.track.PeopleTracker`
-    #: links them either way
-    pose_tracking: bool = False
+    #: VIDEO mode) or detects them afresh in each (IMAGE mode: it keeps seeing both of two people
+    #: in contact, see ``landmarker.PoseLandmarker``); None: VIDEO mode when one person is looked
+    #: for (cheaper: no person detector while it is followed), IMAGE mode for more.
+    #: :class:`~bharnet.video.track.PeopleTracker` links them either way
+    pose_tracking: bool | None = None
+
+    @property
+    def pose_video_mode(self) -> bool:
+        """Whether the pose landmarker on whole frames runs in VIDEO mode (see ``pose_tracking``)."""
+        return self.num_poses == 1 if self.pose_tracking is None else self.pose_tracking
     #: pose landmarks with a lower visibility are treated as unseen
     min_visibility: float = 0.2
     #: a pose detection counts as a person only when a wrist is this visible: with no person in view
@@ -177,7 +183,7 @@ def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
     the convention (:mod:`bharnet.video.sides`)."""
     mirrored = is_mirrored(video, config.mirrored)
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
-                        fps=info.fps, video=config.pose_tracking) as pose:
+                        fps=info.fps, video=config.pose_video_mode) as pose:
         per_frame = [pose_people(pose, frame, t, mirrored, config) for t, frame in enumerate(iter_frames(video))]
     return link_people(per_frame, info.fps, config)
 

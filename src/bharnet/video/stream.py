@@ -118,10 +118,10 @@ class StreamExtractor:
         self.fps, self.mirrored, self.clock = fps, mirrored, clock
         c = self.config
         REUSABLE.new_video()
-        self.pose = REUSABLE.get(("pose-frames", str(pose_model), c.num_poses, c.min_confidence, c.pose_tracking),
+        self.pose = REUSABLE.get(("pose-frames", str(pose_model), c.num_poses, c.min_confidence, c.pose_video_mode),
                                  fps, lambda: PoseLandmarker(pose_model, num_poses=c.num_poses,
                                                              min_confidence=c.min_confidence, fps=fps,
-                                                             video=c.pose_tracking))
+                                                             video=c.pose_video_mode))
         self.hands = FrameHands(hand_model, fps, mirrored, c, frames) if hand_model is not None else None
         self.tracker = PeopleTracker(_ANCHORS, max_age=track_age(fps))
         self.follow_frames = max(1, round(c.follow_seconds * fps))
