@@ -11,7 +11,7 @@ import pytest
 
 from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.decode import iter_frames, probe_video
-from bharnet.video.hands import ExtractConfig, link_people, pose_people
+from bharnet.video.hands import ExtractConfig, link_people, person_path, pose_people
 from bharnet.video.landmarker import PoseLandmarker
 from bharnet.video.track import most_active
 
@@ -71,3 +71,16 @@ def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(share
     near_a = np.linalg.norm(centre - a, axis=-1) < np.linalg.norm(centre - b, axis=-1)
     wrong = np.flatnonzero(has_body & apart & near_a)
     assert wrong.size == 0, f"the kept track follows the other person in frames {wrong.tolist()}"
+
+
+def test_the_second_persons_hands_go_beside_the_first_ones():
+    assert person_path(Path("hands/S001C001P001R001A050.npz"), 1) == Path("hands/S001C001P001R001A050.person1.npz")
+
+
+def test_people_must_be_at_least_one(tmp_path: Path, capsys):
+    from bharnet.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["extract-hands", str(tmp_path), "--out", str(tmp_path / "out"), "--people", "0"])
+    assert exit_.value.code == 2
+    assert "--people" in capsys.readouterr().err

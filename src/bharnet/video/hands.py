@@ -32,11 +32,11 @@ from bharnet.video.sides import NTU_PAIRS, POSE_PAIRS, is_mirrored, side_margin
 from bharnet.video.track import (
     apply_swaps,
     assign_sides,
+    by_activity,
     continuity_swaps,
     distinct_people,
     fill_body_gaps,
     interpolate_gaps,
-    most_active,
     track_age,
     track_people,
 )
@@ -83,6 +83,9 @@ class ExtractConfig:
     #: the person whose hands are searched is the most active one of the last this many seconds
     #: (frame by frame, as a live stream must: :mod:`bharnet.video.stream`)
     follow_seconds: float = 10.0
+    #: hands of this many people, the most active first (``extract-hands --people``); the paper keeps
+    #: the most active person's
+    people: int = 1
     #: whether the videos are mirror images (None: NTU RGB+D videos are, others are not); see
     #: :mod:`bharnet.video.sides`
     mirrored: bool | None = None
@@ -563,6 +566,15 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
     Raises :class:`UserError` when the video cannot be read, the skeleton has no body, or no
     person and no hand is found.
     """
+    return extract_people_hands(video, hand_model, skeleton, pose_model, replace(config, people=1))[0]
+
+
+def extract_people_hands(video: str | Path, hand_model: str | Path, skeleton: str | Path | None = None,
+                         pose_model: str | Path | None = None, config: ExtractConfig = ExtractConfig()
+                         ) -> list[HandTrack]:
+    """The two hands of each of the ``config.people`` most active people of ``video``, the most
+    active first (:func:`extract_hands` for each; fewer when fewer people are found, one track of
+    whoever's hands are in view when nobody is)."""
     info = probe_video(video)
     with REUSABLE.session():
         REUSABLE.new_video()
@@ -570,7 +582,7 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
 
 
 def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleton: str | Path | None,
-             pose_model: str | Path | None, config: ExtractConfig) -> HandTrack:
+             pose_model: str | Path | None, config: ExtractConfig) -> list[HandTrack]:
     if skeleton is not None:
         bodies, source, anchors = bodies_from_skeleton(skeleton, info, config), "skeleton", BODY_ANCHORS["ntu25"]
         if not bodies:
@@ -580,8 +592,17 @@ def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleto
     else:
         bodies, source, anchors = [], "frame", None
     if not bodies:
-        return hands_of_person(video, info, hand_model, None, None, "frame", "", config)
-    kept = most_active([b for _, b in bodies], anchors)
+        return [hands_of_person(video, info, hand_model, None, None, "frame", "", config)]
+    tracks = []
+    for kept in by_activity([b for _, b in bodies], anchors)[:max(1, config.people)]:
+        REUSABLE.new_video()
+        tracks.append(_person_hands(video, info, hand_model, pose_model, config, bodies, kept, source, anchors))
+    return tracks
+
+
+def _person_hands(video: str | Path, info: VideoInfo, hand_model: str | Path, pose_model: str | Path | None,
+                  config: ExtractConfig, bodies: list[tuple[str, np.ndarray]], kept: int, source: str,
+                  anchors: HandAnchors) -> HandTrack:
     person_id, person = bodies[kept]
     if source == "pose":  # a whole video: where the pose model loses the person a moment, look where they were going
         person = fill_body_gaps(person, round(config.body_gap_seconds * info.fps))
@@ -667,13 +688,22 @@ def plan_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path |
                        None if preview is None else (lambda v: Path(preview) / f"{v.stem}.png"))
 
 
+def person_path(out: Path, k: int) -> Path:
+    """Where the hands of the ``k``-th most active person go (k >= 1; the most active one's go to
+    ``out``): ``<stem>.person<k>.npz`` beside it."""
+    return out.with_name(f"{out.stem}.person{k}{out.suffix}")
+
+
 def _run_job(hand_model: Path, pose_model: Path | None, config: ExtractConfig, job: Job) -> dict:
     """Process one video (errors are caught by :func:`bharnet.video.batch.guarded`)."""
     import time
 
     start = time.perf_counter()
-    track = extract_hands(job.video, hand_model, skeleton=job.skeleton, pose_model=pose_model, config=config)
+    tracks = extract_people_hands(job.video, hand_model, skeleton=job.skeleton, pose_model=pose_model, config=config)
+    track = tracks[0]
     save_hands(track, job.out)
+    for k, more in enumerate(tracks[1:], 1):
+        save_hands(more, person_path(job.out, k))
     if job.preview is not None:
         write_contact_sheet(job.video, track, job.preview)
     result = {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,

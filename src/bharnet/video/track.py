@@ -50,10 +50,15 @@ def motion_energy(body: np.ndarray, anchors: HandAnchors) -> float:
 def most_active(bodies: list[np.ndarray], anchors: HandAnchors) -> int:
     """Index of the most active body (largest :func:`motion_energy`); ties go to the one seen in
     more frames. ``bodies`` must not be empty."""
+    return by_activity(bodies, anchors)[0]
+
+
+def by_activity(bodies: list[np.ndarray], anchors: HandAnchors) -> list[int]:
+    """Indices of ``bodies``, the most active first (as :func:`most_active` ranks them)."""
     def key(i: int) -> tuple[float, int]:
         return motion_energy(bodies[i], anchors), int(np.isfinite(bodies[i][:, anchors.wrist[0], 0]).sum())
 
-    return max(range(len(bodies)), key=key)
+    return sorted(range(len(bodies)), key=key, reverse=True)
 
 
 class PeopleTracker:
