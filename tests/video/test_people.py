@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bharnet.cli import main
 from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.decode import iter_frames, probe_video
 from bharnet.video.hands import ExtractConfig, link_people, person_path, pose_people
@@ -78,8 +79,6 @@ def test_the_second_persons_hands_go_beside_the_first_ones():
 
 
 def test_people_must_be_at_least_one(tmp_path: Path, capsys):
-    from bharnet.cli import main
-
     with pytest.raises(SystemExit) as exit_:
         main(["extract-hands", str(tmp_path), "--out", str(tmp_path / "out"), "--people", "0"])
     assert exit_.value.code == 2

@@ -8,6 +8,7 @@ from bharnet.video.track import (
     best_matching,
     continuity_swaps,
     distinct_people,
+    fill_body_gaps,
     interpolate_gaps,
     most_active,
     track_people,
@@ -161,3 +162,13 @@ def test_a_person_detected_twice_counts_once():
     twice[[5, 6, 7]] += 30  # the same person, one arm guessed elsewhere
     kept = distinct_people([a, twice, b], NTU)
     assert len(kept) == 2 and kept[0] is a and kept[1] is b
+
+
+def test_short_gaps_of_a_joint_are_filled_long_ones_kept():
+    body = np.zeros((20, 2, 2))
+    body[:, 0, 0] = np.arange(20)
+    body[5:8, 0] = np.nan  # 3 frames: filled
+    body[10:19, 1] = np.nan  # 9 frames: kept
+    filled = fill_body_gaps(body, max_gap=5)
+    np.testing.assert_allclose(filled[5:8, 0, 0], [5, 6, 7])
+    assert np.isnan(filled[10:19, 1]).all()
