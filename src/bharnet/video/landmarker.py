@@ -162,8 +162,8 @@ class PoseLandmarker(_Landmarker):
     """MediaPipe pose landmarker over the frames of one video. ``video=True``: VIDEO mode, each
     person followed from the previous frame; False: IMAGE mode, people detected afresh in every
     frame (of two people in contact, VIDEO mode often follows one and stops seeing the other until
-    they part: on the crossing composite of the hand development set it sees one person in 54 of
-    103 frames, IMAGE mode in 35, at the same cost per person)."""
+    well after they part: on the crossing composite of the hand development set it sees fewer than
+    two people in 54 of 103 frames, IMAGE mode in 34; see docs/hands.md)."""
 
     def __init__(self, model_path: str | Path, num_poses: int = 2, min_confidence: float = 0.5,
                  fps: float = 30.0, video: bool = True) -> None:
