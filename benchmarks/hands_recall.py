@@ -3,7 +3,7 @@ annotation of which hands of the kept person are visible in which frames
 (``benchmarks/hands_devset/<clip>.json``, made by looking at contact sheets).
 
     OMP_NUM_THREADS=1 taskset -c 0 python benchmarks/hands_recall.py [--shared ../shared] [--only NAME ...]
-        [--preview DIR] [--json]
+        [--preview DIR] [--json] [--clips DIR]
 
 Per clip it prints: the recall of visible hands (frames where an annotated visible hand is found
 or interpolated, over the frames where it is visible; a hand on another person does not count),

@@ -67,9 +67,9 @@ class PeopleTracker:
     Each track has a constant-velocity model of its shoulder centre. A person is matched to the
     track whose predicted centre is nearest, in units of the track's size (max of shoulder width
     and forearm), within ``gate`` plus ``gate_growth`` per frame the track went unseen (at most
-    ``max_growth`` more): a person behind another comes out where their motion took them. Half
-    that growth is added to the cost, so that of two tracks a person is about as near to, the one
-    seen more recently takes them (of two people in contact, the one in view is most likely the
+    ``max_growth`` more): a person behind another comes out where their motion took them. An
+    eighth of that growth is added to the cost, so that of two tracks a person is about as near
+    to, the one seen more recently takes them (of two people in contact, the one in view is most likely the
     one seen a moment ago). A person within the gate of two tracks leaves the matched track's
     velocity as it was, so that when two people part, each track goes on the way it was going.
     A track unseen for more than ``max_age`` frames (:func:`track_age`) is not continued; its
