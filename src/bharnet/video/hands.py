@@ -27,7 +27,7 @@ from bharnet.video.hand_files import HandTrack, read_ntu_color, save_hands
 from bharnet.video.landmarker import HandDetection, HandLandmarker, PoseLandmarker
 from bharnet.video.models import resolve_model
 from bharnet.video.preview import write_contact_sheet
-from bharnet.video.search import WRIST, Hand, HandSearch, SearchConfig, confirmed, hand_cues
+from bharnet.video.search import WRIST, Hand, HandSearch, SearchConfig, confirmed, hand_cues, same_hand
 from bharnet.video.sides import NTU_PAIRS, POSE_PAIRS, is_mirrored, side_margin
 from bharnet.video.track import (
     apply_swaps,
@@ -505,6 +505,7 @@ class FrameHands:
         dets = self._on_frames().detect(frame, t)
         if guide is not None:  # another person's hand is none of the sides'
             dets = [d for d in dets if not any(guide.foreign(t, d.landmarks[0, :2] * [w, h], s, cues) for s in (0, 1))]
+        dets = _distinct_hands(dets)
         wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
         if np.isnan(wrists).all():
             for side, det in _assign_whole_frame(dets, self.mirrored):
@@ -513,6 +514,16 @@ class FrameHands:
             marks = [d.landmarks * np.array([w, h, w]) for d in dets]
             for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
                 self._put(t, side, marks[k], dets[k].score)
+
+
+def _distinct_hands(dets: list[HandDetection]) -> list[HandDetection]:
+    """``dets`` less repeats: the landmarker asked for two hands can return one hand twice (with
+    both handedness labels), which would put one hand in both slots."""
+    kept: list[HandDetection] = []
+    for det in sorted(dets, key=lambda d: -d.score):
+        if not any(same_hand(det.landmarks, k.landmarks) for k in kept):
+            kept.append(det)
+    return kept
 
 
 def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, config: ExtractConfig,
