@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bharnet.video.hands import BodyGuide
-from bharnet.video.landmarker import HandLandmarker
+from bharnet.video.hands import BodyGuide, _distinct_hands
+from bharnet.video.landmarker import HandDetection, HandLandmarker
 from bharnet.video.search import (
     Hand,
     HandSearch,
@@ -229,3 +229,13 @@ def test_a_hand_at_another_persons_wrist_is_theirs():
     assert not guide.foreign(0, np.array([205.0, 300.0]), 1, own)  # at this person's own wrist
     assert not guide.foreign(0, np.array([600.0, 300.0]), 1, own)  # near nobody's
     assert guide.foreign(0, np.array([395.0, 300.0]), 0, None)  # this person unseen: at another's wrist
+
+
+def test_one_hand_returned_twice_counts_once():
+    rng = np.random.default_rng(0)
+    hand = rng.uniform(0.4, 0.5, (21, 3))
+    other = hand + [0.3, 0.0, 0.0]
+    dets = [HandDetection(hand, 0.6, "Left"), HandDetection(hand + 0.002, 0.9, "Right"),
+            HandDetection(other, 0.8, "Left")]
+    kept = _distinct_hands(dets)
+    assert [d.score for d in kept] == [0.9, 0.8]
