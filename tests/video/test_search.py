@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bharnet.video.landmarker import HandLandmarker
+from bharnet.video.hands import BodyGuide, _distinct_hands
+from bharnet.video.landmarker import HandDetection, HandLandmarker
 from bharnet.video.search import (
     Hand,
     HandSearch,
@@ -216,3 +217,25 @@ def test_redetection_takes_the_followed_hand_not_the_other_one(small_hand, hand_
         theirs = Hand(left.landmarks, 0.9, "tracked")
         right = search.redetect(frame, _square_hand((660, 336), 90), 300, other=theirs, reach=2)
     assert right is not None and abs(right.centre[0] - 728) < 30  # the other hand is left out
+
+
+def test_a_hand_at_another_persons_wrist_is_theirs():
+    cues = np.full((1, 2, 3, 2), np.nan)
+    cues[0, :, 0] = [[100.0, 300.0], [200.0, 300.0]]  # this person's wrists (left, right)
+    others = np.array([[[[400.0, 300.0], [330.0, 310.0]]]])  # (T=1, K=1, 2, 2)
+    guide = BodyGuide(cues, scale=80.0, others=others)
+    own = guide.cues(0, np.zeros((4, 4, 3)))
+    assert guide.foreign(0, np.array([335.0, 305.0]), 1, own)  # at the other's right wrist
+    assert not guide.foreign(0, np.array([205.0, 300.0]), 1, own)  # at this person's own wrist
+    assert not guide.foreign(0, np.array([600.0, 300.0]), 1, own)  # near nobody's
+    assert guide.foreign(0, np.array([395.0, 300.0]), 0, None)  # this person unseen: at another's wrist
+
+
+def test_one_hand_returned_twice_counts_once():
+    rng = np.random.default_rng(0)
+    hand = rng.uniform(0.4, 0.5, (21, 3))
+    other = hand + [0.3, 0.0, 0.0]
+    dets = [HandDetection(hand, 0.6, "Left"), HandDetection(hand + 0.002, 0.9, "Right"),
+            HandDetection(other, 0.8, "Left")]
+    kept = _distinct_hands(dets)
+    assert [d.score for d in kept] == [0.9, 0.8]

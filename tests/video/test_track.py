@@ -2,10 +2,13 @@ import numpy as np
 
 from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.track import (
+    PeopleTracker,
     apply_swaps,
     assign_sides,
     best_matching,
     continuity_swaps,
+    distinct_people,
+    fill_body_gaps,
     interpolate_gaps,
     most_active,
     track_people,
@@ -110,3 +113,62 @@ def test_track_people_links_unordered_detections():
     first = 0 if np.allclose(tracks[0][0], b[0]) else 1
     np.testing.assert_allclose(tracks[first][[0, 1, 2, 4, 5]], b[[0, 1, 2, 4, 5]])
     assert np.isnan(tracks[1 - first][3]).all()
+
+
+def _walker(T: int, x0: float, vx: float, rng: np.random.Generator) -> np.ndarray:
+    """(T, 25, 2) a person whose shoulders (80 px apart) move ``vx`` pixels a frame."""
+    body = _body(T, 0, 1, rng)
+    body[..., 0] += x0 + vx * np.arange(T)[:, None]
+    return body
+
+
+def _ids_per_person(frames: list[list[np.ndarray]], owners: list[list[str]]) -> dict[str, set[int]]:
+    tracker = PeopleTracker(NTU)
+    ids: dict[str, set[int]] = {}
+    for people, who in zip(frames, owners, strict=True):
+        for k, name in zip(tracker.add(people), who, strict=True):
+            ids.setdefault(name, set()).add(k)
+    return ids
+
+
+def test_people_crossing_keep_their_tracks_through_contact():
+    # a walks across b, who stands still; while they overlap only the one in front (a) is seen
+    rng = np.random.default_rng(3)
+    T = 60
+    a, b = _walker(T, 100, 8, rng), _walker(T, 340, 0, rng)
+    frames, owners = [], []
+    for t in range(T):
+        apart = abs(a[t, 4, 0] - b[t, 4, 0]) > 100
+        frames.append([b[t], a[t]] if apart else [a[t]])
+        owners.append(["b", "a"] if apart else ["a"])
+    ids = _ids_per_person(frames, owners)
+    assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
+
+
+def test_a_person_hidden_for_a_second_comes_back_to_their_track():
+    rng = np.random.default_rng(4)
+    T = 70
+    a, b = _walker(T, 100, 3, rng), _walker(T, 900, 0, rng)
+    frames = [[a[t], b[t]] if not 20 <= t < 50 else [b[t]] for t in range(T)]
+    owners = [["a", "b"] if not 20 <= t < 50 else ["b"] for t in range(T)]
+    ids = _ids_per_person(frames, owners)
+    assert len(ids["a"]) == 1 and len(ids["b"]) == 1
+
+
+def test_a_person_detected_twice_counts_once():
+    rng = np.random.default_rng(5)
+    a, b = _body(1, 300, 1, rng)[0], _body(1, 900, 1, rng)[0]
+    twice = a.copy()
+    twice[[5, 6, 7]] += 30  # the same person, one arm guessed elsewhere
+    kept = distinct_people([a, twice, b], NTU)
+    assert len(kept) == 2 and kept[0] is a and kept[1] is b
+
+
+def test_short_gaps_of_a_joint_are_filled_long_ones_kept():
+    body = np.zeros((20, 2, 2))
+    body[:, 0, 0] = np.arange(20)
+    body[5:8, 0] = np.nan  # 3 frames: filled
+    body[10:19, 1] = np.nan  # 9 frames: kept
+    filled = fill_body_gaps(body, max_gap=5)
+    np.testing.assert_allclose(filled[5:8, 0, 0], [5, 6, 7])
+    assert np.isnan(filled[10:19, 1]).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags, non_negative_int
+from bharnet.cli.flags import add_batch_flags, add_mirror_flags, add_model_flags, non_negative_int, positive_int
 from bharnet.core.console import console
 from bharnet.core.interrupts import ctrl_c_deferred
 from bharnet.core.jsontext import json_text
@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_flags(p)
     p.add_argument("--max-gap", type=non_negative_int, default=5,
                    help="fill gaps of at most this many frames (default 5)")
+    p.add_argument("--people", type=positive_int, default=1, help="hands of this many people, the most active "
+                   "first (default 1, the paper's; the k-th goes to <stem>.person<k>.npz)")
     p.add_argument("--preview", metavar="DIR", help="also write a contact sheet per video, DIR/<video stem>.png: "
                                                     "sampled frames with the landmarks drawn, per-hand timelines")
     add_mirror_flags(p)
@@ -35,7 +37,7 @@ def _extract_hands(args: argparse.Namespace) -> int:
         from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
     summary = run_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                              shard=parse_shard(args.shard), hand_model=args.hand_model, pose_model=args.pose_model,
-                             config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored),
+                             config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored, people=args.people),
                              progress=not (args.no_progress or args.json), preview=args.preview)
     if args.json:
         print(json_text(summary.as_dict()))

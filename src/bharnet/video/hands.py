@@ -27,9 +27,19 @@ from bharnet.video.hand_files import HandTrack, read_ntu_color, save_hands
 from bharnet.video.landmarker import HandDetection, HandLandmarker, PoseLandmarker
 from bharnet.video.models import resolve_model
 from bharnet.video.preview import write_contact_sheet
-from bharnet.video.search import WRIST, Hand, HandSearch, SearchConfig, confirmed, hand_cues
+from bharnet.video.search import WRIST, Hand, HandSearch, SearchConfig, confirmed, hand_cues, same_hand
 from bharnet.video.sides import NTU_PAIRS, POSE_PAIRS, is_mirrored, side_margin
-from bharnet.video.track import apply_swaps, assign_sides, continuity_swaps, interpolate_gaps, most_active, track_people
+from bharnet.video.track import (
+    apply_swaps,
+    assign_sides,
+    by_activity,
+    continuity_swaps,
+    distinct_people,
+    fill_body_gaps,
+    interpolate_gaps,
+    track_age,
+    track_people,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,20 @@ class ExtractConfig:
     min_confidence: float = 0.5
     #: people the pose landmarker looks for (videos without a skeleton file)
     num_poses: int = 2
+    #: without a skeleton, the kept person's joints unseen for at most this long (between two frames
+    #: where they are seen) are interpolated to place the hands' regions
+    body_gap_seconds: float = 0.5
+    #: whether the pose landmarker on whole frames follows people from frame to frame (MediaPipe's
+    #: VIDEO mode) or detects them afresh in each (IMAGE mode: it keeps seeing both of two people
+    #: in contact, see ``landmarker.PoseLandmarker``); None: VIDEO mode when one person is looked
+    #: for (cheaper: no person detector while it is followed), IMAGE mode for more.
+    #: :class:`~bharnet.video.track.PeopleTracker` links them either way
+    pose_tracking: bool | None = None
+
+    @property
+    def pose_video_mode(self) -> bool:
+        """Whether the pose landmarker on whole frames runs in VIDEO mode (see ``pose_tracking``)."""
+        return self.num_poses == 1 if self.pose_tracking is None else self.pose_tracking
     #: pose landmarks with a lower visibility are treated as unseen
     min_visibility: float = 0.2
     #: a pose detection counts as a person only when a wrist is this visible: with no person in view
@@ -59,6 +83,9 @@ class ExtractConfig:
     #: the person whose hands are searched is the most active one of the last this many seconds
     #: (frame by frame, as a live stream must: :mod:`bharnet.video.stream`)
     follow_seconds: float = 10.0
+    #: hands of this many people, the most active first (``extract-hands --people``); the paper keeps
+    #: the most active person's
+    people: int = 1
     #: whether the videos are mirror images (None: NTU RGB+D videos are, others are not); see
     #: :mod:`bharnet.video.sides`
     mirrored: bool | None = None
@@ -125,7 +152,8 @@ def pose_people(pose: PoseLandmarker, frame: np.ndarray, t: int, mirrored: bool,
     """The people the pose landmarker sees in frame ``t`` (RGB), sides in the convention, each
     ``(33, 9)``: pixels (2, NaN below the visibility threshold), image (3), world (3) and
     visibility (1) columns. A detection without a visible wrist is no person (see
-    ``min_wrist_visibility``)."""
+    ``min_wrist_visibility``); one that repeats another is dropped
+    (:func:`~bharnet.video.track.distinct_people`)."""
     anchors = BODY_ANCHORS["pose33"]
     h, w = frame.shape[:2]
     people = []
@@ -136,7 +164,7 @@ def pose_people(pose: PoseLandmarker, frame: np.ndarray, t: int, mirrored: bool,
         xy = p.image[:, :2] * np.array([w, h])
         xy[p.visibility < config.min_visibility] = np.nan
         people.append(np.concatenate([xy, p.image, p.world, p.visibility[:, None]], axis=1))
-    return people
+    return distinct_people(people, anchors)
 
 
 def lasting_tracks(tracks: dict[int, np.ndarray], config: ExtractConfig = ExtractConfig()) -> dict[int, np.ndarray]:
@@ -158,9 +186,16 @@ def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
     the convention (:mod:`bharnet.video.sides`)."""
     mirrored = is_mirrored(video, config.mirrored)
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
-                        fps=info.fps) as pose:
+                        fps=info.fps, video=config.pose_video_mode) as pose:
         per_frame = [pose_people(pose, frame, t, mirrored, config) for t, frame in enumerate(iter_frames(video))]
-    tracks = dict(enumerate(track_people(per_frame, BODY_ANCHORS["pose33"])))
+    return link_people(per_frame, info.fps, config)
+
+
+def link_people(per_frame: list[list[np.ndarray]], fps: float, config: ExtractConfig = ExtractConfig()
+                ) -> list[PoseTrack]:
+    """The people of each frame (:func:`pose_people`) linked into tracks
+    (:func:`~bharnet.video.track.track_people`), those seen long enough (:func:`lasting_tracks`)."""
+    tracks = dict(enumerate(track_people(per_frame, BODY_ANCHORS["pose33"], max_age=track_age(fps))))
     return [as_pose_track(track) for track in lasting_tracks(tracks, config).values()]
 
 
@@ -247,15 +282,35 @@ REUSABLE = Reusable()
 class BodyGuide:
     """Where a person's hands are, frame by frame, for the hand search: ``cues(t, frame)`` gives
     (2, 3, 2) wrist, hand centre and elbow per side in the convention (NaN where unknown) or None,
-    ``scale`` the person's size in pixels. This one reads them from a whole track known in advance."""
+    ``scale`` the person's size in pixels. This one reads them from a whole track known in advance.
+    ``others`` (T, K, 2, 2): the wrists of the other people in view (NaN where unseen), whose hands
+    are not this person's (:meth:`foreign`)."""
 
-    def __init__(self, cues: np.ndarray, scale: float) -> None:
-        self._cues, self.scale = cues, scale
+    def __init__(self, cues: np.ndarray, scale: float, others: np.ndarray | None = None) -> None:
+        self._cues, self.scale, self._others = cues, scale, others
 
     @classmethod
-    def of_body(cls, body: np.ndarray, anchors: HandAnchors) -> BodyGuide:
-        """From a (T, J, 2) body in the layout of ``anchors`` (pixels, NaN where unseen)."""
-        return cls(hand_cues(body, anchors), body_scale(body, anchors))
+    def of_body(cls, body: np.ndarray, anchors: HandAnchors, others: list[np.ndarray] = ()) -> BodyGuide:
+        """From a (T, J, 2) body in the layout of ``anchors`` (pixels, NaN where unseen); ``others``
+        the other people's bodies in the same layout."""
+        return cls(hand_cues(body, anchors), body_scale(body, anchors), other_wrists(others, anchors))
+
+    def foreign(self, t: int, wrist: np.ndarray, side: int, cues: np.ndarray | None) -> bool:
+        """Whether a hand whose wrist is at ``wrist`` (pixels) in frame ``t`` is another person's: its
+        wrist within half this person's size of another person's wrist, and less than half as far
+        from it as from this person's wrist on ``side`` (from ``cues``; when this person is not seen,
+        any hand at another's wrist is theirs). Two people in contact put their hands close; the one
+        kept is often hidden behind the other, and a search around where they were finds the other's."""
+        if self._others is None or t >= len(self._others) or not np.isfinite(self.scale):
+            return False
+        theirs = self._others[t].reshape(-1, 2)
+        theirs = theirs[np.isfinite(theirs).all(axis=-1)]
+        if not len(theirs):
+            return False
+        near = float(np.linalg.norm(theirs - wrist, axis=-1).min())
+        own = cues[side, WRIST] if cues is not None else np.full(2, np.nan)
+        mine = float(np.linalg.norm(own - wrist)) if np.isfinite(own).all() else np.inf
+        return near < 0.5 * self.scale and near < 0.5 * mine
 
     def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
         """The cues of frame ``t``; ``lost``: whether a hand is not being followed (so that the
@@ -268,6 +323,13 @@ class BodyGuide:
         pass
 
 
+def other_wrists(others: list[np.ndarray] | tuple, anchors: HandAnchors) -> np.ndarray | None:
+    """(T, K, 2, 2) the wrists of ``others`` ((T, J, 2+) bodies), None when there is none."""
+    if not len(others):
+        return None
+    return np.stack([body[:, list(anchors.wrist), :2] for body in others], axis=1)
+
+
 class SkeletonPoseGuide(BodyGuide):
     """A Kinect skeleton names the person and the sides; the pose landmarker, run on a fixed box
     around that person in the frames where a hand is lost (at most every ``pose_every`` frames),
@@ -275,9 +337,11 @@ class SkeletonPoseGuide(BodyGuide):
     how large the person is. The pose's sides are matched to the skeleton's by position
     (shoulders, elbows, hips) over the frames seen so far."""
 
-    def __init__(self, skeleton: np.ndarray, pose_model: str | Path, info: VideoInfo, config: ExtractConfig) -> None:
+    def __init__(self, skeleton: np.ndarray, pose_model: str | Path, info: VideoInfo, config: ExtractConfig,
+                 others: list[np.ndarray] = ()) -> None:
         self._skeleton = skeleton
-        super().__init__(hand_cues(skeleton, BODY_ANCHORS["ntu25"]), body_scale(skeleton, BODY_ANCHORS["ntu25"]))
+        ntu = BODY_ANCHORS["ntu25"]
+        super().__init__(hand_cues(skeleton, ntu), body_scale(skeleton, ntu), other_wrists(others, ntu))
         self._box = person_box(skeleton, self.scale, info.width, info.height)
         self._every, self._config = max(1, config.pose_every), config
         self._pose = REUSABLE.get(("pose", str(pose_model), config.min_confidence), info.fps, lambda: PoseLandmarker(
@@ -372,17 +436,21 @@ class FrameHands:
         cues = guide.cues(t, frame, self.search.lost(t)) if guide is not None else None
         hands = self.search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
         for side, hand in enumerate(hands):
+            if hand is not None and guide is not None and guide.foreign(t, hand.landmarks[0, :2], side, cues):
+                hands[side] = None
+                self.search.drop(side)
+        for side, hand in enumerate(hands):
             if hand is not None:
                 self._put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
             region = self.search.regions[side]
             if region is not None:
                 self._raw.regions[t - self._first, side] = region.x0, region.y0, region.side
-        self._trace_back(t, hands)
+        self._trace_back(t, hands, guide)
         self._recent.append(frame)
         if all(hand is None for hand in hands):
             # nothing near the body (or no body): the whole frame, which finds large hands that a
             # region cuts, and hands of videos with nobody in view
-            self._whole_frame(t, frame, cues)
+            self._whole_frame(t, frame, cues, guide)
             square = max(frame.shape[:2])  # the region searched for both: the whole frame
             self._raw.regions[t - self._first] = (frame.shape[1] - square) / 2, (frame.shape[0] - square) / 2, square
 
@@ -404,7 +472,7 @@ class FrameHands:
     def _present(self, t: int, side: int) -> bool:
         return t >= self._first and bool(self._raw.present[t - self._first, side])
 
-    def _trace_back(self, t: int, hands: list[Hand | None]) -> None:
+    def _trace_back(self, t: int, hands: list[Hand | None], guide: BodyGuide | None) -> None:
         """A hand seen in frame ``t - 1`` after a gap and again in ``t`` (so not a stray detection) is
         followed backwards into the gap, through the frames kept in ``recent`` (oldest first, up to
         ``t - 1``)."""
@@ -423,7 +491,8 @@ class FrameHands:
             before = before[:gap]
             other = [self._hand_at(t - 2 - k, 1 - side) for k in range(len(before))]
             for k, found in enumerate(self.search.trace_back(kept[-1], before, start, other)):
-                if found is not None:
+                if found is not None and not (guide is not None and guide.foreign(
+                        t - 2 - k, found.landmarks[0, :2], side, guide.cues(t - 2 - k, before[k], False))):
                     self._put(t - 2 - k, side, found.landmarks, found.score)
 
     def _hand_at(self, t: int, side: int) -> Hand | None:
@@ -431,9 +500,12 @@ class FrameHands:
         return Hand(self._raw.kp[r, side], float(self._raw.score[r, side]), "tracked") if self._present(t, side) \
             else None
 
-    def _whole_frame(self, t: int, frame: np.ndarray, cues: np.ndarray | None) -> None:
+    def _whole_frame(self, t: int, frame: np.ndarray, cues: np.ndarray | None, guide: BodyGuide | None) -> None:
         h, w = frame.shape[:2]
         dets = self._on_frames().detect(frame, t)
+        if guide is not None:  # another person's hand is none of the sides'
+            dets = [d for d in dets if not any(guide.foreign(t, d.landmarks[0, :2] * [w, h], s, cues) for s in (0, 1))]
+        dets = _distinct_hands(dets)
         wrists = cues[:, WRIST] if cues is not None else np.full((2, 2), np.nan)
         if np.isnan(wrists).all():
             for side, det in _assign_whole_frame(dets, self.mirrored):
@@ -442,6 +514,16 @@ class FrameHands:
             marks = [d.landmarks * np.array([w, h, w]) for d in dets]
             for k, side in assign_sides(np.array([m[0, :2] for m in marks]), wrists).items():
                 self._put(t, side, marks[k], dets[k].score)
+
+
+def _distinct_hands(dets: list[HandDetection]) -> list[HandDetection]:
+    """``dets`` less repeats: the landmarker asked for two hands can return one hand twice (with
+    both handedness labels), which would put one hand in both slots."""
+    kept: list[HandDetection] = []
+    for det in sorted(dets, key=lambda d: -d.score):
+        if not any(same_hand(det.landmarks, k.landmarks) for k in kept):
+            kept.append(det)
+    return kept
 
 
 def _detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, config: ExtractConfig,
@@ -495,6 +577,15 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
     Raises :class:`UserError` when the video cannot be read, the skeleton has no body, or no
     person and no hand is found.
     """
+    return extract_people_hands(video, hand_model, skeleton, pose_model, replace(config, people=1))[0]
+
+
+def extract_people_hands(video: str | Path, hand_model: str | Path, skeleton: str | Path | None = None,
+                         pose_model: str | Path | None = None, config: ExtractConfig = ExtractConfig()
+                         ) -> list[HandTrack]:
+    """The two hands of each of the ``config.people`` most active people of ``video``, the most
+    active first (:func:`extract_hands` for each; fewer when fewer people are found, one track of
+    whoever's hands are in view when nobody is)."""
     info = probe_video(video)
     with REUSABLE.session():
         REUSABLE.new_video()
@@ -502,7 +593,7 @@ def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Pat
 
 
 def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleton: str | Path | None,
-             pose_model: str | Path | None, config: ExtractConfig) -> HandTrack:
+             pose_model: str | Path | None, config: ExtractConfig) -> list[HandTrack]:
     if skeleton is not None:
         bodies, source, anchors = bodies_from_skeleton(skeleton, info, config), "skeleton", BODY_ANCHORS["ntu25"]
         if not bodies:
@@ -512,12 +603,25 @@ def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleto
     else:
         bodies, source, anchors = [], "frame", None
     if not bodies:
-        return hands_of_person(video, info, hand_model, None, None, "frame", "", config)
-    person_id, person = bodies[most_active([b for _, b in bodies], anchors)]
+        return [hands_of_person(video, info, hand_model, None, None, "frame", "", config)]
+    tracks = []
+    for kept in by_activity([b for _, b in bodies], anchors)[:max(1, config.people)]:
+        REUSABLE.new_video()
+        tracks.append(_person_hands(video, info, hand_model, pose_model, config, bodies, kept, source, anchors))
+    return tracks
+
+
+def _person_hands(video: str | Path, info: VideoInfo, hand_model: str | Path, pose_model: str | Path | None,
+                  config: ExtractConfig, bodies: list[tuple[str, np.ndarray]], kept: int, source: str,
+                  anchors: HandAnchors) -> HandTrack:
+    person_id, person = bodies[kept]
+    if source == "pose":  # a whole video: where the pose model loses the person a moment, look where they were going
+        person = fill_body_gaps(person, round(config.body_gap_seconds * info.fps))
+    others = [b for k, (_, b) in enumerate(bodies) if k != kept]
     if source == "skeleton" and pose_model is not None and config.pose_every > 0:
-        guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config)
+        guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config, others)
     else:
-        guide = BodyGuide.of_body(person, anchors)
+        guide = BodyGuide.of_body(person, anchors, others)
     return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
 
 
@@ -595,13 +699,22 @@ def plan_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path |
                        None if preview is None else (lambda v: Path(preview) / f"{v.stem}.png"))
 
 
+def person_path(out: Path, k: int) -> Path:
+    """Where the hands of the ``k``-th most active person go (k >= 1; the most active one's go to
+    ``out``): ``<stem>.person<k>.npz`` beside it."""
+    return out.with_name(f"{out.stem}.person{k}{out.suffix}")
+
+
 def _run_job(hand_model: Path, pose_model: Path | None, config: ExtractConfig, job: Job) -> dict:
     """Process one video (errors are caught by :func:`bharnet.video.batch.guarded`)."""
     import time
 
     start = time.perf_counter()
-    track = extract_hands(job.video, hand_model, skeleton=job.skeleton, pose_model=pose_model, config=config)
+    tracks = extract_people_hands(job.video, hand_model, skeleton=job.skeleton, pose_model=pose_model, config=config)
+    track = tracks[0]
     save_hands(track, job.out)
+    for k, more in enumerate(tracks[1:], 1):
+        save_hands(more, person_path(job.out, k))
     if job.preview is not None:
         write_contact_sheet(job.video, track, job.preview)
     result = {"video": str(job.video), "ok": True, "frames": track.frames, "source": track.source,

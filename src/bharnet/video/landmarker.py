@@ -3,8 +3,10 @@
 Why two running modes: crops move with the body from frame to frame, and MediaPipe's VIDEO mode
 tracks a hand in image coordinates from the previous frame, which a moving crop invalidates; so
 hands on crops run in IMAGE mode (palm detection on every crop, cheap because a crop is small).
-Whole frames (the fallback when no body is found) and the pose landmarker run in VIDEO mode,
-where tracking helps: on cup.mp4 VIDEO mode finds the hand in 217/217 frames, IMAGE mode in 85%.
+Whole frames (the fallback when no body is found) run in VIDEO mode, where tracking helps: on
+cup.mp4 VIDEO mode finds the hand in 217/217 frames, IMAGE mode in 85%. The pose landmarker on
+whole frames runs in IMAGE mode when it looks for more than one person (see :class:`PoseLandmarker`),
+in VIDEO mode for one person and on one person's box.
 """
 
 from __future__ import annotations
@@ -157,22 +159,36 @@ class PoseDetection:
 
 
 class PoseLandmarker(_Landmarker):
-    """MediaPipe pose landmarker in VIDEO mode over the frames of one video."""
+    """MediaPipe pose landmarker over the frames of one video. ``video=True``: VIDEO mode, each
+    person followed from the previous frame; False: IMAGE mode, people detected afresh in every
+    frame (of two people in contact, VIDEO mode often follows one and stops seeing the other until
+    well after they part: on the crossing composite of the hand development set it sees fewer than
+    two people in 54 of 103 frames, IMAGE mode in 34; see docs/hands.md)."""
 
     def __init__(self, model_path: str | Path, num_poses: int = 2, min_confidence: float = 0.5,
-                 fps: float = 30.0) -> None:
+                 fps: float = 30.0, video: bool = True) -> None:
         super().__init__()
         self._mp, BaseOptions, vision = _vision()
-        self.fps = fps
+        self.fps, self.video = fps, video
         options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)), running_mode=vision.RunningMode.VIDEO,
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             num_poses=num_poses, min_pose_detection_confidence=min_confidence,
             min_pose_presence_confidence=min_confidence, min_tracking_confidence=min_confidence)
         self._task = vision.PoseLandmarker.create_from_options(options)
 
+    def restart(self, fps: float) -> None:
+        if self.video:
+            super().restart(fps)
+        self.fps = fps
+
     def detect(self, rgb: np.ndarray, frame_index: int) -> list[PoseDetection]:
         """The people in one frame."""
-        result = self._task.detect_for_video(self._image(rgb), self._stamp(frame_index))
+        frame = self._image(rgb)
+        if self.video:
+            result = self._task.detect_for_video(frame, self._stamp(frame_index))
+        else:
+            result = self._task.detect(frame)
         people = []
         for marks, world in zip(result.pose_landmarks, result.pose_world_landmarks, strict=True):
             image = np.array([(m.x, m.y, m.z, m.visibility or 0.0) for m in marks], dtype=np.float64)

@@ -320,6 +320,12 @@ class HandSearch:
         return self._landmarker("back").detect(image, self._back_clock)
 
 
+    def drop(self, side: int) -> None:
+        """Stop following the hand of ``side`` found in the last :meth:`step` (it is not this
+        person's): the next frame searches for it afresh."""
+        slot = self._slots[side]
+        slot.last, slot.region, slot.handover = None, None, None
+
     def lost(self, t: int) -> bool:
         """Whether a hand will be looked for where the body puts it in frame ``t`` (one side has no
         hand followed from frame ``t - 1`` and is due a search): the body's cues are needed only then."""

@@ -25,10 +25,19 @@ from typing import Any
 import numpy as np
 
 from bharnet.video.crops import BODY_ANCHORS, body_scale
-from bharnet.video.hands import REUSABLE, BodyGuide, ExtractConfig, FrameHands, RawHands, lasting_tracks, pose_people
+from bharnet.video.hands import (
+    REUSABLE,
+    BodyGuide,
+    ExtractConfig,
+    FrameHands,
+    RawHands,
+    lasting_tracks,
+    other_wrists,
+    pose_people,
+)
 from bharnet.video.landmarker import PoseLandmarker
 from bharnet.video.search import hand_cues
-from bharnet.video.track import PeopleTracker, most_active, tracks_of
+from bharnet.video.track import PeopleTracker, most_active, track_age, tracks_of
 
 __all__ = ["FrameMarks", "Located", "StreamWindow", "StreamExtractor"]
 
@@ -76,11 +85,14 @@ class StreamWindow:
 class _FrameGuide(BodyGuide):
     """The cues of the frame being processed: a stream knows no frame ahead."""
 
-    def __init__(self, cues: np.ndarray, scale: float) -> None:
-        super().__init__(cues[None], scale)
+    def __init__(self, cues: np.ndarray, scale: float, others: np.ndarray | None = None) -> None:
+        super().__init__(cues[None], scale, others)  # others: (1, K, 2, 2), this frame's
 
     def cues(self, t: int, frame: np.ndarray, lost: bool = True) -> np.ndarray | None:
         return super().cues(0, frame, lost)
+
+    def foreign(self, t: int, wrist: np.ndarray, side: int, cues: np.ndarray | None) -> bool:
+        return super().foreign(0, wrist, side, cues)
 
 
 @dataclass
@@ -106,11 +118,12 @@ class StreamExtractor:
         self.fps, self.mirrored, self.clock = fps, mirrored, clock
         c = self.config
         REUSABLE.new_video()
-        self.pose = REUSABLE.get(("pose-frames", str(pose_model), c.num_poses, c.min_confidence), fps,
-                                 lambda: PoseLandmarker(pose_model, num_poses=c.num_poses,
-                                                        min_confidence=c.min_confidence, fps=fps))
+        self.pose = REUSABLE.get(("pose-frames", str(pose_model), c.num_poses, c.min_confidence, c.pose_video_mode),
+                                 fps, lambda: PoseLandmarker(pose_model, num_poses=c.num_poses,
+                                                             min_confidence=c.min_confidence, fps=fps,
+                                                             video=c.pose_video_mode))
         self.hands = FrameHands(hand_model, fps, mirrored, c, frames) if hand_model is not None else None
-        self.tracker = PeopleTracker(_ANCHORS)
+        self.tracker = PeopleTracker(_ANCHORS, max_age=track_age(fps))
         self.follow_frames = max(1, round(c.follow_seconds * fps))
         self.keep = keep
         self._frames: OrderedDict[int, _Frame] = OrderedDict()  # the extractor's frame count -> frame
@@ -168,11 +181,15 @@ class StreamExtractor:
         if not tracks:
             return Located(t, None, None)
         ids = list(tracks)
-        chosen = tracks[ids[most_active([tracks[k][..., :2] for k in ids], _ANCHORS)]][..., :2]
+        kept = ids[most_active([tracks[k][..., :2] for k in ids], _ANCHORS)]
+        chosen = tracks[kept][..., :2]
         now = chosen[-1]
         if not np.isfinite(now).any():
             return Located(t, None, None)
-        return Located(t, now, _FrameGuide(hand_cues(now, _ANCHORS), body_scale(chosen, _ANCHORS)))
+        # everyone else in this frame, lasting or not: a hand at their wrist is not the kept person's
+        others = [p[None, :, :2] for k, p in history[-1].items() if k != kept]
+        return Located(t, now, _FrameGuide(hand_cues(now, _ANCHORS), body_scale(chosen, _ANCHORS),
+                                           other_wrists(others, _ANCHORS)))
 
     def _forget(self, t: int) -> None:
         """Frames no window and no follow decision needs any more."""

@@ -50,47 +50,139 @@ def motion_energy(body: np.ndarray, anchors: HandAnchors) -> float:
 def most_active(bodies: list[np.ndarray], anchors: HandAnchors) -> int:
     """Index of the most active body (largest :func:`motion_energy`); ties go to the one seen in
     more frames. ``bodies`` must not be empty."""
+    return by_activity(bodies, anchors)[0]
+
+
+def by_activity(bodies: list[np.ndarray], anchors: HandAnchors) -> list[int]:
+    """Indices of ``bodies``, the most active first (as :func:`most_active` ranks them)."""
     def key(i: int) -> tuple[float, int]:
         return motion_energy(bodies[i], anchors), int(np.isfinite(bodies[i][:, anchors.wrist[0], 0]).sum())
 
-    return max(range(len(bodies)), key=key)
+    return sorted(range(len(bodies)), key=key, reverse=True)
 
 
 class PeopleTracker:
-    """Links the unordered people of each frame to tracks, one frame at a time (:meth:`add`):
-    matching by shoulder centre, gated at two shoulder widths; a track unseen for more than
-    ``max_age`` frames is not continued. Track ids count from 0 in order of appearance."""
+    """Links the unordered people of each frame to tracks, one frame at a time (:meth:`add`).
 
-    def __init__(self, anchors: HandAnchors, max_age: int = 15) -> None:
-        self.anchors, self.max_age = anchors, max_age
-        self._last: list[tuple[int, np.ndarray, float]] = []  # (frame, centre, shoulder width) per track
+    Each track has a constant-velocity model of its shoulder centre. A person is matched to the
+    track whose predicted centre is nearest, in units of the track's size (max of shoulder width
+    and forearm), within ``gate`` plus ``gate_growth`` per frame the track went unseen (at most
+    ``max_growth`` more): a person behind another comes out where their motion took them. An
+    eighth of that growth is added to the cost, so that of two tracks a person is about as near
+    to, the one seen more recently takes them (of two people in contact, the one in view is most likely the
+    one seen a moment ago). A person within the gate of two tracks leaves the matched track's
+    velocity as it was, so that when two people part, each track goes on the way it was going.
+    A track unseen for more than ``max_age`` frames (:func:`track_age`) is not continued; its
+    prediction moves for at most :data:`COAST` frames. Track ids count from 0 in order of
+    appearance."""
+
+    def __init__(self, anchors: HandAnchors, max_age: int = 60, gate: float = 2.0, gate_growth: float = 0.1,
+                 max_growth: float = 2.0) -> None:
+        self.anchors, self.max_age, self.gate = anchors, max_age, gate
+        self.gate_growth, self.max_growth = gate_growth, max_growth
+        self._tracks: list[_Track] = []
         self._t = -1
 
-    def _centre(self, person: np.ndarray) -> tuple[np.ndarray, float]:
-        s = person[list(self.anchors.shoulders), :2]
-        return np.nanmean(s, axis=0), float(np.linalg.norm(s[0] - s[1]))
+    def _measure(self, person: np.ndarray) -> tuple[np.ndarray, float]:
+        shoulders = person[list(self.anchors.shoulders), :2]
+        finite = np.isfinite(shoulders).all(axis=-1)
+        centre = shoulders[finite].mean(axis=0) if finite.any() else np.nanmean(person[:, :2], axis=0)
+        return centre, _size(person, self.anchors)
 
     def add(self, people: list[np.ndarray]) -> list[int]:
         """The track id of each person (a (J, D) array whose first two columns are pixels) of the
         next frame."""
         self._t += 1
-        t, last = self._t, self._last
-        alive = [k for k, (tl, _, _) in enumerate(last) if t - tl <= self.max_age]
-        found = [self._centre(p) for p in people]
-        matched: dict[int, int] = {}
-        if alive and people:
-            cost = np.array([[np.linalg.norm(c - last[k][1]) / max(last[k][2], 1.0) for k in alive]
-                             for c, _ in found])
-            matched = {i: alive[j] for i, j in best_matching(np.nan_to_num(cost, nan=np.inf), gate=2.0)}
+        t = self._t
+        alive = [k for k, track in enumerate(self._tracks) if t - track.last <= self.max_age]
+        found = [self._measure(p) for p in people]
+        cost = np.full((len(people), len(alive)), _FAR)
+        for i, (centre, _) in enumerate(found):
+            for j, k in enumerate(alive):
+                track = self._tracks[k]
+                d = np.linalg.norm(centre - track.predict(t)) / track.size
+                unseen = self.gate_growth * (t - track.last - 1)
+                if d < self.gate + min(unseen, self.max_growth):
+                    cost[i, j] = d + min(unseen, self.max_growth) / 8
+        pairs = dict(best_matching(np.nan_to_num(cost, nan=_FAR), gate=_FAR)) if alive and people else {}
         ids = []
-        for i in range(len(people)):
-            k = matched.get(i)
-            if k is None:
-                last.append((t, *found[i]))
-                k = len(last) - 1
-            last[k] = (t, *found[i])
+        for i, (centre, size) in enumerate(found):
+            if i in pairs:
+                k = alive[pairs[i]]
+                contact = int((cost[i] < _FAR).sum()) > 1
+                self._tracks[k].update(t, centre, size, keep_velocity=contact)
+            else:
+                self._tracks.append(_Track(t, centre, size if np.isfinite(size) else 1.0))
+                k = len(self._tracks) - 1
             ids.append(k)
         return ids
+
+
+_FAR = 1e9  # the cost of a pair outside the gate
+
+#: frames over which an unseen track's predicted centre goes on moving
+COAST = 15
+
+
+class _Track:
+    """One person's shoulder centre, velocity (pixels a frame) and size, as last seen."""
+
+    def __init__(self, t: int, centre: np.ndarray, size: float) -> None:
+        self.last, self.centre, self.size = t, centre, max(size, 1.0)
+        self.velocity = np.zeros(2)
+
+    def predict(self, t: int) -> np.ndarray:
+        return self.centre + self.velocity * min(t - self.last, COAST)
+
+    def update(self, t: int, centre: np.ndarray, size: float, keep_velocity: bool) -> None:
+        if np.isfinite(centre).all():
+            if not keep_velocity:
+                step = (centre - self.centre) / max(t - self.last, 1)
+                self.velocity = 0.5 * self.velocity + 0.5 * step
+            self.centre = centre
+        if np.isfinite(size) and size > 0:
+            self.size = 0.8 * self.size + 0.2 * size
+        self.last = t
+
+
+def distinct_people(people: list[np.ndarray], anchors: HandAnchors, overlap: float = 0.25) -> list[np.ndarray]:
+    """``people`` (each (J, D), pixels first) without repeats: a detection whose landmarks lie
+    mostly (the median) within ``overlap`` x its size of an earlier one's is the same person seen
+    twice, its arms guessed two ways (a pose model asked for two people can return one of two
+    people in contact twice)."""
+    kept: list[np.ndarray] = []
+    for person in people:
+        size = _size(person, anchors)
+        if not any(np.nanmedian(np.linalg.norm(person[:, :2] - other[:, :2], axis=-1)) < overlap * size
+                   for other in kept):
+            kept.append(person)
+    return kept
+
+
+def _size(person: np.ndarray, anchors: HandAnchors) -> float:
+    """max(shoulder width, forearm) of one (J, D) person, pixels; NaN when none is seen."""
+    parts = [anchors.shoulders, (anchors.wrist[0], anchors.elbow[0]), (anchors.wrist[1], anchors.elbow[1])]
+    lengths = [float(np.linalg.norm(person[i, :2] - person[j, :2])) for i, j in parts]
+    return max((v for v in lengths if np.isfinite(v)), default=float("nan"))
+
+
+def fill_body_gaps(body: np.ndarray, max_gap: int) -> np.ndarray:
+    """``body`` (T, J, 2) with each joint's runs of at most ``max_gap`` unseen frames between two
+    seen ones filled linearly: where the pose model loses a wrist for a moment (a hand crossing
+    another person, low visibility) the hand search still knows where to look."""
+    body = body.copy()
+    for j in range(body.shape[1]):
+        idx = np.flatnonzero(np.isfinite(body[:, j]).all(axis=-1))
+        for a, b in zip(idx[:-1], idx[1:], strict=True):
+            if 1 < b - a <= max_gap + 1:
+                w = (np.arange(a + 1, b) - a)[:, None] / (b - a)
+                body[a + 1:b, j] = (1 - w) * body[a, j] + w * body[b, j]
+    return body
+
+
+def track_age(fps: float, seconds: float = 2.0) -> int:
+    """Frames a person may go unseen (behind another, say) and still continue their track."""
+    return max(1, round(seconds * (fps if fps and fps > 0 else 30.0)))
 
 
 def tracks_of(frames: list[dict[int, np.ndarray]], shape: tuple[int, ...]) -> dict[int, np.ndarray]:
@@ -104,7 +196,7 @@ def tracks_of(frames: list[dict[int, np.ndarray]], shape: tuple[int, ...]) -> di
     return tracks
 
 
-def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 15) -> list[np.ndarray]:
+def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 60) -> list[np.ndarray]:
     """Link per-frame unordered people (each a (J, D) array whose first two columns are pixels) into
     tracks (T, J, D), NaN where a track is not seen (:class:`PeopleTracker`)."""
     tracker = PeopleTracker(anchors, max_age)
