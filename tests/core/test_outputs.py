@@ -22,7 +22,7 @@ def test_an_existing_folder_is_taken_only_empty_or_holding_the_commands_files(tm
     (tmp_path / "out" / ".a.npz.123.abcd.part").write_bytes(b"")  # a killed run's temporary file
     check_output_folder(tmp_path / "out", flag="--out", ours=holds_only("*.npz"))
     (tmp_path / "out" / "paper.pdf").write_bytes(b"")
-    with pytest.raises(UserError, match=r"--out .*out: is a folder with files bharnet did not write"):
+    with pytest.raises(UserError, match=r"--out .*out: is a folder with files bharnet did not write \(paper.pdf\)"):
         check_output_folder(tmp_path / "out", flag="--out", ours=holds_only("*.npz"))
 
 

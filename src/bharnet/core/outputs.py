@@ -65,21 +65,26 @@ def check_output_folder(path: str | os.PathLike, *, flag: str, inputs: Iterable[
         if _same(path, item) or _inside(Path(item), path):
             raise UserError(f"{where}: holds the input {item}; give a folder of its own for the results")
     if path.is_dir() and any(path.iterdir()) and not (ours is not None and _safely(ours, path)):
-        raise UserError(f"{where}: is a folder with files bharnet did not write ({_example_entry(path)}); "
+        raise UserError(f"{where}: is a folder with files bharnet did not write ({_example_entry(path, ours)}); "
                         "give a new or empty folder")
     _check_writable(path, where)
     return path
 
 
-def holds_only(*patterns: str) -> Callable[[Path], bool]:
+class holds_only:  # noqa: N801 - used as a function: ``ours=holds_only("*.npz")``
     """A folder test for :func:`check_output_folder`: every entry's name matches one of the glob
     ``patterns`` (a command's own kinds of files; interrupted writes' temporary files always do)."""
-    patterns = (*patterns, PART_FILES)
 
-    def test(folder: Path) -> bool:
-        return all(any(fnmatch.fnmatchcase(entry.name, p) for p in patterns) for entry in folder.iterdir())
+    def __init__(self, *patterns: str) -> None:
+        self.patterns = (*patterns, PART_FILES)
 
-    return test
+    def foreign(self, folder: Path) -> list[str]:
+        """The names in ``folder`` that match none of the patterns, sorted."""
+        return sorted(entry.name for entry in folder.iterdir()
+                      if not any(fnmatch.fnmatchcase(entry.name, p) for p in self.patterns))
+
+    def __call__(self, folder: Path) -> bool:
+        return not self.foreign(folder)
 
 
 def unique_outputs(outputs: dict[Path, Path], flag: str = "--out") -> None:
@@ -124,6 +129,7 @@ def _safely(test: Callable[[Path], bool], path: Path) -> bool:
         return False
 
 
-def _example_entry(folder: Path) -> str:
-    names = sorted(entry.name for entry in folder.iterdir())
+def _example_entry(folder: Path, ours: Callable[[Path], bool] | None) -> str:
+    """One of the entries that make ``folder`` not the command's (any one where ``ours`` cannot say)."""
+    names = ours.foreign(folder) if isinstance(ours, holds_only) else sorted(e.name for e in folder.iterdir())
     return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
