@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,7 +14,7 @@ from bharnet.engine.config import make_config
 from bharnet.engine.run import fit
 from bharnet.models import create_model
 from bharnet.models.backbones.degcn import DeformableTemporalConv
-from bharnet.tools.export import onnx_session, prepare_for_export, written_by_export
+from bharnet.tools.export import live_graph_path, onnx_session, prepare_for_export, written_by_export
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
@@ -41,8 +42,10 @@ def test_fixed_kernel_gives_the_same_outputs() -> None:
     assert model.backbone.blocks[1].tcn.deform1.temporal.fixed_kernel is None  # the original is untouched
 
 
-def test_checkpoint_export_round_trip(make_sequence, write_store, tmp_path, capsys) -> None:
-    """A short training run's checkpoint through ``bharnet export --json``: ONNX Runtime gives PyTorch's logits."""
+def test_checkpoint_export_round_trip(make_sequence, write_store, tmp_path, capsys, monkeypatch) -> None:
+    """A short training run's checkpoint through ``bharnet export --json``: ONNX Runtime gives PyTorch's logits,
+    and the graph is also where ``live`` looks for it."""
+    monkeypatch.setenv("BHARNET_CACHE", str(tmp_path / "cache"))
     store = tmp_path / "store"
     write_store(store, [make_sequence(i, frames=20) for i in range(8)])
     config = {"data": {"window": 16, "batch_size": 4, "eval_batch_size": 8, "num_workers": 0, "val_split": "test"},
@@ -61,4 +64,5 @@ def test_checkpoint_export_round_trip(make_sequence, write_store, tmp_path, caps
     session = onnx_session(tmp_path / "m.onnx", threads=1)
     assert [o.name for o in session.get_outputs()] == out["outputs"]
     assert written_by_export(tmp_path / "m.onnx")  # marked: a later export may replace it
+    assert out["cached"] == str(live_graph_path(result["last"])) and Path(out["cached"]).is_file()
     assert not any(p.name.endswith(".part") for p in tmp_path.iterdir())

@@ -36,6 +36,8 @@ def _export(args: argparse.Namespace) -> int:
         return 0
     shapes = ", ".join(f"{k} {v}" for k, v in result["inputs"].items())
     print(f"wrote {result['path']} ({shapes} -> {', '.join(result['outputs'])}) in {result['seconds']:.1f} s")
+    if "cached" in result:
+        print(f"and {result['cached']}, which `bharnet live` / `predict` load for this checkpoint")
     if result["max_abs_diff"] is not None:
         print(f"ONNX Runtime vs PyTorch: max abs difference {result['max_abs_diff']:.2e}")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import shutil
 import statistics
 import time
 import warnings
@@ -29,9 +30,10 @@ from bharnet.core.outputs import WRITTEN_BY
 from bharnet.engine.run import load_checkpoint
 from bharnet.models.backbones.degcn import DeformableTemporalConv
 from bharnet.tools.benchmark import make_inputs, time_calls
+from bharnet.video.models import cache_dir, sha256_of
 
 __all__ = ["prepare_for_export", "export_onnx", "export_checkpoint", "onnx_session", "onnx_max_abs_diff",
-           "latency_ms", "written_by_export"]
+           "latency_ms", "written_by_export", "live_graph_path"]
 
 
 class _Flat(nn.Module):
@@ -123,13 +125,26 @@ def written_by_export(path: str | os.PathLike) -> bool:
     return any(p.key == "producer" and p.value == WRITTEN_BY for p in graph.metadata_props)
 
 
+def live_graph_path(checkpoint: str | os.PathLike) -> Path:
+    """Where the graph that ``predict`` / ``live`` run through ONNX Runtime is cached for a checkpoint
+    (the run's window, batch 1), keyed by the checkpoint's content."""
+    return cache_dir().parent / "onnx" / f"{sha256_of(Path(checkpoint))[:16]}.onnx"
+
+
 def export_checkpoint(checkpoint: str | os.PathLike, path: str | os.PathLike, frames: int | None = None,
                       batch: int = 1, check: bool = True) -> dict[str, Any]:
     """Export the model of a training checkpoint (``bharnet.engine.run.load_checkpoint``); the window
-    defaults to the run's ``data.window``."""
+    defaults to the run's ``data.window``. A graph of that window and batch 1 is also what ``live``
+    and ``predict`` run: it is copied into their cache, so that their first start needs no export."""
     module = load_checkpoint(checkpoint)
-    frames = frames or int(module.config["data"]["window"])
-    return export_onnx(module.model, path, frames=frames, batch=batch, check=check)
+    window = int(module.config["data"]["window"])
+    result = export_onnx(module.model, path, frames=frames or window, batch=batch, check=check)
+    cached = live_graph_path(checkpoint)
+    if (frames or window) == window and batch == 1 and not cached.is_file():
+        with atomic_path(cached) as part:
+            shutil.copyfile(path, part)
+        result["cached"] = str(cached)
+    return result
 
 
 def onnx_session(path: str | os.PathLike, threads: int | None = None):  # noqa: ANN201 (onnxruntime is optional)

@@ -23,10 +23,10 @@ from bharnet.core.outputs import check_output_file, check_output_folder, holds_o
 from bharnet.data.view import SampleView, ViewConfig
 from bharnet.engine.module import ActionModule
 from bharnet.engine.run import classify, load_checkpoint, stack_inputs
-from bharnet.tools.export import export_onnx, onnx_session
+from bharnet.tools.export import export_onnx, live_graph_path, onnx_session
 from bharnet.video.decode import iter_frames, probe_video, short_decode
 from bharnet.video.hands import ExtractConfig, find_videos
-from bharnet.video.models import cache_dir, resolve_model, resolve_pose_model, sha256_of
+from bharnet.video.models import resolve_model, resolve_pose_model
 from bharnet.video.overlay import Overlay, OverlayWriter, draw_overlay, written_by_overlay
 from bharnet.video.skeleton import VIDEO_BODY_LAYOUTS, VideoSkeleton, read_video_skeleton
 from bharnet.video.st_roi import RoiConfig, build_st_roi, plan_st_roi, read_frames_at
@@ -121,15 +121,12 @@ def _onnx_session(module: ActionModule, checkpoint: Path, threads: int | None,  
                   log: Callable[[str], None]):
     """An ONNX Runtime session of the checkpoint's network, exported once into the model cache
     (keyed by the checkpoint's content)."""
-    path = cache_dir().parent / "onnx" / f"{sha256_of(checkpoint)[:16]}.onnx"
+    path = live_graph_path(checkpoint)
     if not path.is_file():
         # the export takes tens of seconds with nothing else to show: say so before, and after
         log(f"exporting {checkpoint} to ONNX for ONNX Runtime, once per checkpoint (about {EXPORT_SECONDS} s; "
-            f"--backend eager skips it) ...")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.partial.onnx")
-        result = export_onnx(module.model, tmp, frames=int(module.config["data"]["window"]), batch=1, check=False)
-        tmp.replace(path)
+            f"`bharnet export` does it ahead; --backend eager skips it) ...")
+        result = export_onnx(module.model, path, frames=int(module.config["data"]["window"]), batch=1, check=False)
         log(f"exported in {result['seconds']:.0f} s to {path}; later starts load it")
     return onnx_session(path, threads)
 
