@@ -1,0 +1,27 @@
+"""A checkpoint's hand normalisation is read from its saved config; one saved before the setting
+existed keeps the normalisation of its time."""
+
+import numpy as np
+
+from bharnet.engine.config import to_dict
+from bharnet.engine.evaluate import test_checkpoint as run_test
+from bharnet.engine.module import ActionModule, SkeletonDataModule
+from bharnet.engine.run import load_checkpoint, save_checkpoint
+from bharnet.eval.scores import load_scores
+from bharnet.store.packed import SkeletonStore
+
+
+def test_a_checkpoint_without_hand_norm_predicts_with_wrist(tiny_config, store, tmp_path):
+    config = to_dict(tiny_config(store, tmp_path, model={"name": "hand-expert"}, data={"hand_norm": "wrist"}))
+    module = ActionModule(config, SkeletonStore(store).meta)
+    wrist = save_checkpoint(module, tmp_path / "wrist.ckpt")
+    del config["data"]["hand_norm"]  # what an older bharnet saved
+    older = ActionModule(config, module.store_meta)
+    older.load_state_dict(module.state_dict())
+    old = save_checkpoint(older, tmp_path / "old.ckpt")
+    loaded = load_checkpoint(old)
+    assert SkeletonDataModule(loaded.config["data"], loaded.streams, seed=0).view.hand_norm == "wrist"
+    run_test(wrist, out=tmp_path / "wrist.npz", device="cpu")
+    run_test(old, out=tmp_path / "old.npz", device="cpu")
+    np.testing.assert_array_equal(load_scores(tmp_path / "old.npz").branch(),
+                                  load_scores(tmp_path / "wrist.npz").branch())
