@@ -54,8 +54,8 @@ def _run(root: Path, store: Path, model: str, norm: str, seed: int, epochs: int)
         return json.loads(done.read_text())["top1"]
     cfg = make_config({
         "name": name, "out_dir": str(root / "runs"), "seed": seed,
-        "data": {"store": str(store), "val_split": "val", "window": 16, "hand_norm": norm, "batch_size": 16, "num_workers": 0,
-                 "eval_batch_size": 64},
+        "data": {"store": str(store), "val_split": "val", "window": 16, "hand_norm": norm, "batch_size": 16,
+                 "num_workers": 0, "eval_batch_size": 64},
         "model": {"name": model, "base_channels": 8, "attention": {"heads": 2, "head_dim": 8, "nb_features": 16}},
         "optim": {"lr": 0.05, "warmup_epochs": 1},
         "trainer": {"max_epochs": epochs, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False,

@@ -830,7 +830,7 @@ _CLOSE_W, _CLOSE_H, _CLOSE_F = 640.0, 480.0, 500.0  # a webcam or a head-worn ca
 
 
 def _generate_air_batch(cls: SynthClass, n: int, key: tuple[int, ...], var: Variation) -> _Batch:
-    """``n`` samples of a hand-only class: the right hand, 0.3-0.6 m from the camera, draws the
+    """``n`` samples of a hand-only class: the right hand, 0.45-0.75 m from the camera, draws the
     class's path (random size, tilt, place and speed) with slow wander; no body, no left hand."""
     path, poke = AIR_PATHS[cls.motion]
     rng_path, rng_hand, rng_view = (np.random.default_rng([*key, k]) for k in range(3))
@@ -840,12 +840,13 @@ def _generate_air_batch(cls: SynthClass, n: int, key: tuple[int, ...], var: Vari
     style = np.array([_actor(int(a)).tempo for a in actors])
     t, u = _time_phase(rng_path, frames, tmax, var, style)
     g = np.clip((u - 0.1) / 0.8, 0, 1)
-    size = np.exp(rng_path.normal(0, var.amplitude, (n, 1, 1))) * rng_path.uniform(0.12, 0.22, (n, 1, 1))
+    size = np.exp(rng_path.normal(0, var.amplitude, (n, 1, 1))) * rng_path.uniform(0.1, 0.18, (n, 1, 1))
     tilt = rng_path.uniform(-15, 15, n) * _DEG
     spin = np.stack([np.stack([np.cos(tilt), -np.sin(tilt)], -1), np.stack([np.sin(tilt), np.cos(tilt)], -1)], -2)
     drawn = np.einsum("nij,ntj->nti", spin, path(g, rng_path)) * size
-    centre = rng_path.uniform(0.35, 0.65, (n, 1, 2)) + _drift(rng_path, n, t, 0.02, 2)
-    depth = rng_path.uniform(0.3, 0.6, (n, 1)) * (1 - poke * _bump(g, 0.3, 0.12) - poke * _bump(g, 0.7, 0.12))
+    # the fingers point up the image: the wrist draws below the middle of the frame
+    centre = rng_path.uniform((0.38, 0.5), (0.62, 0.65), (n, 1, 2)) + _drift(rng_path, n, t, 0.02, 2)
+    depth = rng_path.uniform(0.45, 0.75, (n, 1)) * (1 - poke * _bump(g, 0.3, 0.12) - poke * _bump(g, 0.7, 0.12))
     wrist = centre + drawn * np.array([_CLOSE_H / _CLOSE_W, -1.0])  # y up -> image rows down, square strokes
     local, rot = _hand_pose(rng_hand, cls.gesture, g, _envelope(u, 0.1, 0.9), t, var)
     hand_size = np.array([_actor(int(a)).hand for a in actors])[:, None, None, None]
