@@ -17,8 +17,8 @@ __all__ = ["MODALITIES", "HAND_NORMS", "crop_window", "resize", "random_rotation
 
 MODALITIES = ("joint", "bone", "joint_motion", "bone_motion")
 HAND_NORMS = ("wrist", "sample", "none", "wrist+traj")
-#: the dummy joint (after the 21 landmarks) that carries the wrist's trajectory in ``wrist+traj``
-TRAJECTORY_JOINT = 21
+#: the joint that carries the wrist's trajectory in ``wrist+traj``: the wrist itself (0 in ``wrist``)
+TRAJECTORY_JOINT = 0
 
 
 def has_trajectory(mode: str) -> bool:
@@ -107,14 +107,13 @@ def normalise_hands(hands: np.ndarray, conf: np.ndarray, mode: str = "wrist") ->
       finger articulation, free of where the arm is.
     - ``"sample"``: relative to the hands' mean wrist position over the sample, palm-scaled:
       keeps the hands' trajectory.
-    - ``"wrist+traj"``: the articulation of ``"wrist"`` plus one more joint
-      (:data:`TRAJECTORY_JOINT`): the wrist relative to its own mean position over the sample,
-      palm-scaled. The shape and the hand's path through the air, each in a place of its own.
+    - ``"wrist+traj"``: the articulation of ``"wrist"``, and in the wrist (:data:`TRAJECTORY_JOINT`,
+      always 0 there) the wrist's position relative to its own mean over the sample, palm-scaled:
+      the shape and the hand's path through the air, each in a place of its own.
     - ``"none"``: as stored.
 
-    Returns ``(x, mask)`` with ``x`` ``(3, T, V, 2)`` and ``mask`` ``(1, T, V, 2)``, V = 21 (22
-    with the trajectory): missing landmarks are 0 in ``x`` and 0 in the mask, never a fist at the
-    origin.
+    Returns ``(x, mask)`` with ``x`` ``(3, T, 21, 2)`` and ``mask`` ``(1, T, 21, 2)``: missing
+    landmarks are 0 in ``x`` and 0 in the mask, never a fist at the origin.
     """
     if mode not in HAND_NORMS:
         raise ValueError(f"unknown hand normalisation {mode!r}; choose one of {', '.join(HAND_NORMS)}")
@@ -128,11 +127,10 @@ def normalise_hands(hands: np.ndarray, conf: np.ndarray, mode: str = "wrist") ->
     articulation = (x - x[:, :, :1]) / scale
     if not has_trajectory(mode):
         return _masked(articulation, present)
-    wrist_seen = present[:, :, :1]
-    trajectory = np.zeros_like(x[:, :, :1])
     for h in range(2):  # each hand about its own mean: two hands far apart are two paths
-        trajectory[:, h] = (x[:, h, :1] - _mean_wrist(x[:, h:h + 1], wrist_seen[:, h])) / scale[:, h]
-    return _masked(np.concatenate([articulation, trajectory], axis=2), np.concatenate([present, wrist_seen], 2))
+        mean = _mean_wrist(x[:, h:h + 1], present[:, h:h + 1, 0])
+        articulation[:, h, TRAJECTORY_JOINT] = (x[:, h, 0] - mean) / scale[0, h, 0]
+    return _masked(articulation, present)
 
 
 def _palm_sizes(x: np.ndarray, present: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ class SampleView:
     ``body`` is ``(T, M, V, C)`` and becomes ``(C, window, V, M)``; ``hands`` ``(T, 2, 21, 3)``
     with ``hand_conf`` ``(T, 2, 21)`` (None: no hands) become ``hand`` ``(3, window, 25, 2)``
     and ``hand_mask`` ``(1, window, 25, 2)``, 1 where a landmark was seen (``hand_norm``
-    ``wrist+traj`` puts the wrist's trajectory in the first dummy joint). The arrays may be
+    ``wrist+traj`` puts the wrist's trajectory in the wrist joint). The arrays may be
     memory-mapped: only the cropped frames are read. ``rng`` draws the training augmentation
     (random crop and rotation); without it the view is the deterministic test view.
     """
@@ -114,11 +114,15 @@ class SampleView:
         return np.ascontiguousarray(x, dtype=np.float32), mask
 
     def _hand_modality(self, x: np.ndarray) -> np.ndarray:
-        """The modality of the padded hands. The trajectory joint is its own parent: its bone would
-        be 0, so it keeps its position (bone) or its velocity (bone motion) instead."""
+        """The modality of the padded hands. With the trajectory in the wrist, the bones are those of
+        the articulation alone (the wrist at 0) and the wrist keeps its path (bone) or its velocity
+        (bone motion)."""
         modality = self.config.modality
-        out = T.to_modality(x, self.hand_layout, modality)
-        if T.has_trajectory(self.config.hand_norm) and modality.startswith("bone"):
-            path = T.to_modality(x, self.hand_layout, modality.replace("bone", "joint"))
-            out[:, :, T.TRAJECTORY_JOINT] = path[:, :, T.TRAJECTORY_JOINT]
+        if not (T.has_trajectory(self.config.hand_norm) and modality.startswith("bone")):
+            return T.to_modality(x, self.hand_layout, modality)
+        shape = x.copy()
+        shape[:, :, T.TRAJECTORY_JOINT] = 0
+        out = T.to_modality(shape, self.hand_layout, modality)
+        path = T.to_modality(x, self.hand_layout, modality.replace("bone", "joint"))
+        out[:, :, T.TRAJECTORY_JOINT] = path[:, :, T.TRAJECTORY_JOINT]
         return out
