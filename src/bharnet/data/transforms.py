@@ -13,17 +13,18 @@ import torch.nn.functional as F
 from bharnet.core.layouts import Layout
 
 __all__ = ["MODALITIES", "HAND_NORMS", "crop_window", "resize", "random_rotation", "rotate", "to_modality",
-           "normalise_hands", "pad_joints", "centre_body", "TRAJECTORY_JOINT", "has_trajectory"]
+           "normalise_hands", "pad_joints", "centre_body", "has_trajectory", "hand_channels"]
 
 MODALITIES = ("joint", "bone", "joint_motion", "bone_motion")
 HAND_NORMS = ("wrist", "sample", "none", "wrist+traj")
-#: the joint that carries the wrist's trajectory in ``wrist+traj``: the wrist itself (0 in ``wrist``)
-TRAJECTORY_JOINT = 0
-
-
 def has_trajectory(mode: str) -> bool:
-    """Whether a hand normalisation adds the wrist's trajectory as a joint of its own."""
+    """Whether a hand normalisation adds the wrist's trajectory as channels of their own."""
     return mode == "wrist+traj"
+
+
+def hand_channels(mode: str) -> int:
+    """The hand stream's channels under a normalisation: x, y, z, and the wrist's x, y, z with the trajectory."""
+    return 6 if has_trajectory(mode) else 3
 
 
 def crop_window(num_frames: int, ratio: float | tuple[float, float], rng: np.random.Generator | None,
@@ -107,13 +108,13 @@ def normalise_hands(hands: np.ndarray, conf: np.ndarray, mode: str = "wrist") ->
       finger articulation, free of where the arm is.
     - ``"sample"``: relative to the hands' mean wrist position over the sample, palm-scaled:
       keeps the hands' trajectory.
-    - ``"wrist+traj"``: the articulation of ``"wrist"``, and in the wrist (:data:`TRAJECTORY_JOINT`,
-      always 0 there) the wrist's position relative to its own mean over the sample, palm-scaled:
-      the shape and the hand's path through the air, each in a place of its own.
+    - ``"wrist+traj"``: the articulation of ``"wrist"`` (channels 0-2) and, in three more channels
+      of every landmark, the wrist's position relative to its own mean over the sample,
+      palm-scaled: the shape and the hand's path through the air, each in channels of its own.
     - ``"none"``: as stored.
 
-    Returns ``(x, mask)`` with ``x`` ``(3, T, 21, 2)`` and ``mask`` ``(1, T, 21, 2)``: missing
-    landmarks are 0 in ``x`` and 0 in the mask, never a fist at the origin.
+    Returns ``(x, mask)`` with ``x`` ``(C, T, 21, 2)`` (C: :func:`hand_channels`) and ``mask``
+    ``(1, T, 21, 2)``: missing landmarks are 0 in ``x`` and 0 in the mask, never a fist at the origin.
     """
     if mode not in HAND_NORMS:
         raise ValueError(f"unknown hand normalisation {mode!r}; choose one of {', '.join(HAND_NORMS)}")
@@ -127,10 +128,11 @@ def normalise_hands(hands: np.ndarray, conf: np.ndarray, mode: str = "wrist") ->
     articulation = (x - x[:, :, :1]) / scale
     if not has_trajectory(mode):
         return _masked(articulation, present)
+    path = np.zeros_like(articulation)
     for h in range(2):  # each hand about its own mean: two hands far apart are two paths
         mean = _mean_wrist(x[:, h:h + 1], present[:, h:h + 1, 0])
-        articulation[:, h, TRAJECTORY_JOINT] = (x[:, h, 0] - mean) / scale[0, h, 0]
-    return _masked(articulation, present)
+        path[:, h] = ((x[:, h, 0] - mean) / scale[0, h, 0])[:, None]
+    return _masked(np.concatenate([articulation, path], axis=-1), present)
 
 
 def _palm_sizes(x: np.ndarray, present: np.ndarray) -> np.ndarray:

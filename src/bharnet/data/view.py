@@ -58,7 +58,7 @@ class SampleView:
     ``body`` is ``(T, M, V, C)`` and becomes ``(C, window, V, M)``; ``hands`` ``(T, 2, 21, 3)``
     with ``hand_conf`` ``(T, 2, 21)`` (None: no hands) become ``hand`` ``(3, window, 25, 2)``
     and ``hand_mask`` ``(1, window, 25, 2)``, 1 where a landmark was seen (``hand_norm``
-    ``wrist+traj`` puts the wrist's trajectory in the wrist joint). The arrays may be
+    ``wrist+traj``: 6 channels, the wrist's trajectory in the last three). The arrays may be
     memory-mapped: only the cropped frames are read. ``rng`` draws the training augmentation
     (random crop and rotation); without it the view is the deterministic test view.
     """
@@ -97,7 +97,7 @@ class SampleView:
 
     def _no_hands(self) -> tuple[np.ndarray, np.ndarray]:
         shape = (self.config.window, self.hand_layout.num_joints, 2)
-        return np.zeros((3, *shape), np.float32), np.zeros((1, *shape), np.float32)
+        return np.zeros((T.hand_channels(self.config.hand_norm), *shape), np.float32), np.zeros((1, *shape), np.float32)
 
     def _hand(self, hands: np.ndarray, conf: np.ndarray,
               rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
@@ -106,23 +106,26 @@ class SampleView:
         x, mask = T.resize(x, cfg.window), T.resize(mask, cfg.window)
         mask = (mask > 0.999).astype(np.float32)  # a frame resampled from a missing neighbour is missing
         if rng is not None:
-            x = T.random_rotation(x, (0.0, 0.0, cfg.hand_rotation), rng)  # in-plane: the camera's roll
+            x = self._roll(x, rng)
         x = self._hand_modality(T.pad_joints(x * mask, v))
         mask = T.pad_joints(mask, v)
         if cfg.modality != "joint":  # a bone or a motion is valid only where its joints are
             x = x * T.to_modality(mask, self.hand_layout, "joint")
         return np.ascontiguousarray(x, dtype=np.float32), mask
 
+    def _roll(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """An in-plane rotation (the camera's roll) of the hands and of their trajectory alike."""
+        limit = (0.0, 0.0, self.config.hand_rotation)
+        if x.shape[0] == 3:
+            return T.random_rotation(x, limit, rng)
+        angles = rng.uniform(-np.asarray(limit), np.asarray(limit))
+        return np.concatenate([T.rotate(x[:3], angles), T.rotate(x[3:], angles)])
+
     def _hand_modality(self, x: np.ndarray) -> np.ndarray:
-        """The modality of the padded hands. With the trajectory in the wrist, the bones are those of
-        the articulation alone (the wrist at 0) and the wrist keeps its path (bone) or its velocity
-        (bone motion)."""
+        """The modality of the padded hands. The trajectory is the same at every landmark: its bone
+        would be 0, so it keeps its position (bone) or its velocity (bone motion) instead."""
         modality = self.config.modality
-        if not (T.has_trajectory(self.config.hand_norm) and modality.startswith("bone")):
-            return T.to_modality(x, self.hand_layout, modality)
-        shape = x.copy()
-        shape[:, :, T.TRAJECTORY_JOINT] = 0
-        out = T.to_modality(shape, self.hand_layout, modality)
-        path = T.to_modality(x, self.hand_layout, modality.replace("bone", "joint"))
-        out[:, :, T.TRAJECTORY_JOINT] = path[:, :, T.TRAJECTORY_JOINT]
+        out = T.to_modality(x, self.hand_layout, modality)
+        if x.shape[0] > 3 and modality.startswith("bone"):
+            out[3:] = T.to_modality(x[3:], self.hand_layout, modality.replace("bone", "joint"))
         return out
