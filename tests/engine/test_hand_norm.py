@@ -2,6 +2,7 @@
 existed keeps the normalisation of its time."""
 
 import numpy as np
+import pytest
 
 from bharnet.engine.config import to_dict
 from bharnet.engine.evaluate import test_checkpoint as run_test
@@ -9,6 +10,7 @@ from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.engine.run import load_checkpoint, save_checkpoint
 from bharnet.eval.scores import load_scores
 from bharnet.store.packed import SkeletonStore
+from bharnet.tools.export import export_checkpoint
 
 
 def test_a_checkpoint_without_hand_norm_predicts_with_wrist(tiny_config, store, tmp_path):
@@ -25,3 +27,18 @@ def test_a_checkpoint_without_hand_norm_predicts_with_wrist(tiny_config, store, 
     run_test(old, out=tmp_path / "old.npz", device="cpu")
     np.testing.assert_array_equal(load_scores(tmp_path / "old.npz").branch(),
                                   load_scores(tmp_path / "wrist.npz").branch())
+
+
+@pytest.mark.parametrize("model", ["hand-expert", "bharnet-e"])
+def test_shape_and_path_take_six_hand_channels_through_training_and_export(model, tiny_config, store, tmp_path):
+    config = to_dict(tiny_config(store, tmp_path, model={"name": model}, data={"hand_norm": "wrist+traj"}))
+    module = ActionModule(config, SkeletonStore(store).meta)
+    assert module.model.example_inputs(batch=1, frames=16)["hand"].shape == (1, 6, 16, 25, 2)
+    data = SkeletonDataModule(config["data"], module.streams, seed=0)
+    assert data.dataset("train")[0]["hand"].shape == (6, 16, 25, 2)
+    checkpoint = save_checkpoint(module, tmp_path / "traj.ckpt")
+    assert run_test(checkpoint, device="cpu")["samples"] == 8
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    exported = export_checkpoint(checkpoint, tmp_path / "m.onnx")
+    assert exported["inputs"]["hand"] == [1, 6, 16, 25, 2] and exported["max_abs_diff"] <= 1e-4
