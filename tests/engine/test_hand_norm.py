@@ -30,15 +30,23 @@ def test_a_checkpoint_without_hand_norm_predicts_with_wrist(tiny_config, store, 
 
 
 @pytest.mark.parametrize("model", ["hand-expert", "bharnet-e"])
-def test_shape_and_path_take_six_hand_channels_through_training_and_export(model, tiny_config, store, tmp_path):
-    config = to_dict(tiny_config(store, tmp_path, model={"name": model}, data={"hand_norm": "wrist+traj"}))
+def test_shape_and_path_take_six_hand_channels_through_the_model(model, tiny_config, store, tmp_path):
+    config = to_dict(tiny_config(store, tmp_path, model={"name": model, "attention": {"heads": 2, "head_dim": 8,
+                                                                                     "nb_features": 16}},
+                                 data={"hand_norm": "wrist+traj"}))
     module = ActionModule(config, SkeletonStore(store).meta)
     assert module.model.example_inputs(batch=1, frames=16)["hand"].shape == (1, 6, 16, 25, 2)
     data = SkeletonDataModule(config["data"], module.streams, seed=0)
     assert data.dataset("train")[0]["hand"].shape == (6, 16, 25, 2)
     checkpoint = save_checkpoint(module, tmp_path / "traj.ckpt")
     assert run_test(checkpoint, device="cpu")["samples"] == 8
+
+
+@pytest.mark.slow
+def test_six_hand_channels_export_to_onnx(tiny_config, store, tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
+    config = to_dict(tiny_config(store, tmp_path, model={"name": "hand-expert"}, data={"hand_norm": "wrist+traj"}))
+    checkpoint = save_checkpoint(ActionModule(config, SkeletonStore(store).meta), tmp_path / "traj.ckpt")
     exported = export_checkpoint(checkpoint, tmp_path / "m.onnx")
     assert exported["inputs"]["hand"] == [1, 6, 16, 25, 2] and exported["max_abs_diff"] <= 1e-4
