@@ -12,7 +12,8 @@ Three kinds of BodyHand-Synth (docs/synthetic.md), each a small store with unsee
 Two models from scratch on each (the hand expert alone; ``joint``, body and hand streams trained
 together with the complementary loss), tiny (DeGCN, 8 base channels, 16-frame windows, 12 epochs),
 one thread. Each cell is the test top-1 of the checkpoint best on val, mean over the seeds and their
-range. Prints a Markdown table, then the seconds it took. ``--out DIR`` keeps the stores and each
+range ("diverged" where training ended in NaN weights). Prints a Markdown table, then the seconds
+it took. ``--out DIR`` keeps the stores and each
 run's result, so a rerun (more seeds, other models) continues where it stopped.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -48,7 +50,7 @@ def _store(root: Path, kind: str, samples: int) -> Path:
     return path
 
 
-def _run(root: Path, store: Path, model: str, norm: str, seed: int, epochs: int) -> float:
+def _run(root: Path, store: Path, model: str, norm: str, seed: int, epochs: int) -> float | None:
     name = f"{store.name}-{model}-{norm}-{seed}"
     done = root / "results" / f"{name}.json"
     if done.exists():  # a rerun continues where it stopped
@@ -62,14 +64,19 @@ def _run(root: Path, store: Path, model: str, norm: str, seed: int, epochs: int)
         "trainer": {"max_epochs": epochs, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False,
                     "log_every_n_steps": 50},
     })
-    result = fit(cfg, resume=False, quiet=True)
-    top1 = test_checkpoint(result["best"], device="cpu")["top1"]
+    try:
+        top1 = test_checkpoint(fit(cfg, resume=False, quiet=True)["best"], device="cpu")["top1"]
+    except ValueError as err:  # training diverged (NaN weights): a result too
+        print(f"{name}: diverged ({err})", file=sys.stderr)
+        top1 = None
     done.parent.mkdir(parents=True, exist_ok=True)
     done.write_text(json.dumps({"top1": top1}))
     return top1
 
 
-def _cell(values: list[float]) -> str:
+def _cell(values: list[float | None]) -> str:
+    if None in values:
+        return f"diverged ({values.count(None)} of {len(values)})"
     mean = 100 * sum(values) / len(values)
     if len(values) == 1:
         return f"{mean:.1f}"
