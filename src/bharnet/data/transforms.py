@@ -17,6 +17,8 @@ __all__ = ["MODALITIES", "HAND_NORMS", "crop_window", "resize", "random_rotation
 
 MODALITIES = ("joint", "bone", "joint_motion", "bone_motion")
 HAND_NORMS = ("wrist", "sample", "none", "wrist+traj")
+
+
 def has_trajectory(mode: str) -> bool:
     """Whether a hand normalisation adds the wrist's trajectory as channels of their own."""
     return mode == "wrist+traj"

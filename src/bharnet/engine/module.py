@@ -11,9 +11,9 @@ import torch
 from torch.utils.data import DataLoader
 from torchmetrics.classification import MulticlassAccuracy
 
+from bharnet.data import transforms
 from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig
 from bharnet.data.splits import AUTO, holdout_split, sample_groups
-from bharnet.data.transforms import hand_channels
 from bharnet.models import ActionModel, create_model, model_spec
 from bharnet.store.packed import SkeletonStore
 
@@ -54,7 +54,7 @@ class ActionModule(L.LightningModule):
         self.save_hyperparameters()
         self.config, self.store_meta = config, store_meta
         self.model = build_model(config["model"], store_meta, config["data"]["window"],
-                                 hand_channels(ViewConfig.of(config["data"]).hand_norm))
+                                 transforms.hand_channels(ViewConfig.of(config["data"]).hand_norm))
         self.streams = tuple(self.model.streams)
         branches = self._branches(config["data"]["window"])
         num_classes = store_meta["num_classes"]
