@@ -61,6 +61,35 @@ def test_hands_are_wrist_centred_palm_scaled_and_missing_masked():
     np.testing.assert_allclose(T.normalise_hands(moved, conf, "wrist")[0], x, atol=1e-5)
 
 
+def test_wrist_and_trajectory_keep_the_shape_apart_from_the_path():
+    rng = np.random.default_rng(4)
+    hands = rng.uniform(0.3, 0.7, size=(6, 2, 21, 3)).astype(np.float32)
+    conf = np.ones((6, 2, 21), np.float32)
+    conf[3, 0] = 0  # left hand missing in frame 3
+    x, mask = T.normalise_hands(hands, conf, "wrist+traj")
+    wrist, wrist_mask = T.normalise_hands(hands, conf, "wrist")
+    assert x.shape == (T.hand_channels("wrist+traj"), 6, 21, 2) == (6, 6, 21, 2) and T.hand_channels("wrist") == 3
+    np.testing.assert_array_equal(x[:3], wrist)  # the articulation of "wrist"
+    np.testing.assert_array_equal(mask, wrist_mask)
+    assert np.all(x[:, 3, :, 0] == 0)
+    # the path: each hand's wrist about its own mean over the frames it is seen, palm-scaled, at every landmark
+    seen = conf[:, 0, 0] > 0
+    path = x[3:, :, :, 0][:, seen]
+    np.testing.assert_allclose(path, np.repeat(path[:, :, :1], 21, axis=2))
+    np.testing.assert_allclose(path.mean(axis=1), 0, atol=1e-5)
+    palm = np.median(np.linalg.norm(hands[seen, 0, 9, :2] - hands[seen, 0, 0, :2], axis=-1))
+    np.testing.assert_allclose(path[:, :, 0] * palm, (hands[seen, 0, 0] - hands[seen, 0, 0].mean(0)).T, atol=1e-5)
+    # where the hand is in the image does not matter; how it moves does, and only to the path
+    still = hands + 0.2
+    np.testing.assert_allclose(T.normalise_hands(still, conf, "wrist+traj")[0], x, atol=1e-5)
+    moving = hands + np.linspace(0, 0.3, 6, dtype=np.float32)[:, None, None, None]
+    y = T.normalise_hands(moving, conf, "wrist+traj")[0]
+    np.testing.assert_allclose(y[:3], x[:3], atol=1e-5)
+    assert not np.allclose(y[3:], x[3:], atol=1e-3)
+    with pytest.raises(ValueError, match="wrist\\+traj"):
+        T.normalise_hands(hands, conf, "palm")
+
+
 def test_pad_joints():
     x = np.ones((3, 4, 21, 2), np.float32)
     y = T.pad_joints(x, HAND25.num_joints)

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from bharnet.core.layouts import NTU25
-from bharnet.io.synthetic import SYNTH_CLASSES, Variation, _generate_batch, _session_habit, class_groups, generate
+from bharnet.io.synthetic import (
+    AIR_CLASSES,
+    SYNTH_CLASSES,
+    Variation,
+    _generate_batch,
+    _session_habit,
+    class_groups,
+    generate,
+)
 from bharnet.store.packed import SkeletonStore
 from bharnet.store.synthetic import write_synth_store
 
@@ -208,3 +216,24 @@ def test_unknown_class_or_preset_is_refused():
         next(generate(1, classes=("fist", "no_such_class")))
     with pytest.raises(ValueError, match="unknown BodyHand-Synth preset"):
         next(generate(1, preset="no-such-preset"))
+
+
+def test_hand_only_preset_draws_paths_with_one_pointing_hand_and_no_body(tmp_path):
+    seqs = list(generate(14, seed=0, preset="hand-only"))
+    assert [s.label for s in seqs] == [i % 7 for i in range(14)]
+    assert class_groups(tuple(c.name for c in AIR_CLASSES)) == {"body": [], "hand": [], "mixed": [],
+                                                                 "air": list(range(7))}
+    for seq in seqs:
+        seq.validate(num_persons=2, num_joints=25, channels=3)
+        seen = seq.hand_conf > 0
+        assert not seq.body.any() and not seen[:, 0].any()  # no body, no left hand
+        assert (seq.hands[seen][:, :2] >= 0).all() and (seq.hands[seen][:, :2] <= 1).all()
+    assert np.mean([s.hand_conf[:, 1].mean() for s in seqs]) > 0.6  # seen in most frames, as a detector would
+    # a drawn shape moves the wrist across the frame; a tap keeps it about where it is
+    spread = {s.name.split("_", 3)[-1]: np.ptp(s.hands[s.hand_conf[:, 1, 0] > 0, 1, 0, :2], axis=0).max()
+              for s in generate(7, seed=0, preset="hand-only", dropout=0.0, hand_missing=0.0)}
+    assert min(spread[c] for c in ("draw_circle", "draw_star", "swipe_left", "swipe_down")) > 2 * spread["tap_forward"]
+    again = list(generate(14, seed=0, preset="hand-only"))
+    assert all(np.array_equal(a.hands, b.hands) for a, b in zip(seqs, again, strict=True))
+    store = SkeletonStore(write_synth_store(tmp_path / "s", num_samples=70, seed=0, preset="hand-only"))
+    assert store.meta["classes"] == [c.name for c in AIR_CLASSES] and set(store.splits) == {"train", "val", "test"}

@@ -81,3 +81,12 @@ def test_an_interrupted_run_keeps_finished_clips_only(camera, tmp_path, monkeypa
 def test_bad_labels_are_refused(camera, tmp_path, capsys):
     assert main(["record", "--label", "../x", "--out", str(tmp_path), "--source", str(camera), "--no-display"]) == 2
     assert "--label '../x'" in capsys.readouterr().err
+
+
+def test_a_clip_with_a_hand_and_no_person_is_told_apart(shared, pose_model, cup_clip):
+    from bharnet.workflows.record import person_in_view
+
+    assert person_in_view(cup_clip, pose_model=pose_model) is False  # a hand holding a cup, close up
+    ntu = shared / "data" / "ntu-sample" / "S001C001P001R001A001_rgb.avi"
+    assert person_in_view(ntu, pose_model=pose_model) is True
+    assert person_in_view(cup_clip, pose_model=shared / "no-such.task") is None

@@ -13,10 +13,20 @@ import torch.nn.functional as F
 from bharnet.core.layouts import Layout
 
 __all__ = ["MODALITIES", "HAND_NORMS", "crop_window", "resize", "random_rotation", "rotate", "to_modality",
-           "normalise_hands", "pad_joints", "centre_body"]
+           "normalise_hands", "pad_joints", "centre_body", "has_trajectory", "hand_channels"]
 
 MODALITIES = ("joint", "bone", "joint_motion", "bone_motion")
-HAND_NORMS = ("wrist", "sample", "none")
+HAND_NORMS = ("wrist", "sample", "none", "wrist+traj")
+
+
+def has_trajectory(mode: str) -> bool:
+    """Whether a hand normalisation adds the wrist's trajectory as channels of their own."""
+    return mode == "wrist+traj"
+
+
+def hand_channels(mode: str) -> int:
+    """The hand stream's channels under a normalisation: x, y, z, and the wrist's x, y, z with the trajectory."""
+    return 6 if has_trajectory(mode) else 3
 
 
 def crop_window(num_frames: int, ratio: float | tuple[float, float], rng: np.random.Generator | None,
@@ -108,30 +118,51 @@ def normalise_hands(hands: np.ndarray, conf: np.ndarray, mode: str = "wrist") ->
       finger articulation, free of where the arm is.
     - ``"sample"``: relative to the hands' mean wrist position over the sample, palm-scaled:
       keeps the hands' trajectory.
+    - ``"wrist+traj"``: the articulation of ``"wrist"`` (channels 0-2) and, in three more channels
+      of every landmark, the wrist's position relative to its own mean over the sample,
+      palm-scaled: the shape and the hand's path through the air, each in channels of its own.
     - ``"none"``: as stored.
 
-    Returns ``(x, mask)`` with ``x`` ``(3, T, 21, 2)`` and ``mask`` ``(1, T, 21, 2)``: missing
-    landmarks are 0 in ``x`` and 0 in the mask, never a fist at the origin.
+    Returns ``(x, mask)`` with ``x`` ``(C, T, 21, 2)`` (C: :func:`hand_channels`) and ``mask``
+    ``(1, T, 21, 2)``: missing landmarks are 0 in ``x`` and 0 in the mask, never a fist at the origin.
     """
+    if mode not in HAND_NORMS:
+        raise ValueError(f"unknown hand normalisation {mode!r}; choose one of {', '.join(HAND_NORMS)}")
     present = conf > 0
     x = hands.astype(np.float32).copy()
-    if mode != "none":
-        wrist = x[:, :, :1]
-        palm = np.linalg.norm(x[:, :, 9, :2] - x[:, :, 0, :2], axis=-1)  # wrist to middle-finger knuckle
-        seen = present[:, :, 0] & present[:, :, 9]
-        scale = np.ones(2, np.float32)
-        for h in range(2):
-            if seen[:, h].any():
-                scale[h] = max(float(np.median(palm[seen[:, h], h])), 1e-6)
-        if mode == "wrist":
-            x = x - wrist
-        elif mode == "sample":
-            seen_wrist = present[:, :, 0]
-            mean = x[:, :, 0][seen_wrist].mean(axis=0) if seen_wrist.any() else np.zeros(3, np.float32)
-            x = x - mean
-        else:
-            raise ValueError(f"unknown hand normalisation {mode!r}; choose wrist, sample or none")
-        x = x / scale[None, :, None, None]
+    if mode == "none":
+        return _masked(x, present)
+    scale = _palm_sizes(x, present)[None, :, None, None]
+    if mode == "sample":
+        return _masked((x - _mean_wrist(x, present[:, :, 0])) / scale, present)
+    articulation = (x - x[:, :, :1]) / scale
+    if not has_trajectory(mode):
+        return _masked(articulation, present)
+    path = np.zeros_like(articulation)
+    for h in range(2):  # each hand about its own mean: two hands far apart are two paths
+        mean = _mean_wrist(x[:, h:h + 1], present[:, h:h + 1, 0])
+        path[:, h] = ((x[:, h, 0] - mean) / scale[0, h, 0])[:, None]
+    return _masked(np.concatenate([articulation, path], axis=-1), present)
+
+
+def _palm_sizes(x: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Each hand's median wrist-to-middle-knuckle distance over the frames it is seen (1 if never)."""
+    palm = np.linalg.norm(x[:, :, 9, :2] - x[:, :, 0, :2], axis=-1)
+    seen = present[:, :, 0] & present[:, :, 9]
+    scale = np.ones(x.shape[1], np.float32)
+    for h in range(x.shape[1]):
+        if seen[:, h].any():
+            scale[h] = max(float(np.median(palm[seen[:, h], h])), 1e-6)
+    return scale
+
+
+def _mean_wrist(x: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """The mean position of the wrists seen (``(3,)``; 0 when none is)."""
+    return x[:, :, 0][seen].mean(axis=0) if seen.any() else np.zeros(3, np.float32)
+
+
+def _masked(x: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, 2, V, 3)`` -> channel-first ``x`` with 0 where unseen, and its mask."""
     x = np.where(present[..., None], x, 0.0).astype(np.float32)
     return x.transpose(3, 0, 2, 1), present.astype(np.float32).transpose(0, 2, 1)[None]
 

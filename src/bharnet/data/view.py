@@ -38,9 +38,17 @@ class ViewConfig:
 
     @classmethod
     def of(cls, settings: dict[str, Any] | Any) -> ViewConfig:
-        """The view part of a run's ``data`` settings (a dict or a config object)."""
-        get = settings.get if isinstance(settings, dict) else lambda k: getattr(settings, k)
-        return cls(**{f.name: get(f.name) for f in fields(cls)})
+        """The view part of a run's ``data`` settings (a dict or a config object). A setting the
+        run does not have (a checkpoint saved before it existed) takes the value that run used:
+        the default of its time (:data:`LEGACY_DEFAULTS`), else today's."""
+        get = settings.get if isinstance(settings, dict) else lambda k: getattr(settings, k, None)
+        chosen = {f.name: get(f.name) for f in fields(cls)}
+        return cls(**{k: v for k, v in chosen.items() if v is not None}, **{
+            k: LEGACY_DEFAULTS[k] for k, v in chosen.items() if v is None and k in LEGACY_DEFAULTS})
+
+
+#: what a run saved without a setting meant by it: the hand normalisation before ``wrist+traj``
+LEGACY_DEFAULTS: dict[str, Any] = {"hand_norm": "wrist"}
 
 
 class SampleView:
@@ -49,7 +57,8 @@ class SampleView:
 
     ``body`` is ``(T, M, V, C)`` and becomes ``(C, window, V, M)``; ``hands`` ``(T, 2, 21, 3)``
     with ``hand_conf`` ``(T, 2, 21)`` (None: no hands) become ``hand`` ``(3, window, 25, 2)``
-    and ``hand_mask`` ``(1, window, 25, 2)``, 1 where a landmark was seen. The arrays may be
+    and ``hand_mask`` ``(1, window, 25, 2)``, 1 where a landmark was seen (``hand_norm``
+    ``wrist+traj``: 6 channels, the wrist's trajectory in the last three). The arrays may be
     memory-mapped: only the cropped frames are read. ``rng`` draws the training augmentation
     (random crop and rotation); without it the view is the deterministic test view.
     """
@@ -88,7 +97,7 @@ class SampleView:
 
     def _no_hands(self) -> tuple[np.ndarray, np.ndarray]:
         shape = (self.config.window, self.hand_layout.num_joints, 2)
-        return np.zeros((3, *shape), np.float32), np.zeros((1, *shape), np.float32)
+        return np.zeros((T.hand_channels(self.config.hand_norm), *shape), np.float32), np.zeros((1, *shape), np.float32)
 
     def _hand(self, hands: np.ndarray, conf: np.ndarray,
               rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
@@ -97,9 +106,26 @@ class SampleView:
         x, mask = T.resize(x, cfg.window), T.resize(mask, cfg.window)
         mask = (mask > 0.999).astype(np.float32)  # a frame resampled from a missing neighbour is missing
         if rng is not None:
-            x = T.random_rotation(x, (0.0, 0.0, cfg.hand_rotation), rng)  # in-plane: the camera's roll
-        x = T.to_modality(T.pad_joints(x * mask, v), self.hand_layout, cfg.modality)
+            x = self._roll(x, rng)
+        x = self._hand_modality(T.pad_joints(x * mask, v))
         mask = T.pad_joints(mask, v)
         if cfg.modality != "joint":  # a bone or a motion is valid only where its joints are
             x = x * T.to_modality(mask, self.hand_layout, "joint")
         return np.ascontiguousarray(x, dtype=np.float32), mask
+
+    def _roll(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """An in-plane rotation (the camera's roll) of the hands and of their trajectory alike."""
+        limit = (0.0, 0.0, self.config.hand_rotation)
+        if x.shape[0] == 3:
+            return T.random_rotation(x, limit, rng)
+        angles = rng.uniform(-np.asarray(limit), np.asarray(limit))
+        return np.concatenate([T.rotate(x[:3], angles), T.rotate(x[3:], angles)])
+
+    def _hand_modality(self, x: np.ndarray) -> np.ndarray:
+        """The modality of the padded hands. The trajectory is the same at every landmark: its bone
+        would be 0, so it keeps its position (bone) or its velocity (bone motion) instead."""
+        modality = self.config.modality
+        out = T.to_modality(x, self.hand_layout, modality)
+        if x.shape[0] > 3 and modality.startswith("bone"):
+            out[3:] = T.to_modality(x[3:], self.hand_layout, modality.replace("bone", "joint"))
+        return out

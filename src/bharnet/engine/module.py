@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 from torchmetrics.classification import MulticlassAccuracy
 
+from bharnet.data import transforms
 from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig
 from bharnet.data.splits import AUTO, holdout_split, sample_groups
 from bharnet.models import ActionModel, create_model, model_spec
@@ -19,9 +20,9 @@ from bharnet.store.packed import SkeletonStore
 __all__ = ["ActionModule", "SkeletonDataModule", "build_model"]
 
 
-def build_model(model_cfg: dict, store_meta: dict, window: int) -> torch.nn.Module:
-    """Create the model a config names, sized for a store (classes, body layout, persons): what
-    the model's spec says it reads decides which of the store's sizes it is given."""
+def build_model(model_cfg: dict, store_meta: dict, window: int, hand_channels: int = 3) -> torch.nn.Module:
+    """Create the model a config names, sized for a store (classes, body layout, persons) and for
+    the hand view's channels: what the model's spec says it reads decides which sizes it is given."""
     spec = model_spec(model_cfg["name"])
     kwargs = {"backbone": model_cfg["backbone"], "num_classes": store_meta["num_classes"],
               "base_channels": model_cfg["base_channels"], "dropout": model_cfg["dropout"], "window": window}
@@ -30,6 +31,8 @@ def build_model(model_cfg: dict, store_meta: dict, window: int) -> torch.nn.Modu
         kwargs.update(layout=layout, num_persons=persons, in_channels=channels)
     elif "body" in spec.streams:
         kwargs.update(body_layout=layout, body_persons=persons, in_channels=channels)
+    if hand_channels != 3 and "hand" in spec.streams:
+        kwargs.update({"in_channels" if spec.streams == ("hand",) else "hand_channels": hand_channels})
     if spec.attention:
         kwargs.update({k: v for k, v in model_cfg.get("attention", {}).items() if v is not None})
     model = create_model(model_cfg["name"], **{**kwargs, **model_cfg.get("kwargs", {})})
@@ -50,7 +53,8 @@ class ActionModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.config, self.store_meta = config, store_meta
-        self.model = build_model(config["model"], store_meta, config["data"]["window"])
+        self.model = build_model(config["model"], store_meta, config["data"]["window"],
+                                 transforms.hand_channels(ViewConfig.of(config["data"]).hand_norm))
         self.streams = tuple(self.model.streams)
         branches = self._branches(config["data"]["window"])
         num_classes = store_meta["num_classes"]

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from bharnet.core.atomic import atomic_file
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_folder, holds_only
+from bharnet.data.splits import AUTO
 from bharnet.engine.checkpoint_files import describe_contents, folder_message, foreign_file_kind
 from bharnet.engine.config import to_dict
 from bharnet.engine.module import ActionModule, SkeletonDataModule
@@ -160,9 +161,12 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
 
 
 def check_splits(cfg: DictConfig, store: SkeletonStore) -> None:
-    """Every split the run names is in the store (before any work starts)."""
+    """Every split the run names is in the store (before any work starts); ``val_split=auto`` is
+    the store's ``val`` or a slice of train, always there."""
     for key in ("train_split", "val_split", "test_split"):
         split = cfg.data[key]
+        if key == "val_split" and split == AUTO:
+            continue
         if split is not None and split != "all" and split not in store.splits:
             raise UserError(f"invalid configuration: data.{key}: {split!r} is not a split of {store.path}; "
                             f"it has: {', '.join(sorted(store.splits)) or 'none'} (or 'all')")

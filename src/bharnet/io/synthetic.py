@@ -31,8 +31,8 @@ import numpy as np
 
 from bharnet.core.sequence import Sequence
 
-__all__ = ["SYNTH_CLASSES", "SYNTH_PRESETS", "SynthClass", "Variation", "class_groups", "class_ids", "generate",
-           "with_preset"]
+__all__ = ["SYNTH_CLASSES", "AIR_CLASSES", "AIR_PATHS", "SYNTH_PRESETS", "SynthClass", "Variation", "class_groups",
+           "class_ids", "named_classes", "generate", "with_preset"]
 
 # Kinect v2 colour camera: 1920 x 1080 pixels, focal length about 1060 px.
 _IMAGE_W, _IMAGE_H, _FOCAL = 1920.0, 1080.0, 1060.0
@@ -442,25 +442,41 @@ def _build_classes() -> tuple[SynthClass, ...]:
 #: every class, in label order
 SYNTH_CLASSES: tuple[SynthClass, ...] = _build_classes()
 
+#: hand-only classes (group ``air``, the ``hand-only`` preset): one hand seen close up, no body, the
+#: index pointing in every class; the class is the path the hand draws (``motion``, see :data:`AIR_PATHS`)
+AIR_CLASSES: tuple[SynthClass, ...] = tuple(
+    SynthClass(name, "air", path, "point") for name, path in (
+        ("draw_circle", "circle"), ("draw_star", "star"), ("draw_tick", "tick"), ("swipe_left", "left"),
+        ("swipe_right", "right"), ("swipe_down", "down"), ("tap_forward", "tap")))
+#: the classes a name may ask for: the default set, then the hand-only ones
+_NAMED: tuple[SynthClass, ...] = SYNTH_CLASSES + AIR_CLASSES
+
 
 def class_groups(classes: tuple[str, ...] = ()) -> dict[str, list[int]]:
     """Class ids per group: ``{"body": [...], "hand": [...], "mixed": [...]}``; of the labels of a
     subset ``classes`` (names, in label order) when one is given."""
-    chosen = [SYNTH_CLASSES[i] for i in class_ids(classes)]
-    return {g: [i for i, c in enumerate(chosen) if c.group == g] for g in ("body", "hand", "mixed")}
+    chosen = named_classes(classes)
+    groups = ("body", "hand", "mixed") + (("air",) if any(c.group == "air" for c in chosen) else ())
+    return {g: [i for i, c in enumerate(chosen) if c.group == g] for g in groups}
 
 
 def class_ids(classes: tuple[str, ...] = ()) -> list[int]:
-    """Ids in SYNTH_CLASSES of a subset given by names (empty: every class)."""
+    """Ids of a subset given by names (empty: every class of SYNTH_CLASSES); the hand-only
+    classes follow SYNTH_CLASSES' ids."""
     if not classes:
         return list(range(len(SYNTH_CLASSES)))
-    ids = {c.name: i for i, c in enumerate(SYNTH_CLASSES)}
+    ids = {c.name: i for i, c in enumerate(_NAMED)}
     unknown = [c for c in classes if c not in ids]
     if unknown:
         raise ValueError(f"unknown BodyHand-Synth classes {unknown}; known: {', '.join(ids)}")
     if len(set(classes)) != len(classes):
         raise ValueError(f"repeated class in {list(classes)}")
     return [ids[c] for c in classes]
+
+
+def named_classes(classes: tuple[str, ...] = ()) -> list[SynthClass]:
+    """The classes of a subset given by names (empty: SYNTH_CLASSES), in that order."""
+    return [_NAMED[i] for i in class_ids(classes)]
 
 
 #: named settings of :func:`generate` and :func:`write_synth_store` (explicit variation overrides them)
@@ -477,6 +493,13 @@ SYNTH_PRESETS: dict[str, dict] = {
         "body_noise": 0.08,
         "distractor": 0.5,
         "session_cue": 40.0,
+    },
+    # Gestures that move: one hand close to the camera (an egocentric view, a close-up), no body,
+    # the same pointing hand in every class; only the path it draws through the frame tells them apart.
+    "hand-only": {
+        "classes": tuple(c.name for c in AIR_CLASSES),
+        "second_person": 0.0,
+        "distractor": 0.0,
     },
 }
 
@@ -701,7 +724,9 @@ def _generate_batch(class_id: int | SynthClass, n: int, key: tuple[int, ...], va
     timing, motion), the hands' (articulation, detector) and the view's (camera, noise, bystander).
     The body's stream never depends on the hand gesture, so classes that share a motion share
     their bodies given the same ``key``. ``class_id``: an id of :data:`SYNTH_CLASSES` or a class."""
-    cls = SYNTH_CLASSES[class_id] if isinstance(class_id, int) else class_id
+    cls = _NAMED[class_id] if isinstance(class_id, int) else class_id
+    if cls.group == "air":
+        return _generate_air_batch(cls, n, key, var)
     rng_body, rng_hand, rng_view = (np.random.default_rng([*key, k]) for k in range(3))
     frames = rng_body.integers(var.min_frames, var.max_frames + 1, n)
     tmax = int(frames.max())
@@ -762,6 +787,84 @@ def _generate_batch(class_id: int | SynthClass, n: int, key: tuple[int, ...], va
     return _Batch(body.astype(np.float32), hands.astype(np.float32), conf, frames, actors)
 
 
+# ----------------------------------------------------------------------------- hand-only gestures
+def _polyline(points: tuple[tuple[float, float], ...]) -> Callable[[np.ndarray], np.ndarray]:
+    """A path along straight strokes through ``points``, at constant speed over the phase."""
+    pts = np.asarray(points, float)
+    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    def path(g: np.ndarray) -> np.ndarray:
+        s = g * cum[-1]
+        return np.stack([np.interp(s, cum, pts[:, 0]), np.interp(s, cum, pts[:, 1])], -1)
+    return path
+
+
+_STAR = tuple((np.sin(k * 144 * _DEG), np.cos(k * 144 * _DEG)) for k in range(6))
+
+
+def _p_circle(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    turn = rng.choice([-1.0, 1.0], (len(g), 1)) * 2 * np.pi * g  # either way round
+    return np.stack([np.sin(turn), np.cos(turn)], -1)
+
+
+def _p_stroke(points: tuple[tuple[float, float], ...]) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+    line = _polyline(points)
+    return lambda g, rng: line(_smoothstep(g) if len(points) == 2 else g)
+
+
+def _p_tap(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros((*g.shape, 2))  # the hand pokes towards the camera (depth) where it is
+
+
+#: a hand-only class's path in the image plane over the gesture phase, about the unit square
+#: (x right, y up), and how much nearer the camera the hand comes (a fraction of its distance)
+AIR_PATHS: dict[str, tuple[Callable[[np.ndarray, np.random.Generator], np.ndarray], float]] = {
+    "circle": (_p_circle, 0.0),
+    "star": (_p_stroke(_STAR), 0.0),
+    "tick": (_p_stroke(((-0.6, 0.1), (-0.2, -0.5), (0.7, 0.7))), 0.0),
+    "left": (_p_stroke(((0.9, 0.0), (-0.9, 0.0))), 0.0),
+    "right": (_p_stroke(((-0.9, 0.0), (0.9, 0.0))), 0.0),
+    "down": (_p_stroke(((0.0, 0.9), (0.0, -0.9))), 0.0),
+    "tap": (_p_tap, 0.35),
+}
+_CLOSE_W, _CLOSE_H, _CLOSE_F = 640.0, 480.0, 500.0  # a webcam or a head-worn camera
+
+
+def _generate_air_batch(cls: SynthClass, n: int, key: tuple[int, ...], var: Variation) -> _Batch:
+    """``n`` samples of a hand-only class: the right hand, 0.45-0.75 m from the camera, draws the
+    class's path (random size, tilt, place and speed) with slow wander; no body, no left hand."""
+    path, poke = AIR_PATHS[cls.motion]
+    rng_path, rng_hand, rng_view = (np.random.default_rng([*key, k]) for k in range(3))
+    frames = rng_path.integers(var.min_frames, var.max_frames + 1, n)
+    tmax = int(frames.max())
+    actors = rng_path.choice(var.actors, n)
+    style = np.array([_actor(int(a)).tempo for a in actors])
+    t, u = _time_phase(rng_path, frames, tmax, var, style)
+    g = np.clip((u - 0.1) / 0.8, 0, 1)
+    size = np.exp(rng_path.normal(0, var.amplitude, (n, 1, 1))) * rng_path.uniform(0.1, 0.18, (n, 1, 1))
+    tilt = rng_path.uniform(-15, 15, n) * _DEG
+    spin = np.stack([np.stack([np.cos(tilt), -np.sin(tilt)], -1), np.stack([np.sin(tilt), np.cos(tilt)], -1)], -2)
+    drawn = np.einsum("nij,ntj->nti", spin, path(g, rng_path)) * size
+    # the fingers point up the image: the wrist draws below the middle of the frame
+    centre = rng_path.uniform((0.38, 0.5), (0.62, 0.65), (n, 1, 2)) + _drift(rng_path, n, t, 0.02, 2)
+    depth = rng_path.uniform(0.45, 0.75, (n, 1)) * (1 - poke * _bump(g, 0.3, 0.12) - poke * _bump(g, 0.7, 0.12))
+    wrist = centre + drawn * np.array([_CLOSE_H / _CLOSE_W, -1.0])  # y up -> image rows down, square strokes
+    local, rot = _hand_pose(rng_hand, cls.gesture, g, _envelope(u, 0.1, 0.9), t, var)
+    hand_size = np.array([_actor(int(a)).hand for a in actors])[:, None, None, None]
+    offset = _rotate_points(rot, local * hand_size)
+    rel = offset * (_CLOSE_F / (depth * _CLOSE_W))[..., None, None]
+    xy = wrist[:, :, None, :] + np.stack([rel[..., 0], -rel[..., 1] * (_CLOSE_W / _CLOSE_H)], -1)
+    h_sigma = rng_view.uniform(0.25, 1.0, (n, 1, 1, 1)) * var.hand_noise
+    xy = xy + (rng_view.standard_normal(xy.shape) + rng_view.standard_normal((n, tmax, 1, 2))) * h_sigma
+    hands = np.zeros((n, tmax, 2, 21, 3))
+    hands[:, :, 1] = np.concatenate([xy, rel[..., 2:]], -1)
+    hit = _dropouts(rng_hand, frames, tmax, var) & ((hands[..., :2] >= 0) & (hands[..., :2] <= 1)).all(axis=(-1, -2))
+    hit[:, :, 0] = False  # the left hand is not in view
+    hands[~hit] = 0.0
+    conf = np.repeat(hit[..., None], 21, -1).astype(np.float32)
+    body = np.zeros((n, tmax, 2, 25, 3), np.float32)
+    return _Batch(body, hands.astype(np.float32), conf, frames, actors)
+
+
 def _variation(overrides: dict) -> Variation:
     known = {f.name for f in fields(Variation)}
     unknown = set(overrides) - known
@@ -786,9 +889,9 @@ def generate(num_samples: int, seed: int = 0, *, batch_per_class: int = 32, pref
     themselves instead (e.g. with the object classes of :mod:`bharnet.io.synthetic_objects`), in label order.
     """
     var = _variation(with_preset(preset, variation))
-    chosen = [SYNTH_CLASSES[c] for c in class_ids(var.classes)] if synth_classes is None else list(synth_classes)
-    # a class's random key is its id in SYNTH_CLASSES (the same data whatever the subset), else 100+
-    ids = [SYNTH_CLASSES.index(c) if c in SYNTH_CLASSES else 100 + j for j, c in enumerate(chosen)]
+    chosen = named_classes(var.classes) if synth_classes is None else list(synth_classes)
+    # a class's random key is its id by name (the same data whatever the subset), else 100+
+    ids = [_NAMED.index(c) if c in _NAMED else 100 + j for j, c in enumerate(chosen)]
     num_classes = len(ids)
     per_block = min(batch_per_class, max(1, -(-num_samples // num_classes)))
     block = 0

@@ -46,9 +46,6 @@ __all__ = ["ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion",
            "CrossAttentionFusion", "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens"]
 
 
-#: the hand stream's channels: hands are stored as (x, y, z) whatever the body's channels (a 2D body too)
-HAND_CHANNELS = 3
-
 
 def _build_backbone(name: str, layout: str, in_channels: int, num_persons: int, base_channels: int,
                     window: int) -> nn.Module:
@@ -142,20 +139,21 @@ class DualStreamModel(nn.Module):
     def __init__(self, backbone: str = "degcn", num_classes: int = 60, body_layout: str = "ntu25",
                  hand_layout: str = "hand21_pad25", in_channels: int = 3, body_persons: int = 2,
                  base_channels: int = 64, window: int = 64, dropout: float = 0.0, lambda_cpl: float = 1.0,
-                 label_smoothing: float = 0.1) -> None:
+                 label_smoothing: float = 0.1, hand_channels: int = 3) -> None:
         super().__init__()
         #: constructor arguments (so that a sibling model, e.g. the expert-only one, can be built alike)
         self.config = dict(backbone=backbone, num_classes=num_classes, body_layout=body_layout,
                            hand_layout=hand_layout, in_channels=in_channels, body_persons=body_persons,
                            base_channels=base_channels, window=window, dropout=dropout, lambda_cpl=lambda_cpl,
-                           label_smoothing=label_smoothing)
+                           label_smoothing=label_smoothing, hand_channels=hand_channels)
         self.num_classes = num_classes
         self.body_layout, self.hand_layout = get_layout(body_layout), get_layout(hand_layout)
         self.in_channels, self.body_persons, self.window = in_channels, body_persons, window
+        self.hand_channels = hand_channels  # the hand view's: 6 with the wrist's trajectory (data.hand_norm)
         self.lambda_cpl, self.label_smoothing = lambda_cpl, label_smoothing
         self.body_backbone = _build_backbone(backbone, self.body_layout.name, in_channels, body_persons,
                                              base_channels, window)
-        self.hand_backbone = _build_backbone(backbone, self.hand_layout.name, HAND_CHANNELS, 2, base_channels, window)
+        self.hand_backbone = _build_backbone(backbone, self.hand_layout.name, hand_channels, 2, base_channels, window)
         self.channels = self.body_backbone.out_channels
         self.body_head = ClassifierHead(self.channels, num_classes, dropout)
         self.hand_head = ClassifierHead(self.channels, num_classes, dropout)
@@ -184,7 +182,7 @@ class DualStreamModel(nn.Module):
 
     def example_inputs(self, batch: int = 1, frames: int = 64) -> dict[str, Tensor]:
         body = (batch, self.in_channels, frames, self.body_layout.num_joints, self.body_persons)
-        hand = (batch, HAND_CHANNELS, frames, self.hand_layout.num_joints, 2)
+        hand = (batch, self.hand_channels, frames, self.hand_layout.num_joints, 2)
         return {"body": torch.zeros(body), "hand": torch.zeros(hand),
                 "hand_mask": torch.ones(batch, 1, frames, self.hand_layout.num_joints, 2)}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.core.sequence import Sequence
-from bharnet.io.synthetic import SYNTH_CLASSES, SynthClass, class_groups, class_ids, generate, with_preset
+from bharnet.io.synthetic import SynthClass, class_groups, generate, named_classes, with_preset
 from bharnet.io.synthetic_objects import RGB_CLASSES
 from bharnet.store.packed import SkeletonStore, StoreWriter
 from bharnet.store.rgb import has_rois, write_rois
@@ -28,7 +28,7 @@ def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 
     :func:`bharnet.io.synthetic.generate`. Returns the store's path.
     """
     variation = with_preset(preset, variation)
-    chosen = [SYNTH_CLASSES[i] for i in class_ids(tuple(variation.get("classes", ())))] if synth_classes is None \
+    chosen = named_classes(tuple(variation.get("classes", ()))) if synth_classes is None \
         else list(synth_classes)
     names = [c.name for c in chosen]
     groups = dict.fromkeys(("body", "hand", "mixed", *(c.group for c in chosen)))

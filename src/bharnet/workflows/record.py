@@ -12,15 +12,24 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
 
 from bharnet.core.atomic import write_text
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_folder, holds_only
+from bharnet.video.decode import iter_frames
+from bharnet.video.hands import pose_people
+from bharnet.video.landmarker import PoseLandmarker
+from bharnet.video.models import resolve_pose_model
 from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay
 from bharnet.video.source import CapturedFrame, open_source
 
-__all__ = ["record_clips", "clip_split"]
+__all__ = ["record_clips", "clip_split", "person_in_view", "HAND_ONLY_HINT"]
+
+#: what to train when the clips show a hand but no person
+HAND_ONLY_HINT = ("no person in view (a hand alone?): train the hand expert with "
+                  "src/bharnet/configs/recipes/hand-gestures-cpu.yaml; gestures-cpu.yaml reads the body too")
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")
 
@@ -65,11 +74,25 @@ def record_clips(source: str | int, label: str, out: str | Path, *, seconds: flo
                 _add_row(out, clip.stem, label, split or clip_split(number))
                 written.append(clip)
                 log(f"recorded {clip}")
+            if written and person_in_view(written[0]) is False:
+                log(HAND_ONLY_HINT)
         except KeyboardInterrupt:
             log("interrupted: the clips recorded so far are kept")
         finally:
             preview.close()
     return written
+
+
+def person_in_view(clip: str | Path, frames: int = 15, pose_model: str | Path | None = None) -> bool | None:
+    """Whether MediaPipe's pose landmarker sees a person (a visible wrist) in the first ``frames``
+    frames of ``clip``; None when no pose model is at hand (nothing is downloaded for this)."""
+    try:
+        model = resolve_pose_model(pose_model, download=False)
+    except UserError:
+        return None
+    with PoseLandmarker(model, num_poses=1) as pose:
+        return any(pose_people(pose, frame, t, mirrored=False) for t, frame in enumerate(islice(iter_frames(clip),
+                                                                                                 frames)))
 
 
 def _stem(label: str) -> str:

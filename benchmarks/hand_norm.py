@@ -1,0 +1,112 @@
+"""Which hand normalisation serves which gestures: one table per kind x model x ``data.hand_norm``.
+
+    PYTHONPATH=src python benchmarks/hand_norm.py [--out DIR] [--seeds 1 2] [--epochs 12]
+
+Three kinds of BodyHand-Synth (docs/synthetic.md), each a small store with unseen test actors:
+
+- ``motion``: the ``hand-only`` preset, one pointing hand drawing circles, stars, ticks, swipes and
+  taps close to the camera, no body: only the hand's path tells the classes apart;
+- ``shape``: the ten hand-shape classes (OK, V, thumb up, fist, count, grasp, ...), one arm motion;
+- ``body+hand``: the ``hand-dominant`` preset (hand shapes at three arm positions, a noisy body).
+
+Two models from scratch on each (the hand expert alone; ``joint``, body and hand streams trained
+together with the complementary loss), tiny (DeGCN, 8 base channels, 16-frame windows, 12 epochs),
+one thread. Each cell is the test top-1 of the checkpoint best on val, mean over the seeds and their
+range ("diverged" where training ended in NaN weights). Prints a Markdown table, then the seconds
+it took. ``--out DIR`` keeps the stores and each
+run's result, so a rerun (more seeds, other models) continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from bharnet.data.transforms import HAND_NORMS
+from bharnet.engine.config import make_config
+from bharnet.engine.evaluate import test_checkpoint
+from bharnet.engine.run import fit
+from bharnet.store.synthetic import write_synth_store
+
+HAND_SHAPES = ("ok_sign", "victory_sign", "thumb_up", "thumb_down", "fist", "point", "call_me", "count", "grasp",
+               "pinch")
+KINDS = {"motion": {"preset": "hand-only"}, "shape": {"classes": HAND_SHAPES},
+         "body+hand": {"preset": "hand-dominant"}}
+MODELS = ("hand-expert", "joint")
+ORDER = ("wrist", "sample", "none", "wrist+traj")
+assert set(ORDER) == set(HAND_NORMS)
+
+
+def _store(root: Path, kind: str, samples: int) -> Path:
+    path = root / "stores" / kind
+    if not path.exists():
+        write_synth_store(path, num_samples=samples, seed=0, max_frames=80, **KINDS[kind])
+    return path
+
+
+def _run(root: Path, store: Path, model: str, norm: str, seed: int, epochs: int) -> float | None:
+    name = f"{store.name}-{model}-{norm}-{seed}"
+    done = root / "results" / f"{name}.json"
+    if done.exists():  # a rerun continues where it stopped
+        return json.loads(done.read_text())["top1"]
+    cfg = make_config({
+        "name": name, "out_dir": str(root / "runs"), "seed": seed,
+        "data": {"store": str(store), "val_split": "val", "window": 16, "hand_norm": norm, "batch_size": 16,
+                 "num_workers": 0, "eval_batch_size": 64},
+        "model": {"name": model, "base_channels": 8, "attention": {"heads": 2, "head_dim": 8, "nb_features": 16}},
+        "optim": {"lr": 0.05, "warmup_epochs": 1},
+        "trainer": {"max_epochs": epochs, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False,
+                    "log_every_n_steps": 50},
+    })
+    try:
+        top1 = test_checkpoint(fit(cfg, resume=False, quiet=True)["best"], device="cpu")["top1"]
+    except ValueError as err:  # training diverged (NaN weights): a result too
+        print(f"{name}: diverged ({err})", file=sys.stderr)
+        top1 = None
+    done.parent.mkdir(parents=True, exist_ok=True)
+    done.write_text(json.dumps({"top1": top1}))
+    return top1
+
+
+def _cell(values: list[float | None]) -> str:
+    if None in values:
+        return f"diverged ({values.count(None)} of {len(values)})"
+    mean = 100 * sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.1f}"
+    return f"{mean:.1f} ({100 * min(values):.0f}-{100 * max(values):.0f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, help="where stores and runs go (default: a temporary folder)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--samples", type=int, default=500, help="per kind: train, val and test together")
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--norms", nargs="+", default=list(ORDER), choices=list(ORDER))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.out or Path(tmp)
+        print(f"| kind | model | {' | '.join(args.norms)} |\n|---|---|{'---|' * len(args.norms)}")
+        for kind in args.kinds:
+            store = _store(root, kind, args.samples)
+            for model in args.models:
+                cells = [_cell([_run(root, store, model, norm, s, args.epochs) for s in args.seeds])
+                         for norm in args.norms]
+                print(f"| {kind} | {model} | {' | '.join(cells)} |", flush=True)
+    print(f"\n{len(args.seeds)} seed(s) {args.seeds}, {args.epochs} epochs, {args.samples} samples per kind; "
+          f"{time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
