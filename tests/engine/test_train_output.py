@@ -100,5 +100,5 @@ def test_a_last_checkpoint_that_would_run_code_is_refused(tiny_config, store, on
     shutil.copytree(one_epoch / "run", tmp_path / "run")
     torch.save({"state_dict": {}, "hyper_parameters": {}, "code": _RunsCode()},
                tmp_path / "run" / "checkpoints" / "last.ckpt")
-    with pytest.raises(UserError, match=r"last.ckpt is refused: loading it would run code.*--no-resume"):
+    with pytest.raises(UserError, match=r"last.ckpt is not a bharnet checkpoint: .*would run code.*--no-resume"):
         fit(tiny_config(store, tmp_path, trainer={"max_epochs": 2}), quiet=True)
