@@ -74,13 +74,21 @@ class PeopleTracker:
     velocity as it was, so that when two people part, each track goes on the way it was going.
     A track unseen for more than ``max_age`` frames (:func:`track_age`) is not continued; its
     prediction moves for at most :data:`COAST` frames. Track ids count from 0 in order of
-    appearance."""
+    appearance.
+
+    A track unseen in a frame whose predicted centre lies inside the box of a person seen after it
+    (the box around their landmarks) is held as hidden behind that person: it takes only a
+    detection that no track in view takes, so that the one detection the pose model returns for
+    two people who overlap stays with the one in front, whichever of the two it is, and the one
+    behind comes back to its track where it comes out. The frames a track was held hidden are
+    :meth:`hidden`."""
 
     def __init__(self, anchors: HandAnchors, max_age: int = 60, gate: float = 2.0, gate_growth: float = 0.1,
                  max_growth: float = 2.0) -> None:
         self.anchors, self.max_age, self.gate = anchors, max_age, gate
         self.gate_growth, self.max_growth = gate_growth, max_growth
         self._tracks: list[_Track] = []
+        self._hidden: dict[int, list[int]] = {}
         self._t = -1
 
     def _measure(self, person: np.ndarray) -> tuple[np.ndarray, float]:
@@ -104,7 +112,7 @@ class PeopleTracker:
                 unseen = self.gate_growth * (t - track.last - 1)
                 if d < self.gate + min(unseen, self.max_growth):
                     cost[i, j] = d + min(unseen, self.max_growth) / 8
-        pairs = dict(best_matching(np.nan_to_num(cost, nan=_FAR), gate=_FAR)) if alive and people else {}
+        pairs = self._match(cost, [self._tracks[k].hidden_by is None for k in alive])
         ids = []
         for i, (centre, size) in enumerate(found):
             if i in pairs:
@@ -114,8 +122,41 @@ class PeopleTracker:
             else:
                 self._tracks.append(_Track(t, centre, size if np.isfinite(size) else 1.0))
                 k = len(self._tracks) - 1
+            self._tracks[k].box = _box(people[i])
             ids.append(k)
+        self._hold_hidden(t, alive)
         return ids
+
+    @staticmethod
+    def _match(cost: np.ndarray, in_view: list[bool]) -> dict[int, int]:
+        """Detection -> column of ``cost``: the tracks in view first, then the hidden ones take
+        what is left."""
+        pairs: dict[int, int] = {}
+        for stage in (True, False):
+            cols = [j for j, v in enumerate(in_view) if v == stage]
+            rows = [i for i in range(len(cost)) if i not in pairs]
+            if cols and rows:
+                sub = np.nan_to_num(cost[np.ix_(rows, cols)], nan=_FAR)
+                pairs.update({rows[r]: cols[c] for r, c in best_matching(sub, gate=_FAR)})
+        return pairs
+
+    def _hold_hidden(self, t: int, alive: list[int]) -> None:
+        """Mark each track of ``alive`` unseen in frame ``t`` as hidden behind the person, seen
+        after it, whose box holds its predicted centre (or as not hidden)."""
+        for k in alive:
+            track = self._tracks[k]
+            if track.last == t:
+                track.hidden_by = None
+                continue
+            where = track.predict(t + 1)
+            track.hidden_by = next((j for j, other in enumerate(self._tracks) if j != k and other.last > track.last
+                                    and other.box is not None and _inside(where, other.box)), None)
+            if track.hidden_by is not None:
+                self._hidden.setdefault(k, []).append(t)
+
+    def hidden(self, k: int) -> list[int]:
+        """The frames where track ``k`` was held hidden behind another person."""
+        return list(self._hidden.get(k, []))
 
 
 _FAR = 1e9  # the cost of a pair outside the gate
@@ -130,6 +171,8 @@ class _Track:
     def __init__(self, t: int, centre: np.ndarray, size: float) -> None:
         self.last, self.centre, self.size = t, centre, max(size, 1.0)
         self.velocity = np.zeros(2)
+        self.box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 of the last detection
+        self.hidden_by: int | None = None  # the track this one is held hidden behind
 
     def predict(self, t: int) -> np.ndarray:
         return self.centre + self.velocity * min(t - self.last, COAST)
@@ -143,6 +186,16 @@ class _Track:
         if np.isfinite(size) and size > 0:
             self.size = 0.8 * self.size + 0.2 * size
         self.last = t
+
+
+def _box(person: np.ndarray) -> tuple[float, float, float, float] | None:
+    """(x0, y0, x1, y1) around the seen landmarks of a (J, D) person, None when none is seen."""
+    xy = person[:, :2][np.isfinite(person[:, :2]).all(axis=-1)]
+    return None if not len(xy) else (*xy.min(axis=0), *xy.max(axis=0))
+
+
+def _inside(point: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
 
 
 def distinct_people(people: list[np.ndarray], anchors: HandAnchors, overlap: float = 0.25) -> list[np.ndarray]:
@@ -198,11 +251,31 @@ def tracks_of(frames: list[dict[int, np.ndarray]], shape: tuple[int, ...]) -> di
 
 def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 60) -> list[np.ndarray]:
     """Link per-frame unordered people (each a (J, D) array whose first two columns are pixels) into
-    tracks (T, J, D), NaN where a track is not seen (:class:`PeopleTracker`)."""
+    tracks (T, J, D), NaN where a track is not seen (:class:`PeopleTracker`); where a person was
+    hidden behind another all the way between two frames where they are seen, they are placed on
+    the line between the two (:func:`fill_hidden`)."""
     tracker = PeopleTracker(anchors, max_age)
     linked = [dict(zip(tracker.add(people), people, strict=True)) for people in frames]
     shape = next((p.shape for people in frames for p in people), None)
-    return [] if shape is None else list(tracks_of(linked, shape).values())
+    if shape is None:
+        return []
+    return [fill_hidden(track, tracker.hidden(k)) for k, track in tracks_of(linked, shape).items()]
+
+
+def fill_hidden(track: np.ndarray, hidden: list[int]) -> np.ndarray:
+    """``track`` (T, J, D) with each run of unseen frames that lies between two seen frames and
+    was held hidden in every frame filled linearly, value by value (NaN where either end is): a
+    person behind another goes on between where they went in and where they came out, and their
+    hands are looked for there, however long they were hidden (the pose model sees only the one
+    in front)."""
+    track = track.copy()
+    seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
+    held = set(hidden)
+    for a, b in zip(seen[:-1], seen[1:], strict=True):
+        if b - a > 1 and all(t in held for t in range(a + 1, b)):
+            w = ((np.arange(a + 1, b) - a) / (b - a)).reshape(-1, *([1] * (track.ndim - 1)))
+            track[a + 1:b] = (1 - w) * track[a] + w * track[b]
+    return track
 
 
 def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray | None = None, ratio: float = 0.5,
