@@ -37,6 +37,7 @@ from bharnet.video.track import (
     distinct_people,
     fill_body_gaps,
     interpolate_gaps,
+    lone_hand_sides,
     track_age,
     track_people,
 )
@@ -547,6 +548,8 @@ def finish_hands(raw: RawHands, info: VideoInfo, source: str, person: str, confi
     if source == "frame":  # no body names the sides: each slot follows one hand ("sort")
         swap = continuity_swaps(centres, raw.present, sizes)
         kp, score, present = apply_swaps(swap, raw.kp, raw.score, raw.present)
+        flip = lone_hand_sides(present, swap, score)
+        kp, score, present = apply_swaps(flip, kp, score, present)
     kp, filled_kp = interpolate_gaps(kp, present, config.max_gap)
     score, _ = interpolate_gaps(score, present, config.max_gap)
     # an interpolated hand is no more certain than the weaker of its two ends

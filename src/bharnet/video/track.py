@@ -202,14 +202,22 @@ def distinct_people(people: list[np.ndarray], anchors: HandAnchors, overlap: flo
     """``people`` (each (J, D), pixels first) without repeats: a detection whose landmarks lie
     mostly (the median) within ``overlap`` x its size of an earlier one's is the same person seen
     twice, its arms guessed two ways (a pose model asked for two people can return one of two
-    people in contact twice)."""
+    people in contact twice); so is one whose shoulder centre lies that near an earlier one's (two
+    people cannot stand in one place: where one is right behind the other, only the one in front
+    is seen, and the second detection is theirs, legs or arms guessed another way)."""
     kept: list[np.ndarray] = []
     for person in people:
         size = _size(person, anchors)
-        if not any(np.nanmedian(np.linalg.norm(person[:, :2] - other[:, :2], axis=-1)) < overlap * size
-                   for other in kept):
+        if not any(_same_place(person, other, overlap * size, anchors) for other in kept):
             kept.append(person)
     return kept
+
+
+def _same_place(person: np.ndarray, other: np.ndarray, tol: float, anchors: HandAnchors) -> bool:
+    if np.nanmedian(np.linalg.norm(person[:, :2] - other[:, :2], axis=-1)) < tol:
+        return True
+    shoulders = list(anchors.shoulders)
+    return bool(np.linalg.norm(person[shoulders, :2].mean(axis=0) - other[shoulders, :2].mean(axis=0)) < tol)
 
 
 def _size(person: np.ndarray, anchors: HandAnchors) -> float:
@@ -286,7 +294,9 @@ def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray
     A frame is swapped when the other slot's last position explains it better by a clear margin
     (swapped cost < ``ratio`` x kept cost); positions older than ``max_age`` frames do not count.
     A lone hand whose own slot has no recent position moves to the other slot when it lies within
-    one hand size (``sizes`` (T, 2), pixels) of that slot's last position.
+    one hand size (``sizes`` (T, 2), pixels) a frame since of that slot's last position: it is the
+    hand last seen there, which a hand can reach at that speed (one hand in view at a time keeps
+    its slot; the handedness score that put it in the other flips on a hand seen edge-on).
     Returns ``swap`` (T,) bool. The swaps are decided sequentially, so later frames see corrected slots.
     """
     T = len(centres)
@@ -312,12 +322,34 @@ def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray
         elif sizes is not None and p[0] != p[1] and (l0 is None) != (l1 is None):
             s = 0 if p[0] else 1
             other = l1 if s == 0 else l0
-            swap[t] = other is not None and np.linalg.norm(c[s] - other) < sizes[t, s]
+            since = t - last[1 - s][0] if other is not None else 0
+            swap[t] = other is not None and np.linalg.norm(c[s] - other) < sizes[t, s] * since
         for s in (0, 1):
             src = 1 - s if swap[t] else s
             if p[src]:
                 last[s] = (t, c[src])
     return swap
+
+
+def lone_hand_sides(present: np.ndarray, swapped: np.ndarray, score: np.ndarray, max_age: int = 15) -> np.ndarray:
+    """Where no body names the sides: each lone hand followed through the video (a run of one slot's
+    frames, ``present`` (T, 2) after :func:`continuity_swaps`, no gap longer than ``max_age``, the
+    other slot empty all the while) takes the side the handedness classifier gives it in most of
+    its frames, weighted by ``score`` (T, 2), rather than the one of its first frame (``swapped``
+    (T,): where continuity moved a hand from the slot its handedness gave it). Two runs of one hand
+    either side of a long gap so land in one slot. Returns (T,) bool: where to exchange the slots."""
+    flip = np.zeros(len(present), dtype=bool)
+    for s in (0, 1):
+        idx = np.flatnonzero(present[:, s])
+        if not len(idx):
+            continue
+        breaks = np.flatnonzero(np.diff(idx) > max_age + 1)
+        for run in np.split(idx, breaks + 1):
+            first, last = run[0], run[-1]
+            vote = float(np.sum(np.where(swapped[run], -1.0, 1.0) * score[run, s]))
+            if vote < 0 and not present[first:last + 1, 1 - s].any():
+                flip[first:last + 1] = True
+    return flip
 
 
 def apply_swaps(swap: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
