@@ -77,7 +77,8 @@ class PeopleTracker:
     appearance.
 
     A track unseen in a frame whose predicted centre lies inside the box of a person seen after it
-    (the box around their landmarks) is held as hidden behind that person: it takes only a
+    (the box around their landmarks) is held as hidden behind that person until it is seen again
+    (its prediction stops after :data:`COAST` frames, the person goes on): it takes only a
     detection that no track in view takes, so that the one detection the pose model returns for
     two people who overlap stays with the one in front, whichever of the two it is, and the one
     behind comes back to its track where it comes out. The frames a track was held hidden are
@@ -142,15 +143,17 @@ class PeopleTracker:
 
     def _hold_hidden(self, t: int, alive: list[int]) -> None:
         """Mark each track of ``alive`` unseen in frame ``t`` as hidden behind the person, seen
-        after it, whose box holds its predicted centre (or as not hidden)."""
+        after it, whose box holds its predicted centre; a track seen again is no longer hidden."""
         for k in alive:
             track = self._tracks[k]
             if track.last == t:
                 track.hidden_by = None
                 continue
             where = track.predict(t + 1)
-            track.hidden_by = next((j for j, other in enumerate(self._tracks) if j != k and other.last > track.last
-                                    and other.box is not None and _inside(where, other.box)), None)
+            if track.hidden_by is None:  # once behind someone, behind them until seen again
+                track.hidden_by = next((j for j, other in enumerate(self._tracks)
+                                        if j != k and other.last > track.last
+                                        and other.box is not None and _inside(where, other.box)), None)
             if track.hidden_by is not None:
                 self._hidden.setdefault(k, []).append(t)
 
