@@ -77,12 +77,11 @@ class PeopleTracker:
     appearance.
 
     A track unseen in a frame whose predicted centre lies inside the box of a person seen after it
-    (the box around their landmarks) is held as hidden behind that person until it is seen again
-    (its prediction stops after :data:`COAST` frames, the person goes on): it takes only a
+    (the box around their landmarks) is held as hidden behind that person: it takes only a
     detection that no track in view takes, so that the one detection the pose model returns for
     two people who overlap stays with the one in front, whichever of the two it is, and the one
-    behind comes back to its track where it comes out. The frames a track was held hidden are
-    :meth:`hidden`."""
+    behind comes back to its track where it comes out. The frames from the one where a track went
+    behind someone until it is seen again are :meth:`hidden`."""
 
     def __init__(self, anchors: HandAnchors, max_age: int = 60, gate: float = 2.0, gate_growth: float = 0.1,
                  max_growth: float = 2.0) -> None:
@@ -143,22 +142,23 @@ class PeopleTracker:
 
     def _hold_hidden(self, t: int, alive: list[int]) -> None:
         """Mark each track of ``alive`` unseen in frame ``t`` as hidden behind the person, seen
-        after it, whose box holds its predicted centre; a track seen again is no longer hidden."""
+        after it, whose box holds its predicted centre (or as not hidden)."""
         for k in alive:
             track = self._tracks[k]
             if track.last == t:
-                track.hidden_by = None
+                track.hidden_by, track.went_behind = None, False
                 continue
             where = track.predict(t + 1)
-            if track.hidden_by is None:  # once behind someone, behind them until seen again
-                track.hidden_by = next((j for j, other in enumerate(self._tracks)
-                                        if j != k and other.last > track.last
-                                        and other.box is not None and _inside(where, other.box)), None)
-            if track.hidden_by is not None:
+            track.hidden_by = next((j for j, other in enumerate(self._tracks) if j != k and other.last > track.last
+                                    and other.box is not None and _inside(where, other.box)), None)
+            # gone behind someone: behind them until seen again, although the prediction (which
+            # stops after COAST frames) may leave their box
+            track.went_behind = track.went_behind or track.hidden_by is not None
+            if track.went_behind:
                 self._hidden.setdefault(k, []).append(t)
 
     def hidden(self, k: int) -> list[int]:
-        """The frames where track ``k`` was held hidden behind another person."""
+        """The frames where track ``k`` was unseen after going behind another person."""
         return list(self._hidden.get(k, []))
 
 
@@ -176,6 +176,7 @@ class _Track:
         self.velocity = np.zeros(2)
         self.box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 of the last detection
         self.hidden_by: int | None = None  # the track this one is held hidden behind
+        self.went_behind = False  # went behind someone since it was last seen
 
     def predict(self, t: int) -> np.ndarray:
         return self.centre + self.velocity * min(t - self.last, COAST)
