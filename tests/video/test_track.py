@@ -9,7 +9,9 @@ from bharnet.video.track import (
     continuity_swaps,
     distinct_people,
     fill_body_gaps,
+    fill_hidden,
     interpolate_gaps,
+    link_tracks,
     lone_hand_sides,
     most_active,
     track_people,
@@ -187,8 +189,10 @@ def test_a_person_passing_behind_another_keeps_their_track_and_is_placed_between
     ids = _ids_per_person(frames, owners)
     assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
     # over the frames a was hidden, a's track goes on between where a went in and came out
-    track_a = next(tr for tr in track_people(frames, NTU) if np.allclose(tr[0], a[0]))
-    shoulder = track_a[hidden, 4, 0]
+    track_a, held = next((tr, h) for tr, h in link_tracks(frames, NTU) if np.allclose(tr[0], a[0]))
+    assert held[hidden].all() and not held[~hidden].any()
+    assert np.isnan(track_a[hidden]).all()  # the track itself says where a was seen
+    shoulder = fill_hidden(track_a, held)[hidden, 4, 0]
     assert np.isfinite(shoulder).all() and (np.diff(shoulder) > 0).all()
     np.testing.assert_allclose(shoulder, a[hidden, 4, 0], atol=1e-6)
 

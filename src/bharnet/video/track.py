@@ -263,28 +263,38 @@ def tracks_of(frames: list[dict[int, np.ndarray]], shape: tuple[int, ...]) -> di
 
 def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 60) -> list[np.ndarray]:
     """Link per-frame unordered people (each a (J, D) array whose first two columns are pixels) into
-    tracks (T, J, D), NaN where a track is not seen (:class:`PeopleTracker`); where a person was
-    hidden behind another all the way between two frames where they are seen, they are placed on
-    the line between the two (:func:`fill_hidden`)."""
+    tracks (T, J, D), NaN where a track is not seen (:class:`PeopleTracker`)."""
+    return [track for track, _ in link_tracks(frames, anchors, max_age)]
+
+
+def link_tracks(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 60
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`track_people`, each track with its (T,) bool mask of the frames where the person was
+    out of sight behind another (:meth:`PeopleTracker.hidden`; see :func:`fill_hidden`)."""
     tracker = PeopleTracker(anchors, max_age)
     linked = [dict(zip(tracker.add(people), people, strict=True)) for people in frames]
     shape = next((p.shape for people in frames for p in people), None)
     if shape is None:
         return []
-    return [fill_hidden(track, tracker.hidden(k)) for k, track in tracks_of(linked, shape).items()]
+    out = []
+    for k, track in tracks_of(linked, shape).items():
+        hidden = np.zeros(len(frames), dtype=bool)
+        hidden[tracker.hidden(k)] = True
+        out.append((track, hidden))
+    return out
 
 
-def fill_hidden(track: np.ndarray, hidden: list[int]) -> np.ndarray:
-    """``track`` (T, J, D) with each run of unseen frames that lies between two seen frames and
-    was held hidden in every frame filled linearly, value by value (NaN where either end is): a
+def fill_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """``track`` (T, J, D) with each run of unseen frames that lies between two seen frames and is
+    ``hidden`` ((T,) bool) all along filled linearly, value by value (NaN where either end is): a
     person behind another goes on between where they went in and where they came out, and their
     hands are looked for there, however long they were hidden (the pose model sees only the one
-    in front)."""
+    in front). Only for the person whose hands are searched: another person's hidden hands are
+    nobody's to reject."""
     track = track.copy()
     seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
-    held = set(hidden)
     for a, b in zip(seen[:-1], seen[1:], strict=True):
-        if b - a > 1 and all(t in held for t in range(a + 1, b)):
+        if b - a > 1 and hidden[a + 1:b].all():
             w = ((np.arange(a + 1, b) - a) / (b - a)).reshape(-1, *([1] * (track.ndim - 1)))
             track[a + 1:b] = (1 - w) * track[a] + w * track[b]
     return track
