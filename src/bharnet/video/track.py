@@ -76,8 +76,9 @@ class PeopleTracker:
     prediction moves for at most :data:`COAST` frames. Track ids count from 0 in order of
     appearance.
 
-    A track unseen in a frame whose predicted centre lies inside the box of a person seen after it
-    (the box around their landmarks) is held as hidden behind that person: it takes only a
+    A track that drops out of view in a frame where its predicted centre lies inside the box of a
+    person seen in that frame (the box around their landmarks) is held as hidden behind that
+    person, as long as its prediction stays inside their box: it takes only a
     detection that no track in view takes, so that the one detection the pose model returns for
     two people who overlap stays with the one in front, whichever of the two it is, and the one
     behind comes back to its track where it comes out. The frames from the one where a track went
@@ -141,16 +142,21 @@ class PeopleTracker:
         return pairs
 
     def _hold_hidden(self, t: int, alive: list[int]) -> None:
-        """Mark each track of ``alive`` unseen in frame ``t`` as hidden behind the person, seen
-        after it, whose box holds its predicted centre (or as not hidden)."""
+        """Mark each track of ``alive`` that drops out of view in frame ``t`` while a person seen in
+        ``t`` has its predicted centre inside their box as hidden behind that person (a frame with
+        nobody seen is the pose model's miss, no evidence of one behind another); it stays hidden
+        while its prediction is inside that person's box."""
         for k in alive:
             track = self._tracks[k]
             if track.last == t:
                 track.hidden_by, track.went_behind = None, False
                 continue
             where = track.predict(t + 1)
-            track.hidden_by = next((j for j, other in enumerate(self._tracks) if j != k and other.last > track.last
-                                    and other.box is not None and _inside(where, other.box)), None)
+            if t == track.last + 1:
+                track.hidden_by = next((j for j, other in enumerate(self._tracks) if j != k and other.last == t
+                                        and other.box is not None and _inside(where, other.box)), None)
+            elif track.hidden_by is not None and not _inside(where, self._tracks[track.hidden_by].box):
+                track.hidden_by = None
             # gone behind someone: behind them until seen again, although the prediction (which
             # stops after COAST frames) may leave their box
             track.went_behind = track.went_behind or track.hidden_by is not None
