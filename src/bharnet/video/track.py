@@ -80,8 +80,9 @@ class PeopleTracker:
     person seen in that frame (the box around their landmarks) is held as hidden behind that
     person, as long as its prediction stays inside their box: it takes only a
     detection that no track in view takes, so that the one detection the pose model returns for
-    two people who overlap stays with the one in front, whichever of the two it is, and the one
-    behind comes back to its track where it comes out. The frames from the one where a track went
+    two people who overlap stays with the one in front, whichever of the two it is (unless it fits
+    the hidden track at less than half the cost), and the one behind comes back to its track where
+    it comes out. The frames from the one where a track went
     behind someone until it is seen again are :meth:`hidden`."""
 
     def __init__(self, anchors: HandAnchors, max_age: int = 60, gate: float = 2.0, gate_growth: float = 0.1,
@@ -129,15 +130,23 @@ class PeopleTracker:
         return ids
 
     @staticmethod
-    def _match(cost: np.ndarray, in_view: list[bool]) -> dict[int, int]:
+    def _match(cost: np.ndarray, in_view: list[bool], clearly: float = 0.5) -> dict[int, int]:
         """Detection -> column of ``cost``: the tracks in view first, then the hidden ones take
-        what is left."""
+        what is left. A detection that a hidden track fits at less than ``clearly`` x the cost of
+        a track in view is withheld from that one (the pose model lost the one in front a moment,
+        and the one held hidden was in front)."""
+        cost = np.nan_to_num(cost, nan=_FAR)
+        hidden = [j for j, v in enumerate(in_view) if not v]
+        first = cost.copy()
+        if hidden:
+            best_hidden = cost[:, hidden].min(axis=1, keepdims=True)
+            first[(best_hidden < clearly * cost) & (cost < _FAR)] = _FAR
         pairs: dict[int, int] = {}
-        for stage in (True, False):
+        for stage, table in ((True, first), (False, cost)):
             cols = [j for j, v in enumerate(in_view) if v == stage]
             rows = [i for i in range(len(cost)) if i not in pairs]
             if cols and rows:
-                sub = np.nan_to_num(cost[np.ix_(rows, cols)], nan=_FAR)
+                sub = table[np.ix_(rows, cols)]
                 pairs.update({rows[r]: cols[c] for r, c in best_matching(sub, gate=_FAR)})
         return pairs
 
