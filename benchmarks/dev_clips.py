@@ -68,7 +68,7 @@ def build_crossing(ntu_dir: Path, out: Path, behind: bool = False) -> Path:
     """Write the crossing composite to ``out`` (an .avi) and return it."""
     frames = list(iter_frames(ntu_dir / f"{SAMPLE}_rgb.avi"))
     clip = [crossing_frame(f, shift_at(t, len(frames)), behind) for t, f in enumerate(frames)]
-    return write_video(out, clip, fps=30)
+    return write_video(out, clip, fps=30, threads=1)  # the same clip on any machine
 
 
 def person_a_b(ntu_dir: Path, frames: int) -> tuple[np.ndarray, np.ndarray]:
