@@ -78,12 +78,12 @@ class PeopleTracker:
 
     A track that drops out of view in a frame where its predicted centre lies inside the box of a
     person seen in that frame (the box around their landmarks) is held as hidden behind that
-    person, as long as its prediction stays inside their box: it takes only a
-    detection that no track in view takes, so that the one detection the pose model returns for
-    two people who overlap stays with the one in front, whichever of the two it is (unless it fits
-    the hidden track at less than half the cost), and the one behind comes back to its track where
-    it comes out. The frames from the one where a track went
-    behind someone until it is seen again are :meth:`hidden`."""
+    person, as long as its prediction stays inside their box: it takes only a detection that no
+    track in view takes, so that the one detection the pose model returns for two people who
+    overlap stays with the one in front, whichever of the two it is (unless it fits the hidden
+    track at less than half the cost), and the one behind comes back to its track where it comes
+    out. The frames from the one where a track went behind someone until it is seen again are
+    :meth:`hidden`."""
 
     def __init__(self, anchors: HandAnchors, max_age: int = 60, gate: float = 2.0, gate_growth: float = 0.1,
                  max_growth: float = 2.0) -> None:
