@@ -5,6 +5,8 @@ The canvas is a 1000x680 window of the sample's 1920x1080 frames (people at thei
 pixels). Person A stays where she is; person B, the same frames cut out of the plain wall around
 her, slides from right to left across A (in front of A, or behind A), so that the two approach,
 overlap and part. B moves, so B is the most active person: the one whose hands are searched.
+The clips are encoded with one encoder thread: the encoded pixels follow the thread count, and the
+pose model's detections with them, so this is the same clip on any machine.
 
     python benchmarks/dev_clips.py OUT_DIR        # writes crossing_front.avi, crossing_behind.avi
 """
@@ -68,7 +70,7 @@ def build_crossing(ntu_dir: Path, out: Path, behind: bool = False) -> Path:
     """Write the crossing composite to ``out`` (an .avi) and return it."""
     frames = list(iter_frames(ntu_dir / f"{SAMPLE}_rgb.avi"))
     clip = [crossing_frame(f, shift_at(t, len(frames)), behind) for t, f in enumerate(frames)]
-    return write_video(out, clip, fps=30)
+    return write_video(out, clip, fps=30, threads=1)  # the same clip on any machine
 
 
 def person_a_b(ntu_dir: Path, frames: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.decode import iter_frames, probe_video
 from bharnet.video.hands import ExtractConfig, link_people, person_path, pose_people
 from bharnet.video.landmarker import PoseLandmarker
-from bharnet.video.track import most_active
+from bharnet.video.track import fill_hidden, most_active
 
 pytest.importorskip("mediapipe")
 pytest.importorskip("av")
@@ -48,7 +48,8 @@ def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(share
                         fps=info.fps, video=config.pose_video_mode) as pose:
         per_frame = [pose_people(pose, frame, t, True, config) for t, frame in enumerate(iter_frames(video))]
     tracks = link_people(per_frame, info.fps, config)
-    kept = tracks[most_active([t.pixels for t in tracks], BODY_ANCHORS["pose33"])].pixels
+    kept_track = tracks[most_active([t.pixels for t in tracks], BODY_ANCHORS["pose33"])]
+    kept = kept_track.pixels
     a, b = clips.person_a_b(ntu, len(per_frame))
     a, b = _centre(a, NTU_SHOULDERS), _centre(b, NTU_SHOULDERS)
     width = 75.0  # her shoulder width in the composite, pixels
@@ -72,6 +73,14 @@ def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(share
     near_a = np.linalg.norm(centre - a, axis=-1) < np.linalg.norm(centre - b, axis=-1)
     wrong = np.flatnonzero(has_body & apart & near_a)
     assert wrong.size == 0, f"the kept track follows the other person in frames {wrong.tolist()}"
+    # passing behind A, B is held hidden (not given A's detection) and is placed between where B
+    # went in and came out
+    hidden = kept_track.hidden
+    assert not (hidden & has_body).any()
+    if behind:
+        assert hidden.sum() >= 10
+        placed = np.isfinite(fill_hidden(kept, hidden)[:, SHOULDERS, 0]).all(axis=1)
+        assert placed[hidden].all()
 
 
 def test_the_second_persons_hands_go_beside_the_first_ones():

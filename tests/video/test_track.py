@@ -9,7 +9,10 @@ from bharnet.video.track import (
     continuity_swaps,
     distinct_people,
     fill_body_gaps,
+    fill_hidden,
     interpolate_gaps,
+    link_tracks,
+    lone_hand_sides,
     most_active,
     track_people,
 )
@@ -172,3 +175,57 @@ def test_short_gaps_of_a_joint_are_filled_long_ones_kept():
     filled = fill_body_gaps(body, max_gap=5)
     np.testing.assert_allclose(filled[5:8, 0, 0], [5, 6, 7])
     assert np.isnan(filled[10:19, 1]).all()
+
+
+def test_a_person_passing_behind_another_keeps_their_track_and_is_placed_between():
+    # a walks behind b, who stands still; while they overlap the pose model returns only b, whose
+    # detection a's track must not take; a comes back to their own track on b's other side
+    rng = np.random.default_rng(6)
+    T = 60
+    a, b = _walker(T, 100, 8, rng), _walker(T, 340, 0, rng)
+    hidden = np.abs(a[:, 4, 0] - b[:, 4, 0]) <= 40  # a within b's outline
+    frames = [[b[t]] if hidden[t] else [a[t], b[t]] for t in range(T)]
+    owners = [["b"] if hidden[t] else ["a", "b"] for t in range(T)]
+    ids = _ids_per_person(frames, owners)
+    assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
+    # over the frames a was hidden, a's track goes on between where a went in and came out
+    track_a, held = next((tr, h) for tr, h in link_tracks(frames, NTU) if np.allclose(tr[0], a[0]))
+    assert held[hidden].all() and not held[~hidden].any()
+    assert np.isnan(track_a[hidden]).all()  # the track itself says where a was seen
+    shoulder = fill_hidden(track_a, held)[hidden, 4, 0]
+    assert np.isfinite(shoulder).all() and (np.diff(shoulder) > 0).all()
+    np.testing.assert_allclose(shoulder, a[hidden, 4, 0], atol=1e-6)
+
+
+def test_two_detections_at_one_shoulder_centre_are_one_person():
+    rng = np.random.default_rng(7)
+    a = _body(1, 300, 1, rng)[0]
+    guessed = a.copy()
+    guessed[9:] += 60  # arms and legs guessed far elsewhere, the shoulders where a's are
+    assert len(distinct_people([a, guessed], NTU)) == 1
+
+
+def test_a_lone_hand_takes_the_side_most_of_its_frames_give_it():
+    T = 40
+    present = np.zeros((T, 2), dtype=bool)
+    present[:, 1] = True  # continuity kept the hand in slot 1, where its first frames put it
+    swapped = np.ones(T, dtype=bool)  # but the handedness put it in slot 0 in all but the first frames
+    swapped[:3] = False
+    score = np.full((T, 2), 0.9)
+    score[:3] = 0.5
+    assert lone_hand_sides(present, swapped, score).all()
+    # a hand beside another one is left where it is
+    present[:, 0] = True
+    assert not lone_hand_sides(present, swapped, score).any()
+
+
+def test_a_lone_hand_back_after_a_few_frames_keeps_its_slot_though_it_moved():
+    T = 20
+    centres = np.zeros((T, 2, 2))
+    centres[:, 0] = centres[:, 1] = [[100.0, 100.0]] * 10 + [[220.0, 100.0]] * 10  # 3 hand sizes in 5 frames
+    present = np.zeros((T, 2), dtype=bool)
+    present[:5, 1] = True
+    present[10:, 0] = True  # gone for 5 frames, back with the other handedness label
+    sizes = np.full((T, 2), 40.0)
+    swap = continuity_swaps(centres, present, sizes)
+    assert swap[10:].all() and not swap[:10].any()

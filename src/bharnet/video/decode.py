@@ -81,8 +81,11 @@ def iter_frames(path: str | Path) -> Iterator[np.ndarray]:
 
 
 def write_video(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: float = 30.0,
-                codec: str = "mpeg4") -> Path:
-    """Write RGB frames (T, H, W, 3) to ``path`` (used to make test clips and examples)."""
+                codec: str = "mpeg4", threads: int | None = None) -> Path:
+    """Write RGB frames (T, H, W, 3) to ``path`` (used to make test clips and examples).
+    ``threads``: the encoder's threads (None: the codec's choice, which follows the CPUs this
+    process may use; the encoded pixels differ with it, so a clip that must be the same
+    everywhere, such as a benchmark's, gives 1)."""
     import av
 
     path = Path(path)
@@ -93,6 +96,8 @@ def write_video(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: fl
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if codec == "mpeg4":
             stream.bit_rate = 8_000_000
+        if threads is not None:
+            stream.codec_context.thread_count = threads
         for image in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image, dtype=np.uint8), format="rgb24")
             for packet in stream.encode(frame):

@@ -36,9 +36,11 @@ from bharnet.video.track import (
     continuity_swaps,
     distinct_people,
     fill_body_gaps,
+    fill_hidden,
     interpolate_gaps,
+    link_tracks,
+    lone_hand_sides,
     track_age,
-    track_people,
 )
 
 
@@ -145,6 +147,8 @@ class PoseTrack:
     image: np.ndarray
     world: np.ndarray
     visibility: np.ndarray
+    #: (T,) bool: frames where the person was out of sight behind another (None: not known)
+    hidden: np.ndarray | None = None
 
 
 def pose_people(pose: PoseLandmarker, frame: np.ndarray, t: int, mirrored: bool,
@@ -175,9 +179,9 @@ def lasting_tracks(tracks: dict[int, np.ndarray], config: ExtractConfig = Extrac
             if np.isfinite(track[:, shoulders, 0]).all(axis=1).sum() >= config.min_person_frac * len(track)}
 
 
-def as_pose_track(track: np.ndarray) -> PoseTrack:
+def as_pose_track(track: np.ndarray, hidden: np.ndarray | None = None) -> PoseTrack:
     """A (T, 33, 9) track of :func:`pose_people` rows as a :class:`PoseTrack`."""
-    return PoseTrack(track[..., :2], track[..., 2:5], track[..., 5:8], track[..., 8])
+    return PoseTrack(track[..., :2], track[..., 2:5], track[..., 5:8], track[..., 8], hidden)
 
 
 def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
@@ -194,9 +198,10 @@ def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
 def link_people(per_frame: list[list[np.ndarray]], fps: float, config: ExtractConfig = ExtractConfig()
                 ) -> list[PoseTrack]:
     """The people of each frame (:func:`pose_people`) linked into tracks
-    (:func:`~bharnet.video.track.track_people`), those seen long enough (:func:`lasting_tracks`)."""
-    tracks = dict(enumerate(track_people(per_frame, BODY_ANCHORS["pose33"], max_age=track_age(fps))))
-    return [as_pose_track(track) for track in lasting_tracks(tracks, config).values()]
+    (:func:`~bharnet.video.track.link_tracks`), those seen long enough (:func:`lasting_tracks`)."""
+    linked = link_tracks(per_frame, BODY_ANCHORS["pose33"], max_age=track_age(fps))
+    tracks = {k: track for k, (track, _) in enumerate(linked)}
+    return [as_pose_track(track, linked[k][1]) for k, track in lasting_tracks(tracks, config).items()]
 
 
 def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,
@@ -547,6 +552,8 @@ def finish_hands(raw: RawHands, info: VideoInfo, source: str, person: str, confi
     if source == "frame":  # no body names the sides: each slot follows one hand ("sort")
         swap = continuity_swaps(centres, raw.present, sizes)
         kp, score, present = apply_swaps(swap, raw.kp, raw.score, raw.present)
+        flip = lone_hand_sides(present, swap, score)
+        kp, score, present = apply_swaps(flip, kp, score, present)
     kp, filled_kp = interpolate_gaps(kp, present, config.max_gap)
     score, _ = interpolate_gaps(score, present, config.max_gap)
     # an interpolated hand is no more certain than the weaker of its two ends
@@ -594,12 +601,15 @@ def extract_people_hands(video: str | Path, hand_model: str | Path, skeleton: st
 
 def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleton: str | Path | None,
              pose_model: str | Path | None, config: ExtractConfig) -> list[HandTrack]:
+    hidden: list[np.ndarray | None] = []
     if skeleton is not None:
         bodies, source, anchors = bodies_from_skeleton(skeleton, info, config), "skeleton", BODY_ANCHORS["ntu25"]
         if not bodies:
             raise UserError(f"{skeleton}: no person in the skeleton file")
     elif pose_model is not None:
-        bodies, source, anchors = bodies_from_pose(video, pose_model, info, config), "pose", BODY_ANCHORS["pose33"]
+        people = pose_tracks(video, pose_model, info, config)
+        bodies, source, anchors = [(f"pose{i}", t.pixels) for i, t in enumerate(people)], "pose", BODY_ANCHORS["pose33"]
+        hidden = [t.hidden for t in people]
     else:
         bodies, source, anchors = [], "frame", None
     if not bodies:
@@ -607,16 +617,30 @@ def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleto
     tracks = []
     for kept in by_activity([b for _, b in bodies], anchors)[:max(1, config.people)]:
         REUSABLE.new_video()
-        tracks.append(_person_hands(video, info, hand_model, pose_model, config, bodies, kept, source, anchors))
+        person = _searched_body(bodies[kept][1], hidden[kept] if hidden else None, source, info, config)
+        tracks.append(_person_hands(video, info, hand_model, pose_model, config, bodies, kept, person, source,
+                                    anchors))
     return tracks
 
 
+def _searched_body(body: np.ndarray, hidden: np.ndarray | None, source: str, info: VideoInfo,
+                   config: ExtractConfig) -> np.ndarray:
+    """The body whose hands are searched: from the pose landmarker over a whole video, placed
+    between where they went behind another person and came out, and where the pose model loses
+    them a moment, where they were going."""
+    if source != "pose":
+        return body
+    if hidden is not None:
+        body = fill_hidden(body, hidden)
+    return fill_body_gaps(body, round(config.body_gap_seconds * info.fps))
+
+
 def _person_hands(video: str | Path, info: VideoInfo, hand_model: str | Path, pose_model: str | Path | None,
-                  config: ExtractConfig, bodies: list[tuple[str, np.ndarray]], kept: int, source: str,
-                  anchors: HandAnchors) -> HandTrack:
-    person_id, person = bodies[kept]
-    if source == "pose":  # a whole video: where the pose model loses the person a moment, look where they were going
-        person = fill_body_gaps(person, round(config.body_gap_seconds * info.fps))
+                  config: ExtractConfig, bodies: list[tuple[str, np.ndarray]], kept: int, person: np.ndarray,
+                  source: str, anchors: HandAnchors) -> HandTrack:
+    """The hands of ``person`` (body ``kept`` of ``bodies`` as searched), the other bodies as seen
+    (whose hands are not this person's)."""
+    person_id = bodies[kept][0]
     others = [b for k, (_, b) in enumerate(bodies) if k != kept]
     if source == "skeleton" and pose_model is not None and config.pose_every > 0:
         guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config, others)

@@ -74,13 +74,23 @@ class PeopleTracker:
     velocity as it was, so that when two people part, each track goes on the way it was going.
     A track unseen for more than ``max_age`` frames (:func:`track_age`) is not continued; its
     prediction moves for at most :data:`COAST` frames. Track ids count from 0 in order of
-    appearance."""
+    appearance.
+
+    A track that drops out of view in a frame where its predicted centre lies inside the box of a
+    person seen in that frame (the box around their landmarks) is held as hidden behind that
+    person, as long as its prediction stays inside their box: it takes only a detection that no
+    track in view takes, so that the one detection the pose model returns for two people who
+    overlap stays with the one in front, whichever of the two it is (unless it fits the hidden
+    track at less than half the cost), and the one behind comes back to its track where it comes
+    out. The frames from the one where a track went behind someone until it is seen again are
+    :meth:`hidden`."""
 
     def __init__(self, anchors: HandAnchors, max_age: int = 60, gate: float = 2.0, gate_growth: float = 0.1,
                  max_growth: float = 2.0) -> None:
         self.anchors, self.max_age, self.gate = anchors, max_age, gate
         self.gate_growth, self.max_growth = gate_growth, max_growth
         self._tracks: list[_Track] = []
+        self._hidden: dict[int, list[int]] = {}
         self._t = -1
 
     def _measure(self, person: np.ndarray) -> tuple[np.ndarray, float]:
@@ -104,7 +114,7 @@ class PeopleTracker:
                 unseen = self.gate_growth * (t - track.last - 1)
                 if d < self.gate + min(unseen, self.max_growth):
                     cost[i, j] = d + min(unseen, self.max_growth) / 8
-        pairs = dict(best_matching(np.nan_to_num(cost, nan=_FAR), gate=_FAR)) if alive and people else {}
+        pairs = self._match(cost, [self._tracks[k].hidden_by is None for k in alive])
         ids = []
         for i, (centre, size) in enumerate(found):
             if i in pairs:
@@ -114,8 +124,57 @@ class PeopleTracker:
             else:
                 self._tracks.append(_Track(t, centre, size if np.isfinite(size) else 1.0))
                 k = len(self._tracks) - 1
+            self._tracks[k].box = _box(people[i])
             ids.append(k)
+        self._hold_hidden(t, alive)
         return ids
+
+    @staticmethod
+    def _match(cost: np.ndarray, in_view: list[bool], clearly: float = 0.5) -> dict[int, int]:
+        """Detection -> column of ``cost``: the tracks in view first, then the hidden ones take
+        what is left. A detection that a hidden track fits at less than ``clearly`` x the cost of
+        a track in view is withheld from that one (the pose model lost the one in front a moment,
+        and the one held hidden was in front)."""
+        cost = np.nan_to_num(cost, nan=_FAR)
+        hidden = [j for j, v in enumerate(in_view) if not v]
+        first = cost.copy()
+        if hidden:
+            best_hidden = cost[:, hidden].min(axis=1, keepdims=True)
+            first[(best_hidden < clearly * cost) & (cost < _FAR)] = _FAR
+        pairs: dict[int, int] = {}
+        for stage, table in ((True, first), (False, cost)):
+            cols = [j for j, v in enumerate(in_view) if v == stage]
+            rows = [i for i in range(len(cost)) if i not in pairs]
+            if cols and rows:
+                sub = table[np.ix_(rows, cols)]
+                pairs.update({rows[r]: cols[c] for r, c in best_matching(sub, gate=_FAR)})
+        return pairs
+
+    def _hold_hidden(self, t: int, alive: list[int]) -> None:
+        """Mark each track of ``alive`` that drops out of view in frame ``t`` while a person seen in
+        ``t`` has its predicted centre inside their box as hidden behind that person (a frame with
+        nobody seen is the pose model's miss, no evidence of one behind another); it stays hidden
+        while its prediction is inside that person's box."""
+        for k in alive:
+            track = self._tracks[k]
+            if track.last == t:
+                track.hidden_by, track.went_behind = None, False
+                continue
+            where = track.predict(t + 1)
+            if t == track.last + 1:
+                track.hidden_by = next((j for j, other in enumerate(self._tracks) if j != k and other.last == t
+                                        and other.box is not None and _inside(where, other.box)), None)
+            elif track.hidden_by is not None and not _inside(where, self._tracks[track.hidden_by].box):
+                track.hidden_by = None
+            # gone behind someone: behind them until seen again, although the prediction (which
+            # stops after COAST frames) may leave their box
+            track.went_behind = track.went_behind or track.hidden_by is not None
+            if track.went_behind:
+                self._hidden.setdefault(k, []).append(t)
+
+    def hidden(self, k: int) -> list[int]:
+        """The frames where track ``k`` was unseen after going behind another person."""
+        return list(self._hidden.get(k, []))
 
 
 _FAR = 1e9  # the cost of a pair outside the gate
@@ -130,6 +189,9 @@ class _Track:
     def __init__(self, t: int, centre: np.ndarray, size: float) -> None:
         self.last, self.centre, self.size = t, centre, max(size, 1.0)
         self.velocity = np.zeros(2)
+        self.box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 of the last detection
+        self.hidden_by: int | None = None  # the track this one is held hidden behind
+        self.went_behind = False  # went behind someone since it was last seen
 
     def predict(self, t: int) -> np.ndarray:
         return self.centre + self.velocity * min(t - self.last, COAST)
@@ -145,18 +207,36 @@ class _Track:
         self.last = t
 
 
+def _box(person: np.ndarray) -> tuple[float, float, float, float] | None:
+    """(x0, y0, x1, y1) around the seen landmarks of a (J, D) person, None when none is seen."""
+    xy = person[:, :2][np.isfinite(person[:, :2]).all(axis=-1)]
+    return None if not len(xy) else (*xy.min(axis=0), *xy.max(axis=0))
+
+
+def _inside(point: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
 def distinct_people(people: list[np.ndarray], anchors: HandAnchors, overlap: float = 0.25) -> list[np.ndarray]:
     """``people`` (each (J, D), pixels first) without repeats: a detection whose landmarks lie
     mostly (the median) within ``overlap`` x its size of an earlier one's is the same person seen
     twice, its arms guessed two ways (a pose model asked for two people can return one of two
-    people in contact twice)."""
+    people in contact twice); so is one whose shoulder centre lies that near an earlier one's (two
+    people cannot stand in one place: where one is right behind the other, only the one in front
+    is seen, and the second detection is theirs, legs or arms guessed another way)."""
     kept: list[np.ndarray] = []
     for person in people:
         size = _size(person, anchors)
-        if not any(np.nanmedian(np.linalg.norm(person[:, :2] - other[:, :2], axis=-1)) < overlap * size
-                   for other in kept):
+        if not any(_same_place(person, other, overlap * size, anchors) for other in kept):
             kept.append(person)
     return kept
+
+
+def _same_place(person: np.ndarray, other: np.ndarray, tol: float, anchors: HandAnchors) -> bool:
+    if np.nanmedian(np.linalg.norm(person[:, :2] - other[:, :2], axis=-1)) < tol:
+        return True
+    shoulders = list(anchors.shoulders)
+    return bool(np.linalg.norm(person[shoulders, :2].mean(axis=0) - other[shoulders, :2].mean(axis=0)) < tol)
 
 
 def _size(person: np.ndarray, anchors: HandAnchors) -> float:
@@ -199,10 +279,40 @@ def tracks_of(frames: list[dict[int, np.ndarray]], shape: tuple[int, ...]) -> di
 def track_people(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 60) -> list[np.ndarray]:
     """Link per-frame unordered people (each a (J, D) array whose first two columns are pixels) into
     tracks (T, J, D), NaN where a track is not seen (:class:`PeopleTracker`)."""
+    return [track for track, _ in link_tracks(frames, anchors, max_age)]
+
+
+def link_tracks(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: int = 60
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`track_people`, each track with its (T,) bool mask of the frames where the person was
+    out of sight behind another (:meth:`PeopleTracker.hidden`; see :func:`fill_hidden`)."""
     tracker = PeopleTracker(anchors, max_age)
     linked = [dict(zip(tracker.add(people), people, strict=True)) for people in frames]
     shape = next((p.shape for people in frames for p in people), None)
-    return [] if shape is None else list(tracks_of(linked, shape).values())
+    if shape is None:
+        return []
+    out = []
+    for k, track in tracks_of(linked, shape).items():
+        hidden = np.zeros(len(frames), dtype=bool)
+        hidden[tracker.hidden(k)] = True
+        out.append((track, hidden))
+    return out
+
+
+def fill_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """``track`` (T, J, D) with each run of unseen frames that lies between two seen frames and is
+    ``hidden`` ((T,) bool) all along filled linearly, value by value (NaN where either end is): a
+    person behind another goes on between where they went in and where they came out, and their
+    hands are looked for there, however long they were hidden (the pose model sees only the one
+    in front). Only for the person whose hands are searched: another person's hidden hands are
+    nobody's to reject."""
+    track = track.copy()
+    seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
+    for a, b in zip(seen[:-1], seen[1:], strict=True):
+        if b - a > 1 and hidden[a + 1:b].all():
+            w = ((np.arange(a + 1, b) - a) / (b - a)).reshape(-1, *([1] * (track.ndim - 1)))
+            track[a + 1:b] = (1 - w) * track[a] + w * track[b]
+    return track
 
 
 def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray | None = None, ratio: float = 0.5,
@@ -213,7 +323,9 @@ def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray
     A frame is swapped when the other slot's last position explains it better by a clear margin
     (swapped cost < ``ratio`` x kept cost); positions older than ``max_age`` frames do not count.
     A lone hand whose own slot has no recent position moves to the other slot when it lies within
-    one hand size (``sizes`` (T, 2), pixels) of that slot's last position.
+    one hand size (``sizes`` (T, 2), pixels) a frame since of that slot's last position: it is the
+    hand last seen there, which a hand can reach at that speed (one hand in view at a time keeps
+    its slot; the handedness score that put it in the other flips on a hand seen edge-on).
     Returns ``swap`` (T,) bool. The swaps are decided sequentially, so later frames see corrected slots.
     """
     T = len(centres)
@@ -239,12 +351,34 @@ def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray
         elif sizes is not None and p[0] != p[1] and (l0 is None) != (l1 is None):
             s = 0 if p[0] else 1
             other = l1 if s == 0 else l0
-            swap[t] = other is not None and np.linalg.norm(c[s] - other) < sizes[t, s]
+            since = t - last[1 - s][0] if other is not None else 0
+            swap[t] = other is not None and np.linalg.norm(c[s] - other) < sizes[t, s] * since
         for s in (0, 1):
             src = 1 - s if swap[t] else s
             if p[src]:
                 last[s] = (t, c[src])
     return swap
+
+
+def lone_hand_sides(present: np.ndarray, swapped: np.ndarray, score: np.ndarray, max_age: int = 15) -> np.ndarray:
+    """Where no body names the sides: each lone hand followed through the video (a run of one slot's
+    frames, ``present`` (T, 2) after :func:`continuity_swaps`, no gap longer than ``max_age``, the
+    other slot empty all the while) takes the side the handedness classifier gives it in most of
+    its frames, weighted by ``score`` (T, 2), rather than the one of its first frame (``swapped``
+    (T,): where continuity moved a hand from the slot its handedness gave it). Two runs of one hand
+    either side of a long gap so land in one slot. Returns (T,) bool: where to exchange the slots."""
+    flip = np.zeros(len(present), dtype=bool)
+    for s in (0, 1):
+        idx = np.flatnonzero(present[:, s])
+        if not len(idx):
+            continue
+        breaks = np.flatnonzero(np.diff(idx) > max_age + 1)
+        for run in np.split(idx, breaks + 1):
+            first, last = run[0], run[-1]
+            vote = float(np.sum(np.where(swapped[run], -1.0, 1.0) * score[run, s]))
+            if vote < 0 and not present[first:last + 1, 1 - s].any():
+                flip[first:last + 1] = True
+    return flip
 
 
 def apply_swaps(swap: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
