@@ -27,6 +27,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bharnet.workflows.demo import SPREAD_COLUMNS, SPREAD_FILE, check_claims  # noqa: E402
 
+HEADER = ("# The demo's numbers over seeds (percent) and how many seeds each claim held on: written by\n"
+          "# benchmarks/demo_seeds.py --write; every demo run is set against them.\n")
+
 
 def run_seed(mode: str, seed: int, root: Path, overrides: list[str]) -> tuple[dict, float]:
     """One demo run (resumed when its folder holds it); its results and wall-clock seconds."""
@@ -91,7 +94,7 @@ def main() -> None:
     if args.write:
         recorded = yaml.safe_load(SPREAD_FILE.read_text()) if SPREAD_FILE.is_file() else {}
         recorded[mode] = result
-        SPREAD_FILE.write_text(yaml.safe_dump(recorded, sort_keys=False, width=120))
+        SPREAD_FILE.write_text(HEADER + yaml.safe_dump(recorded, sort_keys=False, width=120, default_flow_style=None))
         print(f"\nwritten to {SPREAD_FILE}")
 
 
