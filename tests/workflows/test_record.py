@@ -90,3 +90,14 @@ def test_a_clip_with_a_hand_and_no_person_is_told_apart(shared, pose_model, cup_
     ntu = shared / "data" / "ntu-sample" / "S001C001P001R001A001_rgb.avi"
     assert person_in_view(ntu, pose_model=pose_model) is True
     assert person_in_view(cup_clip, pose_model=shared / "no-such.task") is None
+
+
+def test_a_source_that_ends_early_exits_1_and_says_what_was_kept(camera, tmp_path, capsys):
+    argv = ["record", "--label", "wave", "--out", str(tmp_path / "a"), "--source", str(camera), "--countdown", "0",
+            "--no-display"]
+    assert main([*argv, "--seconds", "0.6", "--count", "10"]) == 1  # 3 of the 10 clips asked for
+    assert "3 clips of 'wave'" in capsys.readouterr().out
+    assert main([*argv[:4], str(tmp_path / "b"), *argv[5:], "--seconds", "5", "--count", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "no clip of 'wave' recorded" in captured.err and "labels.csv updated" not in captured.out
+    assert not (tmp_path / "b" / "labels.csv").exists()
