@@ -59,6 +59,17 @@ def test_interrupted_write_resumes_and_is_not_readable_until_finished(make_seque
     assert not path.with_name("s.partial").exists()
 
 
+def test_a_resumed_writer_knows_what_the_interrupted_run_rejected(make_sequence, tmp_path):
+    path = tmp_path / "s"
+    w = StoreWriter(path, body_layout="ntu25", num_persons=2)
+    w.reject("bad.skeleton", "truncated")
+    w.source_done("bad.skeleton")
+    w.checkpoint()
+    del w  # interrupted
+    w = StoreWriter(path, body_layout="ntu25", num_persons=2)
+    assert w.resumed_rejects == [("bad.skeleton", "truncated")] and w.done_sources == {"bad.skeleton"}
+
+
 def test_rejected_inputs_are_listed(make_sequence, tmp_path):
     path = tmp_path / "s"
     with StoreWriter(path, body_layout="ntu25", num_persons=2) as w:

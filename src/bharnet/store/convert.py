@@ -151,6 +151,7 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     sources = list(sources) if total is None else sources
     total = len(sources) if total is None else total  # type: ignore[arg-type]
     summary = PrepareSummary(inputs=total)
+    summary.rejected.extend(writer.resumed_rejects)  # the store lists them: so does the summary (and exit code)
     if writer.restarted:
         summary.notes.append(writer.restarted)
     start = time.monotonic()

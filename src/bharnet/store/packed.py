@@ -169,6 +169,9 @@ class StoreWriter:
         for line in (self.partial / "samples.jsonl").read_text().splitlines():
             record = json.loads(line)
             self.sample_sources[record["name"]] = record.get("source", record["name"])
+        #: (input, problem) of every input an interrupted earlier run rejected (the store lists them)
+        rejects = (self.partial / "rejected.jsonl").read_text().splitlines()
+        self.resumed_rejects: list[tuple[str, str]] = [(r["source"], r["problem"]) for r in map(json.loads, rejects)]
         self.num_samples: int = state["num_samples"]
         self._committed_samples = self.num_samples
 
