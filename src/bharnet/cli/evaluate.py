@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
@@ -72,8 +71,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 REPORT_FILES = ("report.md", "report.json", "*.png", "fused.npz", "robustness.json", "robustness.md")
 
 
-def _check_report_folder(args: argparse.Namespace, *inputs: str) -> None:
-    files = [i.rsplit(":", 1)[0] if not Path(i).exists() else i for i in inputs if i]  # FILE[:branch]
+def _check_report_folder(args: argparse.Namespace, *inputs: str | None) -> None:
+    """--out before any work: never one of the scores files (FILE[:branch]) nor a folder of the user's."""
+    from bharnet.eval.ensemble import parse_member_spec  # light: what the command imports anyway
+
+    files = [parse_member_spec(spec)[0] for spec in inputs if spec]
     check_output_folder(args.out, flag="--out", inputs=files, ours=holds_only(*REPORT_FILES))
 
 

@@ -98,14 +98,20 @@ def spread_table(results: dict, spread: dict) -> Table:
     table = Table(title=f"this run against {len(spread['seeds'])} seeds ({spread['machine']})")
     for column in ("model", "top-1 here", "mean", "range", "where"):
         table.add_column(column, justify="left" if column in ("model", "where") else "right")
+    for name, here, mean, low, high in _against_spread(results, spread):
+        where = "within" if low <= here <= high else ("below" if here < low else "above")
+        table.add_row(name, f"{here:.1f}", f"{mean:.1f}", f"{low:.1f}-{high:.1f}", where)
+    return table
+
+
+def _against_spread(results: dict, spread: dict) -> list[tuple[str, float, float, float, float]]:
+    """(model, this run's top-1, the seeds' mean, min, max) for each model the spread knows, in percent."""
+    rows = []
     for name, r in results["models"].items():
         values = spread["models"].get(name, {}).get("top1")
-        if not values:
-            continue
-        here, low, high = 100 * r["top1"], min(values), max(values)
-        where = "within" if low <= here <= high else ("below" if here < low else "above")
-        table.add_row(name, f"{here:.1f}", f"{sum(values) / len(values):.1f}", f"{low:.1f}-{high:.1f}", where)
-    return table
+        if values:
+            rows.append((name, 100 * r["top1"], sum(values) / len(values), min(values), max(values)))
+    return rows
 
 
 def demo_config(quick: bool, out: Path, overrides: list[str] | None = None) -> DictConfig:
@@ -157,11 +163,8 @@ def _add_to_report(report: Path, results: dict, spread: dict | None) -> None:
     if spread is not None:
         lines += ["", f"## This run against {len(spread['seeds'])} seeds ({spread['machine']})", "",
                   "| model | top-1 here | mean | range |", "|---|---|---|---|"]
-        for name, r in results["models"].items():
-            values = spread["models"].get(name, {}).get("top1")
-            if values:
-                lines.append(f"| {name} | {100 * r['top1']:.1f} | {sum(values) / len(values):.1f} | "
-                             f"{min(values):.1f}-{max(values):.1f} |")
+        lines += [f"| {name} | {here:.1f} | {mean:.1f} | {low:.1f}-{high:.1f} |"
+                  for name, here, mean, low, high in _against_spread(results, spread)]
     report.write_text(report.read_text() + "\n".join(lines) + "\n")
 
 
