@@ -26,3 +26,11 @@ def test_the_quick_demo_keeps_every_claim_that_held_on_every_seed(tmp_path) -> N
     always = [claim for claim, held in spread["claims"].items() if held == len(spread["seeds"])]
     results = run_demo(tmp_path / "demo", quick=True)
     assert always and all(results["claims"][claim] for claim in always), results["claims"]
+
+
+def test_a_run_of_a_measured_seed_lies_within_the_spread() -> None:
+    from bharnet.workflows.demo import spread_table
+
+    spread = {"seeds": [0, 1], "machine": "m", "models": {"joint": {"top1": [74.4, 83.3]}}}
+    table = spread_table({"models": {"joint": {"top1": 0.83333}}}, spread)  # recorded as 83.3
+    assert list(table.columns[-1].cells) == ["within"]

@@ -110,7 +110,8 @@ def _against_spread(results: dict, spread: dict) -> list[tuple[str, float, float
     for name, r in results["models"].items():
         values = spread["models"].get(name, {}).get("top1")
         if values:
-            rows.append((name, 100 * r["top1"], sum(values) / len(values), min(values), max(values)))
+            here = round(100 * r["top1"], 1)  # as the spread records it: a seed measured lies within
+            rows.append((name, here, sum(values) / len(values), min(values), max(values)))
     return rows
 
 
