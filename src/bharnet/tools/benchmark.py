@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from bharnet import __version__
 from bharnet.core.errors import UserError
+from bharnet.core.machine import usable_cores
 from bharnet.models import expert_for
 from bharnet.models.backbones.degcn import to_reference_degcn_state
 from bharnet.models.cost import count_cost
@@ -71,12 +72,8 @@ def _version() -> str:
 
 def machine_info() -> dict[str, Any]:
     """CPU model, logical cores, usable cores, torch threads, load average and software versions."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
     return {
-        "cpu": _cpu_model(), "logical_cores": os.cpu_count(), "usable_cores": usable,
+        "cpu": _cpu_model(), "logical_cores": os.cpu_count(), "usable_cores": usable_cores(),
         "torch_threads": torch.get_num_threads(), "load_average": [round(x, 2) for x in os.getloadavg()],
         "torch": torch.__version__, "python": platform.python_version(), "bharnet": _version(),
         "platform": platform.platform(),
