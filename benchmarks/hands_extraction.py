@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,8 +25,11 @@ import numpy as np
 
 from bharnet.video import hands
 from bharnet.video.decode import write_video
-from bharnet.video.hand_files import write_ntu_skeleton
 from bharnet.video.hands import extract_hands
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.io.fixtures import write_ntu_skeleton  # noqa: E402  (the tests' writer of NTU skeleton files)
 
 
 def _small_hand_clip(folder: Path, hand: np.ndarray, frames: int) -> tuple[Path, Path]:

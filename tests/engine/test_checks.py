@@ -10,7 +10,7 @@ from bharnet.cli import main
 from bharnet.core.errors import UserError
 from bharnet.engine.config import make_config
 from bharnet.engine.run import fit, load_checkpoint
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 
 @pytest.mark.parametrize(("override", "message"), [
