@@ -12,6 +12,15 @@ from bharnet.video.decode import iter_frames, write_video
 from tests import helpers
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+#: the fixtures of MediaPipe's models: a test that takes one runs MediaPipe
+_MEDIAPIPE = {"hand_model", "pose_model", "cup_clip"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that runs MediaPipe belongs to the integration tier, marked or not."""
+    for item in items:
+        if _MEDIAPIPE & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

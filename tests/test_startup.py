@@ -62,6 +62,7 @@ def _heavy(modules) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] in HEAVY)
 
 
+@pytest.mark.integration  # new interpreters
 def test_help_and_version_import_no_torch() -> None:
     for flag in ("--help", "--version"):
         proc = _python("-X", "importtime", "-m", "bharnet", flag)
@@ -87,6 +88,7 @@ def test_command_help(command: list[str]) -> None:
     assert out.getvalue().split()[:2 + len(command)] == ["usage:", "bharnet", *command]
 
 
+@pytest.mark.integration  # new interpreters
 def test_every_commands_help_imports_no_torch() -> None:
     proc = _python("-c", _EVERY_HELP, json.dumps(COMMANDS), json.dumps(HEAVY))
     assert proc.returncode == 0, proc.stderr[-2000:]

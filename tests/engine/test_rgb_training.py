@@ -12,6 +12,8 @@ from bharnet.eval.ensemble import ensemble
 from bharnet.io.synthetic_objects import select_classes
 from bharnet.store.synthetic import write_synth_rgb_store
 
+pytestmark = pytest.mark.integration  # trains
+
 RGB = {"image_size": 120, "rgb_width": 8}
 
 

@@ -13,6 +13,8 @@ from bharnet.core.errors import UserError
 from bharnet.engine.config import load_config
 from bharnet.engine.run import fit, load_checkpoint
 
+pytestmark = pytest.mark.integration  # trains
+
 
 def state(module):
     return {k: v.clone() for k, v in module.model.state_dict().items()}

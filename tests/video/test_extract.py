@@ -20,6 +20,8 @@ from bharnet.video.hands import extract_hands, plan_jobs, run_extraction  # noqa
 from bharnet.video.landmarker import HandLandmarker  # noqa: E402
 from tests.io.fixtures import write_ntu_skeleton  # noqa: E402
 
+pytestmark = pytest.mark.integration  # MediaPipe on real video
+
 CUP_STRIDE = 4  # cup.mp4 is 217 frames; the default suite runs every 4th (55 frames), the slow one all
 
 

@@ -11,6 +11,8 @@ from bharnet.video.hands import REUSABLE, ExtractConfig
 from bharnet.video.skeleton import read_video_skeleton, window_skeleton
 from bharnet.video.stream import StreamExtractor
 
+pytestmark = pytest.mark.integration  # MediaPipe on real video
+
 
 @pytest.fixture(scope="module")
 def short_cup(cup_clip, tmp_path_factory):

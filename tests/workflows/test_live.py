@@ -17,6 +17,8 @@ from bharnet.workflows.live import no_decision, run_live
 pytest.importorskip("cv2")
 av = pytest.importorskip("av")
 
+pytestmark = pytest.mark.integration  # trains, MediaPipe
+
 FPS = 10.0
 
 
