@@ -22,7 +22,7 @@ from tests.io.fixtures import write_ntu_skeleton  # noqa: E402
 
 pytestmark = pytest.mark.integration  # MediaPipe on real video
 
-CUP_STRIDE = 4  # cup.mp4 is 217 frames; the default suite runs every 4th (55 frames), the slow one all
+CUP_STRIDE = 4  # cup.mp4 is 217 frames; the integration tier runs every 4th (55 frames), the slow one all
 
 
 def paste(canvas_hw: tuple[int, int], image: np.ndarray, top_left: tuple[int, int], value: int = 200) -> np.ndarray:
