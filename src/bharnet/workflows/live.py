@@ -27,7 +27,7 @@ import numpy as np
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_file
 from bharnet.core.words import plural
-from bharnet.engine.run import stack_inputs
+from bharnet.engine.inference import stack_inputs
 from bharnet.video.hands import REUSABLE, ExtractConfig
 from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay, written_by_overlay
 from bharnet.video.search import HAND_SEARCHES
