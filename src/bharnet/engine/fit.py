@@ -24,6 +24,7 @@ from bharnet.engine.checkpoints import load_model_state, read_checkpoint
 from bharnet.engine.config import to_dict
 from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.io.synthetic_objects import select_classes
+from bharnet.models import list_models, model_spec
 from bharnet.models.bharnet import init_from_experts
 from bharnet.models.resnet import load_imagenet_weights, resolve_imagenet_weights
 from bharnet.store.packed import SkeletonStore
@@ -98,7 +99,7 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
     data = SkeletonDataModule(config["data"], streams=(), seed=cfg.seed)
     module = ActionModule(config, data.store.meta)
     data.streams = module.streams
-    _init_from_experts(module, cfg)
+    _initialise(module, cfg)
     checkpoint = ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/top1", mode="max",
                                  save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False)
     # every epoch, whatever the metric did: what a resumed run continues from
@@ -166,13 +167,18 @@ def _fit_interruptible(trainer: L.Trainer, module: ActionModule, data: SkeletonD
             signal.signal(signal.SIGINT, handler)
 
 
-def _init_from_experts(module: ActionModule, cfg: DictConfig) -> None:
-    init = cfg.model.init
+def _initialise(module: ActionModule, cfg: DictConfig) -> None:
+    """Start the model from what ``model.init`` names, each way only where its spec allows it."""
+    init, name = cfg.model.init, cfg.model.name
+    allowed = model_spec(name).init
     if init.get("rgb"):
+        if "imagenet" not in allowed:
+            raise UserError(f"model.init.rgb: {name} has no RGB stream")
         _init_rgb(module, init.rgb)
     if init.get("guide"):
-        if not hasattr(module.model, "load_guide"):
-            raise UserError(f"model.init.guide: {cfg.model.name} takes no guide (only bharnet-m does)")
+        if "guide" not in allowed:
+            raise UserError(f"model.init.guide: {name} takes no guide (only {', '.join(list_models(init='guide'))} "
+                            "does)")
         try:
             module.model.load_guide(load_model_state(init.guide))
         except (ValueError, RuntimeError) as err:
@@ -181,12 +187,13 @@ def _init_from_experts(module: ActionModule, cfg: DictConfig) -> None:
         return
     if not (init.body and init.hand):
         raise UserError("model.init needs both a body and a hand expert checkpoint")
+    if "experts" not in allowed:
+        raise UserError(f"model.init.body / hand: {name} does not start from experts (the models that do: "
+                        f"{', '.join(list_models(init='experts'))})")
     init_from_experts(module.model, load_model_state(init.body), load_model_state(init.hand), freeze=init.freeze)
 
 
 def _init_rgb(module: ActionModule, weights: str) -> None:
-    if not hasattr(module.model, "rgb"):
-        raise UserError(f"model.init.rgb: {module.config['model']['name']} has no RGB stream")
     path = resolve_imagenet_weights(None if weights.startswith("imagenet") else weights,
                                     download=weights == "imagenet-download")
     load_imagenet_weights(module.model.rgb, path)
