@@ -6,8 +6,9 @@ data set and its split (``dataset/``) and the model (``model/``). A run names on
 gives its own YAML file. A file may list bases under ``_base_`` (paths relative to the file);
 they are merged in order, then the file itself, then the groups, then command-line overrides
 (``optim.lr=0.05``). A model's stage is its spec's: the model group of a model trained from the
-experts (stage ``finetune``) comes on top of the second stage's base (``base/finetune.yaml``). Every key is checked against the schema below, so a typo is an error, not
-a silently ignored setting. The resolved configuration is saved beside the checkpoints as
+experts (stage ``finetune``) comes on top of the second stage's base (``base/finetune.yaml``).
+Every key is checked against the schema below, so a typo is an error, not a silently ignored
+setting. The resolved configuration is saved beside the checkpoints as
 ``config.yaml``.
 """
 

@@ -55,7 +55,7 @@ EXPERTS = tuple(list_models("expert"))
 #: what an ablation writes in its folder
 ABLATION_FILES = ("runs", "results.json", "report.md", "confusion.png")
 #: skeleton variants whose scores are fused with an RGB variant's (rows "<variant> + RGB")
-RGB_FUSED = ("score-fusion", "joint", "bharnet-e")
+RGB_FUSED = tuple(list_models(tag="rgb-fused"))
 
 
 def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict[str, Path],
