@@ -30,8 +30,9 @@ __all__ = ["ActionModel", "ModelSpec", "ModelInputs", "register_backbone", "crea
 F = TypeVar("F", bound=Callable[..., nn.Module])
 Stage = Literal["expert", "finetune", "derived", "guided"]
 #: how a model's training may start: from the two trained experts (``model.init.body`` /
-#: ``hand``), from a guide's trained body features (``model.init.guide``), from ImageNet weights
-#: of its RGB network (``model.init.rgb``)
+#: ``hand``, loaded by ``models.bharnet.init_from_experts``), from a guide's trained body features
+#: (``model.init.guide``, loaded by the model's ``load_guide(state)``), from ImageNet weights of its
+#: RGB network, the model's ``rgb`` (``model.init.rgb``)
 Init = Literal["experts", "guide", "imagenet"]
 #: what a stage starts from unless the spec says otherwise
 _STAGE_INIT: dict[str, tuple[Init, ...]] = {"finetune": ("experts",), "guided": ("guide",)}
