@@ -886,7 +886,7 @@ def generate(num_samples: int, seed: int = 0, *, batch_per_class: int = 32, pref
     ``variation`` overrides fields of :class:`Variation` (frame range, actors, noise, camera, the
     subset of classes, ...), on top of the named ``preset`` (:data:`SYNTH_PRESETS`) when one is given.
     Samples are made per class in batches of ``batch_per_class``. ``synth_classes``: the classes
-    themselves instead (e.g. with the object classes of :mod:`bharnet.io.synthetic_objects`), in label order.
+    themselves instead (e.g. with the object classes of :mod:`bharnet.synth.objects`), in label order.
     """
     var = _variation(with_preset(preset, variation))
     chosen = named_classes(var.classes) if synth_classes is None else list(synth_classes)

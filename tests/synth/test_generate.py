@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from bharnet.core.layouts import NTU25
-from bharnet.io.synthetic import (
+from bharnet.store.packed import SkeletonStore
+from bharnet.synth.generate import (
     AIR_CLASSES,
     SYNTH_CLASSES,
     Variation,
@@ -18,8 +19,7 @@ from bharnet.io.synthetic import (
     class_groups,
     generate,
 )
-from bharnet.store.packed import SkeletonStore
-from bharnet.store.synthetic import write_synth_store
+from bharnet.synth.store import write_synth_store
 
 C = len(SYNTH_CLASSES)
 CLEAN = Variation(body_noise=0.0, hand_noise=0.0, dropout=0.0, hand_missing=0.0, second_person=0.0)
@@ -161,7 +161,7 @@ def test_store_splits_are_disjoint_stratified_and_test_uses_other_actors(tmp_pat
 
 
 def test_hand_dominant_preset_makes_its_classes_with_labels_in_order(tmp_path):
-    from bharnet.io.synthetic import SYNTH_PRESETS
+    from bharnet.synth.generate import SYNTH_PRESETS
 
     names = SYNTH_PRESETS["hand-dominant"]["classes"]
     samples = list(generate(2 * len(names), seed=0, preset="hand-dominant", min_frames=8, max_frames=10))

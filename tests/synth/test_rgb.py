@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from bharnet.core.sequence import Sequence
-from bharnet.io.synthetic import Variation, _generate_batch
-from bharnet.io.synthetic_objects import OBJECT_CLASSES, OBJECTS, RGB_CLASSES, select_classes
 from bharnet.store.packed import SkeletonStore
 from bharnet.store.rgb import RoiArray
-from bharnet.store.synthetic import write_synth_rgb_store
+from bharnet.synth.generate import Variation, _generate_batch
+from bharnet.synth.objects import OBJECT_CLASSES, OBJECTS, RGB_CLASSES, select_classes
+from bharnet.synth.render import FRAME_H, FRAME_W, SYNTH_ROI, project_body, render_st_roi
+from bharnet.synth.store import write_synth_rgb_store
 from bharnet.video.st_roi import ROI_PARTS, cell_centre
-from bharnet.video.synth_render import FRAME_H, FRAME_W, SYNTH_ROI, project_body, render_st_roi
 
 
 def test_the_classes_of_an_object_pair_have_the_same_skeletons() -> None:

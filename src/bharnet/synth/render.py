@@ -2,7 +2,7 @@
 
 Each sample's skeletons are drawn into small frames (limbs and head of every person, the fingers of
 every detected hand) on a backdrop of the sample's own tint, with the held object of an object
-class (:mod:`bharnet.io.synthetic_objects`) at the right hand; the ST-ROI image
+class (:mod:`bharnet.synth.objects`) at the right hand; the ST-ROI image
 (:mod:`bharnet.video.st_roi`) is cut from them exactly as from a real video, with the joints'
 projected pixel positions. Only the frames the image needs are drawn.
 """
@@ -13,8 +13,8 @@ import numpy as np
 
 from bharnet.core.layouts import HAND21, NTU25
 from bharnet.core.sequence import Sequence
-from bharnet.io.synthetic import _FOCAL, _IMAGE_W, SynthClass, _project
-from bharnet.io.synthetic_objects import OBJECTS
+from bharnet.synth.generate import _FOCAL, _IMAGE_W, SynthClass, _project
+from bharnet.synth.objects import OBJECTS
 from bharnet.video.st_roi import RoiConfig, build_st_roi, plan_st_roi
 
 __all__ = ["FRAME_W", "FRAME_H", "SYNTH_ROI", "project_body", "render_frame", "render_st_roi"]
