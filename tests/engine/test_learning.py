@@ -12,7 +12,7 @@ import pytest
 from bharnet.engine.module import SkeletonDataModule
 from bharnet.engine.run import fit, load_checkpoint, predict
 from bharnet.store.packed import SkeletonStore
-from bharnet.synth.generate import class_groups
+from bharnet.synth.classes import class_groups
 from bharnet.synth.store import write_synth_store
 
 CLASSES = 26

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bharnet.synth.generate import SYNTH_CLASSES, SynthClass
+from bharnet.synth.classes import SYNTH_CLASSES, SynthClass
 
 __all__ = ["OBJECT_CLASSES", "OBJECTS", "RGB_CLASSES", "select_classes"]
 

@@ -10,9 +10,11 @@ import numpy as np
 from bharnet.core.sequence import Sequence
 from bharnet.store.packed import SkeletonStore, StoreWriter
 from bharnet.store.rgb import has_rois, write_rois
-from bharnet.synth.generate import SynthClass, class_groups, generate, named_classes, with_preset
+from bharnet.synth.classes import SynthClass, class_groups, named_classes
+from bharnet.synth.generate import generate
 from bharnet.synth.objects import RGB_CLASSES
 from bharnet.synth.render import FRAME_H, FRAME_W, SYNTH_ROI, render_st_roi
+from bharnet.synth.variation import with_preset
 from bharnet.video.st_roi import RoiConfig
 
 __all__ = ["write_synth_store", "write_synth_rgb_store"]
