@@ -52,19 +52,6 @@ class RawHands:
         return RawHands(*(a[start:stop].copy() for a in self.arrays()))
 
 
-def _assign_whole_frame(dets: list[HandDetection], mirrored: bool) -> list[tuple[int, HandDetection]]:
-    # No body to compare with: MediaPipe's handedness label, a weak cue that the continuity pass then
-    # corrects. MediaPipe labels hands as if the image were mirrored (a selfie view): on a camera
-    # image its "Left" is the person's right hand.
-    out, free = [], [0, 1]
-    for det in sorted(dets, key=lambda d: -d.score)[:2]:
-        want = 0 if det.label.lower().startswith("l") == mirrored else 1
-        side = want if want in free else free[0]
-        free.remove(side)
-        out.append((side, det))
-    return out
-
-
 class FrameHands:
     """The hands of one video, one frame at a time (:meth:`step`): the hand search
     (:class:`~bharnet.video.search.HandSearch`) with the body's cues, a hand found again after a
@@ -176,6 +163,19 @@ class FrameHands:
                 self._put(t, side, marks[k], dets[k].score)
 
 
+def _assign_whole_frame(dets: list[HandDetection], mirrored: bool) -> list[tuple[int, HandDetection]]:
+    # No body to compare with: MediaPipe's handedness label, a weak cue that the continuity pass then
+    # corrects. MediaPipe labels hands as if the image were mirrored (a selfie view): on a camera
+    # image its "Left" is the person's right hand.
+    out, free = [], [0, 1]
+    for det in sorted(dets, key=lambda d: -d.score)[:2]:
+        want = 0 if det.label.lower().startswith("l") == mirrored else 1
+        side = want if want in free else free[0]
+        free.remove(side)
+        out.append((side, det))
+    return out
+
+
 def _distinct_hands(dets: list[HandDetection]) -> list[HandDetection]:
     """``dets`` less repeats: the landmarker asked for two hands can return one hand twice (with
     both handedness labels), which would put one hand in both slots."""
@@ -187,7 +187,7 @@ def _distinct_hands(dets: list[HandDetection]) -> list[HandDetection]:
 
 
 def detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, config: ExtractConfig,
-                   guide: BodyGuide | None) -> RawHands:
+                  guide: BodyGuide | None) -> RawHands:
     """:class:`FrameHands` over the frames of ``video``."""
     hands = FrameHands(hand_model, info.fps, is_mirrored(video, config.mirrored), config, info.frames or 0)
     t = -1
