@@ -4,8 +4,8 @@ the source, the extractor and the model are; ``bharnet live`` runs it with a che
 (:mod:`bharnet.workflows.live`).
 
 Four threads, joined by one-place mailboxes (:class:`bharnet.video.source.LatestSlot`):
-capture -> frames -> pose -> hands (the calling thread; it also draws) -> windows -> network. The pose of
-frame k+1 runs while the hands of frame k are searched, so the two use two cores. When the
+capture -> frames -> pose -> hands (the calling thread; it also draws) -> windows -> network. The
+pose of frame k+1 runs while the hands of frame k are searched, so the two use two cores. When the
 extraction falls behind the source, frames are dropped at the first mailbox (before any work is
 spent on them); when the network falls behind the stride, stale windows are dropped at the last.
 Nothing queues without bound, so a decision's latency (from the capture of the window's last
