@@ -23,12 +23,12 @@ from bharnet.engine.callbacks import EpochLines, RngStateCallback
 from bharnet.engine.checkpoints import load_model_state, read_checkpoint
 from bharnet.engine.config import to_dict
 from bharnet.engine.module import ActionModule, SkeletonDataModule
-from bharnet.io.synthetic_objects import select_classes
 from bharnet.models import list_models, model_spec
 from bharnet.models.bharnet import init_from_experts
 from bharnet.models.resnet import load_imagenet_weights, resolve_imagenet_weights
 from bharnet.store.packed import SkeletonStore
-from bharnet.store.synthetic import write_synth_rgb_store, write_synth_store
+from bharnet.synth.objects import select_classes
+from bharnet.synth.store import write_synth_rgb_store, write_synth_store
 
 __all__ = ["fit", "prepare_store", "check_splits", "run_dir", "FitResult", "RUN_FILES"]
 
