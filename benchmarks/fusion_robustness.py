@@ -17,8 +17,8 @@ from pathlib import Path
 
 import torch
 
+from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.run import load_checkpoint
 from bharnet.eval.report import write_robustness_report
 from bharnet.eval.scores import load_scores, save_scores
 from bharnet.models.fusion import fused_logits

@@ -2,7 +2,7 @@
 recorded-style clips (train and test only, validated on a slice held out of train)."""
 
 from bharnet.engine.config import CONFIGS, load_config
-from bharnet.engine.run import fit
+from bharnet.engine.fit import fit
 from bharnet.store.packed import SkeletonStore, StoreWriter
 from bharnet.synth.generate import generate
 

@@ -63,8 +63,8 @@ def test_derived_variants_have_checkpoints_that_bharnet_test_takes(demo):
 def test_fused_variants_fit_on_the_validation_split_only(demo):
     import numpy as np
 
+    from bharnet.engine.checkpoints import load_checkpoint
     from bharnet.engine.module import SkeletonDataModule
-    from bharnet.engine.run import load_checkpoint
     from bharnet.models.fusion import fit_fusion
     from bharnet.workflows.ablation import evaluate_module
 

@@ -11,8 +11,9 @@ from bharnet.core.errors import UserError
 from bharnet.core.layouts import HAND25
 from bharnet.data.dataset import EpochSampler
 from bharnet.data.transforms import to_modality
+from bharnet.engine.checkpoints import load_checkpoint
+from bharnet.engine.inference import predict
 from bharnet.engine.module import SkeletonDataModule
-from bharnet.engine.run import load_checkpoint, predict
 from bharnet.eval.perturb import Perturber
 from bharnet.eval.scores import save_scores
 from bharnet.models.cost import count_cost

@@ -30,9 +30,11 @@ from rich.table import Table
 
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
+from bharnet.engine.checkpoints import load_checkpoint, load_model_state, save_checkpoint
 from bharnet.engine.config import load_config, make_config, to_dict
+from bharnet.engine.fit import fit, prepare_store
+from bharnet.engine.inference import predict
 from bharnet.engine.module import ActionModule, SkeletonDataModule
-from bharnet.engine.run import fit, load_checkpoint, load_model_state, predict, prepare_store, save_checkpoint
 from bharnet.eval.metrics import confusion_matrix, softmax
 from bharnet.eval.plots import plot_confusion
 from bharnet.models import expert_for, list_models, model_spec
@@ -53,7 +55,7 @@ EXPERTS = tuple(list_models("expert"))
 #: what an ablation writes in its folder
 ABLATION_FILES = ("runs", "results.json", "report.md", "confusion.png")
 #: skeleton variants whose scores are fused with an RGB variant's (rows "<variant> + RGB")
-RGB_FUSED = ("score-fusion", "joint", "bharnet-e")
+RGB_FUSED = tuple(list_models(tag="rgb-fused"))
 
 
 def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict[str, Path],

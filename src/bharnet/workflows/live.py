@@ -14,7 +14,7 @@ import numpy as np
 
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_file
-from bharnet.engine.run import stack_inputs
+from bharnet.engine.inference import stack_inputs
 from bharnet.video.extract_config import ExtractConfig
 from bharnet.video.landmarker import REUSABLE
 from bharnet.video.live_loop import Decision, LiveStats, StageClock, run_live

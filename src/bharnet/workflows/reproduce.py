@@ -35,9 +35,10 @@ import yaml
 
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
+from bharnet.engine.checkpoints import checkpoint_epoch
 from bharnet.engine.config import load_config, to_dict
 from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.run import checkpoint_epoch, fit, run_dir
+from bharnet.engine.fit import fit, run_dir
 from bharnet.eval.ensemble import ensemble
 from bharnet.eval.metrics import topk_accuracy
 from bharnet.eval.report import write_ensemble_report
