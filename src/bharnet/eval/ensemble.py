@@ -33,8 +33,8 @@ from bharnet.core.noisy_or import detections, noisy_or_log
 from bharnet.eval.metrics import softmax, topk_accuracy
 from bharnet.eval.scores import Scores, load_scores
 
-__all__ = ["Member", "EnsembleResult", "parse_member_spec", "load_members", "align", "fuse", "search_weights",
-           "check_search_split", "ensemble", "FUSE_MODES", "DEFAULT_GRID"]
+__all__ = ["Member", "EnsembleResult", "parse_member_spec", "member_spec", "load_members", "align", "fuse",
+           "search_weights", "check_search_split", "ensemble", "FUSE_MODES", "DEFAULT_GRID"]
 
 FUSE_MODES = ("logits", "softmax", "noisy-or")
 #: weight values tried per file by the search (all-1 start; weights are relative, so [0, 1] spans every ratio)
@@ -83,6 +83,11 @@ def parse_member_spec(spec: str) -> tuple[Path, str | None]:
     if not branch or re.search(r"[\\/]", branch):
         return Path(spec), None
     return Path(head), branch
+
+
+def member_spec(path: str | Path, branch: str = "logits") -> str:
+    """The ``FILE[:branch]`` spec of one branch of a scores file (``FILE`` alone for ``logits``)."""
+    return str(path) if branch == "logits" else f"{path}:{branch}"
 
 
 def load_members(specs: Sequence[str], default_branches: Sequence[str | None] | None = None) -> list[Member]:
