@@ -5,7 +5,7 @@ import pytest
 
 from bharnet.core.errors import UserError
 from bharnet.engine.config import to_dict
-from bharnet.engine.derived import build_derived, sources, summed_branches
+from bharnet.engine.derived import build_derived, fused_scores, sources, summed_branches
 from bharnet.engine.evaluate import evaluate_split
 from bharnet.engine.evaluate import test_checkpoint as run_test
 from bharnet.engine.module import SkeletonDataModule
@@ -58,7 +58,14 @@ def test_a_fused_model_fits_on_the_validation_split_and_refuses_the_test_split(e
     cfg = tiny_config(store, tmp_path, name="noisy-or", model={"name": "noisy-or"}, data={"val_split": "train"})
     module, info = build_derived(cfg, fused_on)
     assert info["fitted_on"] == "train" and info["samples"] == 6 and info["method"] == "noisy-or"
-    assert load_checkpoint(tmp_path / "noisy-or/checkpoints/last.ckpt").model.fusion.method == "noisy-or"
+    saved = tmp_path / "noisy-or/checkpoints/last.ckpt"
+    assert load_checkpoint(saved).model.fusion.method == "noisy-or"
+    run_test(saved, out=tmp_path / "direct.npz")
+    run_test(fused_on["score-fusion"], out=tmp_path / "source.npz")
+    fused_scores(saved, load_scores(tmp_path / "source.npz"), tmp_path / "from-scores.npz")
+    direct, from_scores = load_scores(tmp_path / "direct.npz"), load_scores(tmp_path / "from-scores.npz")
+    assert from_scores.meta["variant"] == "noisy-or"
+    np.testing.assert_allclose(from_scores.branch(), direct.branch(), rtol=1e-5, atol=1e-5)
     refused = tiny_config(store, tmp_path / "refused", name="noisy-or", model={"name": "noisy-or"})
     with pytest.raises(UserError, match="validation split"):
         build_derived(refused, fused_on)

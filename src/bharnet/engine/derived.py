@@ -6,8 +6,10 @@ sources' branches, so it exists in two equal forms: a checkpoint (:func:`build_d
 experts' weights in one dual model, e.g. ``score-fusion``, or one trained model's weights in a
 lighter one, e.g. ``bharnet-e-expert``), and the sum of its sources' scores files
 (:func:`summed_branches`, what ``bharnet ensemble`` adds up). With a fusion
-(:mod:`bharnet.models.fusion`) the method is fitted on its source's scores on the validation
-split, never the test split, and only the checkpoint form exists.
+(:mod:`bharnet.models.fusion`) the method is fitted on its source's outputs on the validation
+split, never the test split, and saved in its checkpoint; once fitted, it also turns a scores
+file of its source into its own (:func:`fused_scores`: a perturbation of the source's inputs
+carries over without running a network again).
 
 Every workflow makes derived models here: ``bharnet ablate`` and ``bharnet demo`` build their
 checkpoints, ``bharnet reproduce`` ensembles their sources' scores files.
@@ -26,11 +28,12 @@ from bharnet.engine.config import to_dict
 from bharnet.engine.evaluate import evaluate_split
 from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.engine.run import load_checkpoint, load_model_state, run_dir, save_checkpoint
+from bharnet.eval.scores import Scores, save_scores
 from bharnet.models import expert_for, model_spec
 from bharnet.models.bharnet import init_from_experts
-from bharnet.models.fusion import fit_fusion, select_method
+from bharnet.models.fusion import fit_fusion, fused_logits, select_method
 
-__all__ = ["sources", "summed_branches", "build_derived"]
+__all__ = ["sources", "summed_branches", "build_derived", "fused_scores"]
 
 
 def sources(name: str) -> list[str]:
@@ -107,3 +110,13 @@ def _fused(cfg: DictConfig, checkpoints: Mapping[str, Path],
     module.model.base.load_state_dict(source.model.state_dict())
     module.model.fusion.load_state_dict(fusion.state_dict())
     return module, info
+
+
+def fused_scores(checkpoint: str | Path, source: Scores, out: str | Path) -> Path:
+    """Write the scores of the fused model saved in ``checkpoint`` on the samples of ``source``, a
+    scores file of the model it fuses: its fitted fusion applied to the source's branches."""
+    module = load_checkpoint(checkpoint)
+    fusion = module.model.fusion
+    logits = fused_logits(fusion, {b: source.branch(b) for b in fusion.branches})
+    return save_scores(out, source.names, source.labels, {"logits": logits},
+                       {**source.meta, "variant": module.config["model"]["name"]})
