@@ -14,7 +14,6 @@ hand the frames found / interpolated / missing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -22,10 +21,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bharnet.video import hands
 from bharnet.video.decode import write_video
 from bharnet.video.hand_files import write_ntu_skeleton
 from bharnet.video.hands import extract_hands
+from bharnet.video.landmarker import REUSABLE
 
 
 def _small_hand_clip(folder: Path, hand: np.ndarray, frames: int) -> tuple[Path, Path]:
@@ -54,8 +53,7 @@ def _counts(track) -> str:
 def _run(name: str, video: Path, skeleton: Path | None, hand_model: Path, pose_model: Path, repeat: int) -> None:
     rates = []
     # as in a batch run (`bharnet extract-hands` over many videos), the landmarkers are made once
-    session = hands.REUSABLE.session() if hasattr(hands, "REUSABLE") else contextlib.nullcontext()
-    with session:
+    with REUSABLE.session():
         for _ in range(repeat):
             wall, cpu = time.perf_counter(), time.process_time()
             track = extract_hands(video, hand_model, skeleton=skeleton, pose_model=pose_model)

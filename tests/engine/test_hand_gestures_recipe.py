@@ -3,8 +3,8 @@ recorded-style clips (train and test only, validated on a slice held out of trai
 
 from bharnet.engine.config import CONFIGS, load_config
 from bharnet.engine.run import fit
-from bharnet.io.synthetic import generate
 from bharnet.store.packed import SkeletonStore, StoreWriter
+from bharnet.synth.generate import generate
 
 
 def _clips_store(path):

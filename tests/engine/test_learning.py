@@ -11,9 +11,9 @@ import pytest
 
 from bharnet.engine.module import SkeletonDataModule
 from bharnet.engine.run import fit, load_checkpoint, predict
-from bharnet.io.synthetic import class_groups
 from bharnet.store.packed import SkeletonStore
-from bharnet.store.synthetic import write_synth_store
+from bharnet.synth.classes import class_groups
+from bharnet.synth.store import write_synth_store
 
 CLASSES = 26
 #: the demo's variation: fine hand landmarks, less camera yaw (small networks learn the fingers)

@@ -16,7 +16,8 @@ cv2 = pytest.importorskip("cv2")
 from bharnet.cli import main  # noqa: E402
 from bharnet.video.decode import iter_frames, write_video  # noqa: E402
 from bharnet.video.hand_files import read_hands, write_ntu_skeleton  # noqa: E402
-from bharnet.video.hands import extract_hands, plan_jobs, run_extraction  # noqa: E402
+from bharnet.video.hands import extract_hands  # noqa: E402
+from bharnet.video.hands_batch import plan_jobs, run_extraction  # noqa: E402
 from bharnet.video.landmarker import HandLandmarker  # noqa: E402
 
 from .conftest import paste  # noqa: E402

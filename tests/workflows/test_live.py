@@ -10,9 +10,9 @@ import pytest
 
 from bharnet.cli import main
 from bharnet.engine.run import fit
+from bharnet.video.live_loop import no_decision, run_live
 from bharnet.video.source import LatestSlot, open_source
 from bharnet.video.stream import FrameMarks
-from bharnet.workflows.live import no_decision, run_live
 
 pytest.importorskip("cv2")
 av = pytest.importorskip("av")

@@ -42,11 +42,11 @@ class SynthConfig:
 
     num_samples: int = 6000
     seed: int = 0
-    #: a named setting of ``bharnet.io.synthetic.SYNTH_PRESETS`` (e.g. ``hand-dominant``), or none
+    #: a named setting of ``bharnet.synth.variation.SYNTH_PRESETS`` (e.g. ``hand-dominant``), or none
     preset: str | None = None
-    #: overrides of ``bharnet.io.synthetic.Variation`` (noise, camera, dropouts, ...)
+    #: overrides of ``bharnet.synth.variation.Variation`` (noise, camera, dropouts, ...)
     variation: dict[str, Any] = field(default_factory=dict)
-    #: rendered colour too: the object classes and an ST-ROI image per sample (``bharnet.video.synth_render``)
+    #: rendered colour too: the object classes and an ST-ROI image per sample (``bharnet.synth.render``)
     rgb: bool = False
     #: a subset of the classes, by name (default: all)
     classes: list[str] | None = None

@@ -27,11 +27,11 @@ from bharnet.data.splits import AUTO
 from bharnet.engine.checkpoint_files import describe_contents, folder_message, foreign_file_kind
 from bharnet.engine.config import to_dict
 from bharnet.engine.module import ActionModule, SkeletonDataModule
-from bharnet.io.synthetic_objects import select_classes
 from bharnet.models.bharnet import init_from_experts
 from bharnet.models.resnet import load_imagenet_weights, resolve_imagenet_weights
 from bharnet.store.packed import SkeletonStore
-from bharnet.store.synthetic import write_synth_rgb_store, write_synth_store
+from bharnet.synth.objects import select_classes
+from bharnet.synth.store import write_synth_rgb_store, write_synth_store
 
 __all__ = ["fit", "load_checkpoint", "checkpoint_epoch", "load_model_state", "save_checkpoint", "predict", "classify",
            "stack_inputs", "run_dir", "FitResult"]

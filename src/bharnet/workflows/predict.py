@@ -24,8 +24,9 @@ from bharnet.data.view import SampleView, ViewConfig
 from bharnet.engine.module import ActionModule
 from bharnet.engine.run import classify, load_checkpoint, stack_inputs
 from bharnet.tools.export import export_onnx, live_graph_path, onnx_session
+from bharnet.video.batch import find_videos
 from bharnet.video.decode import iter_frames, probe_video, short_decode
-from bharnet.video.hands import ExtractConfig, find_videos
+from bharnet.video.extract_config import ExtractConfig
 from bharnet.video.models import resolve_model, resolve_pose_model
 from bharnet.video.overlay import Overlay, OverlayWriter, draw_overlay, written_by_overlay
 from bharnet.video.skeleton import VIDEO_BODY_LAYOUTS, VideoSkeleton, read_video_skeleton
