@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from bharnet.core.noisy_or import detections, noisy_or_log
 from bharnet.models.registry import ModelInputs, ModelSpec, create_model, model_spec, register_model
 
 __all__ = ["METHODS", "BranchFusion", "FusedModel", "fit_fusion", "select_method", "fused_logits"]
@@ -96,10 +97,8 @@ class BranchFusion(nn.Module):
             return sum(log_probs)
         if self.method == "weighted":
             return sum(w * lp for w, lp in zip(self.weights, log_probs, strict=True))
-        if self.method == "noisy-or":
-            # log(1 - prod_b (1 - p_b)), with log1p(-p) summed for accuracy; clamped so a certain class stays finite
-            log_miss = sum(torch.log1p(-lp.exp().clamp(max=1 - 1e-7)) for lp in log_probs)
-            return torch.log((-torch.expm1(log_miss)).clamp(min=1e-30))
+        if self.method == "noisy-or":  # 1 - 1e-12 would round to 1 in float32
+            return noisy_or_log(detections([lp.exp() for lp in log_probs], torch, max_prob=1 - 1e-7), torch)
         gate = self.gate_weights(outputs) * len(self.branches)
         return sum(gate[:, i : i + 1] * lp for i, lp in enumerate(log_probs))
 
