@@ -77,14 +77,8 @@ def test_a_guided_model_without_its_guide_reads_what_its_spec_says(name: str) ->
     assert model.streams == model_spec(name).streams_for({"guide": "none"}) != model_spec(name).streams
 
 
-#: the Noisy-OR fusion's ONNX graph gives outputs up to ~26 away from PyTorch's on a narrow untrained
-#: model (a log of a product of probabilities); known, kept visible until it is fixed
-_EXPORT_DIFFERS = pytest.mark.xfail(strict=True, reason="Noisy-OR fusion: ONNX Runtime differs from PyTorch")
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_EXPORT_DIFFERS) if model_spec(n).fusion == "noisy-or" else n
-                                  for n in list_models()])
+@pytest.mark.parametrize("name", list_models())
 def test_every_model_exports_to_onnx(name: str, tmp_path) -> None:
     for package in ("onnx", "onnxscript", "onnxruntime"):
         if importlib.util.find_spec(package) is None:

@@ -98,9 +98,30 @@ class BranchFusion(nn.Module):
         if self.method == "weighted":
             return sum(w * lp for w, lp in zip(self.weights, log_probs, strict=True))
         if self.method == "noisy-or":  # 1 - 1e-12 would round to 1 in float32
-            return noisy_or_log(detections([lp.exp() for lp in log_probs], torch, max_prob=1 - 1e-7), torch)
+            ops = _GraphOps if torch.onnx.is_in_onnx_export() else torch
+            return noisy_or_log(detections([lp.exp() for lp in log_probs], ops, max_prob=1 - 1e-7), ops)
         gate = self.gate_weights(outputs) * len(self.branches)
         return sum(gate[:, i : i + 1] * lp for i, lp in enumerate(log_probs))
+
+
+class _GraphOps:
+    """torch for :mod:`bharnet.core.noisy_or` in an ONNX graph. ONNX has no Log1p / Expm1 operator
+    and the exporter writes ``log(1 + x)`` / ``exp(x) - 1``, which lose a small ``x`` in float32
+    (an unlikely class's log-probability came out tens of units off); near zero their Taylor series
+    keep it to float precision."""
+
+    log = staticmethod(torch.log)
+    clip = staticmethod(torch.clip)
+
+    @staticmethod
+    def log1p(x: Tensor) -> Tensor:
+        series = x * (1 - x * (1 / 2 - x * (1 / 3 - x * (1 / 4 - x * (1 / 5 - x * (1 / 6 - x / 7))))))
+        return torch.where(x.abs() < 0.1, series, torch.log(1 + x))
+
+    @staticmethod
+    def expm1(x: Tensor) -> Tensor:
+        series = x * (1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * (1 / 120 + x / 720)))))
+        return torch.where(x.abs() < 0.1, series, torch.exp(x) - 1)
 
 
 def fused_logits(fusion: BranchFusion, logits: Mapping[str, np.ndarray]) -> np.ndarray:
