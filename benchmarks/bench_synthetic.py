@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bharnet.io.synthetic import generate
+from bharnet.synth.generate import generate
 
 
 def main(num_samples: int = 10_000) -> None:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from bharnet.data.dataset import EpochSampler, SkeletonDataset  # noqa: E402
-from bharnet.store.synthetic import write_synth_store  # noqa: E402
+from bharnet.synth.store import write_synth_store  # noqa: E402
 from bharnet.tools.benchmark import BenchConfig, benchmark_variant  # noqa: E402
 
 

@@ -2,8 +2,8 @@
 
     PYTHONPATH=src python benchmarks/fusion_analysis.py ABLATION_DIR
 
-Reads what ``bharnet ablate`` / ``bharnet demo`` leave in ABLATION_DIR (``results.json`` and
-``runs/<variant>/test_logits.npz``) and prints Markdown tables:
+Reads what ``bharnet ablate`` / ``bharnet demo`` leave in ABLATION_DIR (``results.json`` and each
+variant's scores file, ``runs/<variant>/test_scores.npz``) and prints Markdown tables:
 
 1. calibration of every expert branch on the test split (top-1, mean confidence, ECE, NLL, mean
    confidence of the wrong answers);
@@ -22,17 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.eval.calibration import calibration, flips
+from bharnet.eval.scores import load_scores
+from bharnet.workflows.ablation import scores_file
 
 BRANCHES = {"body-expert": ["body"], "hand-expert": ["hand"], "joint": ["body", "hand"],
             "bharnet-e": ["body_expert", "hand_expert", "body_inter", "hand_inter"]}
 
 
 def _logits(out: Path, variant: str) -> dict[str, np.ndarray] | None:
-    path = out / "runs" / variant / "test_logits.npz"
+    path = scores_file(out, variant)
     if not path.exists():
         return None
-    with np.load(path) as z:
-        return {k.removeprefix("logits_"): z[k] for k in z.files if k.startswith("logits_")} | {"labels": z["labels"]}
+    scores = load_scores(path).sorted_by_name()  # every variant's samples in one order
+    return {**scores.logits, "labels": scores.labels}
 
 
 def main() -> None:

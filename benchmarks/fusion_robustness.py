@@ -15,28 +15,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
+from bharnet.engine.derived import fused_scores
 from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.run import load_checkpoint
 from bharnet.eval.report import write_robustness_report
-from bharnet.eval.scores import load_scores, save_scores
-from bharnet.models.fusion import fused_logits
+from bharnet.eval.scores import load_scores
 
 TESTED = ("score-fusion", "bharnet-e")
 FUSED = ("noisy-or", "reliability-fusion")
 #: hands are in image units (0.01 is about 19 px of a 1920-px frame), bodies in metres
 PERTURBATIONS = ("noise=0.01", "noise=0.03", "noise=0.1", "drop-frames=0.5", "drop-frames=0.8", "drop-hands=0.5",
                  "drop-hands=1")
-
-
-def _fused_scores(out: Path, variant: str, source: Path, path: Path) -> None:
-    """The scores a fused variant gives on the inputs of ``source`` (a score-fusion scores file)."""
-    fusion = load_checkpoint(out / "runs" / variant / "checkpoints" / "last.ckpt").model.fusion
-    scores = load_scores(source)
-    with torch.no_grad():
-        logits = fused_logits(fusion, {b: scores.branch(b) for b in fusion.branches})
-    save_scores(path, scores.names, scores.labels, {"logits": logits}, {**scores.meta, "variant": variant})
 
 
 def main() -> None:
@@ -56,7 +44,8 @@ def main() -> None:
             files.append(path)
         for variant in FUSED:
             path = folder / f"{variant}_{spec.replace('=', '_')}.npz"
-            _fused_scores(args.out, variant, folder / f"score-fusion_{spec.replace('=', '_')}.npz", path)
+            fused_scores(args.out / "runs" / variant / "checkpoints" / "last.ckpt",
+                         load_scores(folder / f"score-fusion_{spec.replace('=', '_')}.npz"), path)
             files.append(path)
     data = write_robustness_report(files, folder)
     for kind, models in sorted(data["curves"].items()):

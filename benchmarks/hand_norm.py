@@ -31,8 +31,8 @@ import torch
 from bharnet.data.transforms import HAND_NORMS
 from bharnet.engine.config import make_config
 from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.run import fit
-from bharnet.store.synthetic import write_synth_store
+from bharnet.engine.fit import fit
+from bharnet.synth.store import write_synth_store
 
 HAND_SHAPES = ("ok_sign", "victory_sign", "thumb_up", "thumb_down", "fist", "point", "call_me", "count", "grasp",
                "pinch")

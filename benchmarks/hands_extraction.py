@@ -14,7 +14,6 @@ hand the frames found / interpolated / missing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import tempfile
 import time
@@ -23,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bharnet.video import hands
 from bharnet.video.decode import write_video
 from bharnet.video.hands import extract_hands
+from bharnet.video.landmarker import REUSABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -58,8 +57,7 @@ def _counts(track) -> str:
 def _run(name: str, video: Path, skeleton: Path | None, hand_model: Path, pose_model: Path, repeat: int) -> None:
     rates = []
     # as in a batch run (`bharnet extract-hands` over many videos), the landmarkers are made once
-    session = hands.REUSABLE.session() if hasattr(hands, "REUSABLE") else contextlib.nullcontext()
-    with session:
+    with REUSABLE.session():
         for _ in range(repeat):
             wall, cpu = time.perf_counter(), time.process_time()
             track = extract_hands(video, hand_model, skeleton=skeleton, pose_model=pose_model)

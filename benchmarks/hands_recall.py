@@ -40,9 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dev_clips  # noqa: E402
 
-from bharnet.video import hands  # noqa: E402
+from bharnet.video.extract_config import ExtractConfig  # noqa: E402
 from bharnet.video.hand_files import HandTrack  # noqa: E402
-from bharnet.video.hands import ExtractConfig, extract_hands  # noqa: E402
+from bharnet.video.hands import extract_hands  # noqa: E402
+from bharnet.video.landmarker import REUSABLE  # noqa: E402
 from bharnet.video.preview import write_contact_sheet  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -135,7 +136,7 @@ def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path |
     skeleton = shared / note["skeleton"] if note.get("skeleton") else None
     models = shared / "models"
     config = ExtractConfig(mirrored=note.get("mirrored"))
-    with hands.REUSABLE.session():
+    with REUSABLE.session():
         cpu = time.process_time()
         track = extract_hands(path, models / "hand_landmarker.task", skeleton=skeleton,
                               pose_model=models / "pose_landmarker_full.task", config=config)

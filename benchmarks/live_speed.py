@@ -69,7 +69,7 @@ def cpu_per_stage(checkpoint: str, source: Path, args: argparse.Namespace, frame
     and in how many of these frames the network gets a left and a right hand (found, or filled
     into a short gap)."""
     from bharnet.video.decode import iter_frames, probe_video
-    from bharnet.video.hands import REUSABLE
+    from bharnet.video.landmarker import REUSABLE
     from bharnet.workflows.live import LiveRecognizer
 
     recognizer = LiveRecognizer(checkpoint, pose_model=args.pose_model, backend=args.backend, mirrored=mirrored(args),

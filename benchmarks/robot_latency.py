@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig  # noqa: E402
 from bharnet.models import create_model  # noqa: E402
-from bharnet.store.synthetic import write_synth_store  # noqa: E402
+from bharnet.synth.store import write_synth_store  # noqa: E402
 from bharnet.tools.benchmark import make_inputs  # noqa: E402
 from bharnet.tools.export import export_onnx, latency_ms, onnx_session, prepare_for_export  # noqa: E402
 

@@ -38,8 +38,8 @@ def test_holdout_without_groups_is_stratified_by_class():
 def test_auto_validation_is_held_out_of_train_when_the_store_has_no_val(tmp_path):
     from bharnet.engine.config import make_config, to_dict
     from bharnet.engine.module import SkeletonDataModule
-    from bharnet.io.synthetic import generate
     from bharnet.store.packed import StoreWriter
+    from bharnet.synth.generate import generate
 
     with StoreWriter(tmp_path / "s", body_layout="ntu25", num_persons=2, arrays=("hands",),
                      classes=[str(i) for i in range(26)]) as writer:

@@ -8,7 +8,7 @@ from bharnet.core.errors import UserError
 from bharnet.core.layouts import LAYOUTS
 from bharnet.data import transforms as T
 from bharnet.engine import evaluate
-from bharnet.engine.run import fit
+from bharnet.engine.fit import fit
 from bharnet.store.custom import prepare_custom
 from bharnet.store.packed import SkeletonStore
 from bharnet.workflows.predict import Recognizer

@@ -8,8 +8,9 @@ import torch
 
 from bharnet.cli import main
 from bharnet.core.errors import UserError
+from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.engine.config import make_config
-from bharnet.engine.run import fit, load_checkpoint
+from bharnet.engine.fit import fit
 from tests.helpers import TINY
 
 

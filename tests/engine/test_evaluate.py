@@ -5,7 +5,7 @@ import pytest
 
 from bharnet.cli import main
 from bharnet.engine.evaluate import test_checkpoint as run_test
-from bharnet.engine.run import fit
+from bharnet.engine.fit import fit
 from bharnet.eval.scores import load_scores
 
 pytestmark = pytest.mark.integration  # trains, then tests

@@ -4,9 +4,9 @@ recorded-style clips (train and test only, validated on a slice held out of trai
 import pytest
 
 from bharnet.engine.config import CONFIGS, load_config
-from bharnet.engine.run import fit
-from bharnet.io.synthetic import generate
+from bharnet.engine.fit import fit
 from bharnet.store.packed import SkeletonStore, StoreWriter
+from bharnet.synth.generate import generate
 
 pytestmark = pytest.mark.integration  # trains
 

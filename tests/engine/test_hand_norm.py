@@ -4,10 +4,10 @@ existed keeps the normalisation of its time."""
 import numpy as np
 import pytest
 
+from bharnet.engine.checkpoints import load_checkpoint, save_checkpoint
 from bharnet.engine.config import to_dict
 from bharnet.engine.evaluate import test_checkpoint as run_test
 from bharnet.engine.module import ActionModule, SkeletonDataModule
-from bharnet.engine.run import load_checkpoint, save_checkpoint
 from bharnet.eval.scores import load_scores
 from bharnet.store.packed import SkeletonStore
 from bharnet.tools.export import export_checkpoint

@@ -9,11 +9,13 @@ chance is 1/26 = 3.8%. Minutes of CPU: a slow test."""
 import numpy as np
 import pytest
 
+from bharnet.engine.checkpoints import load_checkpoint
+from bharnet.engine.fit import fit
+from bharnet.engine.inference import predict
 from bharnet.engine.module import SkeletonDataModule
-from bharnet.engine.run import fit, load_checkpoint, predict
-from bharnet.io.synthetic import class_groups
 from bharnet.store.packed import SkeletonStore
-from bharnet.store.synthetic import write_synth_store
+from bharnet.synth.classes import class_groups
+from bharnet.synth.store import write_synth_store
 
 CLASSES = 26
 #: the demo's variation: fine hand landmarks, less camera yaw (small networks learn the fingers)

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from bharnet.core.errors import UserError
+from bharnet.engine.checkpoints import load_checkpoint, load_model_state
 from bharnet.engine.evaluate import test_checkpoint as score_checkpoint
-from bharnet.engine.run import fit, load_checkpoint, load_model_state
+from bharnet.engine.fit import fit
 from bharnet.eval.ensemble import ensemble
-from bharnet.io.synthetic_objects import select_classes
-from bharnet.store.synthetic import write_synth_rgb_store
+from bharnet.synth.objects import select_classes
+from bharnet.synth.store import write_synth_rgb_store
 
 pytestmark = pytest.mark.integration  # trains
 

@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from bharnet.cli import main
 from bharnet.core.errors import UserError
-from bharnet.engine.run import fit
+from bharnet.engine.fit import fit
 
 pytestmark = pytest.mark.integration  # trains and runs bharnet train
 
@@ -31,7 +31,7 @@ class FixedPredictions(Callback):
 
 def test_train_prints_the_best_checkpoints_score_and_one_line_per_epoch(tiny_config, store, tmp_path, capsys,
                                                                          monkeypatch):
-    import bharnet.engine.run as run  # the command imports fit from it when it runs
+    import bharnet.engine.fit as run  # the command imports fit from it when it runs
 
     real_fit = run.fit
     monkeypatch.setattr(run, "fit", lambda cfg, **kw: real_fit(cfg, callbacks=[FixedPredictions()], **kw))
@@ -55,7 +55,7 @@ class CtrlCInSecondEpoch(Callback):
 
 
 def test_ctrl_c_says_how_to_resume_and_the_rerun_says_it_resumed(tiny_config, store, tmp_path, capsys, monkeypatch):
-    import bharnet.engine.run as run  # the command imports fit from it when it runs
+    import bharnet.engine.fit as run  # the command imports fit from it when it runs
 
     real_fit = run.fit
     monkeypatch.setattr(run, "fit", lambda cfg, **kw: real_fit(cfg, callbacks=[CtrlCInSecondEpoch()], **kw))

@@ -10,8 +10,9 @@ import yaml
 from lightning.pytorch.callbacks import Callback
 
 from bharnet.core.errors import UserError
+from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.engine.config import load_config
-from bharnet.engine.run import fit, load_checkpoint
+from bharnet.engine.fit import fit
 
 pytestmark = pytest.mark.integration  # trains
 

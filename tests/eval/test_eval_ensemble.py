@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from bharnet.core.errors import UserError
-from bharnet.eval.ensemble import ensemble, fuse, parse_member_spec, search_weights
+from bharnet.eval.ensemble import ensemble, fuse, member_spec, parse_member_spec, search_weights
 from bharnet.eval.metrics import softmax, topk_accuracy
 from bharnet.eval.scores import load_scores, save_scores
 
@@ -83,6 +83,7 @@ def test_parse_member_spec(tmp_path):
     assert parse_member_spec(str(f)) == (f, None)
     assert parse_member_spec(f"{f}:body") == (f, "body")
     assert parse_member_spec("x/y.npz") == (tmp_path.__class__("x/y.npz"), None)
+    assert parse_member_spec(member_spec(f, "body")) == (f, "body") and member_spec(f) == str(f)
 
 
 def test_softmax_fusion_is_the_weighted_mean_of_probabilities():

@@ -60,3 +60,11 @@ def test_topk_matches_a_sort(k):
     y = rng.integers(0, 7, 50)
     ref = np.mean([y[i] in np.argsort(-s[i])[:k] for i in range(50)])
     assert topk_accuracy(s, y, k) == pytest.approx(ref)
+
+
+def test_group_accuracy_reports_each_group_with_samples():
+    from bharnet.eval.metrics import group_accuracy
+
+    assert group_accuracy(SCORES, LABELS, {"first": [0], "second": [1], "absent": [2]}) == {
+        "top1": 0.5, "top1_first_classes": 0.5, "top1_second_classes": 0.5}
+    assert group_accuracy(SCORES, LABELS, {"both": [0, 1]})["top1_both_classes"] == 0.5

@@ -3,7 +3,7 @@ import pytest
 
 from bharnet.cli import main
 from bharnet.core.errors import UserError
-from bharnet.engine.run import fit
+from bharnet.engine.fit import fit
 from bharnet.store.custom import prepare_custom
 from bharnet.store.packed import SkeletonStore
 

@@ -116,3 +116,19 @@ def test_fused_variant_saves_and_loads_its_fitted_fusion(method):
     assert set(out) >= {"logits", "sum", "body", "hand"}
     assert torch.equal(out["sum"], out["body"] + out["hand"])
     assert torch.allclose(again(inputs)["logits"], out["logits"])
+
+
+def test_noisy_or_in_an_onnx_graph_keeps_unlikely_classes() -> None:
+    """ONNX spells log1p / expm1 out; the graph's form must keep log p of a class of tiny probability."""
+    from bharnet.core.noisy_or import detections, noisy_or_log
+    from bharnet.models.fusion import _GraphOps
+
+    log_probs = [torch.log_softmax(torch.randn(64, 10, generator=torch.Generator().manual_seed(i)) * 12, 1)
+                 for i in range(2)]
+
+    def fused(ops):
+        return noisy_or_log(detections([lp.exp() for lp in log_probs], ops, max_prob=1 - 1e-7), ops)
+
+    eager, graph = fused(torch), fused(_GraphOps)
+    assert eager.min() < -20  # some classes are that unlikely
+    torch.testing.assert_close(graph, eager, rtol=1e-5, atol=1e-5)

@@ -21,7 +21,8 @@ from bharnet import __version__
 from bharnet.cli import benchmark as benchmark_cli
 from bharnet.core.errors import UserError
 from bharnet.models import create_model
-from bharnet.tools.benchmark import BenchConfig, benchmark_variants, load_reference_degcn, reference_degcn
+from bharnet.tools.benchmark import BenchConfig, benchmark_variants
+from bharnet.tools.reference_degcn import load_reference_degcn, reference_degcn
 
 TINY = BenchConfig(batch=1, frames=8, repeats=1, warmup=0, num_classes=5, threads=1)
 
@@ -107,7 +108,7 @@ def test_dual_stream_variant_runs() -> None:
 
 def test_reference_plumbing_moves_our_weights_under_the_reference_names(stand_in_checkout) -> None:
     ours = create_model("body-expert", num_classes=5)
-    ref = reference_degcn(stand_in_checkout, ours, BenchConfig(num_classes=5))
+    ref = reference_degcn(stand_in_checkout, ours, num_classes=5, persons=2)
     x = torch.randn(2, 3, 16, 25, 2)
     ours.eval()
     ref.eval()

@@ -11,7 +11,7 @@ import torch
 
 from bharnet.cli import export as export_cli
 from bharnet.engine.config import make_config
-from bharnet.engine.run import fit
+from bharnet.engine.fit import fit
 from bharnet.models import create_model
 from bharnet.models.backbones.degcn import DeformableTemporalConv
 from bharnet.tools.export import live_graph_path, onnx_session, prepare_for_export, written_by_export

@@ -16,7 +16,8 @@ cv2 = pytest.importorskip("cv2")
 from bharnet.cli import main  # noqa: E402
 from bharnet.video.decode import iter_frames, write_video  # noqa: E402
 from bharnet.video.hand_files import read_hands  # noqa: E402
-from bharnet.video.hands import extract_hands, plan_jobs, run_extraction  # noqa: E402
+from bharnet.video.hands import extract_hands  # noqa: E402
+from bharnet.video.hands_batch import plan_jobs, run_extraction  # noqa: E402
 from bharnet.video.landmarker import HandLandmarker  # noqa: E402
 from tests.io.fixtures import write_ntu_skeleton  # noqa: E402
 

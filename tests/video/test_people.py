@@ -12,8 +12,10 @@ import pytest
 from bharnet.cli import main
 from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.decode import iter_frames, probe_video
-from bharnet.video.hands import ExtractConfig, link_people, person_path, pose_people
+from bharnet.video.extract_config import ExtractConfig
+from bharnet.video.hands_batch import person_path
 from bharnet.video.landmarker import PoseLandmarker
+from bharnet.video.people import link_people, pose_people
 from bharnet.video.track import fill_hidden, most_active
 
 pytest.importorskip("mediapipe")

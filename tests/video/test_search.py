@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bharnet.video.hands import BodyGuide, _distinct_hands
+from bharnet.video.body_guide import BodyGuide
+from bharnet.video.frame_hands import _distinct_hands
 from bharnet.video.landmarker import HandDetection, HandLandmarker
 from bharnet.video.search import (
     Hand,

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from bharnet.video.decode import iter_frames, probe_video, write_video
-from bharnet.video.hands import REUSABLE, ExtractConfig
+from bharnet.video.extract_config import ExtractConfig
+from bharnet.video.landmarker import REUSABLE
 from bharnet.video.skeleton import read_video_skeleton, window_skeleton
 from bharnet.video.stream import StreamExtractor
 

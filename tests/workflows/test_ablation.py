@@ -65,10 +65,10 @@ def test_derived_variants_have_checkpoints_that_bharnet_test_takes(demo):
 def test_fused_variants_fit_on_the_validation_split_only(demo):
     import numpy as np
 
+    from bharnet.engine.checkpoints import load_checkpoint
+    from bharnet.engine.evaluate import evaluate_split
     from bharnet.engine.module import SkeletonDataModule
-    from bharnet.engine.run import load_checkpoint
     from bharnet.models.fusion import fit_fusion
-    from bharnet.workflows.ablation import evaluate_module
 
     out, results = demo
     fusion = results["models"]["noisy-or"]["fusion"]
@@ -76,8 +76,8 @@ def test_fused_variants_fit_on_the_validation_split_only(demo):
     source = load_checkpoint(out / "runs" / "score-fusion" / "checkpoints" / "last.ckpt")
     data = SkeletonDataModule(source.config["data"], source.streams, source.config["seed"])
     assert fusion["samples"] == len(data.store.split("val"))
-    val = evaluate_module(source, data, "val")
-    refit = fit_fusion(val["logits"], val["labels"], ["body", "hand"], "noisy-or")
+    val = evaluate_split(source, data, "val")
+    refit = fit_fusion(val.logits, val.labels, ["body", "hand"], "noisy-or")
     assert np.allclose(refit.temperature.numpy(), fusion["temperature"])
     chosen = results["models"]["reliability-fusion"]["fusion"]
     assert chosen["method"] in chosen["cv_top1"]
@@ -85,12 +85,15 @@ def test_fused_variants_fit_on_the_validation_split_only(demo):
 
 def test_fused_variant_refuses_to_fit_on_the_test_split(demo):
     from bharnet.core.errors import UserError
-    from bharnet.workflows.ablation import _fused_module, ablation_config
+    from bharnet.engine.derived import build_derived
+    from bharnet.workflows.ablation import ablation_config
 
     out, results = demo
-    base = ablation_config(None, [f"data.store={results['store']}", "data.val_split=test"])
+    cfg = ablation_config(None, [f"data.store={results['store']}", "data.val_split=test",
+                                 "model.name=reliability-fusion", f"out_dir={out / 'refused'}"])
     with pytest.raises(UserError, match="validation split"):
-        _fused_module("reliability-fusion", {}, base, out, None)
+        build_derived(cfg, {})
+    assert not (out / "refused").exists()
 
 
 def test_the_experts_train_side_by_side_on_a_cpu_and_match_one_at_a_time(tmp_path, monkeypatch, capsys, one_thread):

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from bharnet.cli import main
-from bharnet.engine.run import fit
+from bharnet.engine.fit import fit
+from bharnet.video.live_loop import no_decision, run_live
 from bharnet.video.source import LatestSlot, open_source
 from bharnet.video.stream import FrameMarks
-from bharnet.workflows.live import no_decision, run_live
 
 pytest.importorskip("cv2")
 av = pytest.importorskip("av")
@@ -202,7 +202,7 @@ def test_a_camera_is_the_same_source_with_an_index(monkeypatch, clip):
 def test_onnx_runtime_gives_the_probabilities_of_pytorch(hand_expert, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    from bharnet.engine.run import load_checkpoint
+    from bharnet.engine.checkpoints import load_checkpoint
     from bharnet.tools.benchmark import make_inputs
     from bharnet.workflows.predict import Network
 

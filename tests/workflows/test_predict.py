@@ -13,7 +13,7 @@ import bharnet.workflows.predict as predict_module
 from bharnet.cli import main
 from bharnet.core.errors import UserError
 from bharnet.core.layouts import NTU25, POSE33, convert_layout
-from bharnet.engine.run import fit
+from bharnet.engine.fit import fit
 from bharnet.video.decode import probe_video
 from bharnet.video.skeleton import VideoSkeleton, _body_of
 from bharnet.workflows.predict import predict_video, video_windows

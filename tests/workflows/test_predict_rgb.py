@@ -7,9 +7,9 @@ import pytest
 
 import bharnet.workflows.predict as predict_module
 from bharnet.core.layouts import POSE33
+from bharnet.engine.checkpoints import save_checkpoint
 from bharnet.engine.config import to_dict
 from bharnet.engine.module import ActionModule
-from bharnet.engine.run import save_checkpoint
 from bharnet.video.skeleton import VideoSkeleton
 from bharnet.workflows.predict import predict_video
 

@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Inference and training samples/s (median of repeated runs after "
                                           "warm-up), peak memory and achieved GFLOP/s of models on random inputs, "
                                           "next to the machine's matrix-product speed.")
-    p.add_argument("variants", nargs="*", default=["body-expert"], metavar="VARIANT",
+    p.add_argument("variants", nargs="*", metavar="VARIANT",
                    help="registered model names (default: body-expert)")
     p.add_argument("--batch", type=positive_int, default=16, help="samples per batch (default: 16)")
     p.add_argument("--frames", type=positive_int, default=64, help="frames per sample (default: 64)")
@@ -35,10 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _benchmark(args: argparse.Namespace) -> int:
     with ctrl_c_deferred():
+        from bharnet.models import expert_for
         from bharnet.tools.benchmark import BenchConfig, benchmark_variants
     config = BenchConfig(batch=args.batch, frames=args.frames, persons=args.persons, num_classes=args.num_classes,
                          backbone=args.backbone, repeats=args.repeats, warmup=args.warmup, threads=args.threads)
-    result = benchmark_variants(args.variants, config, reference=args.reference)
+    result = benchmark_variants(args.variants or [expert_for("body")], config, reference=args.reference)
     if args.json:
         print(json_text(result))
         return 0

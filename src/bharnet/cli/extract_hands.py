@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _extract_hands(args: argparse.Namespace) -> int:
     with ctrl_c_deferred():
-        from bharnet.video.hands import ExtractConfig, parse_shard, run_extraction
+        from bharnet.video.batch import parse_shard
+        from bharnet.video.extract_config import ExtractConfig
+        from bharnet.video.hands_batch import run_extraction
     summary = run_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                              shard=parse_shard(args.shard), hand_model=args.hand_model, pose_model=args.pose_model,
                              config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored, people=args.people),

@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _extract_roi(args: argparse.Namespace) -> int:
     with ctrl_c_deferred():
-        from bharnet.video.hands import parse_shard
+        from bharnet.video.batch import parse_shard
         from bharnet.video.roi_files import run_roi_extraction
     summary = run_roi_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                                  shard=parse_shard(args.shard), pose_model=args.pose_model)

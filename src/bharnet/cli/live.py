@@ -48,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _live(args: argparse.Namespace) -> int:
     with ctrl_c_deferred():
-        from bharnet.workflows.live import live, no_decision
+        from bharnet.video.live_loop import no_decision
+        from bharnet.workflows.live import live
 
     def report(decision) -> None:
         if args.json:

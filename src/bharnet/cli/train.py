@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     with ctrl_c_deferred():
         from bharnet.engine.config import load_config, parse_run_args
-        from bharnet.engine.run import fit
+        from bharnet.engine.fit import fit
     result = fit(load_config(*parse_run_args(args.run)), resume=not args.no_resume)
     best = f"  val/top1={result['best_score']:.4f}" if result["best_score"] is not None else ""
     print(f"run: {result['run_dir']}\nbest: {result['best']}{best}\nlast epoch: "

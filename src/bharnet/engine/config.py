@@ -5,8 +5,10 @@ data set and its split (``dataset/``) and the model (``model/``). A run names on
 ``dataset=ntu60-xsub model=bharnet-e``, on top of DeGCN's recipe (``base/degcn.yaml``), or
 gives its own YAML file. A file may list bases under ``_base_`` (paths relative to the file);
 they are merged in order, then the file itself, then the groups, then command-line overrides
-(``optim.lr=0.05``). Every key is checked against the schema below, so a typo is an error, not
-a silently ignored setting. The resolved configuration is saved beside the checkpoints as
+(``optim.lr=0.05``). A model's stage is its spec's: the model group of a model trained from the
+experts (stage ``finetune``) comes on top of the second stage's base (``base/finetune.yaml``).
+Every key is checked against the schema below, so a typo is an error, not a silently ignored
+setting. The resolved configuration is saved beside the checkpoints as
 ``config.yaml``.
 """
 
@@ -23,7 +25,7 @@ from omegaconf.errors import OmegaConfBaseException
 from bharnet.core.errors import UserError
 from bharnet.data.transforms import HAND_NORMS, MODALITIES
 from bharnet.data.view import ViewConfig
-from bharnet.models import expert_for, list_backbones, list_models
+from bharnet.models import expert_for, is_model, list_backbones, list_models, model_spec
 
 __all__ = ["RunConfig", "AttentionConfig", "CONFIGS", "GROUPS", "list_group", "split_overrides", "parse_run_args",
            "load_config", "make_config", "to_dict"]
@@ -34,6 +36,8 @@ CONFIGS = Path(str(resources.files("bharnet") / "configs"))
 GROUPS = ("dataset", "model")
 #: what a run composed from groups alone starts from
 DEFAULT_BASE = "base/degcn.yaml"
+#: what the model group of a model trained from the experts comes on top of
+FINETUNE_BASE = "base/finetune.yaml"
 
 
 @dataclass
@@ -42,11 +46,11 @@ class SynthConfig:
 
     num_samples: int = 6000
     seed: int = 0
-    #: a named setting of ``bharnet.io.synthetic.SYNTH_PRESETS`` (e.g. ``hand-dominant``), or none
+    #: a named setting of ``bharnet.synth.variation.SYNTH_PRESETS`` (e.g. ``hand-dominant``), or none
     preset: str | None = None
-    #: overrides of ``bharnet.io.synthetic.Variation`` (noise, camera, dropouts, ...)
+    #: overrides of ``bharnet.synth.variation.Variation`` (noise, camera, dropouts, ...)
     variation: dict[str, Any] = field(default_factory=dict)
-    #: rendered colour too: the object classes and an ST-ROI image per sample (``bharnet.video.synth_render``)
+    #: rendered colour too: the object classes and an ST-ROI image per sample (``bharnet.synth.render``)
     rgb: bool = False
     #: a subset of the classes, by name (default: all)
     classes: list[str] | None = None
@@ -275,6 +279,14 @@ def _group_file(group: str, name: str, configs: Path) -> Path:
     return path
 
 
+def _group_layers(group: str, name: str, configs: Path) -> list[DictConfig]:
+    """A group's file, on top of the second stage's base for a model its spec trains from the experts."""
+    layer = _read_yaml(_group_file(group, name, configs))
+    if group == "model" and is_model(name) and model_spec(name).stage == "finetune":
+        return [_read_yaml(configs / FINETUNE_BASE), layer]
+    return [layer]
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 configs: str | Path | None = None) -> DictConfig:
     """Compose a run: the YAML file ``path`` (default: DeGCN's recipe), then the groups named in
@@ -283,7 +295,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     configs = Path(configs) if configs is not None else CONFIGS
     groups, overrides = split_overrides(list(overrides or []))
     layers = [_read_yaml(Path(path) if path is not None else configs / DEFAULT_BASE)]
-    layers += [_read_yaml(_group_file(group, groups[group], configs)) for group in GROUPS if group in groups]
+    for group in (g for g in GROUPS if g in groups):
+        layers += _group_layers(group, groups[group], configs)
     cfg = make_config(*layers, overrides=overrides)
     if cfg.data.store == "???":
         raise UserError(f"{path or 'the run'}: data.store is not set (give a dataset=NAME or data.store=PATH)")

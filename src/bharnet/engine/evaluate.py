@@ -1,23 +1,28 @@
-"""``bharnet test``: run a checkpoint over a split, report top-1 per branch, write a scores file."""
+"""Evaluation of trained models: ``bharnet test`` (a checkpoint over a split, top-1 per branch, a
+scores file), a module's top-1 overall, per class group and per branch (:func:`evaluate_split`,
+what an ablation reports), and a model's cost (:func:`module_cost`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from bharnet.core.errors import UserError
 from bharnet.core.layouts import HAND25
 from bharnet.data.dataset import EpochSampler
 from bharnet.data.transforms import to_modality
-from bharnet.engine.module import SkeletonDataModule
-from bharnet.engine.run import load_checkpoint, predict
+from bharnet.engine.checkpoints import load_checkpoint
+from bharnet.engine.inference import predict
+from bharnet.engine.module import ActionModule, SkeletonDataModule
+from bharnet.eval.metrics import group_accuracy, topk_accuracy
 from bharnet.eval.perturb import Perturber
 from bharnet.eval.scores import save_scores
 from bharnet.models.cost import count_cost
 
-__all__ = ["test_checkpoint"]
+__all__ = ["test_checkpoint", "evaluate_split", "SplitEvaluation", "module_cost"]
 
 
 def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, split: str | None = None,
@@ -57,12 +62,54 @@ def test_checkpoint(checkpoint: str | Path, store: str | Path | None = None, spl
         model_cfg = module.config["model"]
         save_scores(out, names=[data.store.names[i] for i in indices], labels=labels, logits=logits, meta={
             "classes": data.store.classes, "variant": model_cfg["name"], "backbone": model_cfg["backbone"],
-            "modality": data_cfg["modality"], "dataset": str(data_cfg["store"]), "split": split,
+            "modality": data.cfg.get("modality"), "dataset": str(data.cfg["store"]), "split": split,
             "checkpoint": str(checkpoint), "perturbation": perturb or "none", "clips": clips,
-            "class_groups": data.store.meta.get("source", {}).get("class_groups"), **_cost(module),
+            "class_groups": _class_groups(data), **module_cost(module, data_cfg["window"]),
         })
         metrics["scores"] = str(out)
     return metrics
+
+
+@dataclass
+class SplitEvaluation:
+    """A module's outputs on one split: its ``metrics`` (``top1``, ``top1_<group>_classes``,
+    ``branches``: top-1 of each branch) and every sample's name, label and branch logits."""
+
+    metrics: dict
+    names: list[str]
+    labels: np.ndarray
+    logits: dict[str, np.ndarray]
+    #: what the scores file says of the model and the data
+    meta: dict
+
+    def save(self, path: str | Path, **meta) -> Path:
+        """Write the scores file (:mod:`bharnet.eval.scores`), with ``meta`` added to its own."""
+        return save_scores(path, self.names, self.labels, self.logits, {**self.meta, **meta})
+
+
+def evaluate_split(module: ActionModule, data: SkeletonDataModule, split: str) -> SplitEvaluation:
+    """Run ``module`` over ``split`` of ``data``'s store: top-1 overall, on each class group of the
+    store and of every branch, with the scores behind them."""
+    data.streams = module.streams
+    loader = torch.utils.data.DataLoader(data.dataset(split), batch_size=data.cfg["eval_batch_size"],
+                                         num_workers=data.cfg["num_workers"])
+    indices, labels, logits = predict(module, loader)
+    metrics = group_accuracy(logits["logits"], labels, _class_groups(data) or {})
+    metrics["branches"] = {name: topk_accuracy(v, labels) for name, v in logits.items()}
+    model_cfg = module.config["model"]
+    meta = {"classes": data.store.classes, "variant": model_cfg["name"], "backbone": model_cfg["backbone"],
+            "modality": data.cfg.get("modality"), "dataset": str(data.cfg["store"]), "split": split,
+            "class_groups": _class_groups(data)}
+    return SplitEvaluation(metrics, [data.store.names[i] for i in indices], labels, logits, meta)
+
+
+def module_cost(module: ActionModule, frames: int) -> dict[str, int]:
+    """Parameters and multiply-adds of ``module``'s model on one sample of ``frames`` frames."""
+    return count_cost(module.model, module.model.example_inputs(batch=1, frames=frames))
+
+
+def _class_groups(data: SkeletonDataModule) -> dict[str, list[int]] | None:
+    return data.store.meta.get("source", {}).get("class_groups")
 
 
 def _loader(data: SkeletonDataModule, split: str, clip: int) -> torch.utils.data.DataLoader:
@@ -88,11 +135,6 @@ def _perturbation(spec: str, seed: int, data: SkeletonDataModule, modality: str)
         return out
 
     return apply
-
-
-def _cost(module) -> dict:
-    window = module.config["data"]["window"]
-    return count_cost(module.model, module.model.example_inputs(batch=1, frames=window))
 
 
 def _check_compatible(module, data: SkeletonDataModule, checkpoint: str | Path) -> None:

@@ -14,7 +14,7 @@ from torchmetrics.classification import MulticlassAccuracy
 from bharnet.data import transforms
 from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig
 from bharnet.data.splits import AUTO, holdout_split, sample_groups
-from bharnet.models import ActionModel, create_model, model_spec
+from bharnet.models import ActionModel, ModelInputs, create_model, model_spec
 from bharnet.store.packed import SkeletonStore
 
 __all__ = ["ActionModule", "SkeletonDataModule", "build_model"]
@@ -22,20 +22,14 @@ __all__ = ["ActionModule", "SkeletonDataModule", "build_model"]
 
 def build_model(model_cfg: dict, store_meta: dict, window: int, hand_channels: int = 3) -> torch.nn.Module:
     """Create the model a config names, sized for a store (classes, body layout, persons) and for
-    the hand view's channels: what the model's spec says it reads decides which sizes it is given."""
+    the hand view's channels; the model takes the sizes of the streams it reads."""
     spec = model_spec(model_cfg["name"])
-    kwargs = {"backbone": model_cfg["backbone"], "num_classes": store_meta["num_classes"],
-              "base_channels": model_cfg["base_channels"], "dropout": model_cfg["dropout"], "window": window}
-    layout, persons, channels = store_meta["body_layout"], store_meta["num_persons"], store_meta["channels"]
-    if spec.streams == ("body",):
-        kwargs.update(layout=layout, num_persons=persons, in_channels=channels)
-    elif "body" in spec.streams:
-        kwargs.update(body_layout=layout, body_persons=persons, in_channels=channels)
-    if hand_channels != 3 and "hand" in spec.streams:
-        kwargs.update({"in_channels" if spec.streams == ("hand",) else "hand_channels": hand_channels})
+    options = {"backbone": model_cfg["backbone"], "base_channels": model_cfg["base_channels"],
+               "dropout": model_cfg["dropout"]}
     if spec.attention:
-        kwargs.update({k: v for k, v in model_cfg.get("attention", {}).items() if v is not None})
-    model = create_model(model_cfg["name"], **{**kwargs, **model_cfg.get("kwargs", {})})
+        options.update({k: v for k, v in model_cfg.get("attention", {}).items() if v is not None})
+    inputs = ModelInputs.from_store(store_meta, window, hand_channels)
+    model = create_model(model_cfg["name"], inputs, **{**options, **model_cfg.get("kwargs", {})})
     if not isinstance(model, ActionModel):
         raise TypeError(f"model {model_cfg['name']!r} does not follow the model contract (bharnet.models.ActionModel)")
     return model

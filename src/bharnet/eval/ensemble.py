@@ -29,11 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.core.errors import UserError
+from bharnet.core.noisy_or import detections, noisy_or_log
 from bharnet.eval.metrics import softmax, topk_accuracy
 from bharnet.eval.scores import Scores, load_scores
 
-__all__ = ["Member", "EnsembleResult", "parse_member_spec", "load_members", "align", "fuse", "search_weights",
-           "check_search_split", "ensemble", "FUSE_MODES", "DEFAULT_GRID"]
+__all__ = ["Member", "EnsembleResult", "parse_member_spec", "member_spec", "load_members", "align", "fuse",
+           "search_weights", "check_search_split", "ensemble", "FUSE_MODES", "DEFAULT_GRID"]
 
 FUSE_MODES = ("logits", "softmax", "noisy-or")
 #: weight values tried per file by the search (all-1 start; weights are relative, so [0, 1] spans every ratio)
@@ -82,6 +83,11 @@ def parse_member_spec(spec: str) -> tuple[Path, str | None]:
     if not branch or re.search(r"[\\/]", branch):
         return Path(spec), None
     return Path(head), branch
+
+
+def member_spec(path: str | Path, branch: str = "logits") -> str:
+    """The ``FILE[:branch]`` spec of one branch of a scores file (``FILE`` alone for ``logits``)."""
+    return str(path) if branch == "logits" else f"{path}:{branch}"
 
 
 def load_members(specs: Sequence[str], default_branches: Sequence[str | None] | None = None) -> list[Member]:
@@ -138,8 +144,7 @@ def fuse(arrays: Sequence[np.ndarray], weights: Sequence[float], mode: str = "lo
     if mode == "logits":
         return sum(float(wi) * a.astype(np.float64) for wi, a in zip(w, arrays, strict=True)).astype(np.float32)
     if mode == "noisy-or":
-        log_miss = -sum(float(wi) * t for wi, t in zip(w, _detections(arrays), strict=True))
-        return np.log(np.maximum(-np.expm1(log_miss), 1e-30)).astype(np.float32)
+        return noisy_or_log(_detections(arrays), np, weights=w).astype(np.float32)
     if w.sum() <= 0:
         raise UserError("softmax fusion needs weights with a positive sum")
     probs = sum(float(wi) * softmax(a.astype(np.float64)) for wi, a in zip(w, arrays, strict=True)) / w.sum()
@@ -147,8 +152,8 @@ def fuse(arrays: Sequence[np.ndarray], weights: Sequence[float], mode: str = "lo
 
 
 def _detections(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """``-log(1 - p)`` of each member's softmax: what a Noisy-OR adds up (clipped so a certain class stays finite)."""
-    return [-np.log1p(-np.minimum(softmax(a.astype(np.float64)), 1 - 1e-12)) for a in arrays]
+    """Each member's Noisy-OR detections (:mod:`bharnet.core.noisy_or`) of its softmax, in float64."""
+    return detections([softmax(a.astype(np.float64)) for a in arrays], np, max_prob=1 - 1e-12)
 
 
 def search_weights(arrays: Sequence[np.ndarray], labels: np.ndarray, mode: str = "logits",

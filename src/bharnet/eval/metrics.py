@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 __all__ = ["topk_accuracy", "per_class_accuracy", "confusion_matrix", "most_confused_pairs", "subset_accuracy",
-           "branch_agreement", "softmax", "AGREEMENT_KINDS"]
+           "group_accuracy", "branch_agreement", "softmax", "AGREEMENT_KINDS"]
 
 #: the four outcomes of a (body, hand) pair of predictions on one sample
 AGREEMENT_KINDS = ("both", "body_only", "hand_only", "neither")
@@ -67,6 +67,17 @@ def subset_accuracy(scores: np.ndarray, labels: np.ndarray, class_ids: Sequence[
     ranges over all classes), and how many samples that is."""
     keep = np.isin(labels, np.asarray(class_ids))
     return topk_accuracy(scores[keep], labels[keep], k), int(keep.sum())
+
+
+def group_accuracy(scores: np.ndarray, labels: np.ndarray, groups: Mapping[str, Sequence[int]]) -> dict[str, float]:
+    """Top-1 over all samples (``top1``) and on the samples of each class group
+    (``top1_<group>_classes``, e.g. a store's ``class_groups``); a group without samples is left out."""
+    out = {"top1": topk_accuracy(scores, labels)}
+    for group, class_ids in groups.items():
+        accuracy, samples = subset_accuracy(scores, labels, class_ids)
+        if samples:
+            out[f"top1_{group}_classes"] = accuracy
+    return out
 
 
 def branch_agreement(body_scores: np.ndarray, hand_scores: np.ndarray, labels: np.ndarray,

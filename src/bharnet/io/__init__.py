@@ -1,6 +1,7 @@
 """Readers of the source formats, one module per format: pure functions from files to
-:class:`bharnet.core.sequence.Sequence` records (``read_*``, ``list_*``), plus the BodyHand-Synth
-generator. Writing stores is :mod:`bharnet.store`'s job; video is :mod:`bharnet.video`'s."""
+:class:`bharnet.core.sequence.Sequence` records (``read_*``, ``list_*``). Writing stores is
+:mod:`bharnet.store`'s job; video is :mod:`bharnet.video`'s; the built-in BodyHand-Synth is
+:mod:`bharnet.synth`'s."""
 
 
 def check_keypoints(shape: tuple[int, ...], *, persons_axis: int, persons: int, joints: int, channels: int,

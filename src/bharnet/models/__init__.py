@@ -6,10 +6,12 @@ from bharnet.models import fusion as _fusion  # noqa: F401  (registers the fused
 from bharnet.models import rgb as _rgb  # noqa: F401  (registers BHaRNet-M, after the skeleton models)
 from bharnet.models.registry import (
     ActionModel,
+    ModelInputs,
     ModelSpec,
     create_backbone,
     create_model,
     expert_for,
+    guide_models,
     is_model,
     list_backbones,
     list_models,
@@ -18,5 +20,5 @@ from bharnet.models.registry import (
     register_model,
 )
 
-__all__ = ["ActionModel", "ModelSpec", "create_backbone", "create_model", "expert_for", "is_model", "list_backbones",
-           "list_models", "model_spec", "register_backbone", "register_model"]
+__all__ = ["ActionModel", "ModelInputs", "ModelSpec", "create_backbone", "create_model", "expert_for", "guide_models",
+           "is_model", "list_backbones", "list_models", "model_spec", "register_backbone", "register_model"]

@@ -40,7 +40,7 @@ from bharnet.core.layouts import get_layout
 from bharnet.models.attention import StreamCrossAttention
 from bharnet.models.losses import BranchLoss
 from bharnet.models.pam import PoolingAttention
-from bharnet.models.registry import ModelSpec, create_backbone, register_model
+from bharnet.models.registry import ModelInputs, ModelSpec, create_backbone, register_model
 
 __all__ = ["ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion",
            "CrossAttentionFusion", "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens"]
@@ -381,60 +381,79 @@ def init_from_experts(model: DualStreamModel, body_state: dict[str, Tensor], han
 # ---------------------------------------------------------------- registered variants
 
 DUAL = ("body", "hand")
+#: the state-dict prefix of a body backbone, for the models that can guide BHaRNet-M
+EXPERT_BODY, DUAL_BODY = "backbone.", "body_backbone."
 
 
-@register_model("body-expert", ModelSpec(streams=("body",), stage="expert"))
-def body_expert(**kwargs) -> ExpertModel:
+def _expert_sizes(inputs: ModelInputs, stream: str) -> dict:
+    """An expert's constructor sizes for one stream (a hand stream: the two hands)."""
+    if stream == "body":
+        sizes = dict(layout=inputs.body_layout, num_persons=inputs.body_persons, in_channels=inputs.body_channels)
+    else:
+        sizes = dict(layout=inputs.hand_layout, num_persons=2, in_channels=inputs.hand_channels)
+    return dict(num_classes=inputs.num_classes, window=inputs.window, **sizes)
+
+
+def _dual_sizes(inputs: ModelInputs) -> dict:
+    """A dual-stream model's constructor sizes."""
+    return dict(num_classes=inputs.num_classes, window=inputs.window, body_layout=inputs.body_layout,
+                body_persons=inputs.body_persons, in_channels=inputs.body_channels, hand_layout=inputs.hand_layout,
+                hand_channels=inputs.hand_channels)
+
+
+@register_model("body-expert", ModelSpec(streams=("body",), stage="expert", guide_prefix=EXPERT_BODY, tags=("quick",)))
+def body_expert(inputs: ModelInputs, **options) -> ExpertModel:
     """The body expert: one backbone (default DeGCN) on ``inputs["body"]``, layout ``ntu25``."""
-    return ExpertModel(stream="body", **kwargs)
+    return ExpertModel(stream="body", **_expert_sizes(inputs, "body"), **options)
 
 
-@register_model("hand-expert", ModelSpec(streams=("hand",), stage="expert"))
-def hand_expert(**kwargs) -> ExpertModel:
+@register_model("hand-expert", ModelSpec(streams=("hand",), stage="expert", tags=("quick",)))
+def hand_expert(inputs: ModelInputs, **options) -> ExpertModel:
     """The hand expert: the same network on ``inputs["hand"]``, layout ``hand21_pad25``, two hands."""
-    return ExpertModel(stream="hand", **kwargs)
+    return ExpertModel(stream="hand", **_expert_sizes(inputs, "hand"), **options)
 
 
 @register_model("score-fusion", ModelSpec(
-    DUAL, stage="derived", sources=(("body-expert", "logits"), ("hand-expert", "logits"))))
-def score_fusion(**kwargs) -> ScoreFusion:
+    DUAL, stage="derived", sources=(("body-expert", "logits"), ("hand-expert", "logits")),
+    tags=("quick", "rgb-fused")))
+def score_fusion(inputs: ModelInputs, **options) -> ScoreFusion:
     """Two experts trained apart, predicting ``z_B + z_H``."""
-    return ScoreFusion(complementary=False, **kwargs)
+    return ScoreFusion(complementary=False, **_dual_sizes(inputs), **options)
 
 
-@register_model("joint", ModelSpec(DUAL))
-def joint(**kwargs) -> ScoreFusion:
+@register_model("joint", ModelSpec(DUAL, tags=("quick", "rgb-fused")))
+def joint(inputs: ModelInputs, **options) -> ScoreFusion:
     """Two experts trained jointly with the complementary loss."""
-    return ScoreFusion(complementary=True, **kwargs)
+    return ScoreFusion(complementary=True, **_dual_sizes(inputs), **options)
 
 
 @register_model("cross-attention", ModelSpec(DUAL, attention=True))
-def cross_attention(**kwargs) -> CrossAttentionFusion:
+def cross_attention(inputs: ModelInputs, **options) -> CrossAttentionFusion:
     """Exact (softmax) cross-attention both ways; instance-averaged tokens (T*V) by default."""
-    kwargs.setdefault("tokens", "tv")
-    return CrossAttentionFusion(kernel="softmax", **kwargs)
+    options.setdefault("tokens", "tv")
+    return CrossAttentionFusion(kernel="softmax", **_dual_sizes(inputs), **options)
 
 
 @register_model("fast-attention", ModelSpec(DUAL, attention=True))
-def fast_attention(**kwargs) -> CrossAttentionFusion:
+def fast_attention(inputs: ModelInputs, **options) -> CrossAttentionFusion:
     """FAVOR+ cross-attention both ways over all T*V*M tokens."""
-    return CrossAttentionFusion(kernel="favor", **kwargs)
+    return CrossAttentionFusion(kernel="favor", **_dual_sizes(inputs), **options)
 
 
 @register_model("bharnet-p", ModelSpec(DUAL, attention=True))
-def bharnet_p(**kwargs) -> BHaRNetP:
+def bharnet_p(inputs: ModelInputs, **options) -> BHaRNetP:
     """BHaRNet-P: FAVOR+ Pooling Attention Module."""
-    return BHaRNetP(**kwargs)
+    return BHaRNetP(**_dual_sizes(inputs), **options)
 
 
-@register_model("bharnet-e", ModelSpec(DUAL, attention=True))
-def bharnet_e(**kwargs) -> BHaRNetE:
+@register_model("bharnet-e", ModelSpec(DUAL, attention=True, guide_prefix=DUAL_BODY, tags=("rgb-fused",)))
+def bharnet_e(inputs: ModelInputs, **options) -> BHaRNetE:
     """BHaRNet-E: expertized + interactive (FAVOR+) branches."""
-    return BHaRNetE(expert_only=False, **kwargs)
+    return BHaRNetE(expert_only=False, **_dual_sizes(inputs), **options)
 
 
 @register_model("bharnet-e-expert", ModelSpec(
     DUAL, stage="derived", attention=True, sources=(("bharnet-e", "body_expert"), ("bharnet-e", "hand_expert"))))
-def bharnet_e_expert(**kwargs) -> BHaRNetE:
+def bharnet_e_expert(inputs: ModelInputs, **options) -> BHaRNetE:
     """BHaRNet-E's light inference model (``z_BE + z_HE``); load a trained BHaRNet-E state dict into it."""
-    return BHaRNetE(expert_only=True, **kwargs)
+    return BHaRNetE(expert_only=True, **_dual_sizes(inputs), **options)

@@ -35,7 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bharnet.models.registry import ModelSpec, create_model, model_spec, register_model
+from bharnet.core.noisy_or import detections, noisy_or_log
+from bharnet.models.registry import ModelInputs, ModelSpec, create_model, model_spec, register_model
 
 __all__ = ["METHODS", "BranchFusion", "FusedModel", "fit_fusion", "select_method", "fused_logits"]
 
@@ -96,12 +97,31 @@ class BranchFusion(nn.Module):
             return sum(log_probs)
         if self.method == "weighted":
             return sum(w * lp for w, lp in zip(self.weights, log_probs, strict=True))
-        if self.method == "noisy-or":
-            # log(1 - prod_b (1 - p_b)), with log1p(-p) summed for accuracy; clamped so a certain class stays finite
-            log_miss = sum(torch.log1p(-lp.exp().clamp(max=1 - 1e-7)) for lp in log_probs)
-            return torch.log((-torch.expm1(log_miss)).clamp(min=1e-30))
+        if self.method == "noisy-or":  # 1 - 1e-12 would round to 1 in float32
+            ops = _GraphOps if torch.onnx.is_in_onnx_export() else torch
+            return noisy_or_log(detections([lp.exp() for lp in log_probs], ops, max_prob=1 - 1e-7), ops)
         gate = self.gate_weights(outputs) * len(self.branches)
         return sum(gate[:, i : i + 1] * lp for i, lp in enumerate(log_probs))
+
+
+class _GraphOps:
+    """torch for :mod:`bharnet.core.noisy_or` in an ONNX graph. ONNX has no Log1p / Expm1 operator
+    and the exporter writes ``log(1 + x)`` / ``exp(x) - 1``, which lose a small ``x`` in float32
+    (an unlikely class's log-probability came out tens of units off); near zero their Taylor series
+    keep it to float precision."""
+
+    log = staticmethod(torch.log)
+    clip = staticmethod(torch.clip)
+
+    @staticmethod
+    def log1p(x: Tensor) -> Tensor:
+        series = x * (1 - x * (1 / 2 - x * (1 / 3 - x * (1 / 4 - x * (1 / 5 - x * (1 / 6 - x / 7))))))
+        return torch.where(x.abs() < 0.1, series, torch.log(1 + x))
+
+    @staticmethod
+    def expm1(x: Tensor) -> Tensor:
+        series = x * (1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * (1 / 120 + x / 720)))))
+        return torch.where(x.abs() < 0.1, series, torch.exp(x) - 1)
 
 
 def fused_logits(fusion: BranchFusion, logits: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -222,16 +242,17 @@ def select_method(logits: Mapping[str, np.ndarray], labels: np.ndarray, branches
 class FusedModel(nn.Module):
     """A trained multi-branch model whose prediction is a fitted :class:`BranchFusion` of its branches.
 
-    ``base`` is a registered variant (built with ``**kwargs``) and keeps its weights under
+    ``base`` is a registered variant (built for ``inputs`` with ``**options``) and keeps its weights under
     ``base.``; the outputs are the base's branches, ``sum`` (the base's own ``logits``) and
     ``logits`` (the fusion). Nothing here is trained by gradient descent: the base is trained
     first, the fusion fitted on a validation split (see ``bharnet.ablation``).
     """
 
-    def __init__(self, base: str, branches: Sequence[str], method: str = "sum", **kwargs) -> None:
+    def __init__(self, base: str, branches: Sequence[str], method: str = "sum", inputs: ModelInputs | None = None,
+                 **options) -> None:
         super().__init__()
         self.base_name = base
-        self.base = create_model(base, **kwargs)
+        self.base = create_model(base, inputs, **options)
         self.streams = tuple(self.base.streams)
         self.fusion = BranchFusion(branches, method)
 
@@ -254,30 +275,30 @@ def _fused(base: str, branches: tuple[str, ...], method: str, attention: bool = 
 
 
 def _factory(name: str):
-    def build(method: str | None = None, **kwargs) -> FusedModel:
+    def build(inputs: ModelInputs, method: str | None = None, **options) -> FusedModel:
         spec = model_spec(name)
         method = method or spec.fusion
         # "auto" is resolved by fitting; a model built before that predicts with the plain sum
         return FusedModel(spec.sources[0][0], [b for _, b in spec.sources], "sum" if method == "auto" else method,
-                          **kwargs)
+                          inputs, **options)
 
     return build
 
 
 @register_model("reliability-fusion", _fused("score-fusion", ("body", "hand"), "auto"))
-def reliability_fusion(**kwargs) -> FusedModel:
+def reliability_fusion(inputs: ModelInputs, **options) -> FusedModel:
     """The two experts fused by the method that measures best on validation (``auto``)."""
-    return _factory("reliability-fusion")(**kwargs)
+    return _factory("reliability-fusion")(inputs, **options)
 
 
 @register_model("noisy-or", _fused("score-fusion", ("body", "hand"), "noisy-or"))
-def noisy_or(**kwargs) -> FusedModel:
+def noisy_or(inputs: ModelInputs, **options) -> FusedModel:
     """The two experts fused by a temperature-calibrated Noisy-OR."""
-    return _factory("noisy-or")(**kwargs)
+    return _factory("noisy-or")(inputs, **options)
 
 
 @register_model("bharnet-e-reliability", _fused(
     "bharnet-e", ("body_expert", "hand_expert", "body_inter", "hand_inter"), "auto", attention=True))
-def bharnet_e_reliability(**kwargs) -> FusedModel:
+def bharnet_e_reliability(inputs: ModelInputs, **options) -> FusedModel:
     """BHaRNet-E's four branches fused by the method that measures best on validation (``auto``)."""
-    return _factory("bharnet-e-reliability")(**kwargs)
+    return _factory("bharnet-e-reliability")(inputs, **options)

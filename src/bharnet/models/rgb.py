@@ -15,9 +15,10 @@ classifies it. Differences from MMNet: the scaling is per sample, not over the b
 prediction does not depend on its batch-mates; a part is the mean of its joints (wrist and hand
 for a hand), not one joint.
 
-``guide``: ``body-expert`` (a trained body expert's backbone), ``bharnet-e`` (the body backbone of a
-trained BHaRNet-E, whose body-expertized branch reads exactly these features, as the paper does),
-or ``none`` (plain RGB: no skeleton input, every weight 1). Only the guide's body backbone is built;
+``guide``: a model whose spec names where its body backbone is (``guide_prefix``):
+``body-expert`` (a trained body expert's backbone), ``bharnet-e`` (the body backbone of a trained
+BHaRNet-E, whose body-expertized branch reads exactly these features, as the paper does); or
+``none`` (plain RGB: no skeleton input, every weight 1). Only the guide's body backbone is built;
 :meth:`BHaRNetM.load_guide` takes the trained model's state dict. The guide is frozen by default:
 it must keep giving the features of the trained skeleton model (trained through the RGB loss it
 would drift towards whatever helps the image, and the J / B scores it is ensembled with would no
@@ -32,7 +33,7 @@ from torch import Tensor, nn
 
 from bharnet.core.layouts import get_layout
 from bharnet.models.losses import BranchLoss
-from bharnet.models.registry import ModelSpec, create_backbone, register_model
+from bharnet.models.registry import ModelInputs, ModelSpec, create_backbone, guide_models, model_spec, register_model
 from bharnet.models.resnet import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -42,11 +43,15 @@ from bharnet.models.resnet import (
 )
 from bharnet.video.st_roi import part_joints
 
-__all__ = ["GUIDES", "BHaRNetM", "joint_guidance", "band_weights"]
+__all__ = ["guides", "BHaRNetM", "joint_guidance", "band_weights"]
 
-GUIDES = ("body-expert", "bharnet-e", "none")
-#: where the guide's weights are in the trained model's state dict
-_GUIDE_PREFIX = {"body-expert": "backbone.", "bharnet-e": "body_backbone."}
+#: the guide that is none: plain RGB
+NO_GUIDE = "none"
+
+
+def guides() -> tuple[str, ...]:
+    """What ``guide`` may be: a model that can guide (its spec says where its body backbone is), or none."""
+    return (*guide_models(), NO_GUIDE)
 
 
 def joint_guidance(features: Tensor, parts: list[list[int]], top_k: int = 15) -> Tensor:
@@ -81,12 +86,12 @@ class BHaRNetM(nn.Module):
                  rgb_width: int = 64, pretrained: str | None = None, freeze_guide: bool = True,
                  top_k: int = 15, hand_layout: str | None = None, **_dual_settings) -> None:
         super().__init__()
-        if guide not in GUIDES:
-            raise ValueError(f"guide must be one of {GUIDES}, not {guide!r}")
+        if guide not in guides():
+            raise ValueError(f"guide must be one of {guides()}, not {guide!r}")
         self.guide, self.window, self.image_size, self.top_k = guide, window, image_size, top_k
         self.body_layout = get_layout(body_layout)
         self.in_channels, self.body_persons = in_channels, body_persons
-        self.streams = ("rgb",) if guide == "none" else ("body", "rgb")
+        self.streams = ("rgb",) if guide == NO_GUIDE else ("body", "rgb")
         self.parts = part_joints(self.body_layout.name)
         self.rgb = ResNet18(num_classes=num_classes, width=rgb_width, dropout=dropout)
         if pretrained:
@@ -97,7 +102,7 @@ class BHaRNetM(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.guide_backbone = None
         self.freeze_guide = freeze_guide
-        if guide != "none":
+        if guide != NO_GUIDE:
             self.guide_backbone = create_backbone(backbone, layout=self.body_layout.name, in_channels=in_channels,
                                                num_persons=body_persons, num_classes=0, base_channels=base_channels,
                                                dropout=0.0, window=window)
@@ -110,7 +115,7 @@ class BHaRNetM(nn.Module):
         training module's ``model.`` are accepted); returns the loaded keys."""
         if self.guide_backbone is None:
             raise ValueError("guide 'none' has no skeleton network to load")
-        marker = _GUIDE_PREFIX[self.guide]
+        marker = model_spec(self.guide).guide_prefix
         keys = [k for k in state if marker in k and k.split(marker)[0] in ("", "model.")]
         if not keys:
             raise ValueError(f"the state dict has no '{marker}*' tensors: not a {self.guide} model")
@@ -152,7 +157,10 @@ class BHaRNetM(nn.Module):
         return inputs
 
 
-@register_model("bharnet-m", ModelSpec(streams=("body", "rgb"), stage="guided"))
-def bharnet_m(**kwargs) -> BHaRNetM:
+@register_model("bharnet-m", ModelSpec(streams=("body", "rgb"), stage="guided", init=("guide", "imagenet"),
+                                       guideless_streams=("rgb",), tags=("quick",)))
+def bharnet_m(inputs: ModelInputs, **options) -> BHaRNetM:
     """BHaRNet-M: ResNet-18 on ST-ROI images, weighted per body part by the body expert's features."""
-    return BHaRNetM(**kwargs)
+    return BHaRNetM(num_classes=inputs.num_classes, window=inputs.window, body_layout=inputs.body_layout,
+                    body_persons=inputs.body_persons, in_channels=inputs.body_channels, image_size=inputs.image_size,
+                    **options)

@@ -3,14 +3,14 @@
 :func:`benchmark_variants` times every named model on random inputs of one batch shape (median of
 repeated runs after warm-up) and reports the machine next to the numbers: the CPU, its threads,
 the speed of a 2048 x 2048 fp32 matrix product (what the BLAS can reach), the software versions.
-With ``reference=PATH`` (a checkout of the public DeGCN code, supplied by the user) the reference
-network runs on the same inputs with the same weights, in the same process, timed in alternation
-with ours so that a change of machine load affects both alike.
+With ``reference=PATH`` (a checkout of the public DeGCN code, supplied by the user:
+:mod:`bharnet.tools.reference_degcn`) the reference network runs on the same inputs with the same
+weights, in the same process, timed in alternation with ours so that a change of machine load
+affects both alike.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import platform
 import resource
@@ -29,18 +29,12 @@ import torch.nn.functional as F
 from bharnet import __version__
 from bharnet.core.errors import UserError
 from bharnet.core.machine import usable_cores
-from bharnet.models import expert_for
-from bharnet.models.backbones.degcn import to_reference_degcn_state
 from bharnet.models.cost import count_cost
 from bharnet.tools.profile import build_named
+from bharnet.tools.reference_degcn import calibrate, check_reference, load_reference_degcn, reference_degcn
 
 __all__ = ["BenchConfig", "machine_info", "matmul_gflops", "peak_rss_mb", "build_variant", "make_inputs",
-           "load_reference_degcn", "reference_degcn", "benchmark_variant", "benchmark_variants"]
-
-#: the DeGCN reference network compares with our DeGCN on the NTU-25 layout only
-#: what the public DeGCN code implements: its single-stream body model
-REFERENCE_VARIANTS = (expert_for("body"), "degcn")
-
+           "benchmark_variant", "benchmark_variants"]
 
 @dataclass
 class BenchConfig:
@@ -154,84 +148,6 @@ def _steps(model: nn.Module, inputs: Any, labels: torch.Tensor) -> tuple[Callabl
     return infer, train
 
 
-# ------------------------------------------------------------------------------------ the reference
-
-
-def load_reference_degcn(path: str | os.PathLike) -> type:
-    """The ``Model`` class of a checkout of the public DeGCN code (``model/degcn.py``, ``graph/``).
-
-    The checkout's top-level packages are called ``model`` and ``graph``, so ``path`` goes first on
-    ``sys.path`` and any other modules of those names are dropped from ``sys.modules`` first.
-    """
-    root = Path(path).expanduser().resolve()
-    needed = [root / "model" / "degcn.py", root / "graph" / "ntu_rgb_d.py"]
-    missing = [str(p.relative_to(root)) for p in needed if not p.is_file()]
-    if missing:
-        raise UserError(f"{root}: does not look like a checkout of the public DeGCN code "
-                        f"(github.com/WoominM/DeGCN_pytorch): missing {', '.join(missing)}")
-    for name in list(sys.modules):
-        if name.split(".")[0] in ("model", "graph"):
-            origin = getattr(sys.modules[name], "__file__", None) or ""
-            if not origin.startswith(str(root)):
-                del sys.modules[name]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    try:
-        module = importlib.import_module("model.degcn")
-    except ImportError as err:
-        raise UserError(f"{root}: importing its model/degcn.py failed: {err}") from err
-    if not hasattr(module, "Model"):
-        raise UserError(f"{root / 'model' / 'degcn.py'}: has no Model class")
-    return module.Model
-
-
-def _degcn_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Our DeGCN state dict (``blocks.*``, ``fc.*``) of a bare DeGCN or a DeGCN body expert."""
-    state = model.state_dict()
-    if not any(k.startswith("backbone.") for k in state):
-        return state
-    out = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
-    out.update({k.removeprefix("head."): v for k, v in state.items() if k.startswith("head.fc.")})
-    return out
-
-
-def reference_degcn(path: str | os.PathLike, model: nn.Module, config: BenchConfig) -> nn.Module:
-    """The public code's single-stream DeGCN with ``model``'s weights (see ``to_reference_degcn_state``)."""
-    model_cls = load_reference_degcn(path)
-    try:
-        ref = model_cls(num_class=config.num_classes, num_point=25, num_person=config.persons, num_stream=1,
-                        graph="graph.ntu_rgb_d.Graph", graph_args={"labeling_mode": "spatial"}, in_channels=3)
-    except Exception as err:  # noqa: BLE001  (user-supplied code: any failure is the checkout's)
-        raise UserError(f"{path}: building its Model(num_stream=1) failed: {err!r}") from err
-    state = to_reference_degcn_state(_degcn_state(model))
-    target = ref.state_dict()
-    bad = sorted(k for k in state if k in target and target[k].shape != state[k].shape)
-    if bad or set(state) != set(target):
-        raise UserError(f"{path}: its Model's parameters do not match DeGCN's (unexpected "
-                        f"{sorted(set(target) - set(state))[:5]}, missing {sorted(set(state) - set(target))[:5]}, "
-                        f"shape differs {bad[:5]})")
-    ref.load_state_dict(state)
-    return ref
-
-
-def _calibrate(model: nn.Module, inputs: Any) -> None:
-    """One training-mode forward pass so that batch-norm statistics match the data (a fresh network's
-    eval-mode outputs are otherwise of the order of 1e3, and so are their rounding differences)."""
-    model.train()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.reset_running_stats()
-                m.momentum = None  # cumulative average: one batch sets the statistics
-        model(inputs)
-        for m in model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.momentum = 0.1
-
-
-# ------------------------------------------------------------------------------------ the benchmark
-
-
 def benchmark_variant(name: str, config: BenchConfig, reference: str | os.PathLike | None = None,
                       seed: int = 0) -> dict[str, Any]:
     """Time one model: inference and training samples/s (median of ``repeats`` after ``warmup``), the
@@ -250,9 +166,9 @@ def benchmark_variant(name: str, config: BenchConfig, reference: str | os.PathLi
     pairs: list[tuple[str, Callable[[], Any], Callable[[], Any] | None]] = [("infer", ours[0], None),
                                                                              ("train", ours[1], None)]
     if reference is not None:
-        _check_reference([name], config)
-        _calibrate(model, inputs)
-        ref = reference_degcn(reference, model, config)
+        check_reference([name], config.backbone, config.frames)
+        calibrate(model, inputs)
+        ref = reference_degcn(reference, model, config.num_classes, config.persons)
         x = inputs["body"] if isinstance(inputs, dict) else inputs
         model.eval()
         ref.eval()
@@ -274,16 +190,6 @@ def benchmark_variant(name: str, config: BenchConfig, reference: str | os.PathLi
         result[f"{kind}_gflops"] = 2 * macs * passes * config.batch / seconds / 1e9
     result["peak_rss_mb"] = peak_rss_mb()
     return result
-
-
-def _check_reference(names: Sequence[str], config: BenchConfig) -> None:
-    wrong = [n for n in names if n not in REFERENCE_VARIANTS]
-    if wrong or config.backbone != "degcn":
-        raise UserError(f"--reference compares the DeGCN body expert only ({', '.join(REFERENCE_VARIANTS)} "
-                        f"with backbone degcn), not {', '.join(wrong) or config.backbone}")
-    if config.frames != 64:
-        raise UserError(f"--reference needs --frames 64 (the public DeGCN code is fixed to 64 frames), "
-                        f"got {config.frames}")
 
 
 def _alternating(fn: Callable[[], Any], other: Callable[[], Any], repeats: int, warmup: int) -> tuple[float, float]:
@@ -312,7 +218,7 @@ def benchmark_variants(names: Sequence[str], config: BenchConfig | None = None,
             raise UserError(f"--{field} must be at least 1, got {value}")
     if reference is not None:
         load_reference_degcn(reference)  # a wrong path fails before any timing
-        _check_reference(names, config)
+        check_reference(names, config.backbone, config.frames)
     info = machine_info()
     gflops = matmul_gflops()
     variants = {name: benchmark_variant(name, config, reference) for name in names}

@@ -28,7 +28,7 @@ from bharnet.core.atomic import atomic_path
 from bharnet.core.errors import UserError
 from bharnet.core.model_files import cache_dir, sha256_of
 from bharnet.core.outputs import WRITTEN_BY
-from bharnet.engine.run import load_checkpoint
+from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.models.backbones.degcn import DeformableTemporalConv
 from bharnet.tools.benchmark import make_inputs, time_calls
 
@@ -133,7 +133,7 @@ def live_graph_path(checkpoint: str | os.PathLike) -> Path:
 
 def export_checkpoint(checkpoint: str | os.PathLike, path: str | os.PathLike, frames: int | None = None,
                       batch: int = 1, check: bool = True) -> dict[str, Any]:
-    """Export the model of a training checkpoint (``bharnet.engine.run.load_checkpoint``); the window
+    """Export the model of a training checkpoint (``bharnet.engine.checkpoints.load_checkpoint``); the window
     defaults to the run's ``data.window``. A graph of that window and batch 1 is also what ``live``
     and ``predict`` run: it is copied into their cache, so that their first start needs no export."""
     module = load_checkpoint(checkpoint)

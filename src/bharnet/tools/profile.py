@@ -3,12 +3,13 @@ convention is :mod:`bharnet.models.cost`'s)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
 import torch.nn as nn
 
-from bharnet.models import create_model, expert_for, list_backbones, model_spec
+from bharnet.models import ModelInputs, create_model, expert_for, list_backbones
 from bharnet.models.cost import count_cost
 
 __all__ = ["build_named", "profile_model", "describe_inputs"]
@@ -19,13 +20,10 @@ def build_named(name: str, backbone: str = "degcn", num_classes: int = 60, frame
     backbone. ``persons``: body instances (default: the model's)."""
     if name in list_backbones():
         name, backbone = expert_for("body"), name
-    spec = model_spec(name)
-    kwargs: dict[str, Any] = {"backbone": backbone, "num_classes": num_classes, "window": frames}
-    if persons is not None and spec.streams == ("body",):
-        kwargs["num_persons"] = persons
-    elif persons is not None and "body" in spec.streams:
-        kwargs["body_persons"] = persons
-    return create_model(name, **kwargs)
+    inputs = ModelInputs(num_classes=num_classes, window=frames)
+    if persons is not None:
+        inputs = replace(inputs, body_persons=persons)
+    return create_model(name, inputs, backbone=backbone)
 
 
 def describe_inputs(example_inputs: dict[str, torch.Tensor]) -> dict[str, list[int]]:

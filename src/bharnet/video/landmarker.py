@@ -1,4 +1,5 @@
-"""Thin wrappers around MediaPipe's Tasks landmarkers (imported lazily).
+"""Thin wrappers around MediaPipe's Tasks landmarkers (imported lazily), and the landmarkers a
+process keeps from one video to the next (:data:`REUSABLE`).
 
 Why two running modes: crops move with the body from frame to frame, and MediaPipe's VIDEO mode
 tracks a hand in image coordinates from the previous frame, which a moving crop invalidates; so
@@ -11,9 +12,12 @@ in VIDEO mode for one person and on one person's box.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,3 +198,61 @@ class PoseLandmarker(_Landmarker):
             image = np.array([(m.x, m.y, m.z, m.visibility or 0.0) for m in marks], dtype=np.float64)
             people.append(PoseDetection(image[:, :3], image[:, 3], np.array([(m.x, m.y, m.z) for m in world])))
         return people
+
+
+class Reusable:
+    """Landmarkers kept for the next video while a :meth:`session` lasts (a batch run, a worker
+    process): making one costs ~0.1 s of CPU, as much as a few frames of work, and a video needs
+    several. They are closed when the outermost session ends: MediaPipe's threads must not outlive
+    the extraction (a process forked later, e.g. by a data loader, would inherit them mid-work)."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple, object] = {}
+        self._registered = False
+        self._depth = 0
+        self.new_video()
+
+    @contextmanager
+    def session(self) -> Iterator[Reusable]:
+        """``with REUSABLE.session():`` landmarkers made inside are kept until the outermost one ends."""
+        self._depth += 1
+        try:
+            yield self
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self.close()
+
+    def get(self, key: tuple, fps: float, make: Callable[[], object]):
+        """The landmarker of ``key``, made by ``make`` the first time; the first time in a video
+        (see :meth:`new_video`) one used before is restarted at ``fps``."""
+        item = self._items.get(key)
+        if item is None:
+            item = self._items[key] = make()
+            self._close_at_exit()
+        elif key not in self._in_video:
+            item.restart(fps)
+        self._in_video.add(key)
+        return item
+
+    def _close_at_exit(self) -> None:
+        # MediaPipe closes a task through a thread pool that the interpreter shuts down before
+        # atexit runs; the threading module's own exit hooks run earlier, the last registered
+        # first, so registering after MediaPipe has loaded closes the landmarkers in time.
+        if not self._registered:
+            register = getattr(threading, "_register_atexit", atexit.register)
+            register(self.close)
+            self._registered = True
+
+    def new_video(self) -> None:
+        """The next calls of :meth:`get` are for a new video."""
+        self._in_video: set[tuple] = set()
+
+    def close(self) -> None:
+        for item in self._items.values():
+            item.close()
+        self._items.clear()
+
+
+#: the landmarkers of this process
+REUSABLE = Reusable()

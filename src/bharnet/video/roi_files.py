@@ -25,8 +25,8 @@ from bharnet.video.batch import RunSummary, VideoJob, check_out_folders, collect
 from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.decode import probe_video
 from bharnet.video.hand_files import sample_name
-from bharnet.video.hands import pose_tracks
 from bharnet.video.models import resolve_model
+from bharnet.video.people import pose_tracks
 from bharnet.video.st_roi import DEFAULT_ROI, RoiConfig, StRoi, st_roi_from_video
 from bharnet.video.track import most_active
 

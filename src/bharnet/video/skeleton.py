@@ -29,7 +29,10 @@ from bharnet.core.layouts import convert_layout, get_layout
 from bharnet.core.sequence import Sequence
 from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.decode import VideoInfo, iter_frames, probe_video
-from bharnet.video.hands import REUSABLE, ExtractConfig, as_pose_track, finish_hands, lasting_tracks
+from bharnet.video.extract_config import ExtractConfig
+from bharnet.video.frame_hands import finish_hands
+from bharnet.video.landmarker import REUSABLE
+from bharnet.video.people import as_pose_track, lasting_tracks
 from bharnet.video.sides import is_mirrored
 from bharnet.video.stream import PERSON_COLUMNS, StreamExtractor, StreamWindow
 from bharnet.video.track import most_active, tracks_of

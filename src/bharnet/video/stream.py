@@ -5,7 +5,7 @@ hands for the same frames.
 Per frame: the pose landmarker (VIDEO mode) finds the people, :class:`~bharnet.video.track.PeopleTracker`
 links them to tracks, the person to follow is the most active one of the last
 ``ExtractConfig.follow_seconds`` (among those seen long enough), and the hand search
-(:class:`~bharnet.video.hands.FrameHands`) looks for that person's hands. A window of kept frames
+(:class:`~bharnet.video.frame_hands.FrameHands`) looks for that person's hands. A window of kept frames
 (:meth:`StreamExtractor.window`) becomes a skeleton with :func:`bharnet.video.skeleton.window_skeleton`.
 
 The work of a frame comes in two stages, :meth:`StreamExtractor.locate` (pose, follow) and
@@ -24,25 +24,19 @@ from typing import Any
 
 import numpy as np
 
+from bharnet.video.body_guide import BodyGuide, other_wrists
 from bharnet.video.crops import BODY_ANCHORS, body_scale
-from bharnet.video.hands import (
-    REUSABLE,
-    BodyGuide,
-    ExtractConfig,
-    FrameHands,
-    RawHands,
-    lasting_tracks,
-    other_wrists,
-    pose_people,
-)
-from bharnet.video.landmarker import PoseLandmarker
+from bharnet.video.extract_config import ExtractConfig
+from bharnet.video.frame_hands import FrameHands, RawHands
+from bharnet.video.landmarker import REUSABLE, PoseLandmarker
+from bharnet.video.people import lasting_tracks, pose_people
 from bharnet.video.search import hand_cues
 from bharnet.video.track import PeopleTracker, most_active, track_age, tracks_of
 
 __all__ = ["FrameMarks", "Located", "StreamWindow", "StreamExtractor"]
 
 _ANCHORS = BODY_ANCHORS["pose33"]
-#: columns of a person row of :func:`bharnet.video.hands.pose_people`
+#: columns of a person row of :func:`bharnet.video.people.pose_people`
 PERSON_COLUMNS = 9
 
 

@@ -5,7 +5,8 @@ sums their logits as they are; every dual-stream variant starts from the two exp
 fine-tuned; ``bharnet-e-expert`` keeps the expertized branches of the trained ``bharnet-e``.
 The fused variants (a derived spec with a ``fusion``: ``reliability-fusion``, ``noisy-or``,
 ``bharnet-e-reliability``) combine their source's branches by a method fitted on the validation
-split (:mod:`bharnet.models.fusion`); they refuse to fit on the test split.
+split (:mod:`bharnet.models.fusion`); they refuse to fit on the test split. Derived variants are
+built by :func:`bharnet.engine.derived.build_derived`.
 Each variant's result is written as soon as it is known, so an interrupted ablation resumes
 where it stopped. On a CPU with two or more cores the two experts train side by side, one process
 each: networks this small do not use a second thread well, so two at once take about the time of one.
@@ -22,7 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 from queue import Empty
 
-import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 from rich.table import Table
@@ -30,18 +30,20 @@ from rich.table import Table
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
 from bharnet.core.machine import usable_cores
+from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.engine.config import load_config, make_config, to_dict
-from bharnet.engine.module import ActionModule, SkeletonDataModule
-from bharnet.engine.run import fit, load_checkpoint, load_model_state, predict, prepare_store, save_checkpoint
-from bharnet.eval.metrics import confusion_matrix, softmax
+from bharnet.engine.derived import build_derived, sources
+from bharnet.engine.evaluate import evaluate_split, module_cost
+from bharnet.engine.fit import fit, prepare_store
+from bharnet.engine.module import SkeletonDataModule
+from bharnet.eval.ensemble import ensemble
+from bharnet.eval.metrics import confusion_matrix, group_accuracy
 from bharnet.eval.plots import plot_confusion
+from bharnet.eval.scores import load_scores
 from bharnet.models import expert_for, list_models, model_spec
-from bharnet.models.bharnet import init_from_experts
-from bharnet.models.cost import count_cost
-from bharnet.models.fusion import fit_fusion, select_method
 from bharnet.store.packed import SkeletonStore
 
-__all__ = ["VARIANTS", "RGB_VARIANTS", "RGB_FUSED", "run_ablation", "evaluate_module", "results_table",
+__all__ = ["VARIANTS", "RGB_VARIANTS", "RGB_FUSED", "SCORES_FILE", "run_ablation", "scores_file", "results_table",
            "write_report"]
 
 #: every registered skeleton model, in the registry's order (experts, second stage, derived)
@@ -53,7 +55,9 @@ EXPERTS = tuple(list_models("expert"))
 #: what an ablation writes in its folder
 ABLATION_FILES = ("runs", "results.json", "report.md", "confusion.png")
 #: skeleton variants whose scores are fused with an RGB variant's (rows "<variant> + RGB")
-RGB_FUSED = ("score-fusion", "joint", "bharnet-e")
+RGB_FUSED = tuple(list_models(tag="rgb-fused"))
+#: each variant's scores on the test split (:mod:`bharnet.eval.scores`), in its run folder
+SCORES_FILE = "test_scores.npz"
 
 
 def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict[str, Path],
@@ -73,79 +77,9 @@ def _variant_config(base: DictConfig, variant: str, out_dir: Path, experts: dict
     return cfg
 
 
-def _group_accuracy(pred: np.ndarray, labels: np.ndarray, groups: dict[str, list[int]]) -> dict[str, float]:
-    out = {"top1": float((pred == labels).mean())}
-    for group, classes in groups.items():
-        mask = np.isin(labels, classes)
-        if mask.any():
-            out[f"top1_{group}_classes"] = float((pred[mask] == labels[mask]).mean())
-    return out
-
-
-def evaluate_module(module: ActionModule, data: SkeletonDataModule, split: str) -> dict:
-    """Top-1 overall and per class group of every branch; the test logits."""
-    data.streams = module.streams
-    loader = torch.utils.data.DataLoader(data.dataset(split), batch_size=data.cfg["eval_batch_size"],
-                                         num_workers=data.cfg["num_workers"])
-    indices, labels, logits = predict(module, loader)
-    groups = data.store.meta.get("source", {}).get("class_groups", {})
-    result = _group_accuracy(logits["logits"].argmax(1), labels, groups)
-    result["branches"] = {name: float((v.argmax(1) == labels).mean()) for name, v in logits.items()}
-    return {"metrics": result, "indices": indices, "labels": labels, "logits": logits}
-
-
-def _cost(module: ActionModule, window: int) -> dict[str, int]:
-    model = module.model
-    return count_cost(model, model.example_inputs(batch=1, frames=window))
-
-
-def _sources(variant: str) -> list[str]:
-    """The trained models a derived variant is assembled from."""
-    return list(dict.fromkeys(model for model, _ in model_spec(variant).sources))
-
-
-def _derived_module(variant: str, checkpoints: dict[str, Path], base: DictConfig, out_dir: Path) -> ActionModule:
-    """A derived variant from the checkpoints of its sources: from the two experts (e.g.
-    ``score-fusion``), or from one trained model whose weights it loads (e.g. ``bharnet-e-expert``
-    leaves BHaRNet-E's interactive part out). Saved as a checkpoint like any trained run, so
-    ``bharnet test`` takes it as well.
-    """
-    cfg = _variant_config(base, variant, out_dir, checkpoints, None)
-    sources = _sources(variant)
-    module = ActionModule(to_dict(cfg), load_checkpoint(checkpoints[sources[0]]).store_meta)
-    if len(sources) == 1:
-        module.model.load_state_dict(load_model_state(checkpoints[sources[0]]))
-    else:
-        init_from_experts(module.model, *(load_model_state(checkpoints[expert_for(s)]) for s in ("body", "hand")))
-    save_checkpoint(module, out_dir / "runs" / variant / "checkpoints" / "last.ckpt")
-    return module.eval()
-
-
-def _fused_module(variant: str, checkpoints: dict[str, Path], base: DictConfig, out_dir: Path,
-                  data: SkeletonDataModule | None) -> tuple[ActionModule, dict]:
-    """A fused variant: its source's branches on the validation split fit the fusion (the method
-    too, when the spec's is ``auto``); the test split is never seen."""
-    spec = model_spec(variant)
-    source_name, branches, method = spec.sources[0][0], [b for _, b in spec.sources], spec.fusion
-    val_split = base.data.val_split
-    if val_split is None or val_split == base.data.test_split:
-        raise UserError(f"{variant} fits its fusion on the validation split, but data.val_split is "
-                        f"{val_split!r} (the test split is {base.data.test_split!r}); set data.val_split=auto")
-    source = load_checkpoint(checkpoints[source_name])
-    val = evaluate_module(source, data, val_split)
-    info: dict = {"fitted_on": val_split, "samples": int(len(val["labels"]))}
-    if method == "auto":
-        method, info["cv_top1"] = select_method(val["logits"], val["labels"], branches)
-    fusion = fit_fusion(val["logits"], val["labels"], branches, method)
-    info.update(method=method, branches=branches, temperature=fusion.temperature.tolist(),
-                weights=fusion.weights.tolist())
-    cfg = _variant_config(base, variant, out_dir, checkpoints, None)
-    cfg.model.kwargs = {**cfg.model.kwargs, "method": method}
-    module = ActionModule(to_dict(cfg), source.store_meta)
-    module.model.base.load_state_dict(source.model.state_dict())
-    module.model.fusion.load_state_dict(fusion.state_dict())
-    save_checkpoint(module, out_dir / "runs" / variant / "checkpoints" / "last.ckpt")
-    return module.eval(), info
+def scores_file(out_dir: str | Path, variant: str) -> Path:
+    """Where an ablation in ``out_dir`` keeps ``variant``'s scores on the test split."""
+    return Path(out_dir) / "runs" / variant / SCORES_FILE
 
 
 def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, finetune: list[str] | None = None,
@@ -156,8 +90,8 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
     :data:`RGB_FUSED` with the RGB variant's (mean of the two softmax probabilities).
 
     Returns ``{"models": {variant: {top1, top1_<group>_classes, params, macs, macs_all,
-    train_seconds, branches}}, ...}``; the test logits of each variant are kept in
-    ``<out_dir>/runs/<variant>/test_logits.npz``.
+    train_seconds, branches}}, ...}``; the test scores of each variant are kept in a scores file,
+    ``<out_dir>/runs/<variant>/test_scores.npz`` (:func:`scores_file`).
     """
     unknown = sorted(set(variants) - set(ALL_VARIANTS))
     if unknown:
@@ -182,15 +116,12 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
         start = time.perf_counter()
         stage = model_spec(variant).stage
         fusion_info = None
-        if model_spec(variant).fusion:  # its source ran before, so the store exists
-            if data is None:
+        if stage == "derived":  # its sources ran before, so the store exists
+            if data is None and model_spec(variant).fusion:
                 data = SkeletonDataModule(to_dict(base)["data"], (), base.seed)
-            module, fusion_info = _fused_module(variant, checkpoints, base, out_dir, data)
-            seconds = sum(results["models"][p]["train_seconds"] for p in _sources(variant))
-            checkpoint = run / "checkpoints" / "last.ckpt"
-        elif stage == "derived":
-            module = _derived_module(variant, checkpoints, base, out_dir)
-            seconds = sum(results["models"][p]["train_seconds"] for p in _sources(variant))
+            module, fusion_info = build_derived(_variant_config(base, variant, out_dir, checkpoints, None),
+                                                checkpoints, data)
+            seconds = sum(results["models"][p]["train_seconds"] for p in sources(variant))
             checkpoint = run / "checkpoints" / "last.ckpt"
         elif variant in side_by_side:
             checkpoint, seconds = side_by_side[variant]
@@ -207,13 +138,13 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
                 seconds += sum(results["models"][e]["train_seconds"] for e in starts)
         if data is None:
             data = SkeletonDataModule(to_dict(base)["data"], module.streams, base.seed)
-        evaluation = evaluate_module(module, data, base.data.test_split)
-        result = {**evaluation["metrics"], **_cost(module, base.data.window), "train_seconds": round(seconds, 1)}
+        evaluation = evaluate_split(module, data, base.data.test_split)
+        cost = module_cost(module, base.data.window)
+        result = {**evaluation.metrics, **cost, "train_seconds": round(seconds, 1)}
         if fusion_info is not None:
             result["fusion"] = fusion_info
         run.mkdir(parents=True, exist_ok=True)
-        np.savez(run / "test_logits.npz", indices=evaluation["indices"], labels=evaluation["labels"],
-                 **{f"logits_{k}": v for k, v in evaluation["logits"].items()})
+        evaluation.save(scores_file(out_dir, variant), checkpoint=checkpoint, **cost)
         write_json(done, {"result": result, "checkpoint": str(checkpoint) if checkpoint else None})
         checkpoints[variant] = checkpoint
         results["models"][variant] = result
@@ -221,8 +152,7 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
         write_json(results_path, results)
         log(f"{variant}: top-1 {result['top1']:.3f}")
     for rgb_variant in (v for v in RGB_VARIANTS if v in results["models"]):
-        groups = SkeletonStore(base.data.store).meta.get("source", {}).get("class_groups", {})
-        results["models"].update(_rgb_fusion_rows(results["models"], rgb_variant, out_dir, groups))
+        results["models"].update(_rgb_fusion_rows(results["models"], rgb_variant, out_dir))
     results["store"], results["test_split"] = base.data.store, base.data.test_split
     results["config"] = OmegaConf.to_container(base, resolve=True)
     write_json(results_path, results)
@@ -299,21 +229,18 @@ def _with_prerequisites(variants: list[str]) -> list[str]:
         wanted |= set(EXPERTS)
     for variant in list(wanted):
         if model_spec(variant).stage == "derived":
-            wanted |= set(_sources(variant))
+            wanted |= set(sources(variant))
     return [v for v in ALL_VARIANTS if v in wanted]
 
 
-def _rgb_fusion_rows(models: dict, rgb_variant: str, out_dir: Path, groups: dict[str, list[int]]) -> dict:
-    """``<skeleton variant> + RGB`` rows: the mean of the two models' softmax probabilities on the test
-    split (the two runs list the test samples in the same order)."""
-    rgb = np.load(out_dir / "runs" / rgb_variant / "test_logits.npz")
+def _rgb_fusion_rows(models: dict, rgb_variant: str, out_dir: Path) -> dict:
+    """``<skeleton variant> + RGB`` rows: the ensemble of the two models' test scores files, the
+    mean of their softmax probabilities (samples matched by name)."""
     rows = {}
     for variant in (v for v in RGB_FUSED if v in models):
-        skeleton = np.load(out_dir / "runs" / variant / "test_logits.npz")
-        if not np.array_equal(skeleton["indices"], rgb["indices"]):
-            raise UserError(f"{variant} and {rgb_variant} were tested on different samples")
-        fused = softmax(skeleton["logits_logits"]) + softmax(rgb["logits_logits"])
-        row = _group_accuracy(fused.argmax(1), rgb["labels"], groups)
+        fused = ensemble([str(scores_file(out_dir, variant)), str(scores_file(out_dir, rgb_variant))], mode="softmax")
+        groups = fused.members[0].scores.meta.get("class_groups") or {}
+        row = group_accuracy(fused.fused, fused.labels, groups)
         for key in ("params", "macs", "macs_all", "train_seconds"):
             row[key] = models[variant][key] + models[rgb_variant][key]
         rows[f"{variant} + RGB"] = row
@@ -348,10 +275,7 @@ def _title(results: dict) -> str:
 def write_report(results: dict, out: Path, title: str | None = None) -> None:
     """``report.md`` with the table and ``confusion.png`` of the best model."""
     title = title or _title(results)
-    import numpy as np
-
-
-    trained = [k for k in results["models"] if (out / "runs" / k / "test_logits.npz").is_file()]
+    trained = [k for k in results["models"] if scores_file(out, k).is_file()]
     best = max(trained, key=lambda k: results["models"][k]["top1"])
     lines = [f"# {title}", "",
              "Top-1 accuracy (%) on the test split, overall and on the classes that differ only in the",
@@ -363,7 +287,7 @@ def write_report(results: dict, out: Path, title: str | None = None) -> None:
     lines += [f"| {name} | " + " | ".join(_cells(r)) + " |" for name, r in results["models"].items()]
     lines += ["", f"![confusion matrix of {best}](confusion.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
-    logits = np.load(out / "runs" / best / "test_logits.npz")
+    scores = load_scores(scores_file(out, best))
     classes = SkeletonStore(results["store"]).classes
-    cm = confusion_matrix(logits["logits_logits"].argmax(1), logits["labels"], len(classes))
+    cm = confusion_matrix(scores.branch().argmax(1), scores.labels, len(classes))
     plot_confusion(cm, classes, out / "confusion.png", title=f"{best}: {title}")

@@ -24,6 +24,7 @@ from rich.table import Table
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
 from bharnet.engine.config import CONFIGS, load_config
+from bharnet.models import expert_for, is_model, list_models, model_spec
 from bharnet.workflows.ablation import ABLATION_FILES, ALL_VARIANTS, results_table, run_ablation, write_report
 
 __all__ = ["run_demo", "demo_config", "DEMO_VARIANTS", "QUICK_VARIANTS", "CLAIMS", "check_claims", "load_spread",
@@ -32,7 +33,7 @@ __all__ = ["run_demo", "demo_config", "DEMO_VARIANTS", "QUICK_VARIANTS", "CLAIMS
 #: the full demo: every model, skeleton and RGB
 DEMO_VARIANTS = ALL_VARIANTS
 #: ``--quick``: the experts, their two fusions and the RGB stream, enough to show the pattern
-QUICK_VARIANTS = ("body-expert", "hand-expert", "score-fusion", "joint", "bharnet-m")
+QUICK_VARIANTS = tuple(list_models(tag="quick"))
 
 TITLE = "bharnet demo on BodyHand-Synth (test split)"
 #: what the demo writes in its folder: an ablation's files and the data set's store
@@ -42,6 +43,10 @@ SPREAD_FILE = Path(__file__).with_name("demo_spread.yaml")
 #: the columns a spread is kept for: results key -> column name
 SPREAD_COLUMNS = {"top1": "top-1", "top1_hand_classes": "hand-only", "top1_body_classes": "body-only",
                   "top1_mixed_classes": "mixed", "top1_object_classes": "object"}
+
+
+BODY, HAND = expert_for("body"), expert_for("hand")
+EXPERTS = (BODY, HAND)
 
 
 def _top1(models: dict, name: str, key: str = "top1") -> float | None:
@@ -55,8 +60,8 @@ def _above(models: dict, winner: str, losers: tuple[str, ...], key: str = "top1"
 
 
 def _every_fusion_above_the_experts(models: dict) -> bool | None:
-    fused = [m for m in models if m not in ("body-expert", "hand-expert", "bharnet-m") and not m.endswith("+ RGB")]
-    return None if not fused else all(_above(models, m, ("body-expert", "hand-expert")) for m in fused)
+    fused = [m for m in models if is_model(m) and {"body", "hand"} <= set(model_spec(m).streams)]
+    return None if not fused else all(_above(models, m, EXPERTS) for m in fused)
 
 
 def _rgb_lifts_the_objects(models: dict) -> bool | None:
@@ -68,15 +73,15 @@ def _rgb_lifts_the_objects(models: dict) -> bool | None:
 #: measurable in this run, e.g. a model missing)
 CLAIMS: dict[str, Callable[[dict], bool | None]] = {
     "the hand expert reads the fingers (hand-only: hand expert > body expert)":
-        lambda m: _above(m, "hand-expert", ("body-expert",), "top1_hand_classes"),
+        lambda m: _above(m, HAND, (BODY,), "top1_hand_classes"),
     "the body expert reads the body (body-only: body expert > hand expert)":
-        lambda m: _above(m, "body-expert", ("hand-expert",), "top1_body_classes"),
-    "score fusion above both experts": lambda m: _above(m, "score-fusion", ("body-expert", "hand-expert")),
+        lambda m: _above(m, BODY, (HAND,), "top1_body_classes"),
+    "score fusion above both experts": lambda m: _above(m, "score-fusion", EXPERTS),
     "every skeleton fusion above both experts": _every_fusion_above_the_experts,
     "joint training above score fusion": lambda m: _above(m, "joint", ("score-fusion",)),
     "RGB lifts the object classes of every fused skeleton model": _rgb_lifts_the_objects,
     "BHaRNet-M above the body expert on the object classes":
-        lambda m: _above(m, "bharnet-m", ("body-expert",), "top1_object_classes"),
+        lambda m: _above(m, "bharnet-m", (BODY,), "top1_object_classes"),
 }
 
 

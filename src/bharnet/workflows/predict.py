@@ -21,11 +21,13 @@ from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_file, check_output_folder, holds_only, unique_outputs
 from bharnet.data.view import SampleView, ViewConfig
+from bharnet.engine.checkpoints import load_checkpoint
+from bharnet.engine.inference import classify, default_device, stack_inputs
 from bharnet.engine.module import ActionModule
-from bharnet.engine.run import classify, load_checkpoint, stack_inputs
 from bharnet.tools.export import export_onnx, live_graph_path, onnx_session
+from bharnet.video.batch import find_videos
 from bharnet.video.decode import iter_frames, probe_video, short_decode
-from bharnet.video.hands import ExtractConfig, find_videos
+from bharnet.video.extract_config import ExtractConfig
 from bharnet.video.models import resolve_model, resolve_pose_model
 from bharnet.video.overlay import Overlay, OverlayWriter, draw_overlay, written_by_overlay
 from bharnet.video.skeleton import VIDEO_BODY_LAYOUTS, VideoSkeleton, read_video_skeleton
@@ -91,7 +93,7 @@ class Network:
                  log: Callable[[str], None] = lambda message: None) -> None:
         if backend not in ("auto", "eager", "onnx"):
             raise UserError(f"--backend {backend}: choose auto, eager or onnx")
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = device or default_device()
         if backend == "auto":
             backend = "onnx" if self.device == "cpu" and _has_onnxruntime() else "eager"
         self.backend, self.module = backend, module

@@ -19,10 +19,10 @@ from bharnet.core.atomic import write_text
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_folder, holds_only
 from bharnet.video.decode import iter_frames
-from bharnet.video.hands import pose_people
 from bharnet.video.landmarker import PoseLandmarker
 from bharnet.video.models import resolve_pose_model
 from bharnet.video.overlay import Overlay, OverlayWriter, Preview, draw_overlay
+from bharnet.video.people import pose_people
 from bharnet.video.source import CapturedFrame, open_source
 
 __all__ = ["record_clips", "clip_split", "person_in_view", "HAND_ONLY_HINT"]

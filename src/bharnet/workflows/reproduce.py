@@ -14,7 +14,9 @@ skipped: a training whose ``last.ckpt`` reached ``trainer.max_epochs``, a scores
 report. An interrupted training resumes from its ``last.ckpt``.
 
 Rows that need no training of their own: ``score-fusion`` (the two experts' scores added) and
-``bharnet-e-expert`` (the expertized branches of a trained BHaRNet-E: ``z_BE + z_HE``).
+``bharnet-e-expert`` (the expertized branches of a trained BHaRNet-E: ``z_BE + z_HE``), the
+derived models whose prediction is a sum of their sources' scores
+(:func:`bharnet.engine.derived.summed_branches`).
 
 A guided row (``bharnet-m``, Table II) adds the RGB stream to the row of its guide (the recipe's
 ``model.kwargs.guide``, BHaRNet-E by default): after the guide's runs it trains the RGB stream once,
@@ -35,10 +37,12 @@ import yaml
 
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
+from bharnet.engine.checkpoints import checkpoint_epoch
 from bharnet.engine.config import load_config, to_dict
+from bharnet.engine.derived import summed_branches
 from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.run import checkpoint_epoch, fit, run_dir
-from bharnet.eval.ensemble import ensemble
+from bharnet.engine.fit import fit, run_dir
+from bharnet.eval.ensemble import ensemble, member_spec
 from bharnet.eval.metrics import topk_accuracy
 from bharnet.eval.report import write_ensemble_report
 from bharnet.models import expert_for, list_models, model_spec
@@ -53,9 +57,8 @@ EXPERTS = tuple(list_models("expert"))
 TRAINED = (*EXPERTS, *list_models("finetune"))
 #: row model -> the (trained model, scores branch) pairs whose sum is its prediction, per modality
 ROWS: dict[str, tuple[tuple[str, str], ...]] = {
-    **{m: ((m, "logits"),) for m in TRAINED},
     # a fused variant's fusion is fitted on a validation split, which the paper's benchmarks lack
-    **{m: model_spec(m).sources for m in list_models("derived") if not model_spec(m).fusion},
+    **{m: summed_branches(m) for m in (*TRAINED, *list_models("derived")) if not model_spec(m).fusion},
     # a guided model's skeleton members are its guide's row (the recipe names the guide), plus its RGB scores
     **{m: () for m in list_models("guided")},
 }
@@ -217,10 +220,10 @@ def plan(row: str, data_root: str | Path = "data", out: str | Path = "reproduce"
 
     scores = {(name, modality): test_step(name, modality, SHORT[modality])
               for name in dict.fromkeys(m for m, _ in members) for modality in modalities}
-    parts = {SHORT[modality]: [_spec(scores[name, modality], branch) for name, branch in members]
+    parts = {SHORT[modality]: [member_spec(scores[name, modality], branch) for name, branch in members]
              for modality in modalities if members}
     if guided:
-        parts[RGB] = [_spec(test_step(model, "joint", RGB), "logits")]
+        parts[RGB] = [member_spec(test_step(model, "joint", RGB))]
     specs = [spec for part in parts.values() for spec in part]
     report = out / "reports" / bench / model
 
@@ -241,10 +244,6 @@ def _guide_of(bench: str, model: str, configs: str | Path | None, overrides: Seq
 
 def _rgb_stage(overrides: Sequence[str]) -> list[str]:
     return [o.removeprefix("rgb_stage.") for o in overrides if o.startswith("rgb_stage.")]
-
-
-def _spec(path: Path, branch: str) -> str:
-    return str(path) if branch == "logits" else f"{path}:{branch}"
 
 
 def summarize(row: str, steps: Sequence[Step], modalities: Sequence[str]) -> dict:

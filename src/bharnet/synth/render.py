@@ -2,7 +2,7 @@
 
 Each sample's skeletons are drawn into small frames (limbs and head of every person, the fingers of
 every detected hand) on a backdrop of the sample's own tint, with the held object of an object
-class (:mod:`bharnet.io.synthetic_objects`) at the right hand; the ST-ROI image
+class (:mod:`bharnet.synth.objects`) at the right hand; the ST-ROI image
 (:mod:`bharnet.video.st_roi`) is cut from them exactly as from a real video, with the joints'
 projected pixel positions. Only the frames the image needs are drawn.
 """
@@ -13,8 +13,9 @@ import numpy as np
 
 from bharnet.core.layouts import HAND21, NTU25
 from bharnet.core.sequence import Sequence
-from bharnet.io.synthetic import _FOCAL, _IMAGE_W, SynthClass, _project
-from bharnet.io.synthetic_objects import OBJECTS
+from bharnet.synth.camera import FOCAL, IMAGE_W, project
+from bharnet.synth.classes import SynthClass
+from bharnet.synth.objects import OBJECTS
 from bharnet.video.st_roi import RoiConfig, build_st_roi, plan_st_roi
 
 __all__ = ["FRAME_W", "FRAME_H", "SYNTH_ROI", "project_body", "render_frame", "render_st_roi"]
@@ -27,7 +28,7 @@ SYNTH_ROI = RoiConfig(cell=24, size=120)
 
 def project_body(body: np.ndarray) -> np.ndarray:
     """Camera-space joints ``(T, M, V, 3)`` -> frame pixels ``(T, M, V, 2)``; NaN for absent persons."""
-    xy = _project(body.astype(np.float64)) * np.array([FRAME_W, FRAME_H])
+    xy = project(body.astype(np.float64)) * np.array([FRAME_W, FRAME_H])
     xy[(body == 0).all(-1)] = np.nan
     return xy
 
@@ -44,7 +45,7 @@ def render_frame(body_xy: np.ndarray, body_z: np.ndarray, hands: np.ndarray | No
 
     image = Image.new("RGB", (FRAME_W, FRAME_H), style["backdrop"])
     draw = ImageDraw.Draw(image)
-    px_per_m = _FOCAL * FRAME_W / _IMAGE_W
+    px_per_m = FOCAL * FRAME_W / IMAGE_W
     for m in range(len(body_xy)):
         if np.isnan(body_xy[m]).all():
             continue

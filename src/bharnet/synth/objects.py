@@ -11,14 +11,14 @@ class              motion              gesture       object
 
 The two classes of a pair share motion and gesture, so their skeletons come from the same
 distribution: a skeleton model can do no better than chance within a pair. Only the rendered
-frames (:mod:`bharnet.video.synth_render`) show the object.
+frames (:mod:`bharnet.synth.render`) show the object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bharnet.io.synthetic import SYNTH_CLASSES, SynthClass
+from bharnet.synth.classes import SYNTH_CLASSES, SynthClass
 
 __all__ = ["OBJECT_CLASSES", "OBJECTS", "RGB_CLASSES", "select_classes"]
 

@@ -1,4 +1,4 @@
-"""BodyHand-Synth into a store (:mod:`bharnet.io.synthetic` generates it)."""
+"""BodyHand-Synth into a store (:mod:`bharnet.synth.generate` generates it)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from bharnet.core.sequence import Sequence
-from bharnet.io.synthetic import SynthClass, class_groups, generate, named_classes, with_preset
-from bharnet.io.synthetic_objects import RGB_CLASSES
 from bharnet.store.packed import SkeletonStore, StoreWriter
 from bharnet.store.rgb import has_rois, write_rois
+from bharnet.synth.classes import SynthClass, class_groups, named_classes
+from bharnet.synth.generate import generate
+from bharnet.synth.objects import RGB_CLASSES
+from bharnet.synth.render import FRAME_H, FRAME_W, SYNTH_ROI, render_st_roi
+from bharnet.synth.variation import with_preset
 from bharnet.video.st_roi import RoiConfig
-from bharnet.video.synth_render import FRAME_H, FRAME_W, SYNTH_ROI, render_st_roi
 
 __all__ = ["write_synth_store", "write_synth_rgb_store"]
 
@@ -25,7 +27,7 @@ def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 
 
     Train and val come from one set of actors, test from other actors and another random stream;
     every split is balanced over classes. ``preset`` and ``variation`` as
-    :func:`bharnet.io.synthetic.generate`. Returns the store's path.
+    :func:`bharnet.synth.generate.generate`. Returns the store's path.
     """
     variation = with_preset(preset, variation)
     chosen = named_classes(tuple(variation.get("classes", ()))) if synth_classes is None \

@@ -9,17 +9,12 @@ import numpy as np
 import pytest
 
 from bharnet.core.layouts import NTU25
-from bharnet.io.synthetic import (
-    AIR_CLASSES,
-    SYNTH_CLASSES,
-    Variation,
-    _generate_batch,
-    _session_habit,
-    class_groups,
-    generate,
-)
 from bharnet.store.packed import SkeletonStore
-from bharnet.store.synthetic import write_synth_store
+from bharnet.synth.classes import AIR_CLASSES, SYNTH_CLASSES, class_groups
+from bharnet.synth.generate import generate, generate_batch
+from bharnet.synth.scene import session_habit
+from bharnet.synth.store import write_synth_store
+from bharnet.synth.variation import Variation
 
 C = len(SYNTH_CLASSES)
 CLEAN = Variation(body_noise=0.0, hand_noise=0.0, dropout=0.0, hand_missing=0.0, second_person=0.0)
@@ -72,7 +67,7 @@ def test_classes_balanced_and_groups_cover_every_class_once():
 def test_bones_keep_their_length_over_time():
     """A kinematic body: without noise every bone keeps its length through the motion."""
     for cid in (_ids("body")[:4]):
-        body = _generate_batch(cid, 3, (7, 0, cid), CLEAN).body[:, :40, 0]
+        body = generate_batch(cid, 3, (7, 0, cid), CLEAN).body[:, :40, 0]
         for child, parent in NTU25.edges:
             length = np.linalg.norm(body[:, :, child] - body[:, :, parent], axis=-1)
             assert np.allclose(length, length[:, :1], atol=1e-4), (SYNTH_CLASSES[cid].name, child, parent)
@@ -83,7 +78,7 @@ def test_body_is_blind_to_the_fingers():
     joints included, for the same random key; only the hands differ."""
     var = Variation()
     hand = _ids("hand")
-    batches = [_generate_batch(c, 4, (5, 0, 0), var) for c in hand[:4]]
+    batches = [generate_batch(c, 4, (5, 0, 0), var) for c in hand[:4]]
     for other in batches[1:]:
         np.testing.assert_array_equal(batches[0].body, other.body)
         seen = (batches[0].hand_conf[..., 0] > 0) & (other.hand_conf[..., 0] > 0)
@@ -92,13 +87,13 @@ def test_body_is_blind_to_the_fingers():
     for c in _ids("mixed"):
         by_motion.setdefault(SYNTH_CLASSES[c].motion, []).append(c)
     for pair in by_motion.values():
-        a, b = (_generate_batch(c, 2, (6, 1, 1), var) for c in pair)
+        a, b = (generate_batch(c, 2, (6, 1, 1), var) for c in pair)
         np.testing.assert_array_equal(a.body, b.body)
 
 
 def test_body_classes_share_the_hand_distribution():
     """Body-only classes draw hands from one distribution: same key, same finger articulation."""
-    a, b = (_generate_batch(c, 3, (8, 0, 0), CLEAN) for c in _ids("body")[:2])
+    a, b = (generate_batch(c, 3, (8, 0, 0), CLEAN) for c in _ids("body")[:2])
     # wrist-centred and palm-size-scaled (as the pipeline normalises hands) they are the same hands:
     # the arm's motion moves the hand in the image and changes its size, nothing else
     def normalised(x: np.ndarray) -> np.ndarray:
@@ -161,7 +156,7 @@ def test_store_splits_are_disjoint_stratified_and_test_uses_other_actors(tmp_pat
 
 
 def test_hand_dominant_preset_makes_its_classes_with_labels_in_order(tmp_path):
-    from bharnet.io.synthetic import SYNTH_PRESETS
+    from bharnet.synth.variation import SYNTH_PRESETS
 
     names = SYNTH_PRESETS["hand-dominant"]["classes"]
     samples = list(generate(2 * len(names), seed=0, preset="hand-dominant", min_frames=8, max_frames=10))
@@ -183,10 +178,10 @@ def test_a_session_habit_moves_the_free_arm_per_class_and_each_session_deals_its
     the hands and every sample without the cue are as before."""
     left_wrist, right_wrist = NTU25.index("left_wrist"), NTU25.index("right_wrist")
     key = (0, 0, 14)  # (seed, block, class key), as generate makes it
-    plain = _generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20))
-    zero = _generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20, session=1))
+    plain = generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20))
+    zero = generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20, session=1))
     np.testing.assert_array_equal(plain.body, zero.body)  # no cue: the session changes nothing
-    sessions = [_generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20, session_cue=40.0, session=s))
+    sessions = [generate_batch(14, 4, key, Variation(min_frames=20, max_frames=20, session_cue=40.0, session=s))
                 for s in (0, 1)]
     for cued in sessions:  # the right hand as before; the left hand's shape about its wrist as before
         np.testing.assert_array_equal(cued.hands[:, :, 1], plain.hands[:, :, 1])
@@ -197,7 +192,7 @@ def test_a_session_habit_moves_the_free_arm_per_class_and_each_session_deals_its
     moved = [np.linalg.norm(c.body[:, :, 0, left_wrist] - plain.body[:, :, 0, left_wrist], axis=-1).mean()
              for c in sessions]
     assert moved[0] != pytest.approx(moved[1], abs=0.02)  # each session pairs this class with another posture
-    cells = {_session_habit(k, Variation(session_cue=40.0)) for k in range(len(SYNTH_CLASSES))}
+    cells = {session_habit(k, Variation(session_cue=40.0)) for k in range(len(SYNTH_CLASSES))}
     assert len(cells) == len(SYNTH_CLASSES)  # distinct postures for distinct classes within a session
 
 

@@ -8,26 +8,27 @@ import numpy as np
 import pytest
 
 from bharnet.core.sequence import Sequence
-from bharnet.io.synthetic import Variation, _generate_batch
-from bharnet.io.synthetic_objects import OBJECT_CLASSES, OBJECTS, RGB_CLASSES, select_classes
 from bharnet.store.packed import SkeletonStore
 from bharnet.store.rgb import RoiArray
-from bharnet.store.synthetic import write_synth_rgb_store
+from bharnet.synth.generate import generate_batch
+from bharnet.synth.objects import OBJECT_CLASSES, OBJECTS, RGB_CLASSES, select_classes
+from bharnet.synth.render import FRAME_H, FRAME_W, SYNTH_ROI, project_body, render_st_roi
+from bharnet.synth.store import write_synth_rgb_store
+from bharnet.synth.variation import Variation
 from bharnet.video.st_roi import ROI_PARTS, cell_centre
-from bharnet.video.synth_render import FRAME_H, FRAME_W, SYNTH_ROI, project_body, render_st_roi
 
 
 def test_the_classes_of_an_object_pair_have_the_same_skeletons() -> None:
     var = Variation()
     for a, b in (OBJECT_CLASSES[:2], OBJECT_CLASSES[2:]):
-        x, y = (_generate_batch(c, 3, (4, 0, 9), var) for c in (a, b))
+        x, y = (generate_batch(c, 3, (4, 0, 9), var) for c in (a, b))
         np.testing.assert_array_equal(x.body, y.body)
         np.testing.assert_array_equal(x.hands, y.hands)
         assert OBJECTS[a.name] != OBJECTS[b.name]
 
 
 def _sample(cls_index: int) -> Sequence:
-    b = _generate_batch(RGB_CLASSES[cls_index], 1, (1, 2, 3), Variation(second_person=0.0, hand_missing=0.0,
+    b = generate_batch(RGB_CLASSES[cls_index], 1, (1, 2, 3), Variation(second_person=0.0, hand_missing=0.0,
                                                                        dropout=0.0))
     t = int(b.frames[0])
     return Sequence(name="s", label=cls_index, body=b.body[0, :t], hands=b.hands[0, :t], hand_conf=b.hand_conf[0, :t])
