@@ -1,4 +1,4 @@
-# bharnet: `make demo` sets everything up and runs the main job; `make test` runs the tests.
+# bharnet: `make demo` sets everything up and runs the main job; `make test` runs the unit tests.
 # On a machine without an NVIDIA GPU the CPU build of PyTorch is installed (a few hundred MB
 # instead of several GB); the package itself accepts any torch >= 2.2, CUDA builds included.
 
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH_CPU ?= torch==2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: setup demo test test-slow lint clean
+.PHONY: setup demo test test-integration test-slow test-all lint clean
 
 setup: $(VENV)/.installed
 
@@ -26,11 +26,17 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/bharnet demo
 
+# three tiers, each printing its 10 slowest tests (budgets in the README's Tests section)
 test: setup
 	$(BIN)/python -m pytest
 
+test-integration: setup
+	$(BIN)/python -m pytest -m "integration and not slow"
+
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
+
+test-all: test test-integration test-slow
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

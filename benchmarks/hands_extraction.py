@@ -14,6 +14,7 @@ hand the frames found / interpolated / missing.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,9 +23,12 @@ import cv2
 import numpy as np
 
 from bharnet.video.decode import write_video
-from bharnet.video.hand_files import write_ntu_skeleton
 from bharnet.video.hands import extract_hands
 from bharnet.video.landmarker import REUSABLE
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.io.fixtures import write_ntu_skeleton  # noqa: E402  (the tests' writer of NTU skeleton files)
 
 
 def _small_hand_clip(folder: Path, hand: np.ndarray, frames: int) -> tuple[Path, Path]:

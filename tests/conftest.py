@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from bharnet.core.sequence import Sequence
-from bharnet.engine.config import make_config
-from bharnet.store.packed import SkeletonStore, StoreWriter
 from bharnet.video.decode import iter_frames, write_video
+from tests import helpers
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+#: the fixtures of MediaPipe's models: a test that takes one runs MediaPipe
+_MEDIAPIPE = {"hand_model", "pose_model", "cup_clip"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that runs MediaPipe belongs to the integration tier, marked or not."""
+    for item in items:
+        if _MEDIAPIPE & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
@@ -54,53 +60,19 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-# small stores and runs that many tests build
-
-def _make_sequence(i: int, frames: int = 10, hands: bool = True) -> Sequence:
-    rng = np.random.default_rng(i)
-    return Sequence(
-        name=f"s{i:03d}", label=i % 3,
-        body=rng.normal(size=(frames, 2, 25, 3)).astype(np.float32),
-        hands=rng.normal(size=(frames, 2, 21, 3)).astype(np.float32) if hands else None,
-        hand_conf=np.ones((frames, 2, 21), np.float32) if hands else None,
-        splits=frozenset({"train" if i % 2 else "test"}),
-    )
-
-
-def _write_store(path, sequences, **kwargs):
-    with StoreWriter(path, body_layout="ntu25", num_persons=2, arrays=("hands",), classes=["a", "b", "c"],
-                     **kwargs) as w:
-        for seq in sequences:
-            w.add(seq)
-            w.source_done(seq.name)
-    return SkeletonStore(path)
-
-
-TINY = {
-    "data": {"window": 16, "batch_size": 4, "eval_batch_size": 8, "num_workers": 0, "val_split": "test"},
-    "model": {"name": "body-expert", "backbone": "degcn", "base_channels": 8},
-    "optim": {"lr": 0.05, "warmup_epochs": 1},
-    "trainer": {"max_epochs": 2, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False},
-}
-
-
-def _tiny_config(store, out, name="run", **layers):
-    return make_config(TINY, {"name": name, "out_dir": str(out), "data": {"store": str(store)}}, layers)
-
-
 @pytest.fixture(scope="session")
 def make_sequence():
     """``make_sequence(i, frames=10, hands=True)``: a random ntu25 sample (3 classes, split by parity)."""
-    return _make_sequence
+    return helpers.make_sequence
 
 
 @pytest.fixture(scope="session")
 def write_store():
     """``write_store(path, sequences, **writer_args)``: the sequences in a store; returns it opened."""
-    return _write_store
+    return helpers.write_store
 
 
 @pytest.fixture(scope="session")
 def tiny_config():
     """``tiny_config(store, out, name="run", **layers)``: a 2-epoch CPU run of a narrow body expert."""
-    return _tiny_config
+    return helpers.tiny_config

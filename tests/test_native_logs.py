@@ -13,6 +13,8 @@ import pytest
 from bharnet.cli import build_parser
 from bharnet.core.native_logs import is_chatter
 
+pytestmark = pytest.mark.integration  # MediaPipe in processes
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # lines MediaPipe 0.10 printed for one short video (tests/conftest.py's cup_clip)

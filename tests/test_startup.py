@@ -3,38 +3,54 @@ torch, Lightning or MediaPipe (those take seconds to import; benchmarks/startup.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from bharnet.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what a command imports when it runs, never to show its help
 HEAVY = ("torch", "lightning", "pytorch_lightning", "mediapipe", "onnxruntime", "cv2", "av")
 
-# every command's --help in one process: the command names come from the parser itself
+# every command's --help in one process (the commands and the heavy names come as arguments): the
+# heavy modules imported once each command's help was shown
 _EVERY_HELP = """
-import argparse, contextlib, io, json, sys
-from bharnet.cli import build_parser, main
+import contextlib, io, json, sys
+from bharnet.cli import main
 
-def leaves(parser, prefix=()):
-    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if not subs:
-        yield prefix
-    for action in subs:
-        for name, sub in action.choices.items():
-            yield from leaves(sub, (*prefix, name))
-
-commands = [list(c) for c in leaves(build_parser())]
+commands, heavy_names = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+heavy = {}
 for command in commands:
     with contextlib.redirect_stdout(io.StringIO()):
         try:
             main([*command, "--help"])
         except SystemExit:
             pass
-print(json.dumps({"commands": commands, "modules": sorted(sys.modules)}))
+    heavy[" ".join(command)] = sorted(m for m in sys.modules if m.split(".")[0] in heavy_names)
+print(json.dumps(heavy))
 """
+
+
+def command_lines(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> Iterator[list[str]]:
+    """Every command as typed (``["prepare", "ntu"]``), read from the parser itself."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield list(prefix)
+    for action in subs:
+        for name, sub in action.choices.items():
+            yield from command_lines(sub, (*prefix, name))
+
+
+COMMANDS = list(command_lines(build_parser()))
 
 
 def _python(*args: str) -> subprocess.CompletedProcess:
@@ -46,6 +62,7 @@ def _heavy(modules) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] in HEAVY)
 
 
+@pytest.mark.integration  # new interpreters
 def test_help_and_version_import_no_torch() -> None:
     for flag in ("--help", "--version"):
         proc = _python("-X", "importtime", "-m", "bharnet", flag)
@@ -56,10 +73,26 @@ def test_help_and_version_import_no_torch() -> None:
         assert "bharnet.cli" in imported and not _heavy(imported), _heavy(imported)
 
 
+
+def test_the_parser_has_every_command() -> None:
+    assert ["predict"] in COMMANDS and ["prepare", "custom"] in COMMANDS
+    assert len(COMMANDS) >= 20
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_command_help(command: list[str]) -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    assert out.getvalue().split()[:2 + len(command)] == ["usage:", "bharnet", *command]
+
+
+@pytest.mark.integration  # new interpreters
 def test_every_commands_help_imports_no_torch() -> None:
-    proc = _python("-c", _EVERY_HELP)
+    proc = _python("-c", _EVERY_HELP, json.dumps(COMMANDS), json.dumps(HEAVY))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout.splitlines()[-1])
-    assert ["predict"] in result["commands"] and ["prepare", "custom"] in result["commands"]
-    assert len(result["commands"]) >= 20
-    assert not _heavy(result["modules"]), _heavy(result["modules"])
+    heavy = json.loads(proc.stdout.splitlines()[-1])
+    assert sorted(heavy) == sorted(" ".join(c) for c in COMMANDS)
+    first = next((command for command, modules in heavy.items() if modules), None)
+    assert first is None, f"bharnet {first} --help imported {heavy[first]}"

@@ -13,6 +13,8 @@ from bharnet.store.custom import prepare_custom
 from bharnet.store.packed import SkeletonStore
 from bharnet.workflows.predict import Recognizer
 
+pytestmark = pytest.mark.integration  # trains
+
 
 def _write_2d_folder(folder, joints: int, hands: bool = False, samples: int = 6, frames: int = 12):
     """The docs' example: (T, 1, V, 2) keypoints and their scores, labels.csv with train / test."""

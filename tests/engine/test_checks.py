@@ -11,7 +11,7 @@ from bharnet.core.errors import UserError
 from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.engine.config import make_config
 from bharnet.engine.fit import fit
-from tests.conftest import TINY
+from tests.helpers import TINY
 
 
 @pytest.mark.parametrize(("override", "message"), [
@@ -82,6 +82,7 @@ def test_a_file_that_is_not_a_checkpoint_says_what_it_is(write, found, tmp_path)
     assert "\n" not in str(info.value) and "weights_only" not in str(info.value)  # never advice to load it unsafely
 
 
+@pytest.mark.integration  # trains
 def test_a_folder_given_as_a_checkpoint_says_so_and_names_the_one_inside(trained, tmp_path):
     with pytest.raises(UserError, match=rf"^{trained['run_dir']} is a folder, not a checkpoint file; did you mean "
                                         rf"{trained['run_dir'] / 'checkpoints' / 'best.ckpt'}\?$"):
@@ -90,6 +91,7 @@ def test_a_folder_given_as_a_checkpoint_says_so_and_names_the_one_inside(trained
         load_checkpoint(tmp_path)
 
 
+@pytest.mark.integration  # trains
 def test_a_truncated_checkpoint_says_so(trained, tmp_path):
     data = trained["last"].read_bytes()
     (tmp_path / "x.ckpt").write_bytes(data[: len(data) // 2])
@@ -115,6 +117,7 @@ def test_every_command_reads_checkpoints_alike(command, tmp_path, capsys):
     assert len(err.splitlines()) == 1 and f"{tmp_path / 'x.ckpt'} is not a bharnet checkpoint: unknown content" in err
 
 
+@pytest.mark.integration  # trains
 def test_weights_that_do_not_fit_the_saved_config_are_one_line(trained, tmp_path):
     ckpt = torch.load(trained["last"], weights_only=True)
     ckpt["hyper_parameters"]["config"]["model"]["base_channels"] = 16
@@ -125,6 +128,7 @@ def test_weights_that_do_not_fit_the_saved_config_are_one_line(trained, tmp_path
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.integration  # trains
 def test_training_on_a_truncated_last_checkpoint_says_how_to_start_afresh(tiny_config, store, tmp_path):
     cfg = tiny_config(store, tmp_path, trainer={"max_epochs": 1})
     last = fit(cfg, quiet=True)["last"]

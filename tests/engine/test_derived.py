@@ -34,6 +34,7 @@ def test_what_a_derived_model_sums():
         summed_branches("noisy-or")
 
 
+@pytest.mark.integration  # trains
 def test_score_fusion_checkpoint_predicts_the_sum_of_its_experts_scores(experts, tiny_config, tmp_path):
     store, checkpoints = experts
     cfg = tiny_config(store, tmp_path, name="score-fusion", model={"name": "score-fusion"})
@@ -51,6 +52,7 @@ def test_score_fusion_checkpoint_predicts_the_sum_of_its_experts_scores(experts,
     assert {"logits", "body", "hand"} <= set(evaluation.metrics["branches"])
 
 
+@pytest.mark.integration  # trains
 def test_a_fused_model_fits_on_the_validation_split_and_refuses_the_test_split(experts, tiny_config, tmp_path):
     store, checkpoints = experts
     source = tiny_config(store, tmp_path, name="score-fusion", model={"name": "score-fusion"})

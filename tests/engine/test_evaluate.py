@@ -8,6 +8,8 @@ from bharnet.engine.evaluate import test_checkpoint as run_test
 from bharnet.engine.fit import fit
 from bharnet.eval.scores import load_scores
 
+pytestmark = pytest.mark.integration  # trains, then tests
+
 
 @pytest.fixture(scope="module")
 def checkpoint(make_sequence, tiny_config, write_store, tmp_path_factory):

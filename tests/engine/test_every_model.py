@@ -49,6 +49,7 @@ def train_one_step(module: ActionModule) -> None:
     assert any(not torch.equal(a, b) for a, b in zip(before, params, strict=True))
 
 
+@pytest.mark.integration  # trains a step of every model
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_builds_profiles_trains_saves_and_loads(name: str, tmp_path) -> None:
     module = tiny_module(name)

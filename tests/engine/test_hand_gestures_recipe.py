@@ -1,10 +1,14 @@
 """The packaged hand-only recipe: the hand expert with shape and path, trained on a store of
 recorded-style clips (train and test only, validated on a slice held out of train)."""
 
+import pytest
+
 from bharnet.engine.config import CONFIGS, load_config
 from bharnet.engine.fit import fit
 from bharnet.store.packed import SkeletonStore, StoreWriter
 from bharnet.synth.generate import generate
+
+pytestmark = pytest.mark.integration  # trains
 
 
 def _clips_store(path):

@@ -12,6 +12,8 @@ from bharnet.eval.scores import load_scores
 from bharnet.store.packed import SkeletonStore
 from bharnet.tools.export import export_checkpoint
 
+pytestmark = pytest.mark.integration  # trains
+
 
 def test_a_checkpoint_without_hand_norm_predicts_with_wrist(tiny_config, store, tmp_path):
     config = to_dict(tiny_config(store, tmp_path, model={"name": "hand-expert"}, data={"hand_norm": "wrist"}))

@@ -13,6 +13,8 @@ from bharnet.eval.ensemble import ensemble
 from bharnet.synth.objects import select_classes
 from bharnet.synth.store import write_synth_rgb_store
 
+pytestmark = pytest.mark.integration  # trains
+
 RGB = {"image_size": 120, "rgb_width": 8}
 
 

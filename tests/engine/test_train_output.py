@@ -15,6 +15,8 @@ from bharnet.cli import main
 from bharnet.core.errors import UserError
 from bharnet.engine.fit import fit
 
+pytestmark = pytest.mark.integration  # trains and runs bharnet train
+
 
 class FixedPredictions(Callback):
     """Before each validation the head predicts one class for every sample: class 0 in the first

@@ -14,6 +14,8 @@ from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.engine.config import load_config
 from bharnet.engine.fit import fit
 
+pytestmark = pytest.mark.integration  # trains
+
 
 def state(module):
     return {k: v.clone() for k, v in module.model.state_dict().items()}

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
-from eval_helpers import make_logits, make_set
 
 from bharnet.core.errors import UserError
 from bharnet.eval.ensemble import ensemble, fuse, member_spec, parse_member_spec, search_weights
 from bharnet.eval.metrics import softmax, topk_accuracy
 from bharnet.eval.scores import load_scores, save_scores
+
+from .eval_helpers import make_logits, make_set
 
 K = 10
 

@@ -2,13 +2,14 @@ import json
 
 import numpy as np
 import pytest
-from eval_helpers import make_logits, make_set
 
 from bharnet.cli import main
 from bharnet.core.errors import UserError
 from bharnet.eval.ensemble import ensemble
 from bharnet.eval.report import load_expert_pair, robustness_curves, write_ensemble_report, write_report
 from bharnet.eval.scores import load_scores, save_scores
+
+from .eval_helpers import make_logits, make_set
 
 K = 12
 PNG = b"\x89PNG"

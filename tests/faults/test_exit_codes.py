@@ -10,6 +10,8 @@ import pytest
 
 from bharnet.cli import main
 
+pytestmark = pytest.mark.integration  # commands end to end, MediaPipe
+
 
 @pytest.fixture
 def clips(tmp_path: Path, cup_clip: Path) -> Path:

@@ -17,6 +17,8 @@ import pytest
 
 from tests.io.fixtures import write_ntu
 
+pytestmark = pytest.mark.integration  # interrupts and kills processes
+
 ROOT = Path(__file__).resolve().parents[2]
 #: NTU files: a run of a few seconds (the NTU reader, numba-compiled, is where workers hung on Ctrl-C)
 FILES = 200

@@ -65,6 +65,7 @@ def test_holistic_vectors(tmp_path):
         assert (conf[:4, 1] == 0).all() and (conf[4:, 1] == 1).all() and (conf[:, 0] == 1).all()
 
 
+@pytest.mark.integration  # MediaPipe on videos, then trains
 def test_rgb_videos_become_a_store_that_trains(tiny_config, tmp_path, cup_clip, hand_model, pose_model, capsys):
     """Real videos: the hand of cup.mp4 (nobody in view: a zero body, the hands from whole frames)."""
 

@@ -9,6 +9,8 @@ from bharnet.core.errors import UserError
 from bharnet.core.layouts import get_layout
 from bharnet.models import create_backbone, create_model, list_backbones
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
+
 BACKBONES = ["degcn", "ctrgcn", "stgcn"]
 LAYOUTS = ["ntu25", "ucla20", "hand21_pad25", "coco17"]
 

@@ -8,6 +8,8 @@ import torch
 from bharnet.models import create_model
 from bharnet.models.bharnet import BHaRNetE, expert_only, init_from_experts, valid_hand_tokens
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
+
 VARIANTS = ["body-expert", "hand-expert", "score-fusion", "joint", "cross-attention", "fast-attention", "bharnet-p",
             "bharnet-e", "bharnet-e-expert"]
 DUAL = VARIANTS[2:]

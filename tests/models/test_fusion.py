@@ -5,6 +5,8 @@ import torch
 from bharnet.models import create_model
 from bharnet.models.fusion import METHODS, BranchFusion, fit_fusion, fused_logits, select_method
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
+
 
 def _experts(n: int = 600, k: int = 8, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """A reliable hand branch and an unreliable but confident body branch (right a third of the time)."""

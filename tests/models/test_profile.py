@@ -57,6 +57,7 @@ def test_a_model_is_counted_on_its_own_device() -> None:
         count_cost(here, here.example_inputs(batch=1, frames=16))
 
 
+@pytest.mark.integration  # the command end to end
 def test_profile_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profile", "hand-expert", "--frames", "16", "--num-classes", "11", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -66,6 +67,7 @@ def test_profile_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0 < out["macs"] < out["macs_all"]
 
 
+@pytest.mark.integration  # the command end to end
 def test_profile_command_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profile", "ctrgcn", "--frames", "8"]) == 0
     assert "params" in capsys.readouterr().out

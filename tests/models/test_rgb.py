@@ -13,6 +13,8 @@ from bharnet.models.resnet import ResNet18, load_imagenet_weights, resolve_image
 from bharnet.models.rgb import band_weights, joint_guidance
 from bharnet.video.st_roi import ROI_PARTS, part_joints
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
+
 TINY = dict(num_classes=5, base_channels=8, window=16, image_size=45, rgb_width=8)
 
 

@@ -1,7 +1,6 @@
-"""The packaged recipes: every file loads, every data set x model pair builds its model, and every
-recipe resolves to what it resolved to before the recipes became groups."""
+"""The packaged recipes: every file loads, and every data set x model pair resolves to its
+benchmark's store and splits and its stage's schedule, and builds its model."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -21,34 +20,21 @@ STORE_META = {
 }
 ALL = sorted(CONFIGS.rglob("*.yaml"))
 PAIRS = [(d, m) for d in list_group("dataset") for m in list_group("model")]
-#: every recipe as the product of files resolved it (``<dataset>/<model>`` and the CPU recipe),
-#: written with ``data.store=STORE`` before the groups replaced the per-pair files
-BEFORE = json.loads((Path(__file__).parent / "recipes_before_groups.json").read_text())
+#: each benchmark's store folder and split prefix (N-UCLA's splits are plain ``train`` / ``test``)
+BENCHMARKS = {"ntu60-xsub": ("ntu60", "xsub"), "ntu60-xview": ("ntu60", "xview"), "ntu120-xsub": ("ntu120", "xsub"),
+              "ntu120-xset": ("ntu120", "xset"), "pku-xsub": ("pku-mmd", "xsub"), "pku-xview": ("pku-mmd", "xview"),
+              "ucla": ("ucla", "")}
+#: each stage's (learning rate, warm-up epochs, epochs, schedule): the experts from scratch, the
+#: second stage from them, BHaRNet-M's RGB stream on MMNet's step schedule
+STAGES = {"expert": (0.1, 5.0, 80, "cosine"), "finetune": (0.05, 2.0, 30, "cosine"), "guided": (0.1, 0.0, 80, "step")}
+#: the paper's attention: 8 heads of 64, 256 random features where the attention is linear
+LINEAR = {"heads": 8, "head_dim": 64, "nb_features": 256}
+ATTENTION = {"cross-attention": {"heads": 8, "head_dim": 64}, "fast-attention": LINEAR, "bharnet-p": LINEAR,
+             "bharnet-e": LINEAR}
+#: the named runs sized for a CPU
+CPU_RECIPES = ["demo", "demo-quick", "gestures-cpu", "hand-gestures-cpu", "ucla-degcn-j-cpu"]
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
-
-
-def _now(recipe: str) -> dict:
-    if recipe == "ucla/degcn-j-cpu":
-        return to_dict(load_config(CONFIGS / "recipes" / "ucla-degcn-j-cpu.yaml", ["data.store=STORE"]))
-    dataset, model = recipe.split("/")
-    return to_dict(load_config(None, [f"dataset={dataset}", f"model={model}", "data.store=STORE"]))
-
-
-def _as_before(cfg: dict) -> dict:
-    """The resolved config in the old shape: attention settings lived in ``model.kwargs`` and the
-    typed attention section, the second stage, the RGB stage and the validation hold-out settings
-    did not exist (empty or default ones said nothing)."""
-    cfg = json.loads(json.dumps(cfg))
-    assert (cfg["data"].pop("val_fraction"), cfg["data"].pop("val_group")) == (0.1, None)
-    attention = {k: v for k, v in cfg["model"].pop("attention").items() if v is not None}
-    cfg["model"]["kwargs"].update(attention)
-    cfg["model"]["attention"] = {}
-    assert cfg.pop("second_stage") == {}
-    assert cfg.pop("rgb_stage") == {}
-    for key in ("guide", "rgb"):  # BHaRNet-M's starting points, unset for the skeleton models
-        assert cfg["model"]["init"].pop(key) is None
-    return cfg
 
 
 def test_groups_cover_every_benchmark_and_model():
@@ -58,11 +44,6 @@ def test_groups_cover_every_benchmark_and_model():
             "bharnet-e"} <= set(list_group("model"))
 
 
-@pytest.mark.parametrize("recipe", sorted(BEFORE))
-def test_every_recipe_resolves_as_before(recipe):
-    assert _as_before(_now(recipe)) == BEFORE[recipe]
-
-
 @pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(CONFIGS)))
 def test_every_config_file_loads(path, tmp_path):
     cfg = load_config(path, [f"data.store={tmp_path}"])  # fragments load too: the schema fills the rest
@@ -70,24 +51,55 @@ def test_every_config_file_loads(path, tmp_path):
 
 
 @pytest.mark.parametrize(("dataset", "model"), PAIRS, ids=lambda x: x)
-def test_every_pair_builds_its_model(dataset, model, tmp_path):
-    store = Path(load_config(None, [f"dataset={dataset}"]).data.store).name
-    cfg = to_dict(load_config(None, [f"dataset={dataset}", f"model={model}", f"data.store={tmp_path}",
-                                     "model.base_channels=8", "data.window=16"]))
-    meta = STORE_META.get(store, STORE_META["ntu60"])
-    net = build_model(cfg["model"], meta, cfg["data"]["window"]).eval()
-    with torch.no_grad():
-        out = net(net.example_inputs(batch=1, frames=16))
-    assert out["logits"].shape == (1, meta["num_classes"])
-    assert cfg["name"] == f"{model}-joint"
+def test_every_pair_resolves_to_its_benchmark_and_stage_and_builds_its_model(dataset, model):
+    cfg = to_dict(load_config(None, [f"dataset={dataset}", f"model={model}"]))
+    store, split = BENCHMARKS[dataset]
+    train, test = (f"{split}_train", f"{split}_test") if split else ("train", "test")
+    data, stage = cfg["data"], model_spec(model).stage
+    assert (data["store"], data["train_split"], data["val_split"], data["test_split"]) == (f"data/{store}", train,
+                                                                                          test, test)
+    assert (cfg["name"], cfg["out_dir"], cfg["seed"], data["modality"]) == (f"{model}-joint", f"runs/{dataset}", 1,
+                                                                            "joint")
+    assert (data["window"], data["batch_size"], data["eval_batch_size"]) == (64, 16 if dataset == "ucla" else 64, 128)
+    assert (cfg["model"]["backbone"], cfg["model"]["base_channels"]) == ("degcn", 64)
+    optim = cfg["optim"]
+    assert (optim["lr"], optim["warmup_epochs"], cfg["trainer"]["max_epochs"], optim["schedule"]) == STAGES[stage]
+    assert {k: v for k, v in cfg["model"]["attention"].items() if v is not None} == ATTENTION.get(model, {})
+    assert cfg["model"]["kwargs"].get("lambda_cpl") == (1.0 if stage == "finetune" else None)
     run = Path(cfg["out_dir"])
-    if model_spec(model).stage == "finetune":  # second stage: starts from the experts
+    if stage == "finetune":  # second stage: starts from the experts
         assert cfg["model"]["init"] == {"body": str(run / "body-expert-joint/checkpoints/best.ckpt"),
                                         "hand": str(run / "hand-expert-joint/checkpoints/best.ckpt"),
                                         "freeze": False, "guide": None, "rgb": None}
-    if model_spec(model).stage == "guided":  # BHaRNet-M: guided by the trained BHaRNet-E, ImageNet start
+    if stage == "guided":  # BHaRNet-M: guided by the trained BHaRNet-E, ImageNet start
         assert cfg["model"]["init"] == {"body": None, "hand": None, "freeze": False, "rgb": "imagenet",
                                         "guide": str(run / "bharnet-e-joint/checkpoints/best.ckpt")}
+    meta = STORE_META.get(store, STORE_META["ntu60"])
+    net = build_model({**cfg["model"], "base_channels": 8}, meta, 16).eval()  # narrow and short: builds fast
+    with torch.no_grad():
+        out = net(net.example_inputs(batch=1, frames=16))
+    assert out["logits"].shape == (1, meta["num_classes"])
+
+
+def _recipe(name: str) -> dict:
+    return to_dict(load_config(CONFIGS / "recipes" / f"{name}.yaml", ["data.store=STORE"]))
+
+
+@pytest.mark.parametrize("name", CPU_RECIPES)
+def test_cpu_recipes_run_in_one_process_on_a_narrow_network(name):
+    cfg = _recipe(name)
+    assert (cfg["trainer"]["accelerator"], cfg["trainer"]["devices"], cfg["data"]["num_workers"]) == ("cpu", 1, 0)
+    assert cfg["model"]["backbone"] == "degcn" and cfg["model"]["base_channels"] <= 32
+
+
+def test_quick_demo_is_the_demo_on_fewer_samples_and_classes():
+    full, quick = _recipe("demo"), _recipe("demo-quick")
+    assert (full["seed"], full["data"]["window"], full["model"]["base_channels"]) == (1, 16, 8)
+    assert (full["data"]["synth"]["num_samples"], quick["data"]["synth"]["num_samples"]) == (1500, 840)
+    assert full["data"]["synth"]["classes"] is None and len(quick["data"]["synth"]["classes"]) == 14
+    assert full["data"]["synth"]["rgb"] and quick["data"]["synth"]["rgb"]  # both have the RGB stream's images
+    for key in ("window", "train_split", "val_split", "test_split"):
+        assert quick["data"][key] == full["data"][key]
 
 
 def test_modality_is_a_command_line_setting():

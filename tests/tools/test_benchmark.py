@@ -2,19 +2,22 @@
 
 No checkout of the public code is available to the tests: a stand-in written here has its
 constructor and its parameter names but wraps our own DeGCN. So the tests with it check the
-plumbing (loading a checkout, moving our weights under the reference's names, the report's keys),
-not that the public code computes what ours does."""
+plumbing (loading a checkout, moving our weights under the reference's names, the report's values
+and how they agree with each other), not that the public code computes what ours does."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
+from dataclasses import asdict
 
 import pytest
 import torch
 
+from bharnet import __version__
 from bharnet.cli import benchmark as benchmark_cli
 from bharnet.core.errors import UserError
 from bharnet.models import create_model
@@ -71,23 +74,36 @@ def stand_in_checkout(tmp_path, monkeypatch):
         del sys.modules[name]
 
 
-def test_json_has_the_keys() -> None:
+def _assert_consistent(r: dict, batch: int) -> None:
+    """Speeds, times and GFLOP/s of one variant agree: a training step counts as 3 forward passes."""
+    for kind, passes in (("infer", 1), ("train", 3)):
+        assert r[f"{kind}_samples_per_s"] > 0, kind
+        assert r[f"{kind}_ms_per_batch"] == pytest.approx(1e3 * batch / r[f"{kind}_samples_per_s"])
+        assert r[f"{kind}_gflops"] == pytest.approx(2 * passes * r["gmacs_per_sample"] * r[f"{kind}_samples_per_s"])
+    assert 0 < r["gmacs_per_sample"] < 100 and r["params"] > 1000
+    assert 10 < r["peak_rss_mb"] < 1e6  # an interpreter with torch loaded, in MiB
+
+
+def test_report_values_are_plausible_and_agree() -> None:
     result = benchmark_variants(["body-expert"], TINY)
     json.dumps(result)
-    assert result["matmul_gflops"] > 0
-    for key in ("cpu", "logical_cores", "torch_threads", "torch", "python", "bharnet"):
-        assert key in result["machine"]
+    assert 0 < result["matmul_gflops"] < 1e6
+    assert result["config"] == asdict(TINY)
+    machine = result["machine"]
+    assert 1 <= machine["usable_cores"] <= machine["logical_cores"] == os.cpu_count()
+    assert (machine["torch_threads"], machine["bharnet"]) == (1, __version__)
+    assert len(machine["load_average"]) == len(machine["load_average_after"]) == 3
     r = result["variants"]["body-expert"]
-    for key in ("infer_samples_per_s", "train_samples_per_s", "infer_gflops", "train_gflops", "peak_rss_mb",
-                "gmacs_per_sample"):
-        assert r[key] > 0, key
+    assert (r["variant"], r["backbone"], r["batch"], r["frames"]) == ("body-expert", "degcn", 1, 8)
+    assert r["params"] == sum(p.numel() for p in create_model("body-expert", num_classes=5, window=8).parameters())
+    _assert_consistent(r, batch=1)
     assert "reference_infer_samples_per_s" not in r
 
 
 def test_dual_stream_variant_runs() -> None:
     result = benchmark_variants(["bharnet-e-expert"], BenchConfig(batch=1, frames=8, repeats=1, warmup=0,
                                                                    num_classes=5))
-    assert result["variants"]["bharnet-e-expert"]["train_samples_per_s"] > 0
+    _assert_consistent(result["variants"]["bharnet-e-expert"], batch=1)
 
 
 def test_reference_plumbing_moves_our_weights_under_the_reference_names(stand_in_checkout) -> None:
@@ -108,10 +124,10 @@ def test_reference_plumbing_reports_speeds_and_the_difference(stand_in_checkout,
                               "--num-classes", "5", "--threads", "1", "--reference", str(stand_in_checkout), "--json"])
     assert args.func(args) == 0
     r = json.loads(capsys.readouterr().out)["variants"]["body-expert"]
-    for key in ("infer_samples_per_s", "train_samples_per_s", "reference_infer_samples_per_s",
-                "reference_train_samples_per_s", "infer_speedup", "train_speedup"):
-        assert r[key] > 0, key
-    assert r["max_abs_diff"] <= 1e-4
+    _assert_consistent(r, batch=1)
+    for kind in ("infer", "train"):  # speed-up: the reference's time over ours
+        assert r[f"{kind}_speedup"] == pytest.approx(r[f"{kind}_samples_per_s"] / r[f"reference_{kind}_samples_per_s"])
+    assert r["max_abs_diff"] <= 1e-4 and r["logit_scale"] > 0
 
 
 def test_reference_checkout_is_checked(tmp_path) -> None:

@@ -19,6 +19,8 @@ from bharnet.tools.export import live_graph_path, onnx_session, prepare_for_expo
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
+pytestmark = pytest.mark.integration  # trains and exports
+
 
 def tiny(name: str) -> torch.nn.Module:
     torch.manual_seed(0)

@@ -15,14 +15,23 @@ cv2 = pytest.importorskip("cv2")
 
 from bharnet.cli import main  # noqa: E402
 from bharnet.video.decode import iter_frames, write_video  # noqa: E402
-from bharnet.video.hand_files import read_hands, write_ntu_skeleton  # noqa: E402
+from bharnet.video.hand_files import read_hands  # noqa: E402
 from bharnet.video.hands import extract_hands  # noqa: E402
 from bharnet.video.hands_batch import plan_jobs, run_extraction  # noqa: E402
 from bharnet.video.landmarker import HandLandmarker  # noqa: E402
+from tests.io.fixtures import write_ntu_skeleton  # noqa: E402
 
-from .conftest import paste  # noqa: E402
+pytestmark = pytest.mark.integration  # MediaPipe on real video
 
-CUP_STRIDE = 4  # cup.mp4 is 217 frames; the default suite runs every 4th (55 frames), the slow one all
+CUP_STRIDE = 4  # cup.mp4 is 217 frames; the integration tier runs every 4th (55 frames), the slow one all
+
+
+def paste(canvas_hw: tuple[int, int], image: np.ndarray, top_left: tuple[int, int], value: int = 200) -> np.ndarray:
+    """A grey canvas with ``image`` pasted at ``top_left`` (x, y)."""
+    canvas = np.full((*canvas_hw, 3), value, dtype=np.uint8)
+    x, y = top_left
+    canvas[y:y + image.shape[0], x:x + image.shape[1]] = image
+    return canvas
 
 
 def _cup_subsample(shared: Path, tmp_path: Path, stride: int) -> Path:

@@ -9,8 +9,8 @@ from bharnet.video.hand_files import (
     read_ntu_color,
     sample_name,
     save_hands,
-    write_ntu_skeleton,
 )
+from tests.io.fixtures import write_ntu_skeleton
 
 
 def _track(T: int = 6) -> HandTrack:

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from bharnet.core.errors import UserError
+from bharnet.core.model_files import cache_dir, download_model_file, sha256_of
 from bharnet.video import models
-from bharnet.video.models import HAND_MODEL, download_model, resolve_model, sha256_of
+from bharnet.video.models import HAND_MODEL, resolve_model
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +32,7 @@ def test_explicit_path_then_env_then_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BHARNET_HAND_MODEL", str(explicit))
     assert resolve_model("hand", download=False) == explicit
     monkeypatch.delenv("BHARNET_HAND_MODEL")
-    cached = models.cache_dir() / HAND_MODEL.filename
+    cached = cache_dir() / HAND_MODEL.filename
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"x")
     assert resolve_model("hand", download=False) == cached
@@ -46,7 +47,7 @@ def test_missing_model_error_names_every_place(tmp_path, monkeypatch):
     with pytest.raises(UserError) as err:
         resolve_model("pose", opener=offline)
     text = str(err.value)
-    for place in ("BHARNET_POSE_MODEL", str(models.cache_dir()), "network unreachable", "--pose-model",
+    for place in ("BHARNET_POSE_MODEL", str(cache_dir()), "network unreachable", "--pose-model",
                   "storage.googleapis.com"):
         assert place in text
 
@@ -54,11 +55,11 @@ def test_missing_model_error_names_every_place(tmp_path, monkeypatch):
 def test_download_from_file_url_verifies_checksum(tmp_path):
     src, digest = _fake(tmp_path)
     spec = replace(HAND_MODEL, sha256=digest)
-    dest = download_model(spec, tmp_path / "dl", url=src.as_uri())
+    dest = download_model_file(spec, tmp_path / "dl", url=src.as_uri())
     assert dest.read_bytes() == b"model bytes" and sha256_of(dest) == digest
     bad = replace(HAND_MODEL, sha256="0" * 64)
     with pytest.raises(UserError, match="expected 0000"):
-        download_model(bad, tmp_path / "dl2", url=src.as_uri())
+        download_model_file(bad, tmp_path / "dl2", url=src.as_uri())
     assert list((tmp_path / "dl2").iterdir()) == []  # nothing half-written or unverified is left
 
 
@@ -72,7 +73,7 @@ def test_resolve_downloads_into_cache(tmp_path, monkeypatch):
         return io.BytesIO(content)
 
     path = resolve_model("hand", opener=opener)
-    assert path == models.cache_dir() / HAND_MODEL.filename and path.read_bytes() == content
+    assert path == cache_dir() / HAND_MODEL.filename and path.read_bytes() == content
     assert seen == [HAND_MODEL.url] and HAND_MODEL.url.startswith("https://storage.googleapis.com/mediapipe-models/")
     assert resolve_model("hand", opener=opener) == path and len(seen) == 1  # cached now
 

@@ -22,6 +22,8 @@ pytest.importorskip("mediapipe")
 pytest.importorskip("av")
 pytest.importorskip("cv2")
 
+pytestmark = pytest.mark.integration  # MediaPipe on real video
+
 SHOULDERS = list(BODY_ANCHORS["pose33"].shoulders)
 NTU_SHOULDERS = list(BODY_ANCHORS["ntu25"].shoulders)
 

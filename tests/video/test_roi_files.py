@@ -11,8 +11,8 @@ import pytest
 from bharnet.cli import main
 from bharnet.core.errors import UserError
 from bharnet.store.rgb import RoiArray, attach_rois
-from bharnet.video.hand_files import write_ntu_skeleton
 from bharnet.video.roi_files import plan_roi_jobs, read_roi, run_roi_extraction, save_roi
+from tests.io.fixtures import write_ntu_skeleton
 
 av = pytest.importorskip("av")
 

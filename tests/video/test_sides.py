@@ -10,6 +10,7 @@ import pytest
 
 from bharnet.core.layouts import NTU25, POSE33
 from bharnet.video.sides import POSE33_SWAP, is_mirrored, pose_to_convention, side_margin
+from tests.io.fixtures import write_ntu_skeleton
 
 
 def test_ntu_videos_are_mirrored_others_are_not():
@@ -58,7 +59,6 @@ def ntu_clip(shared: Path, tmp_path_factory) -> tuple[Path, Path, np.ndarray, np
     pytest.importorskip("av")
     from bharnet.io.ntu import read_skeleton
     from bharnet.video.decode import iter_frames, write_video
-    from bharnet.video.hand_files import write_ntu_skeleton
 
     folder = tmp_path_factory.mktemp("ntu")
     sample = shared / "data" / "ntu-sample"

@@ -12,6 +12,8 @@ from bharnet.video.landmarker import REUSABLE
 from bharnet.video.skeleton import read_video_skeleton, window_skeleton
 from bharnet.video.stream import StreamExtractor
 
+pytestmark = pytest.mark.integration  # MediaPipe on real video
+
 
 @pytest.fixture(scope="module")
 def short_cup(cup_clip, tmp_path_factory):

@@ -9,6 +9,8 @@ from bharnet.store.packed import SkeletonStore
 from bharnet.workflows.ablation import RGB_FUSED
 from bharnet.workflows.demo import DEMO_VARIANTS, QUICK_VARIANTS, demo_config, run_demo
 
+pytestmark = pytest.mark.integration  # trains
+
 TINY = ["data.synth.num_samples=260", "data.window=16", "data.batch_size=16", "model.base_channels=8",
         "trainer.max_epochs=1", "rgb_stage.trainer.max_epochs=1"]
 
@@ -102,8 +104,7 @@ def test_the_experts_train_side_by_side_on_a_cpu_and_match_one_at_a_time(tmp_pat
     together = run_demo(tmp_path / "together", quick=True, variants=["score-fusion"], overrides=overrides)
     assert all((tmp_path / "together/runs" / e / "checkpoints/best.ckpt").exists() for e in ablation.EXPERTS)
     assert "training side by side" in capsys.readouterr().out
-    monkeypatch.setattr(ablation.os, "cpu_count", lambda: 1)
-    monkeypatch.delattr(ablation.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(ablation, "usable_cores", lambda: 1)
     alone = run_demo(tmp_path / "alone", quick=True, variants=["score-fusion"], overrides=overrides)
     assert "side by side" not in capsys.readouterr().out
     for variant in ("body-expert", "hand-expert", "score-fusion"):

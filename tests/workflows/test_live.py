@@ -17,6 +17,8 @@ from bharnet.video.stream import FrameMarks
 pytest.importorskip("cv2")
 av = pytest.importorskip("av")
 
+pytestmark = pytest.mark.integration  # trains, MediaPipe
+
 FPS = 10.0
 
 

@@ -18,6 +18,8 @@ from bharnet.video.decode import probe_video
 from bharnet.video.skeleton import VideoSkeleton, _body_of
 from bharnet.workflows.predict import predict_video, video_windows
 
+pytestmark = pytest.mark.integration  # trains, commands end to end
+
 
 @pytest.fixture(scope="module")
 def checkpoints(make_sequence, tiny_config, write_store, tmp_path_factory):

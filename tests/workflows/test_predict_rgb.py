@@ -15,6 +15,8 @@ from bharnet.workflows.predict import predict_video
 
 av = pytest.importorskip("av")
 
+pytestmark = pytest.mark.integration  # trains
+
 
 def test_bharnet_m_predicts_a_video_window_by_window(tmp_path, monkeypatch, tiny_config):
     from bharnet.video.decode import write_video

@@ -13,6 +13,8 @@ from bharnet.workflows.record import clip_split, record_clips
 pytest.importorskip("cv2")
 av = pytest.importorskip("av")
 
+pytestmark = pytest.mark.integration  # commands end to end on real video
+
 FPS = 20.0
 
 

@@ -17,7 +17,8 @@ TINY = ["model.base_channels=8", "data.window=16", "trainer.max_epochs=1", "opti
         "data.batch_size=4", "data.eval_batch_size=8", "data.num_workers=0", "trainer.accelerator=cpu",
         "trainer.devices=1", "trainer.enable_progress_bar=false", "trainer.log_every_n_steps=1"]
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
+# trains; tiny models: one thread beats several
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("one_thread")]
 
 
 def titles(steps):

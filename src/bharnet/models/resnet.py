@@ -23,13 +23,23 @@ import torch
 from torch import Tensor, nn
 
 from bharnet.core.errors import UserError
+from bharnet.core.model_files import ModelFile, find_model_file
 
 __all__ = ["ResNet18", "IMAGENET_URL", "IMAGENET_MEAN", "IMAGENET_STD", "resolve_imagenet_weights",
            "load_imagenet_weights"]
 
 IMAGENET_URL = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
-_HASH_PREFIX = "f37072fd"
-_ENV = "BHARNET_RESNET18_WEIGHTS"
+#: torchvision's file; its name pins the leading digits of its SHA-256 (as torch.hub checks them)
+IMAGENET_WEIGHTS = ModelFile(
+    name="ImageNet ResNet-18 weights",
+    filename="resnet18-f37072fd.pth",
+    url=IMAGENET_URL,
+    sha256="f37072fd",
+    env="BHARNET_RESNET18_WEIGHTS",
+    option="ResNet-18 weights",
+    usage="the file's path",
+    hint="allow the download (pretrained=imagenet-download)",
+)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -96,42 +106,11 @@ class ResNet18(nn.Module):
         return self.fc(self.drop(self.forward_features(x)))
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("BHARNET_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "bharnet") / "models"
-
-
 def resolve_imagenet_weights(path: str | os.PathLike | None = None, download: bool = False) -> Path:
     """The ImageNet ResNet-18 weights file: ``path``, ``$BHARNET_RESNET18_WEIGHTS``, the cache, or (with
     ``download``) torchvision's file fetched into the cache and checked. Raises :class:`UserError`
     naming every place looked at when none has it."""
-    if path is not None:
-        p = Path(path).expanduser()
-        if not p.is_file():
-            raise UserError(f"ResNet-18 weights {p}: no such file")
-        return p
-    looked = []
-    env = os.environ.get(_ENV)
-    if env:
-        if Path(env).expanduser().is_file():
-            return Path(env).expanduser()
-        looked.append(f"{_ENV}={env} (no such file)")
-    else:
-        looked.append(f"{_ENV} (not set)")
-    cached = _cache_dir() / Path(IMAGENET_URL).name
-    if cached.is_file():
-        return cached
-    looked.append(f"{cached} (absent)")
-    if download:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        try:  # torch.hub writes to a temporary file, checks the SHA-256 prefix, then renames
-            torch.hub.download_url_to_file(IMAGENET_URL, str(cached), hash_prefix=_HASH_PREFIX, progress=False)
-            return cached
-        except (OSError, RuntimeError) as err:
-            looked.append(f"download from {IMAGENET_URL}: {err}")
-    raise UserError("no ImageNet ResNet-18 weights found. Looked at: " + "; ".join(looked)
-                    + f". Fix: pass the file's path, set {_ENV}=PATH, put {Path(IMAGENET_URL).name} in "
-                    f"{cached.parent}, or allow the download (pretrained=imagenet-download).")
+    return find_model_file(IMAGENET_WEIGHTS, path, download=download)
 
 
 def load_imagenet_weights(model: ResNet18, path: str | os.PathLike) -> list[str]:

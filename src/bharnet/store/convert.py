@@ -10,7 +10,6 @@ with a :class:`~bharnet.core.errors.UserError`. Inputs an interrupted earlier ru
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.machine import usable_cores
 from bharnet.core.sequence import Sequence
 from bharnet.core.words import plural
 from bharnet.store.packed import StoreWriter
@@ -67,11 +67,7 @@ class PrepareSummary:
 
 def default_workers() -> int:
     """One worker per CPU this process may use, at most 8."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(8, cpus))
+    return min(8, usable_cores())
 
 
 def _convert_one(convert: Callable[[str], list[Sequence]], source: str) -> tuple[list[Sequence] | None, str | None]:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from bharnet import __version__
 from bharnet.core.errors import UserError
+from bharnet.core.machine import usable_cores
 from bharnet.models.cost import count_cost
 from bharnet.tools.profile import build_named
 from bharnet.tools.reference_degcn import calibrate, check_reference, load_reference_degcn, reference_degcn
@@ -65,12 +66,8 @@ def _version() -> str:
 
 def machine_info() -> dict[str, Any]:
     """CPU model, logical cores, usable cores, torch threads, load average and software versions."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
     return {
-        "cpu": _cpu_model(), "logical_cores": os.cpu_count(), "usable_cores": usable,
+        "cpu": _cpu_model(), "logical_cores": os.cpu_count(), "usable_cores": usable_cores(),
         "torch_threads": torch.get_num_threads(), "load_average": [round(x, 2) for x in os.getloadavg()],
         "torch": torch.__version__, "python": platform.python_version(), "bharnet": _version(),
         "platform": platform.platform(),

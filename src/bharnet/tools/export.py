@@ -26,11 +26,11 @@ import torch.nn as nn
 
 from bharnet.core.atomic import atomic_path
 from bharnet.core.errors import UserError
+from bharnet.core.model_files import cache_dir, sha256_of
 from bharnet.core.outputs import WRITTEN_BY
 from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.models.backbones.degcn import DeformableTemporalConv
 from bharnet.tools.benchmark import make_inputs, time_calls
-from bharnet.video.models import cache_dir, sha256_of
 
 __all__ = ["prepare_for_export", "export_onnx", "export_checkpoint", "onnx_session", "onnx_max_abs_diff",
            "latency_ms", "written_by_export", "live_graph_path"]

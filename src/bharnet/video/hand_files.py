@@ -119,18 +119,3 @@ def read_ntu_color(path: str | Path) -> dict[str, np.ndarray]:
         raise UserError(f"{path}: not a readable NTU .skeleton file ({err})") from err
     return {body_id: body.color_xy.astype(np.float64) for body_id, body in skeleton.bodies.items()}
 
-
-def write_ntu_skeleton(path: str | Path, bodies: dict[str, np.ndarray]) -> Path:
-    """Write a ``.skeleton`` text file whose bodies ``{bodyID: (T, 25, 2)}`` have these colour
-    positions (NaN = absent in that frame); other fields are zeros. Makes test inputs."""
-    n_frames = max(b.shape[0] for b in bodies.values())
-    out = [str(n_frames)]
-    for t in range(n_frames):
-        present = [(bid, b[t]) for bid, b in bodies.items() if t < len(b) and not np.isnan(b[t]).all()]
-        out.append(str(len(present)))
-        for bid, xy in present:
-            out.append(f"{bid} 0 0 0 0 0 0 0 0 2")
-            out.append(str(len(xy)))
-            out.extend(f"0 0 0 0 0 {x:.4f} {y:.4f} 0 0 0 0 2" for x, y in xy)
-    Path(path).write_text("\n".join(out) + "\n")
-    return Path(path)

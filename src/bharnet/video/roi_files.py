@@ -30,7 +30,7 @@ from bharnet.video.people import pose_tracks
 from bharnet.video.st_roi import DEFAULT_ROI, RoiConfig, StRoi, st_roi_from_video
 from bharnet.video.track import most_active
 
-__all__ = ["RoiJob", "RoiSummary", "joints_from_skeleton", "joints_from_pose", "roi_of_video", "save_roi",
+__all__ = ["RoiSummary", "joints_from_skeleton", "joints_from_pose", "roi_of_video", "save_roi",
            "read_roi", "plan_roi_jobs", "run_roi_extraction"]
 
 #: the frame size NTU's colour positions refer to (Kinect v2 colour camera)
@@ -106,10 +106,6 @@ def read_roi(path: str | Path, size: int | None = None) -> np.ndarray:
     return image
 
 
-#: one video to process and where its ST-ROI image goes
-RoiJob = VideoJob
-
-
 @dataclass
 class RoiSummary(RunSummary):
     """What a run did; ``failed`` maps a video to the reason; ``seconds_per_video`` over the videos done."""
@@ -136,13 +132,13 @@ class RoiSummary(RunSummary):
 
 
 def plan_roi_jobs(inputs: list[str | Path], out: str | Path, skeletons: str | Path | None = None,
-                  shard: tuple[int, int] = (0, 1)) -> list[RoiJob]:
+                  shard: tuple[int, int] = (0, 1)) -> list[VideoJob]:
     """Shard ``I`` of ``N`` of the videos (:func:`bharnet.video.batch.plan_videos`), each video's
     image going to ``<out>/<sample>.png``."""
     return plan_videos(inputs, lambda v: Path(out) / f"{sample_name(v)}.png", skeletons, shard)
 
 
-def _run_job(pose_model: Path | None, config: RoiConfig, job: RoiJob) -> dict:
+def _run_job(pose_model: Path | None, config: RoiConfig, job: VideoJob) -> dict:
     """One video (errors are caught by :func:`bharnet.video.batch.guarded`)."""
     start = time.perf_counter()
     roi = roi_of_video(job.video, job.skeleton, pose_model, config)

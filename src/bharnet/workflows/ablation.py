@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import json
 import multiprocessing
-import os
 import time
 import traceback
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from rich.table import Table
 
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
+from bharnet.core.machine import usable_cores
 from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.engine.config import load_config, make_config, to_dict
 from bharnet.engine.derived import build_derived, sources
@@ -165,7 +165,7 @@ def _train_experts_side_by_side(base: DictConfig, needed: list[str], out_dir: Pa
     run is on the CPU and there are cores for both; ``{expert: (best checkpoint, seconds)}``.
     Ctrl-C stops both (each saves its ``last.ckpt``, which a rerun resumes from)."""
     pending = [e for e in EXPERTS if e in needed and not (out_dir / "runs" / e / "result.json").exists()]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     if len(pending) < 2 or base.trainer.accelerator != "cpu" or cores < len(pending):
         return {}
     prepare_store(base)  # once, before the processes would race to generate it
