@@ -35,7 +35,7 @@ from bharnet.engine.config import load_config, make_config, to_dict
 from bharnet.engine.derived import build_derived, sources
 from bharnet.engine.evaluate import evaluate_split, module_cost
 from bharnet.engine.fit import fit, prepare_store
-from bharnet.engine.module import SkeletonDataModule
+from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.eval.ensemble import ensemble
 from bharnet.eval.metrics import confusion_matrix, group_accuracy
 from bharnet.eval.plots import plot_confusion
@@ -112,6 +112,10 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
             checkpoints[variant] = Path(record["checkpoint"]) if record.get("checkpoint") else None
             results["models"][variant] = record["result"]
             log(f"{variant}: done earlier (top-1 {record['result']['top1']:.3f})")
+            if checkpoints[variant] and not scores_file(out_dir, variant).is_file():
+                # a folder of an earlier version kept its test logits in another file: test the checkpoint again
+                _, data = _test(load_checkpoint(checkpoints[variant]), checkpoints[variant], base, data,
+                                scores_file(out_dir, variant))
             continue
         start = time.perf_counter()
         stage = model_spec(variant).stage
@@ -136,15 +140,10 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
             if stage in ("finetune", "guided"):  # its own training plus that of the experts it starts from
                 starts = EXPERTS if stage == "finetune" else (expert_for("body"),)
                 seconds += sum(results["models"][e]["train_seconds"] for e in starts)
-        if data is None:
-            data = SkeletonDataModule(to_dict(base)["data"], module.streams, base.seed)
-        evaluation = evaluate_split(module, data, base.data.test_split)
-        cost = module_cost(module, base.data.window)
-        result = {**evaluation.metrics, **cost, "train_seconds": round(seconds, 1)}
+        tested, data = _test(module, checkpoint, base, data, scores_file(out_dir, variant))
+        result = {**tested, "train_seconds": round(seconds, 1)}
         if fusion_info is not None:
             result["fusion"] = fusion_info
-        run.mkdir(parents=True, exist_ok=True)
-        evaluation.save(scores_file(out_dir, variant), checkpoint=checkpoint, **cost)
         write_json(done, {"result": result, "checkpoint": str(checkpoint) if checkpoint else None})
         checkpoints[variant] = checkpoint
         results["models"][variant] = result
@@ -157,6 +156,19 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
     results["config"] = OmegaConf.to_container(base, resolve=True)
     write_json(results_path, results)
     return results
+
+
+def _test(module: ActionModule, checkpoint: Path | None, base: DictConfig, data: SkeletonDataModule | None,
+          scores: Path) -> tuple[dict, SkeletonDataModule]:
+    """A variant's metrics and cost on the test split, its scores written to ``scores``; the data
+    module (made on the first call) is shared by every variant."""
+    if data is None:
+        data = SkeletonDataModule(to_dict(base)["data"], module.streams, base.seed)
+    evaluation = evaluate_split(module, data, base.data.test_split)
+    cost = module_cost(module, base.data.window)
+    scores.parent.mkdir(parents=True, exist_ok=True)
+    evaluation.save(scores, checkpoint=checkpoint, **cost)
+    return {**evaluation.metrics, **cost}, data
 
 
 def _train_experts_side_by_side(base: DictConfig, needed: list[str], out_dir: Path, finetune: list[str] | None,
