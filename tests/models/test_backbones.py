@@ -8,6 +8,7 @@ import torch
 from bharnet.core.errors import UserError
 from bharnet.core.layouts import get_layout
 from bharnet.models import create_backbone, create_model, list_backbones
+from bharnet.models.backbones.ctrgcn import CTRGraphConv
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
 
@@ -82,3 +83,39 @@ def test_backward_reaches_every_parameter(name: str) -> None:
     model(torch.randn(2, 3, 8, 17, 1)).square().mean().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert not missing
+
+
+def _graph_conv_by_definition(conv: CTRGraphConv, x: torch.Tensor) -> torch.Tensor:
+    """CTR-GC as written: ``y[c, t, v] = sum_k sum_u topology[k, c, v, u] * value_k[c, t, u]``, then BN."""
+    n, c, t, v = x.shape
+    g, k = conv.groups, conv.num_subsets
+    topology = conv.topology(x).transpose(1, 2).reshape(n, k, -1, v, v)  # (N, K, C_out, V, U)
+    value = torch.nn.functional.conv2d(x, conv.value.weight, conv.value.bias, groups=g)
+    value = value.view(n, g, k, -1, t, v).transpose(1, 2).reshape(n, k, -1, t, v)
+    return conv.bn(torch.einsum("nkcvu,nkctu->nctv", topology, value))
+
+
+@pytest.mark.parametrize(("in_channels", "rel_channels"), [(16, 4), (64, 8)], ids=["one-relation", "two-relations"])
+@pytest.mark.parametrize("frames", [8, 40], ids=["T<V", "T>V"])
+def test_ctr_graph_conv_is_its_definition_in_values_and_gradients(in_channels: int, rel_channels: int,
+                                                                   frames: int) -> None:
+    """Both aggregation paths (a shared relation matrix per group, per-channel topologies) equal the
+    definition, gradients of the input and of every parameter included."""
+    torch.manual_seed(0)
+    A = torch.rand(3, 25, 25, dtype=torch.float64)
+    conv = CTRGraphConv(in_channels, 32, A, groups=4, rel_channels=rel_channels).double()
+    with torch.no_grad():
+        conv.alpha.fill_(0.7)
+    x = torch.randn(3, in_channels, frames, 25, dtype=torch.float64, requires_grad=True)
+    grads = []
+    for forward in (conv, lambda inputs: _graph_conv_by_definition(conv, inputs)):
+        conv.zero_grad()
+        x.grad = None
+        y = forward(x)
+        y.mul(torch.linspace(-1, 1, y.numel(), dtype=torch.float64).view_as(y)).sum().backward()
+        grads.append((y.detach(), x.grad.clone(), [p.grad.clone() for p in conv.parameters()]))
+    (y, gx, gp), (y_def, gx_def, gp_def) = grads
+    torch.testing.assert_close(y, y_def)
+    torch.testing.assert_close(gx, gx_def)
+    for got, expected in zip(gp, gp_def, strict=True):
+        torch.testing.assert_close(got, expected)

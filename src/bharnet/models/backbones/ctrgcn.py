@@ -27,6 +27,11 @@ class CTRGraphConv(nn.Module):
 
     Query and key are computed from the temporal mean of the input: a 1x1 convolution is affine,
     so ``mean_T(conv(x)) == conv(mean_T(x))``, which saves T-fold work.
+
+    With one relation channel per group and subset (narrow networks: fewer than 64 input
+    channels), each channel's topology is ``w_c * R + b_c`` for one relation matrix ``R`` of its
+    group, and the aggregation is done with ``R`` itself (:meth:`_forward_shared`): the per-channel
+    ``(N, C, V, V)`` topology and its gradient are never built.
     """
 
     def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, groups: int = 1,
@@ -50,15 +55,18 @@ class CTRGraphConv(nn.Module):
         rel = rel.view(n, self.groups, self.num_subsets, -1, v, v)
         return rel * self.alpha + self.A.view(1, 1, self.num_subsets, 1, v, v)
 
-    def _relations(self, x: torch.Tensor) -> torch.Tensor:
-        """``tanh(q_v - k_u)`` on the temporal mean, subset first: ``(K, N, G, R/G, V*V)``, contiguous."""
+    def _relations(self, x: torch.Tensor, transposed: bool = False) -> torch.Tensor:
+        """``tanh(q_v - k_u)`` on the temporal mean, subset first: ``(K, N, G, R/G, V*V)``, contiguous,
+        laid out ``(v, u)``, or ``(u, v)`` when ``transposed``."""
         n, _, _, v = x.shape
         g, k = self.groups, self.num_subsets
         xm = x.mean(dim=2, keepdim=True)
         # (K, N, G, R/G, V): made contiguous while small so that each subset's slice below is contiguous
         q = F.conv2d(xm, self.query.weight, self.query.bias, groups=g).view(n, g, k, -1, v).permute(2, 0, 1, 3, 4)
         kk = F.conv2d(xm, self.key.weight, self.key.bias, groups=g).view(n, g, k, -1, v).permute(2, 0, 1, 3, 4)
-        return torch.tanh(q.contiguous().unsqueeze(-1) - kk.contiguous().unsqueeze(-2)).flatten(-2)
+        q, kk = q.contiguous(), kk.contiguous()
+        diff = q.unsqueeze(-2) - kk.unsqueeze(-1) if transposed else q.unsqueeze(-1) - kk.unsqueeze(-2)
+        return torch.tanh(diff).flatten(-2)
 
     def _refined(self, rel_in: torch.Tensor) -> list[torch.Tensor]:
         """The ``refine`` 1x1 conv (grouped by group and subset) one subset at a time: K x ``(N, G, C/G, V*V)``."""
@@ -68,6 +76,8 @@ class CTRGraphConv(nn.Module):
         return [torch.matmul(w[:, i], rel_in[i]).add_(b[:, i]) for i in range(k)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.refine.in_channels == self.refine.groups:
+            return self._forward_shared(x)
         n, c, t, v = x.shape
         g, k = self.groups, self.num_subsets
         rel = self._refined(self._relations(x))
@@ -93,6 +103,29 @@ class CTRGraphConv(nn.Module):
         if not fold:
             y = torch.addcmul(y_adj.view(n, -1, t, v), y, self.alpha)
         return self.bn(y)
+
+    def _forward_shared(self, x: torch.Tensor) -> torch.Tensor:
+        """``forward`` with one relation channel per group and subset: channel c's topology is
+        ``w_c * R + b_c``, so ``value_c . topology_c^T = w_c * (value_c . R^T) + b_c * sum_u value_c``,
+        and ``value . R^T`` is one matrix product per sample and group for all its channels."""
+        n, c, t, v = x.shape
+        g, k = self.groups, self.num_subsets
+        rel_t = self._relations(x, transposed=True)  # (K, N, G, 1, U*V)
+        w_rel = self.refine.weight.view(g, k, -1, 1, 1)
+        b_rel = self.refine.bias.view(g, k, -1, 1, 1)
+        w = self.value.weight.view(g, k, -1, c // g)
+        b = self.value.bias.view(g, k, -1, 1)
+        xg = x.reshape(n, g, c // g, t * v)
+        y = None
+        for i in range(k):
+            val = torch.matmul(w[:, i], xg).add_(b[:, i])  # (N, G, C/G, T*U)
+            shared = torch.bmm(val.view(n * g, -1, v), rel_t[i].view(n * g, v, v)).view(n, g, -1, t, v)
+            rows = val.view(n, g, -1, t, v).sum(-1, keepdim=True)
+            learned = torch.addcmul(b_rel[:, i] * rows, w_rel[:, i], shared)
+            fixed = torch.mm(val.view(-1, v), self.A[i].t()).view(n, g, -1, t, v)
+            y_i = torch.addcmul(fixed, learned, self.alpha)
+            y = y_i if y is None else y + y_i
+        return self.bn(y.view(n, -1, t, v))
 
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
         """Work done outside submodule calls, counted as the reference network does: query and
