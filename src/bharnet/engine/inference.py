@@ -5,14 +5,47 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from bharnet.core.errors import UserError
 from bharnet.engine.module import ActionModule
 
-__all__ = ["default_device", "stack_inputs", "classify", "predict"]
+__all__ = ["default_device", "available_devices", "check_device", "stack_inputs", "classify", "predict"]
 
 
 def default_device() -> str:
     """Where a module runs when nobody says: the GPU when there is one, else the CPU."""
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def available_devices() -> list[str]:
+    """The devices torch can run on here: ``cpu``, then every device of the machine's accelerator
+    (``cuda:0``, ``cuda:1``, ..., or ``mps:0``)."""
+    found = ["cpu"]
+    if hasattr(torch, "accelerator"):  # torch >= 2.6: any accelerator (CUDA, ROCm, MPS, XPU, ...)
+        if torch.accelerator.is_available():
+            kind = torch.accelerator.current_accelerator().type
+            found += [f"{kind}:{i}" for i in range(torch.accelerator.device_count())]
+    elif torch.cuda.is_available():
+        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    elif torch.backends.mps.is_available():
+        found.append("mps:0")
+    return found
+
+
+def check_device(name: str, flag: str = "--device") -> torch.device:
+    """``name`` (``cpu``, ``cuda``, ``cuda:N``, ``mps``, ...) as a device torch can use here; a device
+    without an index is its first one. A name that is no device, or one this machine does not
+    have, is a :class:`UserError` that lists what is available."""
+    available = available_devices()
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"{flag} {name}: not a device name (available: {', '.join(available)})") from None
+    if device.type == "cpu":
+        return torch.device("cpu")
+    device = torch.device(device.type, device.index or 0)
+    if str(device) not in available:
+        raise UserError(f"{flag} {name}: not available on this machine (available: {', '.join(available)})")
+    return device
 
 
 def stack_inputs(samples: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
