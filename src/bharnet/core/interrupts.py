@@ -1,4 +1,4 @@
-"""Ctrl-C held back over a block that must not be cut in two.
+"""Ctrl-C held back over a block that must not be cut in two, and left to the parent by pool workers.
 
 Python runs a signal handler at the next bytecode of the main thread, wherever that is: inside an
 import (leaving half-initialised modules), or inside the fork hooks that ``os.fork`` runs (where a
@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["ctrl_c_deferred"]
+__all__ = ["ctrl_c_deferred", "ignore_interrupts"]
 
 
 @contextmanager
@@ -32,3 +32,10 @@ def ctrl_c_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if pressed and callable(previous):
         previous(signal.SIGINT, None)
+
+
+def ignore_interrupts() -> None:
+    """A process pool's initializer: workers leave Ctrl-C to the parent. A worker interrupted inside
+    the pool's queues can leave them half written, and the parent and the other workers then wait
+    on them forever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

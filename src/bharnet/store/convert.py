@@ -10,7 +10,6 @@ with a :class:`~bharnet.core.errors.UserError`. Inputs an interrupted earlier ru
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from collections import deque
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bharnet.core.errors import UserError
-from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.interrupts import ctrl_c_deferred, ignore_interrupts
 from bharnet.core.machine import usable_cores
 from bharnet.core.sequence import Sequence
 from bharnet.core.words import plural
@@ -78,12 +77,6 @@ def _convert_one(convert: Callable[[str], list[Sequence]], source: str) -> tuple
         return None, str(err) or type(err).__name__
     except Exception as err:  # noqa: BLE001 - any reader failure is reported, the batch goes on
         return None, f"{type(err).__name__}: {err}"
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent: a worker interrupted inside the pool's queues can leave
-    them half written, and the parent and the other workers then wait on them forever."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _stop(executor: ProcessPoolExecutor) -> None:
@@ -153,7 +146,7 @@ def run_conversion(sources: Iterable[str], convert: Callable[[str], list[Sequenc
     start = time.monotonic()
     if progress is None:
         progress = sys.stderr.isatty()
-    executor = (ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) if workers > 1
+    executor = (ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts) if workers > 1
                 else _InProcess())
     window = workers * _IN_FLIGHT_PER_WORKER if workers > 1 else 1
     pending: deque[tuple[str, Future]] = deque()

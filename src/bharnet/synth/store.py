@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from bharnet.core.interrupts import ignore_interrupts
+from bharnet.core.machine import usable_cores
 from bharnet.core.sequence import Sequence
 from bharnet.store.packed import SkeletonStore, StoreWriter
 from bharnet.store.rgb import has_rois, write_rois
@@ -99,12 +102,37 @@ def write_synth_rgb_store(out_dir: str | Path, num_samples: int = 6000, seed: in
     out = write_synth_store(out_dir, num_samples, seed, preset=preset, synth_classes=classes, **variation)
     if has_rois(out):
         return out
-    store = SkeletonStore(out)
-
-    def image_of(i: int, name: str) -> np.ndarray:
-        rng = np.random.default_rng([seed, i, 0xC010])
-        return render_st_roi(store[i], classes[int(store.labels[i])], rng, roi)
-
-    write_rois(out, store.names, image_of, roi.size, source={"renderer": "bodyhand-synth",
-                                                              "frame": [FRAME_W, FRAME_H]})
+    names = SkeletonStore(out).names
+    images = _rendered_rois(out, seed, classes, roi, len(names))
+    write_rois(out, names, lambda i, name: next(images), roi.size,
+               source={"renderer": "bodyhand-synth", "frame": [FRAME_W, FRAME_H]})
     return out
+
+
+def _rendered_rois(store: Path, seed: int, classes: tuple[SynthClass, ...], roi: RoiConfig,
+                   count: int) -> Iterator[np.ndarray]:
+    """Every sample's ST-ROI image in order, rendered on every usable core (each sample draws from
+    its own random stream, so the images do not depend on how the work is shared)."""
+    chunks = [range(start, min(start + _ROI_CHUNK, count)) for start in range(0, count, _ROI_CHUNK)]
+    workers = min(usable_cores(), len(chunks))
+    if workers <= 1:
+        for chunk in chunks:
+            yield from _render_chunk(store, seed, classes, roi, chunk)
+        return
+    executor = ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts)
+    try:
+        for images in executor.map(_render_chunk, *zip(*((store, seed, classes, roi, c) for c in chunks),
+                                                       strict=True)):
+            yield from images
+    finally:
+        executor.shutdown(cancel_futures=True)
+
+
+_ROI_CHUNK = 64  # samples a worker renders per task: a few tasks per core, little pickling
+
+
+def _render_chunk(store: Path, seed: int, classes: tuple[SynthClass, ...], roi: RoiConfig,
+                  indices: range) -> list[np.ndarray]:
+    data = SkeletonStore(store)
+    return [render_st_roi(data[i], classes[int(data.labels[i])], np.random.default_rng([seed, i, 0xC010]), roi)
+            for i in indices]
