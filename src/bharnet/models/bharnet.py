@@ -6,6 +6,9 @@ Every model here follows one contract (the training engine relies on it):
   (N, 1, T, 25, 2)}`` (only the keys of ``model.streams`` are needed; ``hand_mask`` is optional,
   1 = landmark present) and returns a dict of logits ``(N, K)``: ``"logits"`` (the prediction)
   plus its named branches.
+* A stream that is all zeros in a sample (no body in view, no hand seen) is missing there: a dual
+  model gives that stream's features and branch logits as zeros (:func:`stream_features`,
+  :func:`silence`), so the sample is classified by the other stream.
 * ``compute_loss(outputs, labels)`` returns ``{"loss": total, <each term>: ...}``.
 * ``streams``: the input keys it needs; ``example_inputs(batch, frames)``: zero inputs of the
   right shapes.
@@ -47,7 +50,7 @@ from bharnet.models.registry import ModelInputs, ModelSpec, create_backbone, reg
 
 __all__ = ["ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion",
            "CrossAttentionFusion", "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens",
-           "has_data", "stream_features"]
+           "has_data", "silence", "stream_features"]
 
 
 
@@ -120,12 +123,11 @@ def silence(logits: Tensor, present: Tensor) -> Tensor:
 def stream_features(backbone: nn.Module, x: Tensor, present: Tensor) -> Tensor:
     """``backbone``'s feature map of ``x``, zero for the samples whose stream is missing (``present`` False).
 
-    A batch norm over a stream that is zeros in every sample of the batch sees no variance: its
-    gradient is multiplied by ``1/sqrt(eps)`` (~316) at each of the backbone's norms and overflows
-    to inf, then NaN, after the first step. The missing samples' features are replaced (not
-    multiplied: eval-time statistics of such a stream may be far off) by zeros, so no gradient
-    reaches the backbone from them; a batch without the stream at all leaves the running
-    statistics as they were.
+    A batch norm over a stream that is zeros in every sample of the batch sees no variance and
+    multiplies the gradient by ``1/sqrt(eps)`` (~316); through DeGCN's stacked norms that
+    overflows to inf, then NaN, in the first step. The missing samples' features are replaced by
+    zeros (not multiplied by 0: inf * 0 is NaN), so no gradient reaches the backbone from them; a
+    training batch without the stream at all leaves the running statistics as they were.
     """
     if backbone.training and not bool(present.any()):
         with _running_statistics_kept(backbone):
