@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
+from bharnet.engine import evaluate
 from bharnet.engine.config import CONFIGS, load_config
-from bharnet.engine.evaluate import test_checkpoint
 from bharnet.engine.fit import fit
 from bharnet.eval.scores import load_scores
 from bharnet.synth.store import write_synth_store
@@ -31,7 +31,7 @@ def test_a_two_stream_recipe_on_bodyless_clips(hand_only_store, tmp_path, capsys
     state = torch.load(result["last"], map_location="cpu", weights_only=True)["state_dict"]
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
     scores_file = tmp_path / "scores.npz"
-    test_checkpoint(result["last"], out=scores_file)
+    evaluate.test_checkpoint(result["last"], out=scores_file)
     scores = load_scores(scores_file)
     body = [b for b in scores.logits if b.startswith("body")]
     assert body and all(not np.any(scores.logits[b]) for b in body)
