@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from bharnet.models import create_model, list_models, model_spec
+from bharnet.models.bharnet import init_from_experts
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
 
@@ -117,3 +118,19 @@ def test_a_batch_without_bodies_keeps_the_body_statistics() -> None:
     assert all(m.momentum == 0.1 for m in norms)
     train_steps(model, batch(model), steps=1)
     assert not all(torch.equal(m.running_var, v) for m, v in zip(norms, seen, strict=True))
+
+
+def test_score_fusion_of_experts_is_the_sum_of_the_experts_with_a_stream_missing() -> None:
+    fusion = tiny("score-fusion")
+    experts = {stream: tiny(f"{stream}-expert") for stream in ("body", "hand")}
+    for expert in experts.values():
+        train_steps(expert, batch(fusion), steps=1)  # running statistics of data
+    init_from_experts(fusion, experts["body"].state_dict(), experts["hand"].state_dict())
+    inputs = batch(fusion)
+    inputs["body"][1] = 0
+    inputs["hand"][2], inputs["hand_mask"][2] = 0, 0
+    with torch.no_grad():
+        out = fusion.eval()(inputs)
+        z_body, z_hand = (experts[s].eval()(inputs)["logits"] for s in ("body", "hand"))
+    assert not z_body[1].any() and not z_hand[2].any()
+    torch.testing.assert_close(out["logits"], z_body + z_hand)

@@ -6,9 +6,9 @@ Every model here follows one contract (the training engine relies on it):
   (N, 1, T, 25, 2)}`` (only the keys of ``model.streams`` are needed; ``hand_mask`` is optional,
   1 = landmark present) and returns a dict of logits ``(N, K)``: ``"logits"`` (the prediction)
   plus its named branches.
-* A stream that is all zeros in a sample (no body in view, no hand seen) is missing there: a dual
+* A stream that is all zeros in a sample (no body in view, no hand seen) is missing there: every
   model gives that stream's features and branch logits as zeros (:func:`stream_features`,
-  :func:`silence`), so the sample is classified by the other stream.
+  :func:`silence`), so a dual model classifies the sample by the other stream.
 * ``compute_loss(outputs, labels)`` returns ``{"loss": total, <each term>: ...}``.
 * ``streams``: the input keys it needs; ``example_inputs(batch, frames)``: zero inputs of the
   right shapes.
@@ -170,7 +170,9 @@ class ExpertModel(nn.Module):
 
     def forward(self, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
         _require(inputs, self.streams, type(self).__name__)
-        z = self.head(self.backbone.forward_features(inputs[self.stream]))
+        x = inputs[self.stream]
+        present = has_data(x)  # as in the dual models, so that their sum of experts is these experts' sum
+        z = silence(self.head(stream_features(self.backbone, x, present)), present)
         return {"logits": z, self.stream: z}
 
     def compute_loss(self, outputs: dict[str, Tensor], labels: Tensor) -> dict[str, Tensor]:
