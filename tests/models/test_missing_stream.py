@@ -1,7 +1,8 @@
 """Two-stream models on samples whose body (or hands) is missing: no body in view, no hand seen.
 
-The sample view gives a missing stream as zeros. A whole batch of zeros through a backbone used to
-overflow its gradients (every batch norm saw no variance) and leave NaN weights after one step.
+The sample view gives a missing stream as zeros. A whole batch of zeros gives every batch norm of a
+backbone no variance: unless the missing samples are kept out, its gradients overflow and leave NaN
+weights after one step.
 """
 
 from __future__ import annotations
