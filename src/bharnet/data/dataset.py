@@ -59,6 +59,19 @@ class SkeletonDataset(Dataset):
     def __len__(self) -> int:
         return len(self.indices)
 
+    def empty_streams(self, looked_at: int = 32) -> tuple[str, ...]:
+        """The skeleton streams with nothing in any of ``looked_at`` samples spread over the dataset
+        (a body never in view, a hand never seen): a quick look at a few samples, not a scan."""
+        if not len(self.indices):
+            return ()
+        chosen = self.indices[np.linspace(0, len(self.indices) - 1, min(looked_at, len(self.indices))).astype(int)]
+        empty = []
+        if "body" in self.streams and not any(self.store.frames("body", int(i)).any() for i in chosen):
+            empty.append("body")
+        if "hand" in self.streams and not self.store.has_hands[chosen].any():
+            empty.append("hand")
+        return tuple(empty)
+
     @property
     def labels(self) -> np.ndarray:
         return self.store.labels[self.indices]

@@ -99,6 +99,8 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
     data = SkeletonDataModule(config["data"], streams=(), seed=cfg.seed)
     module = ActionModule(config, data.store.meta)
     data.streams = module.streams
+    if not quiet:
+        _warn_empty_streams(data, cfg.model.name)
     _initialise(module, cfg)
     checkpoint = ModelCheckpoint(dirpath=out / "checkpoints", filename="best", monitor="val/top1", mode="max",
                                  save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False)
@@ -134,6 +136,20 @@ def check_splits(cfg: DictConfig, store: SkeletonStore) -> None:
         if split is not None and split != "all" and split not in store.splits:
             raise UserError(f"invalid configuration: data.{key}: {split!r} is not a split of {store.path}; "
                             f"it has: {', '.join(sorted(store.splits)) or 'none'} (or 'all')")
+
+
+#: what to train instead when a stream the model reads is empty in the store
+_INSTEAD = {"body": "the hand expert (model.name=hand-expert, as recipes/hand-gestures-cpu.yaml trains it)",
+            "hand": "the body expert (model.name=body-expert)"}
+_NOTHING = {"body": "no body in view", "hand": "no hand seen"}
+
+
+def _warn_empty_streams(data: SkeletonDataModule, model: str) -> None:
+    """Say so before training when a stream the model reads holds nothing in the training samples looked at."""
+    for stream in data.dataset(data.cfg["train_split"]).empty_streams():
+        print(f"warning: {data.store.path}: {_NOTHING[stream]} in any training sample looked at, so the {stream} "
+              f"stream of {model} has nothing to learn from; for such clips train {_INSTEAD[stream]}",
+              file=sys.stderr)
 
 
 def _resumable(last: Path) -> str:

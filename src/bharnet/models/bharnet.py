@@ -6,6 +6,9 @@ Every model here follows one contract (the training engine relies on it):
   (N, 1, T, 25, 2)}`` (only the keys of ``model.streams`` are needed; ``hand_mask`` is optional,
   1 = landmark present) and returns a dict of logits ``(N, K)``: ``"logits"`` (the prediction)
   plus its named branches.
+* A stream that is all zeros in a sample (no body in view, no hand seen) is missing there: every
+  model gives that stream's features and branch logits as zeros (:func:`stream_features`,
+  :func:`silence`), so a dual model classifies the sample by the other stream.
 * ``compute_loss(outputs, labels)`` returns ``{"loss": total, <each term>: ...}``.
 * ``streams``: the input keys it needs; ``example_inputs(batch, frames)``: zero inputs of the
   right shapes.
@@ -32,6 +35,9 @@ For the dual models ``"fused"`` is ``(z_B + z_H) / 2`` (the complementary classi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -43,7 +49,8 @@ from bharnet.models.pam import PoolingAttention
 from bharnet.models.registry import ModelInputs, ModelSpec, create_backbone, register_model
 
 __all__ = ["ClassifierHead", "ExpertModel", "DualStreamModel", "ScoreFusion",
-           "CrossAttentionFusion", "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens"]
+           "CrossAttentionFusion", "BHaRNetP", "BHaRNetE", "expert_only", "init_from_experts", "valid_hand_tokens",
+           "has_data", "silence", "stream_features"]
 
 
 
@@ -95,6 +102,55 @@ def valid_hand_tokens(inputs: dict[str, Tensor], hand_feats: Tensor, hand_dummy:
     return valid
 
 
+def has_data(x: Tensor) -> Tensor:
+    """``(N,)`` bool: True where a sample's stream ``x (N, ...)`` holds any non-zero value.
+
+    The sample view gives a stream with nothing in it (no body in view, no hand ever seen) as
+    zeros, so an all-zero sample is one whose stream is missing.
+    """
+    return x.flatten(1).ne(0).any(1)
+
+
+def _per_sample(present: Tensor, like: Tensor) -> Tensor:
+    return present.view(-1, *([1] * (like.dim() - 1)))
+
+
+def silence(logits: Tensor, present: Tensor) -> Tensor:
+    """``logits (N, K)`` with the rows of samples whose stream is missing set to zero: no evidence."""
+    return torch.where(_per_sample(present, logits), logits, 0.0)
+
+
+def stream_features(backbone: nn.Module, x: Tensor, present: Tensor) -> Tensor:
+    """``backbone``'s feature map of ``x``, zero for the samples whose stream is missing (``present`` False).
+
+    A batch norm over a stream that is zeros in every sample of the batch sees no variance and
+    multiplies the gradient by ``1/sqrt(eps)`` (~316); through DeGCN's stacked norms that
+    overflows to inf, then NaN, in the first step. The missing samples' features are replaced by
+    zeros (not multiplied by 0: inf * 0 is NaN), so no gradient reaches the backbone from them; a
+    training batch without the stream at all leaves the running statistics as they were.
+    """
+    if backbone.training and not bool(present.any()):
+        with _running_statistics_kept(backbone):
+            features = backbone.forward_features(x)
+    else:
+        features = backbone.forward_features(x)
+    return torch.where(_per_sample(present, features), features, 0.0)
+
+
+@contextmanager
+def _running_statistics_kept(module: nn.Module) -> Iterator[None]:
+    """Within it, the batch norms of ``module`` normalise by the batch but keep their running statistics."""
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+
+
 class ExpertModel(nn.Module):
     """One stream (``"body"`` or ``"hand"``): backbone features, GAP, FC."""
 
@@ -114,7 +170,9 @@ class ExpertModel(nn.Module):
 
     def forward(self, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
         _require(inputs, self.streams, type(self).__name__)
-        z = self.head(self.backbone.forward_features(inputs[self.stream]))
+        x = inputs[self.stream]
+        present = has_data(x)  # as in the dual models, so that their sum of experts is these experts' sum
+        z = silence(self.head(stream_features(self.backbone, x, present)), present)
         return {"logits": z, self.stream: z}
 
     def compute_loss(self, outputs: dict[str, Tensor], labels: Tensor) -> dict[str, Tensor]:
@@ -161,21 +219,31 @@ class DualStreamModel(nn.Module):
         self.loss = BranchLoss(individual=("body", "hand"), complementary=("body", "hand"), lambda_cpl=lambda_cpl,
                                label_smoothing=label_smoothing)
 
-    def features(self, inputs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        """Both backbones' feature maps ``(N, C, T_out, V, M)``."""
+    def presence(self, inputs: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Which samples have a body and which have hands, ``(N,)`` bool each (see :func:`has_data`)."""
         _require(inputs, self.streams, type(self).__name__)
-        return self.body_backbone.forward_features(inputs["body"]), self.hand_backbone.forward_features(inputs["hand"])
+        return has_data(inputs["body"]), has_data(inputs["hand"])
+
+    def features(self, inputs: dict[str, Tensor],
+                 presence: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        """Both backbones' feature maps ``(N, C, T_out, V, M)``, zero where a sample's stream is missing."""
+        body_present, hand_present = self.presence(inputs) if presence is None else presence
+        return (stream_features(self.body_backbone, inputs["body"], body_present),
+                stream_features(self.hand_backbone, inputs["hand"], hand_present))
 
     def hand_token_mask(self, inputs: dict[str, Tensor], hand_feats: Tensor) -> Tensor:
         """Valid hand tokens of the feature map (see :func:`valid_hand_tokens`)."""
         return valid_hand_tokens(inputs, hand_feats, self.hand_layout.dummy)
 
-    def _pair(self, z_body: Tensor, z_hand: Tensor) -> dict[str, Tensor]:
+    def _pair(self, z_body: Tensor, z_hand: Tensor, presence: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        """The dual outputs; a missing stream's logits are zero, so its sample is classified by the other."""
+        z_body, z_hand = silence(z_body, presence[0]), silence(z_hand, presence[1])
         return {"logits": z_body + z_hand, "body": z_body, "hand": z_hand, "fused": (z_body + z_hand) / 2}
 
     def forward(self, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
-        body, hand = self.features(inputs)
-        return self._pair(self.body_head(body), self.hand_head(hand))
+        presence = self.presence(inputs)
+        body, hand = self.features(inputs, presence)
+        return self._pair(self.body_head(body), self.hand_head(hand), presence)
 
     def compute_loss(self, outputs: dict[str, Tensor], labels: Tensor) -> dict[str, Tensor]:
         return self.loss(outputs, labels)
@@ -227,9 +295,10 @@ class CrossAttentionFusion(DualStreamModel):
                                               redraw_interval=redraw_interval, dropout=attention_dropout)
 
     def forward(self, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
-        body, hand = self.features(inputs)
+        presence = self.presence(inputs)
+        body, hand = self.features(inputs, presence)
         body, hand = self.attention(body, hand, hand_mask=self.hand_token_mask(inputs, hand))
-        return self._pair(self.body_head(body), self.hand_head(hand))
+        return self._pair(self.body_head(body), self.hand_head(hand), presence)
 
 
 class BHaRNetP(DualStreamModel):
@@ -250,9 +319,10 @@ class BHaRNetP(DualStreamModel):
         self.expert_head_scale = 1.0 / len(self.pam.axes)
 
     def forward(self, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
-        body, hand = self.features(inputs)
+        presence = self.presence(inputs)
+        body, hand = self.features(inputs, presence)
         p_body, p_hand = self.pam(body, hand, hand_mask=self.hand_token_mask(inputs, hand))
-        return self._pair(self.body_head(p_body), self.hand_head(p_hand))
+        return self._pair(self.body_head(p_body), self.hand_head(p_hand), presence)
 
 
 _INTERACTIVE_PREFIXES = ("attention.", "body_inter_head.", "hand_inter_head.")
@@ -297,12 +367,14 @@ class BHaRNetE(DualStreamModel):
                                lambda_cpl=self.lambda_cpl, label_smoothing=self.label_smoothing)
 
     def forward(self, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
-        body, hand = self.features(inputs)
-        z_be, z_he = self.body_head(body), self.hand_head(hand)
+        (body_present, hand_present) = presence = self.presence(inputs)
+        body, hand = self.features(inputs, presence)
+        z_be, z_he = silence(self.body_head(body), body_present), silence(self.hand_head(hand), hand_present)
         if self.expert_only:
             return {"logits": z_be + z_he, "body_expert": z_be, "hand_expert": z_he}
         body_i, hand_i = self.attention(body, hand, hand_mask=self.hand_token_mask(inputs, hand))
-        z_bi, z_hi = self.body_inter_head(body_i), self.hand_inter_head(hand_i)
+        z_bi = silence(self.body_inter_head(body_i), body_present)
+        z_hi = silence(self.hand_inter_head(hand_i), hand_present)
         return {"logits": z_be + z_he + z_bi + z_hi, "body_expert": z_be, "hand_expert": z_he,
                 "body_inter": z_bi, "hand_inter": z_hi}
 
