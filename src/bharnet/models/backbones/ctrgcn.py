@@ -64,8 +64,10 @@ class CTRGraphConv(nn.Module):
         # (K, N, G, R/G, V): made contiguous while small so that each subset's slice below is contiguous
         q = F.conv2d(xm, self.query.weight, self.query.bias, groups=g).view(n, g, k, -1, v).permute(2, 0, 1, 3, 4)
         kk = F.conv2d(xm, self.key.weight, self.key.bias, groups=g).view(n, g, k, -1, v).permute(2, 0, 1, 3, 4)
-        q, kk = q.contiguous(), kk.contiguous()
-        diff = q.unsqueeze(-2) - kk.unsqueeze(-1) if transposed else q.unsqueeze(-1) - kk.unsqueeze(-2)
+        # q + (-k), not q - k (the same numbers): the gradient of a broadcast subtraction negates the
+        # whole (..., V, V) gradient before reducing it; negating the small key negates (..., V)
+        q, neg_k = q.contiguous(), kk.neg().contiguous()
+        diff = q.unsqueeze(-2) + neg_k.unsqueeze(-1) if transposed else q.unsqueeze(-1) + neg_k.unsqueeze(-2)
         return torch.tanh(diff).flatten(-2)
 
     def _refined(self, rel_in: torch.Tensor) -> list[torch.Tensor]:
@@ -73,7 +75,8 @@ class CTRGraphConv(nn.Module):
         g, k = self.groups, self.num_subsets
         w = self.refine.weight.view(g, k, -1, rel_in.shape[3])
         b = self.refine.bias.view(g, k, -1, 1)
-        return [torch.matmul(w[:, i], rel_in[i]).add_(b[:, i]) for i in range(k)]
+        # unbind, not rel_in[i]: the gradient of each index would be a zero-filled tensor of rel_in's size
+        return [torch.matmul(w[:, i], rel).add_(b[:, i]) for i, rel in enumerate(rel_in.unbind(0))]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.refine.in_channels == self.refine.groups:
@@ -110,7 +113,7 @@ class CTRGraphConv(nn.Module):
         and ``value . R^T`` is one matrix product per sample and group for all its channels."""
         n, c, t, v = x.shape
         g, k = self.groups, self.num_subsets
-        rel_t = self._relations(x, transposed=True)  # (K, N, G, 1, U*V)
+        rel_t = self._relations(x, transposed=True).unbind(0)  # K x (N, G, 1, U*V)
         w_rel = self.refine.weight.view(g, k, -1, 1, 1)
         b_rel = self.refine.bias.view(g, k, -1, 1, 1)
         w = self.value.weight.view(g, k, -1, c // g)
