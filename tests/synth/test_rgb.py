@@ -68,3 +68,17 @@ def test_store_with_images_and_a_class_subset(tmp_path: Path) -> None:
     assert rois.image(0).shape == (SYNTH_ROI.size, SYNTH_ROI.size, 3) and rois.image(0).std() > 5
     with pytest.raises(ValueError, match="unknown BodyHand-Synth classes"):
         select_classes(["juggling"])
+
+
+def test_the_images_do_not_depend_on_how_many_processes_render_them(tmp_path: Path, monkeypatch) -> None:
+    import bharnet.synth.store as synth_store
+
+    classes = select_classes(["squat", "hold_red_cup", "hold_blue_cup"])
+    monkeypatch.setattr(synth_store, "_ROI_CHUNK", 4)  # 12 samples: three tasks
+    arrays = []
+    for cores in (1, 2):
+        monkeypatch.setattr(synth_store, "usable_cores", lambda cores=cores: cores)
+        out = write_synth_rgb_store(tmp_path / f"cores{cores}", num_samples=12, seed=3, classes=classes)
+        arrays.append(np.load(out / "rgb_roi.npy"))
+    np.testing.assert_array_equal(*arrays)
+    assert arrays[0].std() > 5

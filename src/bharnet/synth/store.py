@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ from bharnet.synth.variation import with_preset
 from bharnet.video.st_roi import RoiConfig
 
 __all__ = ["write_synth_store", "write_synth_rgb_store"]
+
+_ROI_CHUNK = 64  # ST-ROI images a worker renders per task: a few tasks per core, little pickling
 
 
 def write_synth_store(out_dir: str | Path, num_samples: int = 6000, seed: int = 0, val_fraction: float = 0.15,
@@ -121,14 +124,10 @@ def _rendered_rois(store: Path, seed: int, classes: tuple[SynthClass, ...], roi:
         return
     executor = ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts)
     try:
-        for images in executor.map(_render_chunk, *zip(*((store, seed, classes, roi, c) for c in chunks),
-                                                       strict=True)):
+        for images in executor.map(partial(_render_chunk, store, seed, classes, roi), chunks):
             yield from images
     finally:
         executor.shutdown(cancel_futures=True)
-
-
-_ROI_CHUNK = 64  # samples a worker renders per task: a few tasks per core, little pickling
 
 
 def _render_chunk(store: Path, seed: int, classes: tuple[SynthClass, ...], roi: RoiConfig,
