@@ -77,6 +77,8 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     warnings.filterwarnings("ignore", message=".*treespec.*")
+    # BHaRNet-M's frozen guide stays in eval mode while the RGB stream trains, on purpose
+    warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode at the start of training.*")
 
 
 def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: list[Callback] = ()) -> FitResult:
