@@ -1,14 +1,20 @@
-"""Clips of the hand development set that are built, not kept: two people crossing, made from the
+"""Clips of the hand development set that are built, not kept: two people meeting, made from the
 shared NTU sample (S001C001P001R001A001) composited with a second copy of herself.
 
 The canvas is a 1000x680 window of the sample's 1920x1080 frames (people at their NTU size in
 pixels). Person A stays where she is; person B, the same frames cut out of the plain wall around
-her, slides from right to left across A (in front of A, or behind A), so that the two approach,
-overlap and part. B moves, so B is the most active person: the one whose hands are searched.
-The clips are encoded with one encoder thread: the encoded pixels follow the thread count, and the
-pose model's detections with them, so this is the same clip on any machine.
+her, moves across the window:
 
-    python benchmarks/dev_clips.py OUT_DIR        # writes crossing_front.avi, crossing_behind.avi
+- ``crossing_front`` / ``crossing_behind``: B slides from right to left across A, in front of A or
+  behind A, so that the two approach, overlap and part;
+- ``walk_in``: B is out of the window at first, walks in from the right and stops against A, in
+  front of her, where she stays to the end (a second person arriving and staying in contact).
+
+B moves, so B is the most active person: the one whose hands are searched. The clips are encoded
+with one encoder thread: the encoded pixels follow the thread count, and the pose model's
+detections with them, so this is the same clip on any machine.
+
+    python benchmarks/dev_clips.py OUT_DIR        # writes crossing_front.avi, crossing_behind.avi, walk_in.avi
 """
 
 from __future__ import annotations
@@ -25,13 +31,16 @@ SAMPLE = "S001C001P001R001A001"
 WINDOW = (560, 200, 1560, 880)
 #: the strip cut around her (x0, x1) and where the plain wall beside her is (a shift of that strip)
 STRIP, WALL_SHIFT = (930, 1150), 260
-#: B's shift (pixels) in the first and the last frame
-START, END = 380, -340
+#: the clips: B's shift (pixels) in the first frame, where B stops, the fraction of the clip B takes
+#: to get there, and whether B passes behind A
+CLIPS = {"crossing_front": (380, -340, 1.0, False), "crossing_behind": (380, -340, 1.0, True),
+         "walk_in": (640, 70, 0.45, False)}
 
 
-def shift_at(t: int, frames: int) -> int:
-    """B's horizontal shift from A in frame ``t``."""
-    return round(START + (END - START) * t / max(frames - 1, 1))
+def shift_at(t: int, frames: int, clip: str = "crossing_front") -> int:
+    """B's horizontal shift from A in frame ``t`` of ``clip``."""
+    start, stop, until, _ = CLIPS[clip]
+    return round(start + (stop - start) * min(t / max(until * (frames - 1), 1), 1.0))
 
 
 def _mask(frame: np.ndarray) -> np.ndarray:
@@ -66,29 +75,61 @@ def _mask_at(frame: np.ndarray, shift: int, shape: tuple[int, ...]) -> np.ndarra
     return full
 
 
-def build_crossing(ntu_dir: Path, out: Path, behind: bool = False) -> Path:
-    """Write the crossing composite to ``out`` (an .avi) and return it."""
+def build_clip(ntu_dir: Path, out: Path, clip: str) -> Path:
+    """Write the composite ``clip`` (a name of :data:`CLIPS`) to ``out`` (an .avi) and return it."""
     frames = list(iter_frames(ntu_dir / f"{SAMPLE}_rgb.avi"))
-    clip = [crossing_frame(f, shift_at(t, len(frames)), behind) for t, f in enumerate(frames)]
-    return write_video(out, clip, fps=30, threads=1)  # the same clip on any machine
+    behind = CLIPS[clip][3]
+    composite = [crossing_frame(f, shift_at(t, len(frames), clip), behind) for t, f in enumerate(frames)]
+    return write_video(out, composite, fps=30, threads=1)  # the same clip on any machine
 
 
-def person_a_b(ntu_dir: Path, frames: int) -> tuple[np.ndarray, np.ndarray]:
+def build_crossing(ntu_dir: Path, out: Path, behind: bool = False) -> Path:
+    """Write the crossing composite (B in front of A, or behind) to ``out`` and return it."""
+    return build_clip(ntu_dir, out, "crossing_behind" if behind else "crossing_front")
+
+
+def a_and_b(points: np.ndarray, clip: str = "crossing_front") -> tuple[np.ndarray, np.ndarray]:
+    """(T, ..., 2) pixels of the sample (person ``points``) as A's and B's in the composite's
+    pixels; B's are NaN where outside the window."""
+    a = points - np.array(WINDOW[:2], float)
+    shifts = np.array([shift_at(t, len(a), clip) for t in range(len(a))], float)
+    b = a.copy()
+    b[..., 0] += shifts.reshape(-1, *([1] * (a.ndim - 2)))
+    width = WINDOW[2] - WINDOW[0]
+    b[(b[..., 0] < 0) | (b[..., 0] >= width)] = np.nan
+    return a, b
+
+
+def person_a_b(ntu_dir: Path, frames: int, clip: str = "crossing_front") -> tuple[np.ndarray, np.ndarray]:
     """The skeleton's (T, 25, 2) colour positions of A and of B in the composite's pixels."""
     from bharnet.video.hand_files import read_ntu_color
 
     body = next(iter(read_ntu_color(ntu_dir / f"{SAMPLE}.skeleton").values())).astype(float)
     body[(body == 0).all(axis=-1)] = np.nan
-    a = body - np.array(WINDOW[:2], float)
-    shifts = np.array([shift_at(t, frames) for t in range(len(a))], float)
-    b = a.copy()
-    b[..., 0] += shifts[:, None]
-    return a, b
+    return a_and_b(body[:frames], clip)
+
+
+def sample_wrists(ntu_dir: Path, pose_model: Path) -> tuple[np.ndarray, float]:
+    """(T, 2, 2) pixels of her wrists (her left, her right) in the sample's frames, as the pose
+    landmarker sees them on the sample alone, and her median shoulder width in pixels (74). Kinect's
+    wrists are no truth: from frame 20 on both sit at the mug while her left hand hangs at her side.
+    These agree with the hands found on the sample within about 15 px."""
+    from bharnet.video.crops import BODY_ANCHORS
+    from bharnet.video.decode import probe_video
+    from bharnet.video.people import pose_tracks
+
+    video = ntu_dir / f"{SAMPLE}_rgb.avi"
+    info = probe_video(video)
+    (track,) = pose_tracks(video, pose_model, info)
+    anchors = BODY_ANCHORS["pose33"]
+    xy = track.image[..., :2] * np.array([info.width, info.height])
+    shoulders = np.linalg.norm(xy[:, anchors.shoulders[0]] - xy[:, anchors.shoulders[1]], axis=-1)
+    return xy[:, list(anchors.wrist)], float(np.nanmedian(shoulders))
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     target.mkdir(parents=True, exist_ok=True)
     shared = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ntu-sample"
-    for name, behind in (("crossing_front", False), ("crossing_behind", True)):
-        print(build_crossing(shared, target / f"{name}.avi", behind))
+    for name in CLIPS:
+        print(build_clip(shared, target / f"{name}.avi", name))

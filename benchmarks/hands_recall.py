@@ -6,23 +6,25 @@ annotation of which hands of the kept person are visible in which frames
         [--preview DIR] [--json] [--clips DIR]
 
 Per clip it prints: the recall of visible hands (frames where an annotated visible hand is found
-or interpolated, over the frames where it is visible; a hand on another person does not count),
-finds where the hand is not visible, side swaps, finds on another person (composites: a hand
-found far from the kept person's wrists and near the other person's), and frames per second of
-this process's CPU time (run it pinned to one core: the per-core rate).
+or interpolated, over the frames where it is visible), finds where the hand is not visible, side
+swaps, finds on another person, finds elsewhere, and frames per second of this process's CPU time
+(run it pinned to one core: the per-core rate).
 
-Side swaps: where the annotation gives the person's wrists (the NTU skeleton's colour positions,
-moved with the person in a composite), a hand whose wrist is nearer the other side's wrist than
-its own by half; elsewhere, a frame where one hand is visible and only the other slot has a hand.
+Where the clip has the kept person's true wrists (the NTU sample and the composites: the pose
+landmarker's wrists on the sample alone, moved with her in a composite), each find is judged by
+where its wrist is: within half her shoulder width of her wrist on its side it is hers (only these
+count toward the recall); at her other wrist, a side swap; at the other person's wrist, theirs;
+anywhere else, a find elsewhere. Without true wrists, a side swap is a frame where one hand is
+visible and only the other slot has a hand, or (one hand, side not named) a change of its slot.
 
-An annotation file: ``video`` (a path under the shared folder, or ``build:crossing_front`` /
-``build:crossing_behind``, made by ``dev_clips.py``), ``skeleton`` (NTU skeleton used by the
+An annotation file: ``video`` (a path under the shared folder, or ``build:<clip>``, a composite made by
+``dev_clips.py``), ``skeleton`` (NTU skeleton used by the
 extraction, or null), ``mirrored``, ``frames``, ``visible``: ``{"left": [[first, last], ...],
 "right": [...]}`` inclusive frame ranges where that hand of the kept person is in view (a hand
 mostly hidden, only fingertips showing, counts as not visible), and ``"either"``: ranges where one
 hand is in view and nobody names its side (no person in view: its slot is MediaPipe's guess, and a
 change of slot counts as a side swap), ``truth``: ``"ntu-sample"``,
-``"composite-b"`` or null (whose wrists name the sides), ``note``: how it was annotated.
+``"composite-b"`` or null (whose wrists are the truth), ``note``: how it was annotated.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ from bharnet.video.landmarker import REUSABLE  # noqa: E402
 from bharnet.video.preview import write_contact_sheet  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-NTU_WRISTS = (6, 10)  # NTU joints: left wrist, right wrist
 
 
 def visible_mask(ranges: dict[str, list[list[int]]], frames: int) -> tuple[np.ndarray, np.ndarray]:
@@ -62,52 +63,67 @@ def visible_mask(ranges: dict[str, list[list[int]]], frames: int) -> tuple[np.nd
     return mask, either
 
 
-def truth_wrists(kind: str | None, shared: Path, frames: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(T, 2, 2) pixels of the kept person's wrists (left, right) and of another person's, or None."""
+def truth_wrists(kind: str | None, clip: str, shared: Path, workdir: Path
+                 ) -> tuple[np.ndarray | None, np.ndarray | None, float]:
+    """(T, 2, 2) pixels of the kept person's wrists (left, right), of another person's (or None),
+    and the distance (pixels) within which a found wrist is at a true one: half her shoulder width.
+    The wrists are the pose landmarker's on the NTU sample alone (``dev_clips.sample_wrists``),
+    moved with her in a composite; None, None when the clip has no truth."""
     if kind is None:
-        return None, None
-    ntu = shared / "data" / "ntu-sample"
+        return None, None, np.nan
+    cache = workdir / "sample_wrists.npz"
+    if not cache.exists():
+        wrists, width = dev_clips.sample_wrists(shared / "data" / "ntu-sample",
+                                                shared / "models" / "pose_landmarker_full.task")
+        np.savez(cache, wrists=wrists, width=width)
+    saved = np.load(cache)
+    wrists, reach = saved["wrists"], 0.5 * float(saved["width"])
     if kind == "ntu-sample":
-        from bharnet.video.hand_files import read_ntu_color
+        return wrists, None, reach
+    a, b = dev_clips.a_and_b(wrists, clip)
+    return b, a, reach
 
-        body = next(iter(read_ntu_color(ntu / f"{dev_clips.SAMPLE}.skeleton").values())).astype(float)
-        body[(body == 0).all(axis=-1)] = np.nan
-        return body[:frames, list(NTU_WRISTS)], None
-    a, b = dev_clips.person_a_b(ntu, frames)
-    return b[:frames, list(NTU_WRISTS)], a[:frames, list(NTU_WRISTS)]
+
+def classify(wrist: np.ndarray, side: int, kept: np.ndarray, other: np.ndarray | None, reach: float) -> str:
+    """What a hand found in slot ``side`` with its wrist at ``wrist`` is: ``"own"`` (at the kept
+    person's wrist of that side), ``"swap"`` (at their other wrist), ``"other"`` (at another
+    person's wrist) or ``"elsewhere"``; ``"unknown"`` where the kept person's wrists are not known
+    (out of the window)."""
+    if not np.isfinite(kept).all():
+        return "unknown"
+    own, cross = (float(np.linalg.norm(wrist - kept[k])) for k in (side, 1 - side))
+    if own <= reach and own <= cross:
+        return "own"
+    if cross <= reach:
+        return "swap"
+    if other is not None and np.isfinite(other).all() and np.linalg.norm(other - wrist, axis=-1).min() <= reach:
+        return "other"
+    return "elsewhere"
 
 
 def score(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: np.ndarray | None,
-          other: np.ndarray | None) -> dict:
+          other: np.ndarray | None, reach: float = np.nan) -> dict:
     """The numbers of one clip (see the module docstring)."""
     n = min(len(visible[0]), track.frames)
     has = ~track.missing[:n]
     vis, either = visible[0][:n], visible[1][:n]
     wrist = track.keypoints[:n, :, 0, :2] * np.array([track.width, track.height])
-    size = np.ptp(track.keypoints[:n, :, :, :2] * np.array([track.width, track.height]), axis=2).max(axis=-1)
-    swaps = 0
-    wrong = np.zeros_like(has)
-    for t in range(n):
-        for s in (0, 1):
-            if not has[t, s]:
-                continue
-            if kept is not None and np.isfinite(kept[t]).all():
-                own, cross = np.linalg.norm(wrist[t, s] - kept[t, s]), np.linalg.norm(wrist[t, s] - kept[t, 1 - s])
-                if other is not None and np.isfinite(other[t]).all():
-                    near_other = np.linalg.norm(wrist[t, s] - other[t], axis=-1).min()
-                    wrong[t, s] = near_other < 0.5 * min(own, cross) and min(own, cross) > 2 * size[t, s]
-                swaps += int(cross < 0.5 * own and own > size[t, s] and not wrong[t, s])
-            elif kept is None and vis[t, 1 - s] and not vis[t, s] and not has[t, 1 - s]:
-                swaps += 1
-    swaps += slot_changes(has, either)
-    has = has & ~wrong  # another person's hand is no find of the kept person's
-    found_either = int((has.any(axis=1) & either).sum())
-    found = int((has & vis).sum()) + found_either
-    visible = int(vis.sum() + either.sum())
-    extra = int((has & ~vis).sum()) - found_either  # an unnamed hand's find is not an extra one
-    return {"frames": n, "visible": visible, "found": found, "recall": round(found / max(visible, 1), 3),
-            "recall_left_right": [round(float((has & vis)[:, s].sum() / max(vis[:, s].sum(), 1)), 3) for s in (0, 1)],
-            "found_not_visible": extra, "side_swaps": swaps, "other_person": int(wrong.sum()),
+    kinds = np.full(has.shape, "", dtype=object)
+    if kept is not None:
+        for t, s in zip(*np.nonzero(has), strict=True):
+            kinds[t, s] = classify(wrist[t, s], s, kept[t], None if other is None else other[t], reach)
+    else:  # no wrists to compare with: a hand alone in the other slot than the visible one's
+        kinds[has & np.roll(vis, 1, axis=1) & ~vis & ~np.roll(has, 1, axis=1)] = "swap"
+    right = has & (kinds != "swap") & (kinds != "other") & (kinds != "elsewhere")
+    found_either = int((right.any(axis=1) & either).sum())
+    found = int((right & vis).sum()) + found_either
+    visible_count = int(vis.sum() + either.sum())
+    extra = int((right & ~vis).sum()) - found_either  # an unnamed hand's find is not an extra one
+    return {"frames": n, "visible": visible_count, "found": found,
+            "recall": round(found / max(visible_count, 1), 3),
+            "recall_left_right": [round(float((right & vis)[:, s].sum() / max(vis[:, s].sum(), 1)), 3) for s in (0, 1)],
+            "found_not_visible": extra, "side_swaps": int((kinds == "swap").sum()) + slot_changes(has, either),
+            "other_person": int((kinds == "other").sum()), "elsewhere": int((kinds == "elsewhere").sum()),
             "source": track.source}
 
 
@@ -126,11 +142,11 @@ def slot_changes(has: np.ndarray, either: np.ndarray) -> int:
 
 def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path | None) -> dict:
     video = note["video"]
-    if video.startswith("build:"):
-        kind = video.split(":", 1)[1]
-        path = workdir / f"{kind}.avi"
+    clip = video.split(":", 1)[1] if video.startswith("build:") else ""
+    if clip:
+        path = workdir / f"{clip}.avi"
         if not path.exists():
-            dev_clips.build_crossing(shared / "data" / "ntu-sample", path, behind=kind.endswith("behind"))
+            dev_clips.build_clip(shared / "data" / "ntu-sample", path, clip)
     else:
         path = shared / video
     skeleton = shared / note["skeleton"] if note.get("skeleton") else None
@@ -144,8 +160,8 @@ def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path |
     if preview is not None:
         preview.mkdir(parents=True, exist_ok=True)
         write_contact_sheet(path, track, preview / f"{name}.png")
-    kept, other = truth_wrists(note.get("truth"), shared, track.frames)
-    result = score(track, visible_mask(note["visible"], note["frames"]), kept, other)
+    kept, other, reach = truth_wrists(note.get("truth"), clip, shared, workdir)
+    result = score(track, visible_mask(note["visible"], note["frames"]), kept, other, reach)
     result["fps_cpu"] = round(track.frames / cpu, 1)
     return result
 
@@ -171,6 +187,7 @@ def main() -> None:
                 print(f"{name:28s} recall {r['recall']:.3f} (left {r['recall_left_right'][0]:.3f}, right "
                       f"{r['recall_left_right'][1]:.3f}; {r['found']}/{r['visible']})  found where not visible "
                       f"{r['found_not_visible']}  side swaps {r['side_swaps']}  other person {r['other_person']}  "
+                      f"elsewhere {r['elsewhere']}  "
                       f"{r['fps_cpu']} frames/s CPU  source={r['source']}", flush=True)
     if args.json:
         print(json.dumps(results))

@@ -1,5 +1,6 @@
-"""People tracked through contact on real frames: the crossing composite of the hand development
-set (two copies of the NTU sample, one sliding across the other; built by benchmarks/dev_clips.py)."""
+"""People tracked through contact on real frames: the composites of the hand development set (two
+copies of the NTU sample, one sliding across the other or walking in to stand against her; built by
+benchmarks/dev_clips.py)."""
 
 from __future__ import annotations
 
@@ -40,12 +41,15 @@ def _centre(xy: np.ndarray, joints: list[int]) -> np.ndarray:
     return xy[..., joints, :2].mean(axis=-2)
 
 
-@pytest.mark.parametrize("behind", [False, True], ids=["front", "behind"])
+@pytest.mark.parametrize("clip", ["crossing_front", "crossing_behind", pytest.param("walk_in", marks=pytest.mark.xfail(
+    strict=True, reason="standing against A, B keeps the velocity B walked in with (contact keeps it), so the "
+                        "tracker gives B's detection of frame 101 to A's track (docs/hands.md)"))])
 def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(shared: Path, pose_model: Path,
-                                                                            tmp_path: Path, behind: bool):
+                                                                            tmp_path: Path, clip: str):
     clips = _dev_clips()
     ntu = shared / "data" / "ntu-sample"
-    video = clips.build_crossing(ntu, tmp_path / "crossing.avi", behind=behind)
+    video = clips.build_clip(ntu, tmp_path / f"{clip}.avi", clip)
+    behind = clips.CLIPS[clip][3]
     config = ExtractConfig(mirrored=True)  # NTU footage
     info = probe_video(video)
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
@@ -54,7 +58,7 @@ def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(share
     tracks = link_people(per_frame, info.fps, config)
     kept_track = tracks[most_active([t.pixels for t in tracks], BODY_ANCHORS["pose33"])]
     kept = kept_track.pixels
-    a, b = clips.person_a_b(ntu, len(per_frame))
+    a, b = clips.person_a_b(ntu, len(per_frame), clip)
     a, b = _centre(a, NTU_SHOULDERS), _centre(b, NTU_SHOULDERS)
     width = 75.0  # her shoulder width in the composite, pixels
     # a detection is B's when it lies at B's place, nearer B than A, and the two stand far enough
@@ -66,8 +70,8 @@ def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(share
         return np.linalg.norm(c - b[t]) < min(0.5 * width, np.linalg.norm(c - a[t]))
 
     seen_b = np.array([distinct[t] and any(is_b(p, t) for p in people) for t, people in enumerate(per_frame)])
-    apart = np.abs(a[:, 0] - b[:, 0]) > 2 * width
-    assert seen_b.sum() > 0.6 * len(per_frame)
+    apart = np.abs(a[:, 0] - b[:, 0]) > 2 * width  # (False where B is out of the window: NaN)
+    assert seen_b.sum() > 0.3 * len(per_frame)
     # B moves, so B is the person kept; wherever the pose landmarker sees B, the kept track has a body
     has_body = np.isfinite(kept[:, SHOULDERS, 0]).all(axis=1)
     missing = np.flatnonzero(seen_b & ~has_body)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bharnet.video.body_guide import BodyGuide
+from bharnet.video.crops import BODY_ANCHORS
 from bharnet.video.frame_hands import _distinct_hands
 from bharnet.video.landmarker import HandDetection, HandLandmarker
 from bharnet.video.search import (
@@ -230,6 +231,24 @@ def test_a_hand_at_another_persons_wrist_is_theirs():
     assert not guide.foreign(0, np.array([205.0, 300.0]), 1, own)  # at this person's own wrist
     assert not guide.foreign(0, np.array([600.0, 300.0]), 1, own)  # near nobody's
     assert guide.foreign(0, np.array([395.0, 300.0]), 0, None)  # this person unseen: at another's wrist
+
+
+def test_where_this_persons_wrist_is_only_placed_a_hand_at_anothers_wrist_is_theirs():
+    # the searched person is behind the other one: their wrist is placed (filled), not seen, and
+    # happens to lie by the other's wrist; a hand there is the other's
+    body = np.full((2, 33, 2), np.nan)
+    pose = BODY_ANCHORS["pose33"]
+    body[:, list(pose.shoulders)] = [[300.0, 100.0], [380.0, 100.0]]
+    body[:, list(pose.elbow)] = [[300.0, 200.0], [380.0, 200.0]]
+    body[:, list(pose.wrist)] = [[310.0, 300.0], [370.0, 300.0]]
+    seen = body.copy()
+    seen[1, list(pose.wrist)] = np.nan  # frame 1: the wrists are placed there, not seen
+    others = [np.full((2, 33, 2), np.nan)]
+    others[0][:, list(pose.wrist)] = [[330.0, 300.0], [430.0, 300.0]]
+    guide = BodyGuide.of_body(body, pose, others, seen)
+    hand = np.array([320.0, 300.0])  # halfway between the two wrists
+    assert not guide.foreign(0, hand, 0, guide.cues(0, np.zeros((4, 4, 3))))
+    assert guide.foreign(1, hand, 0, guide.cues(1, np.zeros((4, 4, 3))))
 
 
 def test_one_hand_returned_twice_counts_once():

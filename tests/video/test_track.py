@@ -10,6 +10,7 @@ from bharnet.video.track import (
     distinct_people,
     fill_body_gaps,
     fill_hidden,
+    hold_hidden,
     interpolate_gaps,
     link_tracks,
     lone_hand_sides,
@@ -195,6 +196,18 @@ def test_a_person_passing_behind_another_keeps_their_track_and_is_placed_between
     shoulder = fill_hidden(track_a, held)[hidden, 4, 0]
     assert np.isfinite(shoulder).all() and (np.diff(shoulder) > 0).all()
     np.testing.assert_allclose(shoulder, a[hidden, 4, 0], atol=1e-6)
+
+
+def test_another_person_out_of_sight_is_held_where_last_seen():
+    track = np.full((8, 2, 2), np.nan)
+    track[:3, :, 0] = [[10.0, 20.0], [11.0, 21.0], [12.0, np.nan]]  # joint 1 unseen in frame 2
+    track[6, :, 0] = [40.0, 50.0]
+    hidden = np.array([False, False, False, True, True, False, False, True])
+    held = hold_hidden(track, hidden)
+    np.testing.assert_allclose(held[3:5, :, 0], [[12.0, 21.0], [12.0, 21.0]])  # each value its last seen
+    assert np.isnan(held[5]).all()  # not hidden: as seen (nobody)
+    np.testing.assert_allclose(held[7, :, 0], [40.0, 50.0])  # hidden to the end: held
+    np.testing.assert_array_equal(held[~hidden], track[~hidden])
 
 
 def test_two_detections_at_one_shoulder_centre_are_one_person():

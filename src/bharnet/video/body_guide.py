@@ -24,23 +24,30 @@ class BodyGuide:
     (2, 3, 2) wrist, hand centre and elbow per side in the convention (NaN where unknown) or None,
     ``scale`` the person's size in pixels. This one reads them from a whole track known in advance.
     ``others`` (T, K, 2, 2): the wrists of the other people in view (NaN where unseen), whose hands
-    are not this person's (:meth:`foreign`)."""
+    are not this person's (:meth:`foreign`); ``placed`` (T, 2) bool: the frames where this person's
+    wrist (left, right) is placed rather than seen (filled between the frames where it is)."""
 
-    def __init__(self, cues: np.ndarray, scale: float, others: np.ndarray | None = None) -> None:
-        self._cues, self.scale, self._others = cues, scale, others
+    def __init__(self, cues: np.ndarray, scale: float, others: np.ndarray | None = None,
+                 placed: np.ndarray | None = None) -> None:
+        self._cues, self.scale, self._others, self._placed = cues, scale, others, placed
 
     @classmethod
-    def of_body(cls, body: np.ndarray, anchors: HandAnchors, others: list[np.ndarray] = ()) -> BodyGuide:
+    def of_body(cls, body: np.ndarray, anchors: HandAnchors, others: list[np.ndarray] = (),
+                seen: np.ndarray | None = None) -> BodyGuide:
         """From a (T, J, 2) body in the layout of ``anchors`` (pixels, NaN where unseen); ``others``
-        the other people's bodies in the same layout."""
-        return cls(hand_cues(body, anchors), body_scale(body, anchors), other_wrists(others, anchors))
+        the other people's bodies in the same layout; ``seen`` the body as seen, before any filling
+        (None: ``body`` is)."""
+        seen = body if seen is None else seen
+        placed = ~np.isfinite(seen[:, list(anchors.wrist)]).all(axis=-1)
+        return cls(hand_cues(body, anchors), body_scale(body, anchors), other_wrists(others, anchors), placed)
 
     def foreign(self, t: int, wrist: np.ndarray, side: int, cues: np.ndarray | None) -> bool:
         """Whether a hand whose wrist is at ``wrist`` (pixels) in frame ``t`` is another person's: its
         wrist within half this person's size of another person's wrist, and less than half as far
-        from it as from this person's wrist on ``side`` (from ``cues``; when this person is not seen,
-        any hand at another's wrist is theirs). Two people in contact put their hands close; the one
-        kept is often hidden behind the other, and a search around where they were finds the other's."""
+        from it as from this person's wrist on ``side`` (from ``cues``; when this person's wrist is
+        not seen, only placed, any hand at another's wrist is theirs). Two people in contact put
+        their hands close; the one kept is often hidden behind the other, and a search around where
+        they were finds the other's."""
         if self._others is None or t >= len(self._others) or not np.isfinite(self.scale):
             return False
         theirs = self._others[t].reshape(-1, 2)
@@ -49,6 +56,8 @@ class BodyGuide:
             return False
         near = float(np.linalg.norm(theirs - wrist, axis=-1).min())
         own = cues[side, WRIST] if cues is not None else np.full(2, np.nan)
+        if self._placed is not None and t < len(self._placed) and self._placed[t, side]:
+            own = np.full(2, np.nan)
         mine = float(np.linalg.norm(own - wrist)) if np.isfinite(own).all() else np.inf
         return near < 0.5 * self.scale and near < 0.5 * mine
 

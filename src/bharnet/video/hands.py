@@ -20,7 +20,7 @@ from bharnet.video.frame_hands import detect_frames, finish_hands
 from bharnet.video.hand_files import HandTrack
 from bharnet.video.landmarker import REUSABLE
 from bharnet.video.people import bodies_from_skeleton, pose_tracks
-from bharnet.video.track import by_activity, fill_body_gaps, fill_hidden
+from bharnet.video.track import by_activity, fill_body_gaps, fill_hidden, hold_hidden
 
 
 def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Path | None = None,
@@ -68,8 +68,10 @@ def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleto
     for kept in by_activity([b for _, b in bodies], anchors)[:max(1, config.people)]:
         REUSABLE.new_video()
         person = _searched_body(bodies[kept][1], hidden[kept] if hidden else None, source, info, config)
-        tracks.append(_person_hands(video, info, hand_model, pose_model, config, bodies, kept, person, source,
-                                    anchors))
+        others = [_other_body(b, hidden[k] if hidden else None, source, info, config)
+                  for k, (_, b) in enumerate(bodies) if k != kept]
+        tracks.append(_person_hands(video, info, hand_model, pose_model, config, bodies[kept], person, others,
+                                    source, anchors))
     return tracks
 
 
@@ -85,17 +87,28 @@ def _searched_body(body: np.ndarray, hidden: np.ndarray | None, source: str, inf
     return fill_body_gaps(body, round(config.body_gap_seconds * info.fps))
 
 
+def _other_body(body: np.ndarray, hidden: np.ndarray | None, source: str, info: VideoInfo,
+                config: ExtractConfig) -> np.ndarray:
+    """Another person's body, whose hands are not the searched person's: held where they were last
+    seen while out of sight behind someone (:func:`hold_hidden`), and where the pose model loses
+    them a moment, placed between (as the searched person is)."""
+    if source != "pose":
+        return body
+    if hidden is not None:
+        body = hold_hidden(body, hidden)
+    return fill_body_gaps(body, round(config.body_gap_seconds * info.fps))
+
+
 def _person_hands(video: str | Path, info: VideoInfo, hand_model: str | Path, pose_model: str | Path | None,
-                  config: ExtractConfig, bodies: list[tuple[str, np.ndarray]], kept: int, person: np.ndarray,
+                  config: ExtractConfig, seen: tuple[str, np.ndarray], person: np.ndarray, others: list[np.ndarray],
                   source: str, anchors: HandAnchors) -> HandTrack:
-    """The hands of ``person`` (body ``kept`` of ``bodies`` as searched), the other bodies as seen
-    (whose hands are not this person's)."""
-    person_id = bodies[kept][0]
-    others = [b for k, (_, b) in enumerate(bodies) if k != kept]
+    """The hands of ``person`` (as searched; ``seen``: its id and body as seen); ``others`` the
+    other people's bodies, whose hands are not this person's."""
+    person_id = seen[0]
     if source == "skeleton" and pose_model is not None and config.pose_every > 0:
         guide: BodyGuide = SkeletonPoseGuide(person, pose_model, info, config, others)
     else:
-        guide = BodyGuide.of_body(person, anchors, others)
+        guide = BodyGuide.of_body(person, anchors, others, seen[1])
     return hands_with_guide(video, info, hand_model, guide, source, person_id, config)
 
 

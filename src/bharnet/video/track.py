@@ -304,14 +304,31 @@ def fill_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     ``hidden`` ((T,) bool) all along filled linearly, value by value (NaN where either end is): a
     person behind another goes on between where they went in and where they came out, and their
     hands are looked for there, however long they were hidden (the pose model sees only the one
-    in front). Only for the person whose hands are searched: another person's hidden hands are
-    nobody's to reject."""
+    in front). For the person whose hands are searched; the others are held
+    (:func:`hold_hidden`)."""
     track = track.copy()
     seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
     for a, b in zip(seen[:-1], seen[1:], strict=True):
         if b - a > 1 and hidden[a + 1:b].all():
             w = ((np.arange(a + 1, b) - a) / (b - a)).reshape(-1, *([1] * (track.ndim - 1)))
             track[a + 1:b] = (1 - w) * track[a] + w * track[b]
+    return track
+
+
+def hold_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """``track`` (T, J, D) with each value held, in the ``hidden`` frames ((T,) bool), where it was
+    last seen: another person in contact with the searched one, whom the pose model (seeing one
+    body where two overlap) loses while their hands stay in plain view, most often where they
+    stood. The searched person, who is looked for where they come out, is filled by
+    :func:`fill_hidden` instead."""
+    track = track.copy()
+    flat = track.reshape(len(track), -1)
+    last = np.full(flat.shape[1], np.nan)
+    for t in range(len(flat)):
+        seen = np.isfinite(flat[t])
+        if hidden[t]:
+            flat[t, ~seen] = last[~seen]
+        last = np.where(seen, flat[t], last)
     return track
 
 
