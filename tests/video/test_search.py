@@ -251,6 +251,22 @@ def test_where_this_persons_wrist_is_only_placed_a_hand_at_anothers_wrist_is_the
     assert guide.foreign(1, hand, 0, guide.cues(1, np.zeros((4, 4, 3))))
 
 
+def test_a_placed_wrist_is_where_its_hand_was_found_moved_with_the_body():
+    pose = BODY_ANCHORS["pose33"]
+    body = np.full((3, 33, 2), np.nan)
+    body[:, list(pose.shoulders)] = [[[300.0, 100.0], [380.0, 100.0]], [[290.0, 100.0], [370.0, 100.0]],
+                                     [[280.0, 100.0], [360.0, 100.0]]]  # walking left, 10 px a frame
+    body[:, list(pose.wrist)] = [[310.0, 300.0], [370.0, 300.0]]
+    seen = body.copy()
+    seen[2, pose.wrist[0]] = np.nan  # frame 2: the left wrist is only placed (the line between)
+    guide = BodyGuide.of_body(body, pose, seen=seen)
+    found = [(0, np.array([[330.0, 320.0], [335.0, 340.0]])), (0, np.array([[0.0, 0.0], [0.0, 0.0]]))]
+    cues = guide.with_hands_found(2, guide.cues(2, np.zeros((4, 4, 3))), found)
+    np.testing.assert_allclose(cues[0, :2], [[310.0, 320.0], [315.0, 340.0]])  # found, 20 px left since
+    np.testing.assert_allclose(cues[1, 0], [370.0, 300.0])  # seen: as the pose model sees it
+    assert guide.with_hands_found(2, guide.cues(2, np.zeros((4, 4, 3))), [None, None])[0, 0, 0] == 310.0
+
+
 def test_one_hand_returned_twice_counts_once():
     rng = np.random.default_rng(0)
     hand = rng.uniform(0.4, 0.5, (21, 3))

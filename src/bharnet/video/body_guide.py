@@ -12,7 +12,7 @@ from bharnet.video.crops import BODY_ANCHORS, HandAnchors, body_scale
 from bharnet.video.decode import VideoInfo
 from bharnet.video.extract_config import ExtractConfig
 from bharnet.video.landmarker import REUSABLE, PoseLandmarker
-from bharnet.video.search import WRIST, hand_cues
+from bharnet.video.search import CENTRE, WRIST, hand_cues
 from bharnet.video.sides import NTU_PAIRS, POSE_PAIRS, side_margin
 
 #: pixels of the longer side of the person's box given to the pose landmarker
@@ -25,11 +25,13 @@ class BodyGuide:
     ``scale`` the person's size in pixels. This one reads them from a whole track known in advance.
     ``others`` (T, K, 2, 2): the wrists of the other people in view (NaN where unseen), whose hands
     are not this person's (:meth:`foreign`); ``placed`` (T, 2) bool: the frames where this person's
-    wrist (left, right) is placed rather than seen (filled between the frames where it is)."""
+    wrist (left, right) is placed rather than seen (filled between the frames where it is);
+    ``centre`` (T, 2): the body's shoulder centre, which a placed wrist's hand moves with
+    (:meth:`with_hands_found`)."""
 
     def __init__(self, cues: np.ndarray, scale: float, others: np.ndarray | None = None,
-                 placed: np.ndarray | None = None) -> None:
-        self._cues, self.scale, self._others, self._placed = cues, scale, others, placed
+                 placed: np.ndarray | None = None, centre: np.ndarray | None = None) -> None:
+        self._cues, self.scale, self._others, self._placed, self._centre = cues, scale, others, placed, centre
 
     @classmethod
     def of_body(cls, body: np.ndarray, anchors: HandAnchors, others: list[np.ndarray] = (),
@@ -39,7 +41,30 @@ class BodyGuide:
         (None: ``body`` is)."""
         seen = body if seen is None else seen
         placed = ~np.isfinite(seen[:, list(anchors.wrist)]).all(axis=-1)
-        return cls(hand_cues(body, anchors), body_scale(body, anchors), other_wrists(others, anchors), placed)
+        centre = body[:, list(anchors.shoulders)].mean(axis=1)
+        return cls(hand_cues(body, anchors), body_scale(body, anchors), other_wrists(others, anchors), placed,
+                   centre)
+
+    def with_hands_found(self, t: int, cues: np.ndarray | None, found: list[tuple[int, np.ndarray] | None]
+                         ) -> np.ndarray | None:
+        """``cues`` of frame ``t`` with each wrist that is placed, not seen, put where that hand was
+        last found (``found``: per side, the frame and its (2, 2) wrist and centre, or None) moved
+        as the body's shoulders moved since. A placed wrist is a line drawn between the frames where
+        the pose model sees it (it loses a hanging arm over another person's body); the hand found
+        a moment ago says better where it is. The hand is still no evidence against another
+        person's (:meth:`foreign` takes the wrist as placed): the one found a moment ago may be
+        theirs."""
+        if cues is None or self._placed is None or self._centre is None or t >= len(self._placed):
+            return cues
+        out = cues
+        for side, last in enumerate(found):
+            if last is None or not self._placed[t, side]:
+                continue
+            shift = self._centre[t] - self._centre[last[0]]
+            if np.isfinite(shift).all():
+                out = out.copy() if out is cues else out
+                out[side, WRIST], out[side, CENTRE] = last[1] + shift
+        return out
 
     def foreign(self, t: int, wrist: np.ndarray, side: int, cues: np.ndarray | None) -> bool:
         """Whether a hand whose wrist is at ``wrist`` (pixels) in frame ``t`` is another person's: its

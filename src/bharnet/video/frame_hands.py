@@ -68,6 +68,7 @@ class FrameHands:
         self._raw = RawHands.empty(max(frames, 1))
         self._first = 0  # frame number of the first raw row kept
         self._recent: deque[np.ndarray] = deque(maxlen=config.search.trace_back)
+        self._found: list[tuple[int, np.ndarray] | None] = [None, None]  # per side: frame, wrist and centre
         self.t = -1  # the last frame stepped
 
     def _on_frames(self) -> HandLandmarker:
@@ -81,11 +82,17 @@ class FrameHands:
             self._raw = self._raw.grown()
         self.t = t
         cues = guide.cues(t, frame, self.search.lost(t)) if guide is not None else None
+        if guide is not None:
+            recent = [f if f is not None and t - f[0] <= self._fps else None for f in self._found]  # within 1 s
+            cues = guide.with_hands_found(t, cues, recent)
         hands = self.search.step(frame, t, cues, guide.scale if guide is not None else float("nan"))
         for side, hand in enumerate(hands):
             if hand is not None and guide is not None and guide.foreign(t, hand.landmarks[0, :2], side, cues):
                 hands[side] = None
                 self.search.drop(side)
+            if hands[side] is not None:
+                marks = hands[side].landmarks[:, :2]
+                self._found[side] = (t, np.stack([marks[0], marks.mean(axis=0)]))
         for side, hand in enumerate(hands):
             if hand is not None:
                 self._put(t, side, hand.landmarks, hand.score, hand.how != "tracked")
