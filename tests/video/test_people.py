@@ -41,9 +41,7 @@ def _centre(xy: np.ndarray, joints: list[int]) -> np.ndarray:
     return xy[..., joints, :2].mean(axis=-2)
 
 
-@pytest.mark.parametrize("clip", ["crossing_front", "crossing_behind", pytest.param("walk_in", marks=pytest.mark.xfail(
-    strict=True, reason="standing against A, B keeps the velocity B walked in with (contact keeps it), so the "
-                        "tracker gives B's detection of frame 101 to A's track (docs/hands.md)"))])
+@pytest.mark.parametrize("clip", ["crossing_front", "crossing_behind", "walk_in"])
 def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(shared: Path, pose_model: Path,
                                                                             tmp_path: Path, clip: str):
     clips = _dev_clips()

@@ -149,6 +149,27 @@ def test_people_crossing_keep_their_tracks_through_contact():
     assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
 
 
+def test_a_person_who_walks_up_to_another_and_stops_keeps_their_track():
+    # a walks up to b and stops against them; while they stand in contact the pose model sees a now
+    # and then, and b not at all (behind a); a's track must learn that a stopped, so that a seen
+    # again is a, not b
+    rng = np.random.default_rng(7)
+    T = 90
+    a = _walker(T, 100, 10, rng)
+    a[20:, :, 0] = a[19:20, :, 0]  # stopped at frame 19, 60 px from b
+    b = _walker(T, 400, 0, rng)
+    frames, owners = [], []
+    for t in range(T):
+        if t < 20:
+            frames.append([a[t], b[t]]), owners.append(["a", "b"])
+        elif t % 12 == 0:
+            frames.append([a[t]]), owners.append(["a"])
+        else:
+            frames.append([]), owners.append([])
+    ids = _ids_per_person(frames, owners)
+    assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
+
+
 def test_a_person_hidden_for_a_second_comes_back_to_their_track():
     rng = np.random.default_rng(4)
     T = 70

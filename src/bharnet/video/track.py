@@ -4,6 +4,7 @@ gap interpolation. Pure NumPy on pixel positions; no model here."""
 from __future__ import annotations
 
 import itertools
+from collections import deque
 
 import numpy as np
 
@@ -120,7 +121,7 @@ class PeopleTracker:
             if i in pairs:
                 k = alive[pairs[i]]
                 contact = int((cost[i] < _FAR).sum()) > 1
-                self._tracks[k].update(t, centre, size, keep_velocity=contact)
+                self._tracks[k].update(t, centre, size, contact=contact)
             else:
                 self._tracks.append(_Track(t, centre, size if np.isfinite(size) else 1.0))
                 k = len(self._tracks) - 1
@@ -181,6 +182,8 @@ _FAR = 1e9  # the cost of a pair outside the gate
 
 #: frames over which an unseen track's predicted centre goes on moving
 COAST = 15
+#: frames of a track's detections over which its velocity is measured while in contact with another
+CONTACT_RUN = 8
 
 
 class _Track:
@@ -192,15 +195,23 @@ class _Track:
         self.box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 of the last detection
         self.hidden_by: int | None = None  # the track this one is held hidden behind
         self.went_behind = False  # went behind someone since it was last seen
+        self._seen: deque[tuple[int, np.ndarray]] = deque([(t, centre)], maxlen=2 * CONTACT_RUN)
 
     def predict(self, t: int) -> np.ndarray:
         return self.centre + self.velocity * min(t - self.last, COAST)
 
-    def update(self, t: int, centre: np.ndarray, size: float, keep_velocity: bool) -> None:
+    def update(self, t: int, centre: np.ndarray, size: float, contact: bool) -> None:
         if np.isfinite(centre).all():
-            if not keep_velocity:
+            self._seen.append((t, centre))
+            if not contact:
                 step = (centre - self.centre) / max(t - self.last, 1)
                 self.velocity = 0.5 * self.velocity + 0.5 * step
+            elif t - self._seen[0][0] >= CONTACT_RUN:
+                # in contact a detection may mix the two people, so it never speeds a track up; but
+                # over a run of frames the mean step says whether the person has stopped
+                run = (centre - self._seen[0][1]) / (t - self._seen[0][0])
+                if np.linalg.norm(run) < np.linalg.norm(self.velocity):
+                    self.velocity = run
             self.centre = centre
         if np.isfinite(size) and size > 0:
             self.size = 0.8 * self.size + 0.2 * size
