@@ -71,8 +71,11 @@ class PeopleTracker:
     ``max_growth`` more): a person behind another comes out where their motion took them. An
     eighth of that growth is added to the cost, so that of two tracks a person is about as near
     to, the one seen more recently takes them (of two people in contact, the one in view is most likely the
-    one seen a moment ago). A person within the gate of two tracks leaves the matched track's
-    velocity as it was, so that when two people part, each track goes on the way it was going.
+    one seen a moment ago). A person within the gate of two tracks (in contact, where a detection
+    may mix the two) never speeds the matched track up: its velocity stays as it was, so that when
+    two people part each track goes on the way it was going, unless the mean step over its last
+    detections (:data:`CONTACT_RUN` frames back at least) is slower: a person who stopped against
+    another is seen to have stopped.
     A track unseen for more than ``max_age`` frames (:func:`track_age`) is not continued; its
     prediction moves for at most :data:`COAST` frames. Track ids count from 0 in order of
     appearance.
