@@ -34,6 +34,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ import dev_clips  # noqa: E402
 
 from bharnet.video.extract_config import ExtractConfig  # noqa: E402
 from bharnet.video.hand_files import HandTrack  # noqa: E402
-from bharnet.video.hands import extract_hands  # noqa: E402
+from bharnet.video.hands import extract_hands, extract_people_hands  # noqa: E402
 from bharnet.video.landmarker import REUSABLE  # noqa: E402
 from bharnet.video.preview import write_contact_sheet  # noqa: E402
 
@@ -81,7 +82,7 @@ def truth_wrists(kind: str | None, clip: str, shared: Path, workdir: Path
     if kind == "ntu-sample":
         return wrists, None, reach
     a, b = dev_clips.a_and_b(wrists, clip)
-    return b, a, reach
+    return (b, a, reach) if kind == "composite-b" else (a, b, reach)
 
 
 def classify(wrist: np.ndarray, side: int, kept: np.ndarray, other: np.ndarray | None, reach: float) -> str:
@@ -163,7 +164,24 @@ def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path |
     kept, other, reach = truth_wrists(note.get("truth"), clip, shared, workdir)
     result = score(track, visible_mask(note["visible"], note["frames"]), kept, other, reach)
     result["fps_cpu"] = round(track.frames / cpu, 1)
+    if "second" in note:
+        result["second"] = score_second(path, note, clip, skeleton, config, shared, workdir)
     return result
+
+
+def score_second(path: Path, note: dict, clip: str, skeleton: Path | None, config: ExtractConfig, shared: Path,
+                 workdir: Path) -> dict | None:
+    """The second most active person's numbers (``extract-hands --people 2``), against the
+    annotation's ``second``; None when only one person is found."""
+    models = shared / "models"
+    with REUSABLE.session():
+        tracks = extract_people_hands(path, models / "hand_landmarker.task", skeleton=skeleton,
+                                      pose_model=models / "pose_landmarker_full.task", config=replace(config, people=2))
+    if len(tracks) < 2:
+        return None
+    second = note["second"]
+    kept, other, reach = truth_wrists(second["truth"], clip, shared, workdir)
+    return score(tracks[1], visible_mask(second["visible"], note["frames"]), kept, other, reach)
 
 
 def main() -> None:
@@ -189,6 +207,12 @@ def main() -> None:
                       f"{r['found_not_visible']}  side swaps {r['side_swaps']}  other person {r['other_person']}  "
                       f"elsewhere {r['elsewhere']}  "
                       f"{r['fps_cpu']} frames/s CPU  source={r['source']}", flush=True)
+                if r.get("second"):
+                    q = r["second"]
+                    print(f"{'  second person':28s} recall {q['recall']:.3f} (left {q['recall_left_right'][0]:.3f}, "
+                          f"right {q['recall_left_right'][1]:.3f}; {q['found']}/{q['visible']})  found where not "
+                          f"visible {q['found_not_visible']}  side swaps {q['side_swaps']}  other person "
+                          f"{q['other_person']}  elsewhere {q['elsewhere']}", flush=True)
     if args.json:
         print(json.dumps(results))
 

@@ -64,38 +64,28 @@ def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleto
         bodies, source, anchors = [], "frame", None
     if not bodies:
         return [hands_of_person(video, info, hand_model, None, None, "frame", "", config)]
+    placed = [_placed_body(b, hidden[k] if hidden else None, source, info, config) for k, (_, b) in enumerate(bodies)]
     tracks = []
     for kept in by_activity([b for _, b in bodies], anchors)[:max(1, config.people)]:
         REUSABLE.new_video()
-        person = _searched_body(bodies[kept][1], hidden[kept] if hidden else None, source, info, config)
-        others = [_other_body(b, hidden[k] if hidden else None, source, info, config)
-                  for k, (_, b) in enumerate(bodies) if k != kept]
-        tracks.append(_person_hands(video, info, hand_model, pose_model, config, bodies[kept], person, others,
+        others = [b for k, b in enumerate(placed) if k != kept]
+        tracks.append(_person_hands(video, info, hand_model, pose_model, config, bodies[kept], placed[kept], others,
                                     source, anchors))
     return tracks
 
 
-def _searched_body(body: np.ndarray, hidden: np.ndarray | None, source: str, info: VideoInfo,
-                   config: ExtractConfig) -> np.ndarray:
-    """The body whose hands are searched: from the pose landmarker over a whole video, placed
-    between where they went behind another person and came out, and where the pose model loses
-    them a moment, where they were going."""
+def _placed_body(body: np.ndarray, hidden: np.ndarray | None, source: str, info: VideoInfo,
+                 config: ExtractConfig) -> np.ndarray:
+    """A person's body where the pose landmarker over a whole video does not see them: placed
+    between where they went behind another person and came out, held where last seen when they
+    stay behind them to the end (two people in contact: the pose model, seeing one body where two
+    overlap, may never see the one behind again while they stand there), and where the pose model
+    loses them a moment, placed between. Both for the person whose hands are searched (where to
+    look) and for the others (whose hands are not theirs)."""
     if source != "pose":
         return body
     if hidden is not None:
-        body = fill_hidden(body, hidden)
-    return fill_body_gaps(body, round(config.body_gap_seconds * info.fps))
-
-
-def _other_body(body: np.ndarray, hidden: np.ndarray | None, source: str, info: VideoInfo,
-                config: ExtractConfig) -> np.ndarray:
-    """Another person's body, whose hands are not the searched person's: held where they were last
-    seen while out of sight behind someone (:func:`hold_hidden`), and where the pose model loses
-    them a moment, placed between (as the searched person is)."""
-    if source != "pose":
-        return body
-    if hidden is not None:
-        body = hold_hidden(body, hidden)
+        body = hold_hidden(fill_hidden(body, hidden), hidden)
     return fill_body_gaps(body, round(config.body_gap_seconds * info.fps))
 
 
