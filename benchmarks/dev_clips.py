@@ -75,12 +75,14 @@ def _mask_at(frame: np.ndarray, shift: int, shape: tuple[int, ...]) -> np.ndarra
     return full
 
 
-def build_clip(ntu_dir: Path, out: Path, clip: str) -> Path:
-    """Write the composite ``clip`` (a name of :data:`CLIPS`) to ``out`` (an .avi) and return it."""
+def build_clip(ntu_dir: Path, out: Path, clip: str, threads: int = 1) -> Path:
+    """Write the composite ``clip`` (a name of :data:`CLIPS`) to ``out`` (an .avi) and return it.
+    ``threads``: the encoder's; the encoded pixels follow it, so another count gives another
+    encoding of the same clip (the default, 1, the same clip on any machine)."""
     frames = list(iter_frames(ntu_dir / f"{SAMPLE}_rgb.avi"))
     behind = CLIPS[clip][3]
     composite = [crossing_frame(f, shift_at(t, len(frames), clip), behind) for t, f in enumerate(frames)]
-    return write_video(out, composite, fps=30, threads=1)  # the same clip on any machine
+    return write_video(out, composite, fps=30, threads=threads)
 
 
 def build_crossing(ntu_dir: Path, out: Path, behind: bool = False) -> Path:

@@ -3,7 +3,7 @@ annotation of which hands of the kept person are visible in which frames
 (``benchmarks/hands_devset/<clip>.json``, made by looking at contact sheets).
 
     OMP_NUM_THREADS=1 taskset -c 0 python benchmarks/hands_recall.py [--shared ../shared] [--only NAME ...]
-        [--preview DIR] [--json] [--clips DIR]
+        [--preview DIR] [--json] [--clips DIR] [--encoder-threads N]
 
 Per clip it prints: the recall of visible hands (frames where an annotated visible hand is found
 or interpolated, over the frames where it is visible), finds where the hand is not visible, side
@@ -141,13 +141,13 @@ def slot_changes(has: np.ndarray, either: np.ndarray) -> int:
     return changes
 
 
-def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path | None) -> dict:
+def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path | None, threads: int = 1) -> dict:
     video = note["video"]
     clip = video.split(":", 1)[1] if video.startswith("build:") else ""
     if clip:
-        path = workdir / f"{clip}.avi"
+        path = workdir / (f"{clip}.avi" if threads == 1 else f"{clip}.threads{threads}.avi")
         if not path.exists():
-            dev_clips.build_clip(shared / "data" / "ntu-sample", path, clip)
+            dev_clips.build_clip(shared / "data" / "ntu-sample", path, clip, threads)
     else:
         path = shared / video
     skeleton = shared / note["skeleton"] if note.get("skeleton") else None
@@ -191,6 +191,9 @@ def main() -> None:
     parser.add_argument("--preview", type=Path, help="write a contact sheet per clip into this folder")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     parser.add_argument("--clips", type=Path, help="where the built clips are kept (default: a temporary folder)")
+    parser.add_argument("--encoder-threads", type=int, default=1,
+                        help="encode the built clips with this many threads: another encoding of the same clips "
+                             "(the pose model's detections follow the pixels; default 1)")
     args = parser.parse_args()
     notes = {p.stem: json.loads(p.read_text()) for p in sorted((HERE / "hands_devset").glob("*.json"))}
     if args.only:
@@ -200,7 +203,7 @@ def main() -> None:
         clips = args.clips or Path(tmp)
         clips.mkdir(parents=True, exist_ok=True)
         for name, note in notes.items():
-            results[name] = r = run_clip(name, note, args.shared, clips, args.preview)
+            results[name] = r = run_clip(name, note, args.shared, clips, args.preview, args.encoder_threads)
             if not args.json:
                 print(f"{name:28s} recall {r['recall']:.3f} (left {r['recall_left_right'][0]:.3f}, right "
                       f"{r['recall_left_right'][1]:.3f}; {r['found']}/{r['visible']})  found where not visible "

@@ -1,6 +1,7 @@
 import numpy as np
 
 from bharnet.video.crops import BODY_ANCHORS
+from bharnet.video.people import lasting_tracks
 from bharnet.video.track import (
     PeopleTracker,
     apply_swaps,
@@ -263,3 +264,21 @@ def test_a_lone_hand_back_after_a_few_frames_keeps_its_slot_though_it_moved():
     sizes = np.full((T, 2), 40.0)
     swap = continuity_swaps(centres, present, sizes)
     assert swap[10:].all() and not swap[:10].any()
+
+
+def test_a_person_counts_when_seen_often_or_steadily_for_a_second():
+    T = 100
+
+    def track(seen: np.ndarray) -> np.ndarray:
+        out = np.full((T, 33, 2), np.nan)
+        out[seen] = 1.0
+        return out
+
+    often = np.zeros(T, bool)
+    often[::3] = True  # a third of the frames, now and then
+    steady = np.zeros(T, bool)
+    steady[10:39] = True  # 29 frames in a row (walks in, then lost against another person)
+    flicker = np.zeros(T, bool)
+    flicker[np.arange(0, 60, 4)] = True  # 15 frames, never more than 8 in a second: hallucinated
+    kept = lasting_tracks({0: track(often), 1: track(steady), 2: track(flicker)}, fps=30)
+    assert sorted(kept) == [0, 1]

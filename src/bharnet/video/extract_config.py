@@ -44,6 +44,10 @@ class ExtractConfig:
     #: a person the pose landmarker sees in fewer frames than this fraction is ignored: on a video
     #: with no person (a close-up of a hand) it hallucinates short-lived people
     min_person_frac: float = 0.3
+    #: ... unless seen in this fraction of the frames of some one-second window (the people it
+    #: hallucinates come and go: at most 14 of 30 frames on cup.mp4 and arm_wrestling.mp4; a person
+    #: who walks in and then stands against another, whom it loses, is seen in 29)
+    steady_person_frac: float = 0.8
     #: with a skeleton file, the pose landmarker runs on the person's box to place the hands' regions
     #: in frames where a hand is lost, at most every this many frames (0: never; the skeleton alone)
     pose_every: int = 3

@@ -65,12 +65,22 @@ def pose_people(pose: PoseLandmarker, frame: np.ndarray, t: int, mirrored: bool,
     return distinct_people(people, anchors)
 
 
-def lasting_tracks(tracks: dict[int, np.ndarray], config: ExtractConfig = ExtractConfig()) -> dict[int, np.ndarray]:
+def lasting_tracks(tracks: dict[int, np.ndarray], fps: float, config: ExtractConfig = ExtractConfig()
+                   ) -> dict[int, np.ndarray]:
     """The (T, 33, D) tracks (pixels first) seen, shoulders and all, in at least ``min_person_frac``
-    of their T frames: on a video with no person the pose landmarker hallucinates short-lived ones."""
+    of their T frames, or in ``steady_person_frac`` of the frames of some one-second window: on a
+    video with no person the pose landmarker hallucinates short-lived ones, seen now and then; a
+    person who walks in and stands against another (whom it then loses) is seen steadily a moment."""
     shoulders = list(BODY_ANCHORS["pose33"].shoulders)
-    return {k: track for k, track in tracks.items()
-            if np.isfinite(track[:, shoulders, 0]).all(axis=1).sum() >= config.min_person_frac * len(track)}
+    second = max(1, round(fps if fps and fps > 0 else 30.0))
+
+    def lasting(seen: np.ndarray) -> bool:
+        if seen.sum() >= config.min_person_frac * len(seen):
+            return True
+        window = min(second, len(seen))
+        return bool(np.convolve(seen, np.ones(window), "valid").max() >= config.steady_person_frac * window)
+
+    return {k: track for k, track in tracks.items() if lasting(np.isfinite(track[:, shoulders, 0]).all(axis=1))}
 
 
 def as_pose_track(track: np.ndarray, hidden: np.ndarray | None = None) -> PoseTrack:
@@ -95,7 +105,7 @@ def link_people(per_frame: list[list[np.ndarray]], fps: float, config: ExtractCo
     (:func:`~bharnet.video.track.link_tracks`), those seen long enough (:func:`lasting_tracks`)."""
     linked = link_tracks(per_frame, BODY_ANCHORS["pose33"], max_age=track_age(fps))
     tracks = {k: track for k, (track, _) in enumerate(linked)}
-    return [as_pose_track(track, linked[k][1]) for k, track in lasting_tracks(tracks, config).items()]
+    return [as_pose_track(track, linked[k][1]) for k, track in lasting_tracks(tracks, fps, config).items()]
 
 
 def bodies_from_pose(video: str | Path, pose_model: str | Path, info: VideoInfo,

@@ -129,7 +129,7 @@ def window_skeleton(window: StreamWindow, *, body_layout: str = "pose33", num_pe
     config = config or ExtractConfig()
     frames = len(window.indices)
     tracks = [as_pose_track(t) for t in lasting_tracks(tracks_of(window.people, (33, PERSON_COLUMNS)),
-                                                        config).values()] if frames else []
+                                                        window.fps, config).values()] if frames else []
     if not tracks and (require_body or window.raw is None):
         raise UserError(f"{name}: the pose landmarker finds no person")
     anchors = BODY_ANCHORS["pose33"]

@@ -171,7 +171,7 @@ class StreamExtractor:
     def _follow(self, t: int, history: list[dict[int, np.ndarray]]) -> Located:
         """The most active person of ``history`` (the last frames, up to ``t``) among those seen
         long enough, as a whole video picks its person; its cues in frame ``t``."""
-        tracks = lasting_tracks(tracks_of(history, (33, PERSON_COLUMNS)), self.config)
+        tracks = lasting_tracks(tracks_of(history, (33, PERSON_COLUMNS)), self.fps, self.config)
         if not tracks:
             return Located(t, None, None)
         ids = list(tracks)
