@@ -216,6 +216,9 @@ def test_a_person_passing_behind_another_keeps_their_track_and_is_placed_between
     assert held[hidden].all() and not held[~hidden].any()
     assert np.isnan(track_a[hidden]).all()  # the track itself says where a was seen
     shoulder = fill_hidden(track_a, held)[hidden, 4, 0]
+    tracker = PeopleTracker(NTU)  # frame by frame, a stream knows it while it lasts
+    ids = [tracker.add(people) for people in frames[:int(np.flatnonzero(hidden)[0]) + 1]]
+    assert tracker.hidden_now(ids[0][0]) and not tracker.hidden_now(ids[-1][0])
     assert np.isfinite(shoulder).all() and (np.diff(shoulder) > 0).all()
     np.testing.assert_allclose(shoulder, a[hidden, 4, 0], atol=1e-6)
 

@@ -180,10 +180,27 @@ class StreamExtractor:
         now = chosen[-1]
         if not np.isfinite(now).any():
             return Located(t, None, None)
-        # everyone else in this frame, lasting or not: a hand at their wrist is not the kept person's
-        others = [p[None, :, :2] for k, p in history[-1].items() if k != kept]
+        # everyone else, lasting or not, held where last seen while behind someone: a hand at their
+        # wrist is not the kept person's
+        others = []
+        for k, body in tracks_of(history, (33, PERSON_COLUMNS)).items():
+            where = self._held(k, body[..., :2]) if k != kept else None
+            if where is not None:
+                others.append(where[None])
         return Located(t, now, _FrameGuide(hand_cues(now, _ANCHORS), body_scale(chosen, _ANCHORS),
                                            other_wrists(others, _ANCHORS)))
+
+    def _held(self, k: int, body: np.ndarray) -> np.ndarray | None:
+        """Track ``k``'s (33, 2) pixels in the last frame of ``body`` (its (T, 33, 2) history), held
+        where last seen while it is behind another person, as over a whole video
+        (:func:`~bharnet.video.track.hold_hidden`); None where it is not seen. (The followed person
+        is not held: a stream cannot place them on the way to where they come out.)"""
+        if np.isfinite(body[-1]).any():
+            return body[-1]
+        if not self.tracker.hidden_now(k):
+            return None
+        seen = np.flatnonzero(np.isfinite(body).any(axis=(1, 2)))
+        return body[seen[-1]] if len(seen) else None
 
     def _forget(self, t: int) -> None:
         """Frames no window and no follow decision needs any more."""

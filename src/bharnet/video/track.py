@@ -176,6 +176,11 @@ class PeopleTracker:
             if track.went_behind:
                 self._hidden.setdefault(k, []).append(t)
 
+    def hidden_now(self, k: int) -> bool:
+        """Whether track ``k`` is unseen in the last frame added, behind another person."""
+        track = self._tracks[k]
+        return track.last != self._t and track.went_behind
+
     def hidden(self, k: int) -> list[int]:
         """The frames where track ``k`` was unseen after going behind another person."""
         return list(self._hidden.get(k, []))
