@@ -323,8 +323,7 @@ def fill_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     ``hidden`` ((T,) bool) all along filled linearly, value by value (NaN where either end is): a
     person behind another goes on between where they went in and where they came out, and their
     hands are looked for there, however long they were hidden (the pose model sees only the one
-    in front). For the person whose hands are searched; the others are held
-    (:func:`hold_hidden`)."""
+    in front). A person who never comes out is left to :func:`hold_hidden`."""
     track = track.copy()
     seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
     for a, b in zip(seen[:-1], seen[1:], strict=True):
@@ -335,11 +334,10 @@ def fill_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
 
 
 def hold_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """``track`` (T, J, D) with each value held, in the ``hidden`` frames ((T,) bool), where it was
-    last seen: another person in contact with the searched one, whom the pose model (seeing one
-    body where two overlap) loses while their hands stay in plain view, most often where they
-    stood. The searched person, who is looked for where they come out, is filled by
-    :func:`fill_hidden` instead."""
+    """``track`` (T, J, D) with each value still unseen in the ``hidden`` frames ((T,) bool) held
+    where it was last seen: a person who goes behind another and stays there to the end (two
+    people in contact: the pose model, seeing one body where two overlap, may never see the one
+    behind again while their hands stay in plain view) most often stands where they stood."""
     track = track.copy()
     flat = track.reshape(len(track), -1)
     last = np.full(flat.shape[1], np.nan)
