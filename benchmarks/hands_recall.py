@@ -3,7 +3,7 @@ annotation of which hands of the kept person are visible in which frames
 (``benchmarks/hands_devset/<clip>.json``, made by looking at contact sheets).
 
     OMP_NUM_THREADS=1 taskset -c 0 python benchmarks/hands_recall.py [--shared ../shared] [--only NAME ...]
-        [--preview DIR] [--json] [--clips DIR] [--encoder-threads N]
+        [--preview DIR] [--json] [--clips DIR] [--encoder-threads N] [--frame-step N]
 
 Per clip it prints: the recall of visible hands (frames where an annotated visible hand is found
 or interpolated, over the frames where it is visible), finds where the hand is not visible, side
@@ -141,7 +141,8 @@ def slot_changes(has: np.ndarray, either: np.ndarray) -> int:
     return changes
 
 
-def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path | None, threads: int = 1) -> dict:
+def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path | None, threads: int = 1,
+             frame_step: int = 1) -> dict:
     video = note["video"]
     clip = video.split(":", 1)[1] if video.startswith("build:") else ""
     if clip:
@@ -152,7 +153,7 @@ def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path |
         path = shared / video
     skeleton = shared / note["skeleton"] if note.get("skeleton") else None
     models = shared / "models"
-    config = ExtractConfig(mirrored=note.get("mirrored"))
+    config = ExtractConfig(mirrored=note.get("mirrored"), frame_step=frame_step)
     with REUSABLE.session():
         cpu = time.process_time()
         track = extract_hands(path, models / "hand_landmarker.task", skeleton=skeleton,
@@ -164,9 +165,28 @@ def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path |
     kept, other, reach = truth_wrists(note.get("truth"), clip, shared, workdir)
     result = score(track, visible_mask(note["visible"], note["frames"]), kept, other, reach)
     result["fps_cpu"] = round(track.frames / cpu, 1)
+    if frame_step > 1:
+        with REUSABLE.session():
+            full = extract_hands(path, models / "hand_landmarker.task", skeleton=skeleton,
+                                 pose_model=models / "pose_landmarker_full.task", config=replace(config, frame_step=1))
+        result["px_from_full_rate"] = landmark_error(track, full)
     if "second" in note:
         result["second"] = score_second(path, note, clip, skeleton, config, shared, workdir)
     return result
+
+
+def landmark_error(track: HandTrack, full: HandTrack) -> dict:
+    """How far (pixels) the landmarks of ``track`` (a frame step) lie from those found at every
+    frame, over the frames where both have the hand: median and 95th percentile of all 21, and the
+    frames compared."""
+    n = min(track.frames, full.frames)
+    both = ~track.missing[:n] & ~full.missing[:n]
+    scale = np.array([track.width, track.height])
+    gap = np.linalg.norm((track.keypoints[:n, ..., :2] - full.keypoints[:n, ..., :2]) * scale, axis=-1)[both]
+    if not gap.size:
+        return {"median": None, "p95": None, "frames": 0}
+    return {"median": round(float(np.median(gap)), 1), "p95": round(float(np.percentile(gap, 95)), 1),
+            "frames": int(both.sum())}
 
 
 def score_second(path: Path, note: dict, clip: str, skeleton: Path | None, config: ExtractConfig, shared: Path,
@@ -191,6 +211,9 @@ def main() -> None:
     parser.add_argument("--preview", type=Path, help="write a contact sheet per clip into this folder")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     parser.add_argument("--clips", type=Path, help="where the built clips are kept (default: a temporary folder)")
+    parser.add_argument("--frame-step", type=int, default=1,
+                        help="look for hands in every N-th frame (ExtractConfig.frame_step); also prints how far "
+                             "the landmarks lie from those found at every frame")
     parser.add_argument("--encoder-threads", type=int, default=1,
                         help="encode the built clips with this many threads: another encoding of the same clips "
                              "(the pose model's detections follow the pixels; default 1)")
@@ -203,12 +226,14 @@ def main() -> None:
         clips = args.clips or Path(tmp)
         clips.mkdir(parents=True, exist_ok=True)
         for name, note in notes.items():
-            results[name] = r = run_clip(name, note, args.shared, clips, args.preview, args.encoder_threads)
+            results[name] = r = run_clip(name, note, args.shared, clips, args.preview, args.encoder_threads,
+                                         args.frame_step)
             if not args.json:
                 print(f"{name:28s} recall {r['recall']:.3f} (left {r['recall_left_right'][0]:.3f}, right "
                       f"{r['recall_left_right'][1]:.3f}; {r['found']}/{r['visible']})  found where not visible "
                       f"{r['found_not_visible']}  side swaps {r['side_swaps']}  other person {r['other_person']}  "
                       f"elsewhere {r['elsewhere']}  "
+                      + (f"px from full rate {r['px_from_full_rate']}  " if "px_from_full_rate" in r else "") +
                       f"{r['fps_cpu']} frames/s CPU  source={r['source']}", flush=True)
                 if r.get("second"):
                     q = r["second"]

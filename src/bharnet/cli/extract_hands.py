@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="fill gaps of at most this many frames (default 5)")
     p.add_argument("--people", type=positive_int, default=1, help="hands of this many people, the most active "
                    "first (default 1, the paper's; the k-th goes to <stem>.person<k>.npz)")
+    p.add_argument("--frame-step", type=positive_int, default=1,
+                   help="look for hands in every N-th frame and interpolate between (default 1: every frame; "
+                        "2 is 1.3-1.7x faster, see docs/hands.md)")
     p.add_argument("--preview", metavar="DIR", help="also write a contact sheet per video, DIR/<video stem>.png: "
                                                     "sampled frames with the landmarks drawn, per-hand timelines")
     add_mirror_flags(p)
@@ -39,7 +42,8 @@ def _extract_hands(args: argparse.Namespace) -> int:
         from bharnet.video.hands_batch import run_extraction
     summary = run_extraction(args.inputs, args.out, skeletons=args.skeletons, workers=args.workers,
                              shard=parse_shard(args.shard), hand_model=args.hand_model, pose_model=args.pose_model,
-                             config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored, people=args.people),
+                             config=ExtractConfig(max_gap=args.max_gap, mirrored=args.mirrored, people=args.people,
+                                                 frame_step=args.frame_step),
                              progress=not (args.no_progress or args.json), preview=args.preview)
     if args.json:
         print(json_text(summary.as_dict()))

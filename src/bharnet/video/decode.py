@@ -56,8 +56,10 @@ def short_decode(path: str | Path, decoded: int, listed: int | None = None) -> s
     return None
 
 
-def iter_frames(path: str | Path) -> Iterator[np.ndarray]:
-    """Yield the frames of ``path`` in decoding order as RGB ``uint8`` arrays (H, W, 3).
+def iter_frames(path: str | Path, step: int = 1) -> Iterator[np.ndarray]:
+    """Yield the frames of ``path`` in decoding order as RGB ``uint8`` arrays (H, W, 3); with
+    ``step`` > 1 only frames 0, step, 2 step, ... (every frame is decoded, as the codec needs, but
+    only those are converted).
 
     Raises :class:`UserError` when the file cannot be opened or decoding fails before any frame.
     A stream that breaks after some frames ends there (truncated files are common).
@@ -72,7 +74,8 @@ def iter_frames(path: str | Path) -> Iterator[np.ndarray]:
         try:
             for frame in container.decode(stream):
                 count += 1
-                yield frame.to_ndarray(format="rgb24")
+                if (count - 1) % step == 0:
+                    yield frame.to_ndarray(format="rgb24")
         except av.error.FFmpegError as err:
             if count == 0:
                 raise UserError(f"{path}: cannot decode video ({err})") from err

@@ -57,6 +57,10 @@ class ExtractConfig:
     #: hands of this many people, the most active first (``extract-hands --people``); the paper keeps
     #: the most active person's
     people: int = 1
+    #: hands (and people, without a skeleton) are looked for in every this-many-th frame and
+    #: interpolated between (NTU's models resample each clip to 64 frames anyway): about this many
+    #: times fewer landmark runs (docs/hands.md, "Frame step")
+    frame_step: int = 1
     #: whether the videos are mirror images (None: NTU RGB+D videos are, others are not); see
     #: :mod:`bharnet.video.sides`
     mirrored: bool | None = None

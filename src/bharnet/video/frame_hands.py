@@ -5,7 +5,7 @@ track through tracking, gap filling and normalisation (:func:`finish_hands`)."""
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +198,7 @@ def detect_frames(video: str | Path, info: VideoInfo, hand_model: str | Path, co
     """:class:`FrameHands` over the frames of ``video``."""
     hands = FrameHands(hand_model, info.fps, is_mirrored(video, config.mirrored), config, info.frames or 0)
     t = -1
-    for t, frame in enumerate(iter_frames(video)):
+    for t, frame in enumerate(iter_frames(video, config.frame_step)):
         hands.step(t, frame, guide)
     if t < 0:
         raise UserError(f"{video}: no decodable frame")
@@ -233,3 +233,34 @@ def finish_hands(raw: RawHands, info: VideoInfo, source: str, person: str, confi
     return HandTrack(norm.astype(np.float32), score.astype(np.float32), landmark_conf.astype(np.float32),
                      ~has, filled_kp, info.width, info.height, info.fps, source, person,
                      extra={"regions": raw.regions})
+
+
+def every_step(info: VideoInfo, step: int) -> VideoInfo:
+    """``info`` as the video of every ``step``-th frame looks."""
+    return replace(info, fps=info.fps / step, frames=-(-info.frames // step))
+
+
+def at_full_rate(track: HandTrack, step: int, frames: int) -> HandTrack:
+    """A track found in every ``step``-th frame (``track.frames`` of them) at every frame: at least
+    ``frames`` (the container's count; at least up to the last frame looked at), a frame between
+    two looked at interpolated linearly when the hand is in both (its score and landmark scores
+    the lower of the two), missing otherwise; the last frames held after the last one looked at."""
+    n = track.frames
+    total = max(frames, (n - 1) * step + 1)
+    t = np.arange(total)
+    lo = np.minimum(t // step, n - 1)
+    hi = np.minimum(lo + 1, n - 1)
+    w = np.clip((t - lo * step) / step, 0.0, 1.0)[:, None]
+    exact = t == lo * step
+    both = ~track.missing[lo] & ~track.missing[hi]
+    has = np.where(exact[:, None], ~track.missing[lo], both)
+    kp = (1 - w[..., None, None]) * track.keypoints[lo] + w[..., None, None] * track.keypoints[hi]
+    conf = np.where(exact[:, None], track.hand_conf[lo], np.minimum(track.hand_conf[lo], track.hand_conf[hi]))
+    lconf = np.where(exact[:, None, None], track.landmark_conf[lo],
+                     np.minimum(track.landmark_conf[lo], track.landmark_conf[hi]))
+    extra = {k: v[lo] for k, v in track.extra.items()}
+    return replace(track, keypoints=np.where(has[..., None, None], kp, 0.0).astype(np.float32),
+                   hand_conf=np.where(has, conf, 0.0).astype(np.float32),
+                   landmark_conf=np.where(has[..., None], lconf, 0.0).astype(np.float32), missing=~has,
+                   interpolated=(track.interpolated[lo] & exact[:, None]) | (has & ~exact[:, None]),
+                   fps=track.fps * step, extra=extra)

@@ -16,7 +16,7 @@ from bharnet.video.body_guide import BodyGuide, SkeletonPoseGuide
 from bharnet.video.crops import BODY_ANCHORS, HandAnchors
 from bharnet.video.decode import VideoInfo, probe_video
 from bharnet.video.extract_config import ExtractConfig
-from bharnet.video.frame_hands import detect_frames, finish_hands
+from bharnet.video.frame_hands import at_full_rate, detect_frames, every_step, finish_hands
 from bharnet.video.hand_files import HandTrack
 from bharnet.video.landmarker import REUSABLE
 from bharnet.video.people import bodies_from_skeleton, pose_tracks
@@ -44,16 +44,21 @@ def extract_people_hands(video: str | Path, hand_model: str | Path, skeleton: st
     active first (:func:`extract_hands` for each; fewer when fewer people are found, one track of
     whoever's hands are in view when nobody is)."""
     info = probe_video(video)
+    step = config.frame_step
     with REUSABLE.session():
         REUSABLE.new_video()
-        return _extract(video, info, hand_model, skeleton, pose_model, config)
+        if step == 1:
+            return _extract(video, info, hand_model, skeleton, pose_model, config)
+        tracks = _extract(video, every_step(info, step), hand_model, skeleton, pose_model, config)
+        return [at_full_rate(track, step, info.frames) for track in tracks]
 
 
 def _extract(video: str | Path, info: VideoInfo, hand_model: str | Path, skeleton: str | Path | None,
              pose_model: str | Path | None, config: ExtractConfig) -> list[HandTrack]:
     hidden: list[np.ndarray | None] = []
     if skeleton is not None:
-        bodies, source, anchors = bodies_from_skeleton(skeleton, info, config), "skeleton", BODY_ANCHORS["ntu25"]
+        bodies = [(body_id, xy[::config.frame_step]) for body_id, xy in bodies_from_skeleton(skeleton, info, config)]
+        source, anchors = "skeleton", BODY_ANCHORS["ntu25"]
         if not bodies:
             raise UserError(f"{skeleton}: no person in the skeleton file")
     elif pose_model is not None:

@@ -95,7 +95,8 @@ def pose_tracks(video: str | Path, pose_model: str | Path, info: VideoInfo,
     mirrored = is_mirrored(video, config.mirrored)
     with PoseLandmarker(pose_model, num_poses=config.num_poses, min_confidence=config.min_confidence,
                         fps=info.fps, video=config.pose_video_mode) as pose:
-        per_frame = [pose_people(pose, frame, t, mirrored, config) for t, frame in enumerate(iter_frames(video))]
+        per_frame = [pose_people(pose, frame, t, mirrored, config)
+                     for t, frame in enumerate(iter_frames(video, config.frame_step))]
     return link_people(per_frame, info.fps, config)
 
 
