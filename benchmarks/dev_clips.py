@@ -85,11 +85,6 @@ def build_clip(ntu_dir: Path, out: Path, clip: str, threads: int = 1) -> Path:
     return write_video(out, composite, fps=30, threads=threads)
 
 
-def build_crossing(ntu_dir: Path, out: Path, behind: bool = False) -> Path:
-    """Write the crossing composite (B in front of A, or behind) to ``out`` and return it."""
-    return build_clip(ntu_dir, out, "crossing_behind" if behind else "crossing_front")
-
-
 def a_and_b(points: np.ndarray, clip: str = "crossing_front") -> tuple[np.ndarray, np.ndarray]:
     """(T, ..., 2) pixels of the sample (person ``points``) as A's and B's in the composite's
     pixels; B's are NaN where outside the window."""

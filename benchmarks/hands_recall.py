@@ -23,8 +23,10 @@ extraction, or null), ``mirrored``, ``frames``, ``visible``: ``{"left": [[first,
 "right": [...]}`` inclusive frame ranges where that hand of the kept person is in view (a hand
 mostly hidden, only fingertips showing, counts as not visible), and ``"either"``: ranges where one
 hand is in view and nobody names its side (no person in view: its slot is MediaPipe's guess, and a
-change of slot counts as a side swap), ``truth``: ``"ntu-sample"``,
-``"composite-b"`` or null (whose wrists are the truth), ``note``: how it was annotated.
+change of slot counts as a side swap), ``truth``: ``"ntu-sample"``, ``"composite-b"`` or null
+(whose wrists are the truth), ``note``: how it was annotated, and optionally ``second``: the
+second most active person's ``truth`` (``"composite-a"``), ``visible`` and ``note``, scored on
+``extract-hands --people 2``.
 """
 
 from __future__ import annotations
