@@ -39,7 +39,7 @@ HAND_SHAPES = ("ok_sign", "victory_sign", "thumb_up", "thumb_down", "fist", "poi
 KINDS = {"motion": {"preset": "hand-only"}, "shape": {"classes": HAND_SHAPES},
          "body+hand": {"preset": "hand-dominant"}}
 MODELS = ("hand-expert", "joint")
-ORDER = ("wrist", "sample", "none", "wrist+traj")
+ORDER = ("wrist", "sample", "none", "wrist+traj", "wrist-path")
 assert set(ORDER) == set(HAND_NORMS)
 
 
@@ -86,9 +86,9 @@ def _cell(values: list[float | None]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="where stores and runs go (default: a temporary folder)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--samples", type=int, default=500, help="per kind: train, val and test together")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--samples", type=int, default=1500, help="per kind: train, val and test together")
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--norms", nargs="+", default=list(ORDER), choices=list(ORDER))
