@@ -90,26 +90,6 @@ def test_wrist_and_trajectory_keep_the_shape_apart_from_the_path():
         T.normalise_hands(hands, conf, "palm")
 
 
-def test_wrist_path_puts_the_path_at_the_wrist_beside_the_articulation():
-    rng = np.random.default_rng(5)
-    hands = rng.uniform(0.3, 0.7, size=(6, 2, 21, 3)).astype(np.float32)
-    conf = np.ones((6, 2, 21), np.float32)
-    conf[2, 1] = 0  # right hand missing in frame 2
-    x, mask = T.normalise_hands(hands, conf, "wrist-path")
-    wrist, wrist_mask = T.normalise_hands(hands, conf, "wrist")
-    traj = T.normalise_hands(hands, conf, "wrist+traj")[0]
-    assert x.shape == (T.hand_channels("wrist-path"), 6, 21, 2) == (3, 6, 21, 2)
-    np.testing.assert_array_equal(mask, wrist_mask)
-    np.testing.assert_array_equal(x[:, :, 1:], wrist[:, :, 1:])  # the fingers as "wrist" has them
-    assert not wrist[:, :, 0].any()  # where "wrist" holds nothing ...
-    np.testing.assert_array_equal(x[:, :, 0], traj[3:, :, 0])  # ... the path of "wrist+traj"
-    assert np.all(x[:, 2, :, 1] == 0)
-    moving = hands + np.linspace(0, 0.3, 6, dtype=np.float32)[:, None, None, None]
-    y = T.normalise_hands(moving, conf, "wrist-path")[0]
-    np.testing.assert_allclose(y[:, :, 1:], x[:, :, 1:], atol=1e-5)
-    assert not np.allclose(y[:, :, 0], x[:, :, 0], atol=1e-3)
-
-
 def test_pad_joints():
     x = np.ones((3, 4, 21, 2), np.float32)
     y = T.pad_joints(x, HAND25.num_joints)

@@ -13,20 +13,15 @@ import torch.nn.functional as F
 from bharnet.core.layouts import Layout
 
 __all__ = ["MODALITIES", "HAND_NORMS", "crop_window", "resize", "random_rotation", "rotate", "to_modality",
-           "normalise_hands", "pad_joints", "centre_body", "has_trajectory", "path_at_wrist", "hand_channels"]
+           "normalise_hands", "pad_joints", "centre_body", "has_trajectory", "hand_channels"]
 
 MODALITIES = ("joint", "bone", "joint_motion", "bone_motion")
-HAND_NORMS = ("wrist", "sample", "none", "wrist+traj", "wrist-path")
+HAND_NORMS = ("wrist", "sample", "none", "wrist+traj")
 
 
 def has_trajectory(mode: str) -> bool:
     """Whether a hand normalisation adds the wrist's trajectory as channels of their own."""
     return mode == "wrist+traj"
-
-
-def path_at_wrist(mode: str) -> bool:
-    """Whether a hand normalisation puts the wrist's trajectory in the wrist joint's own coordinates."""
-    return mode == "wrist-path"
 
 
 def hand_channels(mode: str) -> int:
@@ -126,8 +121,6 @@ def normalise_hands(hands: np.ndarray, conf: np.ndarray, mode: str = "wrist") ->
     - ``"wrist+traj"``: the articulation of ``"wrist"`` (channels 0-2) and, in three more channels
       of every landmark, the wrist's position relative to its own mean over the sample,
       palm-scaled: the shape and the hand's path through the air, each in channels of its own.
-    - ``"wrist-path"``: the articulation of ``"wrist"``, where the wrist joint (always at the
-      origin there) holds that path instead: the shape and the path in three channels.
     - ``"none"``: as stored.
 
     Returns ``(x, mask)`` with ``x`` ``(C, T, 21, 2)`` (C: :func:`hand_channels`) and ``mask``
@@ -143,22 +136,13 @@ def normalise_hands(hands: np.ndarray, conf: np.ndarray, mode: str = "wrist") ->
     if mode == "sample":
         return _masked((x - _mean_wrist(x, present[:, :, 0])) / scale, present)
     articulation = (x - x[:, :, :1]) / scale
-    if path_at_wrist(mode):
-        articulation[:, :, 0] = _wrist_paths(x, present, scale)
     if not has_trajectory(mode):
         return _masked(articulation, present)
-    path = np.repeat(_wrist_paths(x, present, scale)[:, :, None], x.shape[2], axis=2)
-    return _masked(np.concatenate([articulation, path], axis=-1), present)
-
-
-def _wrist_paths(x: np.ndarray, present: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Each hand's wrist ``(T, 2, 3)`` about its own mean over the frames it is seen (two hands far
-    apart are two paths), palm-scaled."""
-    path = np.zeros_like(x[:, :, 0])
-    for h in range(x.shape[1]):
+    path = np.zeros_like(articulation)
+    for h in range(2):  # each hand about its own mean: two hands far apart are two paths
         mean = _mean_wrist(x[:, h:h + 1], present[:, h:h + 1, 0])
-        path[:, h] = (x[:, h, 0] - mean) / scale[0, h, 0]
-    return path
+        path[:, h] = ((x[:, h, 0] - mean) / scale[0, h, 0])[:, None]
+    return _masked(np.concatenate([articulation, path], axis=-1), present)
 
 
 def _palm_sizes(x: np.ndarray, present: np.ndarray) -> np.ndarray:

@@ -125,18 +125,7 @@ class SampleView:
         """The modality of the padded hands. The trajectory is the same at every landmark: its bone
         would be 0, so it keeps its position (bone) or its velocity (bone motion) instead."""
         modality = self.config.modality
-        if T.path_at_wrist(self.config.hand_norm) and modality.startswith("bone"):
-            return self._bones_beside_the_path(x, modality)
         out = T.to_modality(x, self.hand_layout, modality)
         if x.shape[0] > 3 and modality.startswith("bone"):
             out[3:] = T.to_modality(x[3:], self.hand_layout, modality.replace("bone", "joint"))
-        return out
-
-    def _bones_beside_the_path(self, x: np.ndarray, modality: str) -> np.ndarray:
-        """Bones of the articulation (the wrist at the origin, as ``wrist`` has them), and at the
-        wrist, the root with no bone of its own, the path (bone) or its velocity (bone motion)."""
-        shape = x.copy()
-        shape[:, :, 0] = 0
-        out = T.to_modality(shape, self.hand_layout, modality)
-        out[:, :, 0] = T.to_modality(x, self.hand_layout, modality.replace("bone", "joint"))[:, :, 0]
         return out
