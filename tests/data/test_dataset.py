@@ -17,7 +17,7 @@ def test_items_have_fixed_window_and_masked_missing_hands(make_store, tmp_path):
     ds = SkeletonDataset(make_store(tmp_path), "train", streams=("body", "hand"), view=ViewConfig(window=16))
     item = ds[0]
     assert item["body"].shape == (3, 16, 25, 2) and item["body"].dtype == torch.float32
-    assert item["hand"].shape == (6, 16, 25, 2) and item["hand_mask"].shape == (1, 16, 25, 2)  # shape and path
+    assert item["hand"].shape == (3, 16, 25, 2) and item["hand_mask"].shape == (1, 16, 25, 2)
     assert item["hand_mask"][:, :, 21:].sum() == 0  # dummy joints
     no_hands = [i for i in range(len(ds)) if ds.indices[i] == 1][0]
     assert ds[no_hands]["hand_mask"].sum() == 0 and ds[no_hands]["hand"].abs().sum() == 0
@@ -47,4 +47,4 @@ def test_modality_applies_to_hand_stream(make_store, tmp_path):
     joint = SkeletonDataset(store, None, streams=("hand",), view=ViewConfig(window=16))[0]
     bone = SkeletonDataset(store, None, streams=("hand",), view=ViewConfig(window=16, modality="bone"))[0]
     assert not torch.allclose(joint["hand"], bone["hand"])
-    assert np.all(bone["hand"][:3, :, 0].numpy() == 0)  # the wrist is the root: zero bone (the path keeps its own)
+    assert np.all(bone["hand"][:, :, 0].numpy() == 0)  # the wrist is the root: zero bone

@@ -4,7 +4,6 @@ existed keeps the normalisation of its time."""
 import numpy as np
 import pytest
 
-from bharnet.data.view import ViewConfig
 from bharnet.engine.checkpoints import load_checkpoint, save_checkpoint
 from bharnet.engine.config import to_dict
 from bharnet.engine.evaluate import test_checkpoint as run_test
@@ -16,7 +15,7 @@ from bharnet.tools.export import export_checkpoint
 pytestmark = pytest.mark.integration  # trains
 
 
-def test_a_checkpoint_without_hand_norm_or_with_wrist_predicts_with_wrist(tiny_config, store, tmp_path):
+def test_a_checkpoint_without_hand_norm_predicts_with_wrist(tiny_config, store, tmp_path):
     config = to_dict(tiny_config(store, tmp_path, model={"name": "hand-expert"}, data={"hand_norm": "wrist"}))
     module = ActionModule(config, SkeletonStore(store).meta)
     wrist = save_checkpoint(module, tmp_path / "wrist.ckpt")
@@ -24,11 +23,8 @@ def test_a_checkpoint_without_hand_norm_or_with_wrist_predicts_with_wrist(tiny_c
     older = ActionModule(config, module.store_meta)
     older.load_state_dict(module.state_dict())
     old = save_checkpoint(older, tmp_path / "old.ckpt")
-    for saved in (wrist, old):  # test's data module and predict's and live's view read the saved config alike
-        loaded = load_checkpoint(saved)
-        assert SkeletonDataModule(loaded.config["data"], loaded.streams, seed=0).view.hand_norm == "wrist"
-        assert ViewConfig.of(loaded.config["data"]).hand_norm == "wrist" != ViewConfig().hand_norm
-        assert loaded.model.example_inputs(batch=1, frames=16)["hand"].shape[1] == 3
+    loaded = load_checkpoint(old)
+    assert SkeletonDataModule(loaded.config["data"], loaded.streams, seed=0).view.hand_norm == "wrist"
     run_test(wrist, out=tmp_path / "wrist.npz", device="cpu")
     run_test(old, out=tmp_path / "old.npz", device="cpu")
     np.testing.assert_array_equal(load_scores(tmp_path / "old.npz").branch(),

@@ -33,7 +33,7 @@ class ViewConfig:
     test_crop: float = 0.95
     rotation: float = 0.3
     hand_rotation: float = 0.3
-    hand_norm: str = "wrist+traj"
+    hand_norm: str = "wrist"
     centre: bool = True
 
     @classmethod
@@ -47,7 +47,7 @@ class ViewConfig:
             k: LEGACY_DEFAULTS[k] for k, v in chosen.items() if v is None and k in LEGACY_DEFAULTS})
 
 
-#: what a run saved without a setting meant by it: the hand normalisation before ``hand_norm`` existed
+#: what a run saved without a setting meant by it: the hand normalisation before ``wrist+traj``
 LEGACY_DEFAULTS: dict[str, Any] = {"hand_norm": "wrist"}
 
 
@@ -56,10 +56,9 @@ class SampleView:
     "hand_mask"}`` arrays of one sample (the streams asked for).
 
     ``body`` is ``(T, M, V, C)`` and becomes ``(C, window, V, M)``; ``hands`` ``(T, 2, 21, 3)``
-    with ``hand_conf`` ``(T, 2, 21)`` (None: no hands) become ``hand`` ``(6, window, 25, 2)``
+    with ``hand_conf`` ``(T, 2, 21)`` (None: no hands) become ``hand`` ``(3, window, 25, 2)``
     and ``hand_mask`` ``(1, window, 25, 2)``, 1 where a landmark was seen (``hand_norm``
-    ``wrist+traj``, the default: the wrist's trajectory in the last three channels; the other
-    normalisations have 3). The arrays may be
+    ``wrist+traj``: 6 channels, the wrist's trajectory in the last three). The arrays may be
     memory-mapped: only the cropped frames are read. ``rng`` draws the training augmentation
     (random crop and rotation); without it the view is the deterministic test view.
     """
