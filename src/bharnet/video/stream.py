@@ -171,7 +171,8 @@ class StreamExtractor:
     def _follow(self, t: int, history: list[dict[int, np.ndarray]]) -> Located:
         """The most active person of ``history`` (the last frames, up to ``t``) among those seen
         long enough, as a whole video picks its person; its cues in frame ``t``."""
-        tracks = lasting_tracks(tracks_of(history, (33, PERSON_COLUMNS)), self.fps, self.config)
+        everyone = tracks_of(history, (33, PERSON_COLUMNS))
+        tracks = lasting_tracks(everyone, self.fps, self.config)
         if not tracks:
             return Located(t, None, None)
         ids = list(tracks)
@@ -183,7 +184,7 @@ class StreamExtractor:
         # everyone else, lasting or not, held where last seen while behind someone: a hand at their
         # wrist is not the kept person's
         others = []
-        for k, body in tracks_of(history, (33, PERSON_COLUMNS)).items():
+        for k, body in everyone.items():
             where = self._held(k, body[..., :2]) if k != kept else None
             if where is not None:
                 others.append(where[None])
