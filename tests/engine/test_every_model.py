@@ -28,7 +28,8 @@ def tiny_module(name: str) -> ActionModule:
     if "rgb" in spec.streams:
         model["kwargs"] = {"image_size": 30, "rgb_width": 4}
     torch.manual_seed(0)
-    return ActionModule(to_dict(make_config({"data": {"window": FRAMES, "store": "unused"}, "model": model})), STORE)
+    data = {"window": FRAMES, "store": "unused", "hand_norm": "wrist"}
+    return ActionModule(to_dict(make_config({"data": data, "model": model})), STORE)
 
 
 def random_inputs(module: ActionModule, batch: int = 2) -> dict[str, torch.Tensor]:

@@ -171,6 +171,28 @@ def test_a_person_who_walks_up_to_another_and_stops_keeps_their_track():
     assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
 
 
+def test_two_people_lost_at_once_where_they_overlap_stay_there_together():
+    # a walks fast up to b and into contact; the pose model then loses both at once (one blob) and
+    # sees a now and then where a stands; a's track must not coast on through b
+    rng = np.random.default_rng(8)
+    T = 80
+    a = _walker(T, 100, 12, rng)
+    a[25:, :, 0] = a[24:25, :, 0]  # stopped at frame 24, 12 px from b
+    b = _walker(T, 400, 0, rng)
+    frames, owners = [], []
+    for t in range(T):
+        if t < 25:
+            frames.append([a[t], b[t]]), owners.append(["a", "b"])
+        elif t % 14 == 0:
+            frames.append([a[t]]), owners.append(["a"])
+        else:
+            frames.append([]), owners.append([])
+    ids = _ids_per_person(frames, owners)
+    assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
+    held = {k: h for k, (_, h) in enumerate(link_tracks(frames, NTU))}
+    assert held[next(iter(ids["b"]))][25:].all()  # b is held there, out of view, to the end
+
+
 def test_a_person_hidden_for_a_second_comes_back_to_their_track():
     rng = np.random.default_rng(4)
     T = 70

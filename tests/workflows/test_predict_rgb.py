@@ -36,7 +36,8 @@ def test_bharnet_m_predicts_a_video_window_by_window(tmp_path, monkeypatch, tiny
     monkeypatch.setattr(predict_module, "resolve_model", lambda kind, path=None: f"{kind}.task")
     monkeypatch.setattr(predict_module, "resolve_pose_model", lambda choice=None: "pose.task")
     cfg = tiny_config(tmp_path / "none", tmp_path, model={"name": "bharnet-m", "kwargs": {"image_size": 45,
-                                                                                           "rgb_width": 8}})
+                                                                                           "rgb_width": 8}},
+                      data={"hand_norm": "wrist"})
     meta = {"body_layout": "ntu25", "num_persons": 2, "channels": 3, "num_classes": 3, "classes": ["a", "b", "c"]}
     checkpoint = save_checkpoint(ActionModule(to_dict(cfg), meta), tmp_path / "m.ckpt")
     seen = []

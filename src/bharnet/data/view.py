@@ -17,9 +17,21 @@ import numpy as np
 from bharnet.core.layouts import HAND25, Layout, get_layout
 from bharnet.data import transforms as T
 
-__all__ = ["ViewConfig", "SampleView", "STREAMS"]
+__all__ = ["ViewConfig", "SampleView", "STREAMS", "AUTO_HAND_NORM", "auto_hand_norm"]
 
 STREAMS = ("body", "hand")
+
+#: ``data.hand_norm``'s default: settled for the training data by :func:`auto_hand_norm`
+AUTO_HAND_NORM = "auto"
+
+
+def auto_hand_norm(body_in_view: bool) -> str:
+    """What ``data.hand_norm=auto`` becomes: the articulation alone (``wrist``) where a body is in
+    view, since the arm then carries the hand's path and a hand expert beside the body expert
+    should learn the fingers; the articulation and the wrist's path (``wrist+traj``) where none
+    is (a close-up, a head-worn camera), since the path is then the only motion the model sees.
+    Measured per kind of gesture in docs/data.md."""
+    return "wrist" if body_in_view else "wrist+traj"
 
 
 @dataclass

@@ -24,7 +24,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from bharnet.core.errors import UserError
 from bharnet.data.transforms import HAND_NORMS, MODALITIES
-from bharnet.data.view import ViewConfig
+from bharnet.data.view import AUTO_HAND_NORM, ViewConfig
 from bharnet.models import expert_for, is_model, list_backbones, list_models, model_spec
 
 __all__ = ["RunConfig", "AttentionConfig", "CONFIGS", "GROUPS", "list_group", "split_overrides", "parse_run_args",
@@ -62,6 +62,9 @@ class DataConfig(ViewConfig):
 
     store: str = "???"
     synth: SynthConfig | None = None
+    #: "auto": ``wrist`` where the training data has a body in view, else ``wrist+traj``
+    #: (bharnet.data.view.auto_hand_norm), settled when training starts and saved so
+    hand_norm: str = AUTO_HAND_NORM
     train_split: str = "train"
     #: "auto": the store's ``val`` split, else a held-out slice of ``train_split`` (bharnet.data.splits)
     val_split: str | None = "auto"
@@ -213,8 +216,9 @@ def _describe(err: OmegaConfBaseException) -> str:
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
-    return {"data.modality": MODALITIES, "data.hand_norm": HAND_NORMS, "optim.schedule": ("cosine", "step"),
-            "model.backbone": tuple(list_backbones()), "model.name": tuple(list_models())}
+    return {"data.modality": MODALITIES, "data.hand_norm": (*HAND_NORMS, AUTO_HAND_NORM),
+            "optim.schedule": ("cosine", "step"), "model.backbone": tuple(list_backbones()),
+            "model.name": tuple(list_models())}
 
 
 _AT_LEAST = {"data.window": 1, "data.batch_size": 1, "data.eval_batch_size": 1, "data.num_workers": 0,

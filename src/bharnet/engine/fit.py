@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import signal
@@ -18,7 +19,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from bharnet.core.errors import UserError
 from bharnet.core.outputs import check_output_folder, holds_only
+from bharnet.data.dataset import SkeletonDataset
 from bharnet.data.splits import AUTO
+from bharnet.data.view import AUTO_HAND_NORM, auto_hand_norm
 from bharnet.engine.callbacks import EpochLines, RngStateCallback
 from bharnet.engine.checkpoints import load_model_state, read_checkpoint
 from bharnet.engine.config import to_dict
@@ -30,7 +33,7 @@ from bharnet.store.packed import SkeletonStore
 from bharnet.synth.objects import select_classes
 from bharnet.synth.store import write_synth_rgb_store, write_synth_store
 
-__all__ = ["fit", "prepare_store", "check_splits", "run_dir", "FitResult", "RUN_FILES"]
+__all__ = ["fit", "prepare_store", "settle_hand_norm", "check_splits", "run_dir", "FitResult", "RUN_FILES"]
 
 
 class FitResult(dict):
@@ -92,6 +95,7 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
     out = check_output_folder(run_dir(cfg), flag="run folder (out_dir/name)", ours=holds_only(*RUN_FILES))
     prepare_store(cfg)
     check_splits(cfg, SkeletonStore(cfg.data.store))
+    cfg = settle_hand_norm(cfg, quiet)
     last = out / "checkpoints" / "last.ckpt"
     ckpt_path = _resumable(last) if resume and last.exists() else None
     out.mkdir(parents=True, exist_ok=True)
@@ -126,6 +130,22 @@ def fit(cfg: DictConfig, resume: bool = True, quiet: bool = False, callbacks: li
     return FitResult(run_dir=out, best=Path(checkpoint.best_model_path) if checkpoint.best_model_path else last,
                      last=last, seconds=time.perf_counter() - start, val=metrics, best_score=best_score,
                      resumed_from=ckpt_path, module=module)
+
+
+def settle_hand_norm(cfg: DictConfig, quiet: bool = True) -> DictConfig:
+    """``cfg`` with ``data.hand_norm=auto`` made concrete for its training data (a copy; ``cfg``
+    itself when the setting is concrete already). The run saves the concrete one, so its
+    checkpoints test, export and predict with what they were trained on."""
+    if cfg.data.hand_norm != AUTO_HAND_NORM:
+        return cfg
+    train = SkeletonDataset(SkeletonStore(cfg.data.store), cfg.data.train_split, ("body",))
+    body_in_view = "body" not in train.empty_streams()
+    settled = copy.deepcopy(cfg)
+    settled.data.hand_norm = auto_hand_norm(body_in_view)
+    if not quiet:
+        why = "a body is in view" if body_in_view else "no body is in view, so the hands keep their path"
+        print(f"data.hand_norm=auto: {settled.data.hand_norm} ({why} in the training samples)", file=sys.stderr)
+    return settled
 
 
 def check_splits(cfg: DictConfig, store: SkeletonStore) -> None:

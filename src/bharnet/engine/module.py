@@ -14,6 +14,7 @@ from torchmetrics.classification import MulticlassAccuracy
 from bharnet.data import transforms
 from bharnet.data.dataset import EpochSampler, SkeletonDataset, ViewConfig
 from bharnet.data.splits import AUTO, holdout_split, sample_groups
+from bharnet.data.view import AUTO_HAND_NORM
 from bharnet.models import ActionModel, ModelInputs, create_model, model_spec
 from bharnet.store.packed import SkeletonStore
 
@@ -47,8 +48,12 @@ class ActionModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.config, self.store_meta = config, store_meta
+        hand_norm = ViewConfig.of(config["data"]).hand_norm
+        if hand_norm == AUTO_HAND_NORM:
+            raise ValueError("data.hand_norm=auto depends on the training data: settle it first "
+                             "(bharnet.engine.fit.settle_hand_norm, as fit does)")
         self.model = build_model(config["model"], store_meta, config["data"]["window"],
-                                 transforms.hand_channels(ViewConfig.of(config["data"]).hand_norm))
+                                 transforms.hand_channels(hand_norm))
         self.streams = tuple(self.model.streams)
         branches = self._branches(config["data"]["window"])
         num_classes = store_meta["num_classes"]

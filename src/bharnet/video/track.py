@@ -86,8 +86,11 @@ class PeopleTracker:
     track in view takes, so that the one detection the pose model returns for two people who
     overlap stays with the one in front, whichever of the two it is (unless it fits the hidden
     track at less than half the cost), and the one behind comes back to its track where it comes
-    out. The frames from the one where a track went behind someone until it is seen again are
-    :meth:`hidden`."""
+    out. Two people who drop out of view in the same frame where one's predicted centre lies in the
+    other's box (the pose model lost both where they overlap, as in a hug) are held there alike,
+    still: neither's motion is known, and coasting on would carry one through the other and give
+    it the other's next detection. The frames from the one where a track went behind someone until
+    it is seen again are :meth:`hidden`."""
 
     def __init__(self, anchors: HandAnchors, max_age: int = 60, gate: float = 2.0, gate_growth: float = 0.1,
                  max_growth: float = 2.0) -> None:
@@ -155,10 +158,11 @@ class PeopleTracker:
         return pairs
 
     def _hold_hidden(self, t: int, alive: list[int]) -> None:
-        """Mark each track of ``alive`` that drops out of view in frame ``t`` while a person seen in
-        ``t`` has its predicted centre inside their box as hidden behind that person (a frame with
-        nobody seen is the pose model's miss, no evidence of one behind another); it stays hidden
-        while its prediction is inside that person's box."""
+        """Mark each track of ``alive`` that drops out of view in frame ``t`` with its predicted
+        centre inside the box of a person seen in ``t``, or of one who drops out in ``t`` too, as
+        hidden behind that person (:meth:`_covering`; a frame with nobody seen is otherwise the
+        pose model's miss, no evidence of one behind another); it stays hidden while its
+        prediction is inside that person's box."""
         for k in alive:
             track = self._tracks[k]
             if track.last == t:
@@ -166,8 +170,9 @@ class PeopleTracker:
                 continue
             where = track.predict(t + 1)
             if t == track.last + 1:
-                track.hidden_by = next((j for j, other in enumerate(self._tracks) if j != k and other.last == t
-                                        and other.box is not None and _inside(where, other.box)), None)
+                track.hidden_by = self._covering(k, where, t)
+                if track.hidden_by is not None and self._tracks[track.hidden_by].last != t:
+                    track.velocity = np.zeros(2)  # lost together: neither's motion is known
             elif track.hidden_by is not None and not _inside(where, self._tracks[track.hidden_by].box):
                 track.hidden_by = None
             # gone behind someone: behind them until seen again, although the prediction (which
@@ -175,6 +180,16 @@ class PeopleTracker:
             track.went_behind = track.went_behind or track.hidden_by is not None
             if track.went_behind:
                 self._hidden.setdefault(k, []).append(t)
+
+    def _covering(self, k: int, where: np.ndarray, t: int) -> int | None:
+        """The person whose box holds track ``k``'s predicted centre ``where`` as ``k`` drops out
+        in frame ``t``: one seen in ``t``, else one who drops out in ``t`` too (two people whom the
+        pose model loses at once where they overlap, as in a hug, are still there together)."""
+        for last in (t, t - 1):
+            for j, other in enumerate(self._tracks):
+                if j != k and other.last == last and other.box is not None and _inside(where, other.box):
+                    return j
+        return None
 
     def hidden_now(self, k: int) -> bool:
         """Whether track ``k`` is unseen in the last frame added, behind another person."""

@@ -34,7 +34,7 @@ from bharnet.engine.checkpoints import load_checkpoint
 from bharnet.engine.config import load_config, make_config, to_dict
 from bharnet.engine.derived import build_derived, sources
 from bharnet.engine.evaluate import evaluate_split, module_cost
-from bharnet.engine.fit import fit, prepare_store
+from bharnet.engine.fit import fit, prepare_store, settle_hand_norm
 from bharnet.engine.module import ActionModule, SkeletonDataModule
 from bharnet.eval.ensemble import ensemble
 from bharnet.eval.metrics import confusion_matrix, group_accuracy
@@ -98,6 +98,8 @@ def run_ablation(base: DictConfig, variants: list[str], out_dir: str | Path, fin
         raise UserError(f"unknown variants {unknown}; known: {', '.join(ALL_VARIANTS)}")
     out_dir = Path(out_dir)
     (out_dir / "runs").mkdir(parents=True, exist_ok=True)
+    prepare_store(base)  # once, before expert processes would race to generate it
+    base = settle_hand_norm(base)  # every variant reads the hands alike
     needed = _with_prerequisites(variants)
     results_path = out_dir / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {"models": {}}
@@ -180,7 +182,6 @@ def _train_experts_side_by_side(base: DictConfig, needed: list[str], out_dir: Pa
     cores = usable_cores()
     if len(pending) < 2 or base.trainer.accelerator != "cpu" or cores < len(pending):
         return {}
-    prepare_store(base)  # once, before the processes would race to generate it
     log(f"{', '.join(pending)}: training side by side")
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
