@@ -17,7 +17,8 @@ epochs) at which the hand expert has converged on the shape classes and its seed
 for ``wrist``): at 10 epochs a seed that started slowly was still climbing at the last epoch (71-90 %
 over three seeds); at 500 samples and 12 epochs the shape classes stayed at 10-51 %. Each cell is the test top-1
 of the checkpoint best on val, mean over the seeds and their range ("diverged" where training ended
-in NaN weights). Prints a Markdown table, then the seconds it took. ``--out DIR`` keeps the stores
+in NaN weights); the ``auto`` column (the default) is the run of what it settles on for that
+kind's store, named in brackets. Prints a Markdown table, then the seconds it took. ``--out DIR`` keeps the stores
 and each run's result, so a rerun (more seeds, other models) continues where it stopped.
 """
 
@@ -33,9 +34,10 @@ from pathlib import Path
 import torch
 
 from bharnet.data.transforms import HAND_NORMS
+from bharnet.data.view import AUTO_HAND_NORM
 from bharnet.engine.config import make_config
 from bharnet.engine.evaluate import test_checkpoint
-from bharnet.engine.fit import fit
+from bharnet.engine.fit import fit, settle_hand_norm
 from bharnet.synth.store import write_synth_store
 
 HAND_SHAPES = ("ok_sign", "victory_sign", "thumb_up", "thumb_down", "fist", "point", "call_me", "count", "grasp",
@@ -43,8 +45,8 @@ HAND_SHAPES = ("ok_sign", "victory_sign", "thumb_up", "thumb_down", "fist", "poi
 KINDS = {"motion": {"preset": "hand-only"}, "shape": {"classes": HAND_SHAPES},
          "body+hand": {"preset": "hand-dominant"}}
 MODELS = ("hand-expert", "joint")
-ORDER = ("wrist", "sample", "none", "wrist+traj")
-assert set(ORDER) == set(HAND_NORMS)
+ORDER = ("wrist", "sample", "none", "wrist+traj", AUTO_HAND_NORM)
+assert set(ORDER) == {*HAND_NORMS, AUTO_HAND_NORM}
 
 
 def _store(root: Path, kind: str, samples: int) -> Path:
@@ -54,7 +56,13 @@ def _store(root: Path, kind: str, samples: int) -> Path:
     return path
 
 
+def _settled(store: Path) -> str:
+    """What the default, ``auto``, settles on for a store: its run is that normalisation's."""
+    return settle_hand_norm(make_config({"data": {"store": str(store)}})).data.hand_norm
+
+
 def _run(root: Path, store: Path, model: str, norm: str, seed: int, epochs: int) -> float | None:
+    norm = _settled(store) if norm == AUTO_HAND_NORM else norm
     name = f"{store.name}-{model}-{norm}-{seed}"
     done = root / "results" / f"{name}.json"
     if done.exists():  # a rerun continues where it stopped
@@ -106,7 +114,7 @@ def main() -> None:
             store = _store(root, kind, args.samples)
             for model in args.models:
                 cells = [_cell([_run(root, store, model, norm, s, args.epochs) for s in args.seeds])
-                         for norm in args.norms]
+                         + (f" (`{_settled(store)}`)" if norm == AUTO_HAND_NORM else "") for norm in args.norms]
                 print(f"| {kind} | {model} | {' | '.join(cells)} |", flush=True)
     print(f"\n{len(args.seeds)} seed(s) {args.seeds}, {args.epochs} epochs, {args.samples} samples per kind; "
           f"{time.perf_counter() - start:.0f} s")
