@@ -1,13 +1,17 @@
 """Which hand normalisation serves which gestures: one table per kind x model x ``data.hand_norm``.
 
     PYTHONPATH=src python benchmarks/hand_norm.py [--out DIR] [--seeds 1 2 3] [--epochs 16] [--samples 1500]
+        [--kinds motion shape body+hand video] [--shared ../shared]
 
-Three kinds of BodyHand-Synth (docs/synthetic.md), each a store with unseen test actors:
+Three kinds of BodyHand-Synth (docs/synthetic.md), each a store with unseen test actors, and one
+of real video:
 
 - ``motion``: the ``hand-only`` preset, one pointing hand drawing circles, stars, ticks, swipes and
   taps close to the camera, no body: only the hand's path tells the classes apart;
 - ``shape``: the ten hand-shape classes (OK, V, thumb up, fist, count, grasp, ...), one arm motion;
-- ``body+hand``: the ``hand-dominant`` preset (hand shapes at three arm positions, a noisy body).
+- ``body+hand``: the ``hand-dominant`` preset (hand shapes at three arm positions, a noisy body);
+- ``video``: cup.mp4's real hand moved along five drawn paths (``moved_clips.py``: 120 clips of
+  40 frames, 65 train, 15 val, 40 test), through ``prepare custom --videos`` (MediaPipe), no body.
 
 Two models from scratch on each (the hand expert alone; ``joint``, body and hand streams trained
 together with the complementary loss), tiny (DeGCN, 8 base channels, 16-frame windows), one
@@ -38,20 +42,31 @@ from bharnet.data.view import AUTO_HAND_NORM
 from bharnet.engine.config import make_config
 from bharnet.engine.evaluate import test_checkpoint
 from bharnet.engine.fit import fit, settle_hand_norm
+from bharnet.store.custom import prepare_custom
 from bharnet.synth.store import write_synth_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from moved_clips import write_moved_clips  # noqa: E402
 
 HAND_SHAPES = ("ok_sign", "victory_sign", "thumb_up", "thumb_down", "fist", "point", "call_me", "count", "grasp",
                "pinch")
 KINDS = {"motion": {"preset": "hand-only"}, "shape": {"classes": HAND_SHAPES},
-         "body+hand": {"preset": "hand-dominant"}}
+         "body+hand": {"preset": "hand-dominant"}, "video": None}
 MODELS = ("hand-expert", "joint")
 ORDER = ("wrist", "sample", "none", "wrist+traj", AUTO_HAND_NORM)
 assert set(ORDER) == {*HAND_NORMS, AUTO_HAND_NORM}
 
 
-def _store(root: Path, kind: str, samples: int) -> Path:
+def _store(root: Path, kind: str, samples: int, shared: Path) -> Path:
     path = root / "stores" / kind
-    if not path.exists():
+    if path.exists():
+        return path
+    if kind == "video":
+        clips = write_moved_clips(root / "moved-clips", shared)
+        models = shared / "models"
+        prepare_custom(clips, path, videos=True, pose_model=models / "pose_landmarker_full.task",
+                       hand_model=models / "hand_landmarker.task", progress=False)
+    else:
         write_synth_store(path, num_samples=samples, seed=0, max_frames=80, **KINDS[kind])
     return path
 
@@ -104,6 +119,8 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--norms", nargs="+", default=list(ORDER), choices=list(ORDER))
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared",
+                        help="the shared folder (cup.mp4 and the MediaPipe models) for the video kind")
     args = parser.parse_args()
     torch.set_num_threads(1)
     start = time.perf_counter()
@@ -111,7 +128,7 @@ def main() -> None:
         root = args.out or Path(tmp)
         print(f"| kind | model | {' | '.join(args.norms)} |\n|---|---|{'---|' * len(args.norms)}")
         for kind in args.kinds:
-            store = _store(root, kind, args.samples)
+            store = _store(root, kind, args.samples, args.shared)
             for model in args.models:
                 cells = [_cell([_run(root, store, model, norm, s, args.epochs) for s in args.seeds])
                          + (f" (`{_settled(store)}`)" if norm == AUTO_HAND_NORM else "") for norm in args.norms]

@@ -63,7 +63,7 @@ class DataConfig(ViewConfig):
     store: str = "???"
     synth: SynthConfig | None = None
     #: "auto": ``wrist`` where the training data has a body in view, else ``wrist+traj``
-    #: (bharnet.data.view.auto_hand_norm), settled when training starts and saved so
+    #: (bharnet.data.view.auto_hand_norm); settled when training starts, and the run saves that
     hand_norm: str = AUTO_HAND_NORM
     train_split: str = "train"
     #: "auto": the store's ``val`` split, else a held-out slice of ``train_split`` (bharnet.data.splits)
