@@ -7,8 +7,8 @@ down and moved across a plain canvas along one of five paths (a circle, four swi
 sees a hand that draws a gesture in the air; every clip has its own size, amplitude, speed and
 start. The paths are the classes; the hand's shape, taken from the same video, tells none apart.
 Writes ``OUT/<class>_NNN.mp4`` and ``OUT/labels.csv`` (the custom format of ``bharnet prepare
-custom --videos``): of each class's 24 clips (by default), 3 in ``val``, 8 in ``test``, 13 in
-``train``.
+custom --videos``): of each class's clips, the first 14 % in ``val``, the next 30 % in ``test``, the
+rest in ``train``.
 """
 
 from __future__ import annotations
