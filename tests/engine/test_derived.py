@@ -5,7 +5,6 @@ import pytest
 
 from bharnet.core.errors import UserError
 from bharnet.engine.checkpoints import load_checkpoint
-from bharnet.engine.config import to_dict
 from bharnet.engine.derived import build_derived, fused_scores, sources, summed_branches
 from bharnet.engine.evaluate import evaluate_split
 from bharnet.engine.evaluate import test_checkpoint as run_test
@@ -40,7 +39,7 @@ def test_score_fusion_checkpoint_predicts_the_sum_of_its_experts_scores(experts,
     cfg = tiny_config(store, tmp_path, name="score-fusion", model={"name": "score-fusion"})
     module, info = build_derived(cfg, checkpoints)
     assert info is None and load_checkpoint(tmp_path / "score-fusion/checkpoints/last.ckpt").streams == module.streams
-    evaluation = evaluate_split(module, SkeletonDataModule(to_dict(cfg)["data"], (), cfg.seed), "test")
+    evaluation = evaluate_split(module, SkeletonDataModule(module.config["data"], (), cfg.seed), "test")
     evaluation.save(tmp_path / "fusion.npz", checkpoint="in memory")
     for name, checkpoint in checkpoints.items():
         run_test(checkpoint, out=tmp_path / f"{name}.npz")

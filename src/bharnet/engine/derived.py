@@ -24,6 +24,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from bharnet.core.errors import UserError
+from bharnet.data.view import AUTO_HAND_NORM, ViewConfig
 from bharnet.engine.checkpoints import load_checkpoint, load_model_state, save_checkpoint
 from bharnet.engine.config import to_dict
 from bharnet.engine.evaluate import evaluate_split
@@ -64,12 +65,24 @@ def build_derived(cfg: DictConfig, checkpoints: Mapping[str, Path],
     cross-validated ``cv_top1`` of each method). Returns the module, in eval mode, and that info
     (None for a model without a fusion).
     """
+    cfg = _reading_hands_as_sources(cfg, checkpoints)
     if model_spec(cfg.model.name).fusion:
         module, info = _fused(cfg, checkpoints, data)
     else:
         module, info = _assembled(cfg, checkpoints), None
     save_checkpoint(module, run_dir(cfg) / "checkpoints" / "last.ckpt")
     return module.eval(), info
+
+
+def _reading_hands_as_sources(cfg: DictConfig, checkpoints: Mapping[str, Path]) -> DictConfig:
+    """``cfg`` with ``data.hand_norm=auto`` made what its sources were trained with: a derived model
+    reads the hands as the models it is made of do."""
+    if cfg.data.hand_norm != AUTO_HAND_NORM:
+        return cfg
+    source = load_checkpoint(checkpoints[sources(cfg.model.name)[0]])
+    cfg = copy.deepcopy(cfg)
+    cfg.data.hand_norm = ViewConfig.of(source.config["data"]).hand_norm
+    return cfg
 
 
 def _assembled(cfg: DictConfig, checkpoints: Mapping[str, Path]) -> ActionModule:
