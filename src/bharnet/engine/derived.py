@@ -77,9 +77,10 @@ def build_derived(cfg: DictConfig, checkpoints: Mapping[str, Path],
 def _reading_hands_as_sources(cfg: DictConfig, checkpoints: Mapping[str, Path]) -> DictConfig:
     """``cfg`` with ``data.hand_norm=auto`` made what its sources were trained with: a derived model
     reads the hands as the models it is made of do."""
-    if cfg.data.hand_norm != AUTO_HAND_NORM:
+    first = checkpoints.get(sources(cfg.model.name)[0])
+    if cfg.data.hand_norm != AUTO_HAND_NORM or first is None:  # (no source: said below, where it is needed)
         return cfg
-    source = load_checkpoint(checkpoints[sources(cfg.model.name)[0]])
+    source = load_checkpoint(first)
     cfg = copy.deepcopy(cfg)
     cfg.data.hand_norm = ViewConfig.of(source.config["data"]).hand_norm
     return cfg
