@@ -150,43 +150,36 @@ def test_people_crossing_keep_their_tracks_through_contact():
     assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
 
 
-def test_a_person_who_walks_up_to_another_and_stops_keeps_their_track():
-    # a walks up to b and stops against them; while they stand in contact the pose model sees a now
-    # and then, and b not at all (behind a); a's track must learn that a stopped, so that a seen
-    # again is a, not b
-    rng = np.random.default_rng(7)
-    T = 90
-    a = _walker(T, 100, 10, rng)
-    a[20:, :, 0] = a[19:20, :, 0]  # stopped at frame 19, 60 px from b
+def _walks_up_and_stops(seed: int, T: int, speed: float, stop: int, every: int
+                        ) -> tuple[list[list[np.ndarray]], list[list[str]]]:
+    """a walks at ``speed`` up to b (standing at x = 400) and stops at frame ``stop``; from then on
+    the pose model sees a alone, every ``every`` frames, and nobody between."""
+    rng = np.random.default_rng(seed)
+    a = _walker(T, 100, speed, rng)
+    a[stop:, :, 0] = a[stop - 1:stop, :, 0]
     b = _walker(T, 400, 0, rng)
     frames, owners = [], []
     for t in range(T):
-        if t < 20:
+        if t < stop:
             frames.append([a[t], b[t]]), owners.append(["a", "b"])
-        elif t % 12 == 0:
+        elif t % every == 0:
             frames.append([a[t]]), owners.append(["a"])
         else:
             frames.append([]), owners.append([])
-    ids = _ids_per_person(frames, owners)
+    return frames, owners
+
+
+def test_a_person_who_walks_up_to_another_and_stops_keeps_their_track():
+    # a stops 60 px from b; while they stand in contact the pose model sees a now and then, and b
+    # not at all (behind a); a's track must learn that a stopped, so that a seen again is a, not b
+    ids = _ids_per_person(*_walks_up_and_stops(7, T=90, speed=10, stop=20, every=12))
     assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
 
 
 def test_two_people_lost_at_once_where_they_overlap_stay_there_together():
-    # a walks fast up to b and into contact; the pose model then loses both at once (one blob) and
-    # sees a now and then where a stands; a's track must not coast on through b
-    rng = np.random.default_rng(8)
-    T = 80
-    a = _walker(T, 100, 12, rng)
-    a[25:, :, 0] = a[24:25, :, 0]  # stopped at frame 24, 12 px from b
-    b = _walker(T, 400, 0, rng)
-    frames, owners = [], []
-    for t in range(T):
-        if t < 25:
-            frames.append([a[t], b[t]]), owners.append(["a", "b"])
-        elif t % 14 == 0:
-            frames.append([a[t]]), owners.append(["a"])
-        else:
-            frames.append([]), owners.append([])
+    # a walks fast up to b, stops 12 px from them; the pose model then loses both at once (one blob)
+    # and sees a now and then where a stands; a's track must not coast on through b
+    frames, owners = _walks_up_and_stops(8, T=80, speed=12, stop=25, every=14)
     ids = _ids_per_person(frames, owners)
     assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
     held = {k: h for k, (_, h) in enumerate(link_tracks(frames, NTU))}
