@@ -79,7 +79,6 @@ def _settled(store: Path) -> str:
 
 
 def _run(root: Path, store: Path, model: str, norm: str, seed: int, epochs: int) -> float | None:
-    norm = _settled(store) if norm == AUTO_HAND_NORM else norm
     name = f"{store.name}-{model}-{norm}-{seed}"
     done = root / "results" / f"{name}.json"
     if done.exists():  # a rerun continues where it stopped
@@ -133,10 +132,12 @@ def main() -> None:
         print(f"| kind | model | {' | '.join(args.norms)} |\n|---|---|{'---|' * len(args.norms)}")
         for kind in args.kinds:
             store = _store(root, kind, args.samples, args.shared)
+            auto = _settled(store)
+            concrete = {norm: auto if norm == AUTO_HAND_NORM else norm for norm in args.norms}
+            epochs = args.video_epochs if kind == "video" else args.epochs
             for model in args.models:
-                epochs = args.video_epochs if kind == "video" else args.epochs
-                cells = [_cell([_run(root, store, model, norm, s, epochs) for s in args.seeds])
-                         + (f" (`{_settled(store)}`)" if norm == AUTO_HAND_NORM else "") for norm in args.norms]
+                cells = [_cell([_run(root, store, model, concrete[norm], s, epochs) for s in args.seeds])
+                         + (f" (`{auto}`)" if norm == AUTO_HAND_NORM else "") for norm in args.norms]
                 print(f"| {kind} | {model} | {' | '.join(cells)} |", flush=True)
     print(f"\n{len(args.seeds)} seed(s) {args.seeds}, {args.epochs} epochs ({args.video_epochs} for the video "
           f"kind), {args.samples} samples per synthetic kind; "

@@ -67,6 +67,8 @@ def write_moved_clips(out: Path, shared: Path, per_class: int = 24, seed: int = 
     """The clips and their ``labels.csv`` in ``out`` (kept when there already)."""
     if (out / "labels.csv").exists():
         return out
+    if out.exists() and any(out.iterdir()):  # never write over files this did not make
+        raise SystemExit(f"{out} holds other files and no labels.csv: give an empty or new folder")
     out.mkdir(parents=True, exist_ok=True)
     source = list(iter_frames(shared / "data" / "media" / "cup.mp4"))
     rng = np.random.default_rng(seed)

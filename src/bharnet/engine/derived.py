@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 
 from bharnet.core.errors import UserError
 from bharnet.data.view import AUTO_HAND_NORM, ViewConfig
-from bharnet.engine.checkpoints import load_checkpoint, load_model_state, save_checkpoint
+from bharnet.engine.checkpoints import load_checkpoint, load_model_state, read_checkpoint, save_checkpoint
 from bharnet.engine.config import to_dict
 from bharnet.engine.evaluate import evaluate_split
 from bharnet.engine.fit import run_dir
@@ -80,9 +80,9 @@ def _reading_hands_as_sources(cfg: DictConfig, checkpoints: Mapping[str, Path]) 
     first = checkpoints.get(sources(cfg.model.name)[0])
     if cfg.data.hand_norm != AUTO_HAND_NORM or first is None:  # (no source: said below, where it is needed)
         return cfg
-    source = load_checkpoint(first)
+    trained = read_checkpoint(first)["hyper_parameters"]["config"]  # its config alone: no model built
     cfg = copy.deepcopy(cfg)
-    cfg.data.hand_norm = ViewConfig.of(source.config["data"]).hand_norm
+    cfg.data.hand_norm = ViewConfig.of(trained["data"]).hand_norm
     return cfg
 
 
