@@ -23,6 +23,7 @@ from contextlib import nullcontext
 from bharnet import __version__
 from bharnet.core.errors import UserError
 from bharnet.core.interrupts import ctrl_c_deferred
+from bharnet.core.machine import keep_freed_memory
 from bharnet.core.native_logs import native_logs_held
 
 _VERBOSE = ("show the log lines of the native libraries (MediaPipe, LiteRT, absl) that commands reading "
@@ -66,9 +67,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs one command. With ``argv`` None it is the process's entry point: once the command has
-    ended, Ctrl-C is ignored, so that a press while Python exits (and tears down torch) cannot
-    print a traceback after the work is done."""
+    """Runs one command. With ``argv`` None it is the process's entry point: the C allocator keeps
+    freed memory for reuse (:func:`~bharnet.core.machine.keep_freed_memory`; a caller's process is
+    left as it is), and once the command has ended, Ctrl-C is ignored, so that a press while Python
+    exits (and tears down torch) cannot print a traceback after the work is done."""
+    if argv is None:
+        keep_freed_memory()
     try:
         return _run(argv)
     finally:
