@@ -11,7 +11,7 @@ import pytest
 
 from bharnet.core.machine import KEEP_FREED_MEMORY_ENV
 
-GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+GLIBC = platform.libc_ver()[0] == "glibc"
 
 
 def _applied_in_fresh_process(**env: str) -> bool:

@@ -37,11 +37,9 @@ def keep_freed_memory() -> bool:
     ``MALLOC_*`` variables or preloaded another allocator, or with ``BHARNET_KEEP_FREED_MEMORY=0``.
     Returns whether the thresholds were set.
     """
-    if os.environ.get(KEEP_FREED_MEMORY_ENV, "1") == "0" or platform.system() != "Linux":
+    if os.environ.get(KEEP_FREED_MEMORY_ENV, "1") == "0" or platform.libc_ver()[0] != "glibc":
         return False
     if os.environ.get("LD_PRELOAD") or any(k.startswith("MALLOC_") for k in os.environ):
-        return False
-    if platform.libc_ver()[0] != "glibc":
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
