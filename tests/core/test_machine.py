@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import subprocess
 import sys
 
@@ -47,6 +48,10 @@ def test_the_command_tunes_its_own_process_only(monkeypatch):
         cli.main(["--version"])  # called with arguments: a caller's process
     assert calls == []
     monkeypatch.setattr(sys, "argv", ["bharnet", "--version"])
-    with pytest.raises(SystemExit):
-        cli.main()  # the entry point
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit):
+            cli.main()  # the entry point (which ignores Ctrl-C once the command has ended)
+    finally:
+        signal.signal(signal.SIGINT, handler)
     assert calls == [1]
