@@ -20,10 +20,13 @@ def _applied_in_fresh_process(**env: str) -> bool:
     allocator settings), so that this test process keeps its own allocator."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "LD_PRELOAD"}
     clean.pop(KEEP_FREED_MEMORY_ENV, None)
-    code = "from bharnet.core.machine import keep_freed_memory; print(keep_freed_memory())"
+    code = ("from bharnet.core.machine import freed_memory_kept, keep_freed_memory as keep\n"
+            "print(freed_memory_kept(), keep(), freed_memory_kept())")
     out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
                          check=True)
-    return out.stdout.strip() == "True"
+    before, applied, after = out.stdout.split()
+    assert before == "False" and applied == after
+    return applied == "True"
 
 
 @pytest.mark.skipif(not GLIBC, reason="the thresholds are glibc's")

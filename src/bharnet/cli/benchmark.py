@@ -62,7 +62,8 @@ def _print_benchmark(result: dict) -> None:
     m, cfg = result["machine"], result["config"]
     screen = console()
     screen.print(f"{m['cpu']}: {m['usable_cores']} usable of {m['logical_cores']} logical cores, "
-                  f"{m['torch_threads']} torch threads, load {m['load_average'][0]} -> {m['load_average_after'][0]}; "
+                  f"{m['torch_threads']} torch threads, load {m['load_average'][0]} -> {m['load_average_after'][0]}, "
+                  f"freed memory {'kept' if m['freed_memory_kept'] else 'returned (allocator left as it was)'}; "
                   f"torch {m['torch']}, python {m['python']}, bharnet {m['bharnet']}")
     amp = f" under autocast {result['dtype']}" if cfg["amp"] else ", float32"
     screen.print(f"device {m['device']} ({m['device_name']}){amp}; 2048x2048 {result['dtype']} matmul: "

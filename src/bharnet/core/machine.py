@@ -15,6 +15,8 @@ _INT_MAX = (1 << 31) - 1
 #: set it to 0 to leave the C allocator as it is
 KEEP_FREED_MEMORY_ENV = "BHARNET_KEEP_FREED_MEMORY"
 
+_kept = False
+
 
 def usable_cores() -> int:
     """The CPU cores this process may run on (its affinity mask where the OS has one, else every
@@ -46,5 +48,12 @@ def keep_freed_memory() -> bool:
     except OSError:
         return False
     # setting either threshold stops glibc's own adjustment of both, so both are set
-    kept = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_UP_TO) or libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_UP_TO_FALLBACK)
-    return bool(kept and libc.mallopt(_M_TRIM_THRESHOLD, _INT_MAX))
+    global _kept
+    mmap = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_UP_TO) or libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_UP_TO_FALLBACK)
+    _kept = _kept or bool(mmap and libc.mallopt(_M_TRIM_THRESHOLD, _INT_MAX))
+    return _kept
+
+
+def freed_memory_kept() -> bool:
+    """Whether :func:`keep_freed_memory` has tuned this process's allocator (what speed figures depend on)."""
+    return _kept

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from bharnet import __version__
 from bharnet.core.errors import UserError
-from bharnet.core.machine import usable_cores
+from bharnet.core.machine import freed_memory_kept, usable_cores
 from bharnet.engine.inference import check_device
 from bharnet.models.cost import count_cost
 from bharnet.tools.profile import build_named
@@ -87,13 +87,14 @@ def _device_name(device: torch.device) -> str:
 
 
 def machine_info(device: torch.device | str = "cpu") -> dict[str, Any]:
-    """CPU model, logical cores, usable cores, torch threads, load average, the device the models run
+    """CPU model, logical cores, usable cores, torch threads, load average, whether freed memory is
+    kept in the process (:func:`~bharnet.core.machine.keep_freed_memory`), the device the models run
     on and its name (the GPU's model), software versions."""
     device = torch.device(device)
     return {
         "cpu": _cpu_model(), "logical_cores": os.cpu_count(), "usable_cores": usable_cores(),
         "torch_threads": torch.get_num_threads(), "load_average": [round(x, 2) for x in os.getloadavg()],
-        "device": str(device), "device_name": _device_name(device),
+        "freed_memory_kept": freed_memory_kept(), "device": str(device), "device_name": _device_name(device),
         "torch": torch.__version__, "python": platform.python_version(), "bharnet": _version(),
         "platform": platform.platform(),
     }

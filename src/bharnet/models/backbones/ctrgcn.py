@@ -91,7 +91,8 @@ class CTRGraphConv(nn.Module):
         # N*C). With fewer frames than joints the topology (N, C, V, V) is larger than the output, so
         # A is applied apart: alpha * sum_k value_k . rel_k^T + sum_k value_k . A_k^T (one large product).
         # The sums accumulate in place: the out-of-place forms copy the whole output first (no
-        # product's backward needs its own output, so autograd allows it)
+        # product's backward needs its own output, so autograd allows it). In-place products get no
+        # autocast, so their operands take the sum's dtype, as autocast would give them
         fold = t > v
         y = y_adj = None
         for i in range(k):
@@ -101,12 +102,12 @@ class CTRGraphConv(nn.Module):
                 adj = torch.addcmul(self.A[i], adj, self.alpha)
             else:
                 val2, a_t = val.view(-1, v), self.A[i].t()
-                y_adj = torch.mm(val2, a_t) if y_adj is None else y_adj.addmm_(val2, a_t)
+                y_adj = torch.mm(val2, a_t) if y_adj is None else y_adj.addmm_(val2, a_t.to(y_adj.dtype))
             val3, adj = val.view(-1, t, v), adj.transpose(1, 2)
-            y = torch.bmm(val3, adj) if y is None else y.baddbmm_(val3, adj)
+            y = torch.bmm(val3, adj) if y is None else y.baddbmm_(val3.to(y.dtype), adj.to(y.dtype))
         y = y.view(n, -1, t, v)
         if not fold:
-            y = y_adj.view(n, -1, t, v).addcmul_(y, self.alpha)
+            y = torch.addcmul(y_adj.view(n, -1, t, v), y, self.alpha)
         return self.bn(y)
 
     def _forward_shared(self, x: torch.Tensor) -> torch.Tensor:
@@ -128,8 +129,8 @@ class CTRGraphConv(nn.Module):
             rows = val.view(n, g, -1, t, v).sum(-1, keepdim=True)
             learned = torch.addcmul(b_rel[:, i] * rows, w_rel[:, i], shared)
             fixed = torch.mm(val.view(-1, v), self.A[i].t()).view(n, g, -1, t, v)
-            y_i = fixed.addcmul_(learned, self.alpha)
-            y = y_i if y is None else y.add_(y_i)
+            y_i = torch.addcmul(fixed, learned, self.alpha)
+            y = y_i if y is None else y + y_i
         return self.bn(y.view(n, -1, t, v))
 
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
