@@ -39,6 +39,7 @@ def keep_freed_memory() -> bool:
     ``MALLOC_*`` variables or preloaded another allocator, or with ``BHARNET_KEEP_FREED_MEMORY=0``.
     Returns whether the thresholds were set.
     """
+    global _kept
     if os.environ.get(KEEP_FREED_MEMORY_ENV, "1") == "0" or platform.libc_ver()[0] != "glibc":
         return False
     if os.environ.get("LD_PRELOAD") or any(k.startswith("MALLOC_") for k in os.environ):
@@ -48,7 +49,6 @@ def keep_freed_memory() -> bool:
     except OSError:
         return False
     # setting either threshold stops glibc's own adjustment of both, so both are set
-    global _kept
     mmap = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_UP_TO) or libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_UP_TO_FALLBACK)
     _kept = _kept or bool(mmap and libc.mallopt(_M_TRIM_THRESHOLD, _INT_MAX))
     return _kept
