@@ -3,6 +3,7 @@ machine): tests that need it take the ``shared`` fixture and skip with the reaso
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,13 @@ from tests import helpers
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 #: the fixtures of MediaPipe's models: a test that takes one runs MediaPipe
 _MEDIAPIPE = {"hand_model", "pose_model", "cup_clip"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as in a terminal: the tests of interruptions (and the commands they start) expect
+    Python's handler, which a shell's background job lacks (it starts with Ctrl-C ignored, and so
+    would every process the tests start)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
