@@ -40,7 +40,7 @@ from bharnet.core.machine import keep_freed_memory  # noqa: E402
 from bharnet.engine.config import make_config  # noqa: E402
 from bharnet.engine.fit import fit  # noqa: E402
 from bharnet.synth.store import write_synth_store  # noqa: E402
-from bharnet.tools.benchmark import machine_info  # noqa: E402
+from bharnet.tools.benchmark import machine_info, step_functions  # noqa: E402
 
 
 class BatchClock(Callback):
@@ -86,12 +86,7 @@ def model_alone(module: torch.nn.Module, batch: dict, steps: int) -> float:
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=optim["momentum"],
                                 nesterov=optim["nesterov"], weight_decay=optim["weight_decay"], foreach=True)
     inputs = {k: v for k, v in batch.items() if k not in ("label", "index")}
-
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        model.compute_loss(model(inputs), batch["label"])["loss"].backward()
-        optimizer.step()
-
+    _, step = step_functions(model, inputs, batch["label"], torch.device("cpu"), optimizer=optimizer)
     step()
     start = time.perf_counter()
     for _ in range(steps):

@@ -26,7 +26,7 @@ from bharnet.engine import inference
 from bharnet.engine.inference import check_device
 from bharnet.models import create_model
 from bharnet.tools import benchmark
-from bharnet.tools.benchmark import BenchConfig, _steps, benchmark_variants, time_calls
+from bharnet.tools.benchmark import BenchConfig, benchmark_variants, step_functions, time_calls
 from bharnet.tools.reference_degcn import load_reference_degcn, reference_degcn
 
 TINY = BenchConfig(batch=1, frames=8, repeats=1, warmup=0, num_classes=5, threads=1)
@@ -216,7 +216,7 @@ def test_a_mixed_precision_training_step_updates_float32_weights(amp) -> None:
     seen = []
     model.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
     before = model.weight.detach().clone()
-    infer, train = _steps(model, torch.randn(4, 8), torch.tensor([0, 1, 2, 0]), torch.device("cpu"), amp)
+    infer, train = step_functions(model, torch.randn(4, 8), torch.tensor([0, 1, 2, 0]), torch.device("cpu"), amp)
     infer()
     train()
     assert seen == [benchmark.AMP_DTYPES[amp]] * 2

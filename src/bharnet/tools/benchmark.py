@@ -40,8 +40,8 @@ from bharnet.tools.profile import build_named
 from bharnet.tools.reference_degcn import calibrate, check_reference, load_reference_degcn, reference_degcn
 
 __all__ = ["AMP_DTYPES", "BenchConfig", "machine_info", "synchronizer", "matmul_gflops", "peak_rss_mb",
-           "reset_device_peak", "peak_device_mb", "build_variant", "make_inputs", "check_amp", "benchmark_variant",
-           "benchmark_variants"]
+           "reset_device_peak", "peak_device_mb", "build_variant", "make_inputs", "step_functions", "check_amp",
+           "benchmark_variant", "benchmark_variants"]
 
 #: ``--amp`` names and the autocast dtype of each
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -214,12 +214,14 @@ def _autocast(device: torch.device, amp: str | None) -> Callable[[], AbstractCon
     return lambda: torch.autocast(device.type, dtype=AMP_DTYPES[amp])
 
 
-def _steps(model: nn.Module, inputs: Any, labels: torch.Tensor, device: torch.device,
-           amp: str | None = None) -> tuple[Callable[[], Any], Callable[[], Any]]:
-    """(inference, training step) closures; a training step is forward, loss, backward and an SGD update.
-    With ``amp`` both run under autocast; float16 training scales the loss (its gradients would
-    underflow), as mixed-precision training does."""
-    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-4, momentum=0.9)
+def step_functions(model: nn.Module, inputs: Any, labels: torch.Tensor, device: torch.device,
+                   amp: str | None = None, optimizer: torch.optim.Optimizer | None = None
+                   ) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """(inference, training step) closures; a training step is forward, the model's loss, backward and
+    an update by ``optimizer`` (default: SGD with momentum). With ``amp`` both run under autocast;
+    float16 training scales the loss (its gradients would underflow), as mixed-precision training does."""
+    if optimizer is None:
+        optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-4, momentum=0.9)
     autocast = _autocast(device, amp)
     scaler = torch.amp.GradScaler(device.type) if amp == "fp16" else None
 
@@ -267,7 +269,7 @@ def benchmark_variant(name: str, config: BenchConfig, reference: str | os.PathLi
                               "dtype": _dtype_name(config.dtype()),
                               "params": sum(p.numel() for p in model.parameters()), "gmacs_per_sample": macs / 1e9}
     reset_device_peak(device)
-    ours = _steps(model, inputs, labels, device, config.amp)
+    ours = step_functions(model, inputs, labels, device, config.amp)
     pairs: list[tuple[str, Callable[[], Any], Callable[[], Any] | None]] = [("infer", ours[0], None),
                                                                              ("train", ours[1], None)]
     if reference is not None:
@@ -280,7 +282,7 @@ def benchmark_variant(name: str, config: BenchConfig, reference: str | os.PathLi
         with torch.no_grad():
             result["max_abs_diff"] = float((_logits(model(inputs)) - _logits(ref(x))).abs().max())
             result["logit_scale"] = float(_logits(model(inputs)).abs().max())
-        theirs = _steps(ref, x, labels, device, config.amp)
+        theirs = step_functions(ref, x, labels, device, config.amp)
         pairs = [("infer", ours[0], theirs[0]), ("train", ours[1], theirs[1])]
     sync = synchronizer(device)
     for kind, fn, ref_fn in pairs:
