@@ -2,13 +2,17 @@
 per-core rate, and say the machine's load (``uptime``) with the numbers:
 
     taskset -c 0 python benchmarks/hands_extraction.py [--shared ../shared] [--repeat 2] [--only ntu]
+        [--breakdown]
 
 Cases: (a) the real NTU sample S001C001P001R001A001 (1920x1080, 103 frames) with its skeleton
 (skeleton-guided regions: the rate NTU120's 114,480 videos are extracted at) and (b) without it
 (pose landmarker over whole frames); (c) cup.mp4 (640x480, nobody in view: whole frames);
 (d) a 1920x1080 clip with a 64x48 px hand and an NTU skeleton. For each: frames per second of
 wall time and of this process's CPU time (the two agree when the core is not shared), and per
-hand the frames found / interpolated / missing.
+hand the frames found / interpolated / missing. ``--breakdown`` also says where the CPU time of
+the last run went: the hand landmarker's and the pose landmarker's calls (count, ms of CPU time
+each, MediaPipe's threads included), decoding the video to RGB (timed on its own, one pass), and
+the rest (regions, tracking, filling).
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from bharnet.video.decode import write_video
+from bharnet.video.decode import iter_frames, write_video
 from bharnet.video.hands import extract_hands
-from bharnet.video.landmarker import REUSABLE
+from bharnet.video.landmarker import REUSABLE, HandLandmarker, PoseLandmarker
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -54,18 +60,65 @@ def _counts(track) -> str:
                      f"{int(track.missing[:, s].sum())}" for s, name in enumerate(("left", "right")))
 
 
-def _run(name: str, video: Path, skeleton: Path | None, hand_model: Path, pose_model: Path, repeat: int) -> None:
-    rates = []
+@contextmanager
+def _calls_timed(spent: dict[str, list[float]]) -> Iterator[None]:
+    """Count the landmarkers' calls and the CPU time in them (``spent[name] = [calls, seconds]``)."""
+    originals = {cls: cls.detect for cls in (HandLandmarker, PoseLandmarker)}
+
+    def timed(cls: type):
+        inner, entry = originals[cls], spent.setdefault(cls.__name__, [0, 0.0])
+
+        def detect(self, *args, **kwargs):
+            start = time.process_time()
+            try:
+                return inner(self, *args, **kwargs)
+            finally:
+                entry[0] += 1
+                entry[1] += time.process_time() - start
+        return detect
+
+    for cls in originals:
+        cls.detect = timed(cls)
+    try:
+        yield
+    finally:
+        for cls, inner in originals.items():
+            cls.detect = inner
+
+
+def _decode_seconds(video: Path) -> float:
+    start = time.process_time()
+    for _ in iter_frames(video):
+        pass
+    return time.process_time() - start
+
+
+def _run(name: str, video: Path, skeleton: Path | None, hand_model: Path, pose_model: Path, repeat: int,
+         breakdown: bool = False) -> None:
+    rates, spent = [], {}
     # as in a batch run (`bharnet extract-hands` over many videos), the landmarkers are made once
     with REUSABLE.session():
-        for _ in range(repeat):
-            wall, cpu = time.perf_counter(), time.process_time()
-            track = extract_hands(video, hand_model, skeleton=skeleton, pose_model=pose_model)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        for k in range(repeat):
+            spent.clear()
+            with _calls_timed(spent) if breakdown and k == repeat - 1 else nullcontext():
+                wall, cpu = time.perf_counter(), time.process_time()
+                track = extract_hands(video, hand_model, skeleton=skeleton, pose_model=pose_model)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             rates.append((track.frames / wall, track.frames / cpu))
     best_wall, best_cpu = max(r[0] for r in rates), max(r[1] for r in rates)
     print(f"{name}: {track.frames} frames, {best_wall:.1f} frames/s wall, {best_cpu:.1f} frames/s of CPU time "
           f"(best of {repeat}); found/interpolated/missing: {_counts(track)}; source={track.source}", flush=True)
+    if breakdown:
+        _print_breakdown(spent, _decode_seconds(video), cpu, track.frames)
+
+
+def _print_breakdown(spent: dict[str, list[float]], decode: float, total: float, frames: int) -> None:
+    parts = {f"{name} ({calls} calls, {1000 * sec / max(calls, 1):.1f} ms each)": sec
+             for name, (calls, sec) in spent.items()}
+    parts["decoding to RGB"] = decode
+    parts["the rest"] = total - sum(parts.values())
+    for what, sec in parts.items():
+        print(f"    {what}: {1000 * sec / frames:.1f} ms a frame, {100 * sec / total:.0f}%")
 
 
 def main() -> None:
@@ -75,6 +128,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (the best is printed)")
     parser.add_argument("--only", choices=("ntu", "all"), default="all",
                         help="ntu: only the NTU sample with its skeleton")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="say where the CPU time of the last run went (landmarker calls, decoding, the rest)")
     args = parser.parse_args()
     hand_model = args.shared / "models" / "hand_landmarker.task"
     pose_model = args.shared / "models" / "pose_landmarker_full.task"
@@ -90,7 +145,7 @@ def main() -> None:
                       ("cup.mp4 640x480, whole frames", args.shared / "data" / "media" / "cup.mp4", None),
                       ("1920x1080, 64 px hand, NTU skeleton", video, skeleton)]
         for name, path, skel in cases:
-            _run(name, path, skel, hand_model, pose_model, args.repeat)
+            _run(name, path, skel, hand_model, pose_model, args.repeat, args.breakdown)
 
 
 if __name__ == "__main__":
