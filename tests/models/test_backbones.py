@@ -9,6 +9,7 @@ from bharnet.core.errors import UserError
 from bharnet.core.layouts import get_layout
 from bharnet.models import create_backbone, create_model, list_backbones
 from bharnet.models.backbones.ctrgcn import CTRGraphConv
+from bharnet.models.backbones.degcn import SubsetGraphConv
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
 
@@ -107,15 +108,34 @@ def test_ctr_graph_conv_is_its_definition_in_values_and_gradients(in_channels: i
     with torch.no_grad():
         conv.alpha.fill_(0.7)
     x = torch.randn(3, in_channels, frames, 25, dtype=torch.float64, requires_grad=True)
-    grads = []
-    for forward in (conv, lambda inputs: _graph_conv_by_definition(conv, inputs)):
-        conv.zero_grad()
-        x.grad = None
-        y = forward(x)
-        y.mul(torch.linspace(-1, 1, y.numel(), dtype=torch.float64).view_as(y)).sum().backward()
-        grads.append((y.detach(), x.grad.clone(), [p.grad.clone() for p in conv.parameters()]))
-    (y, gx, gp), (y_def, gx_def, gp_def) = grads
-    torch.testing.assert_close(y, y_def)
-    torch.testing.assert_close(gx, gx_def)
-    for got, expected in zip(gp, gp_def, strict=True):
-        torch.testing.assert_close(got, expected)
+    _assert_same_values_and_gradients(conv, lambda inputs: _graph_conv_by_definition(conv, inputs), x)
+
+
+def _values_and_gradients(module: torch.nn.Module, forward, x: torch.Tensor) -> list[torch.Tensor]:
+    """``forward(x)``, and the gradients of a fixed weighted sum of it for ``x`` and each parameter."""
+    module.zero_grad()
+    x.grad = None
+    y = forward(x)
+    y.mul(torch.linspace(-1, 1, y.numel(), dtype=y.dtype).view_as(y)).sum().backward()
+    return [y.detach(), x.grad.clone(), *(p.grad.clone() for p in module.parameters())]
+
+
+def _assert_same_values_and_gradients(module: torch.nn.Module, definition, x: torch.Tensor) -> None:
+    got, expected = _values_and_gradients(module, module, x), _values_and_gradients(module, definition, x)
+    for a, b in zip(got, expected, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_subset_graph_conv_is_its_definition_in_values_and_gradients() -> None:
+    """DeGCN's first graph convolution, ``y_v = sum_k sum_u A[k, v, u] W_k x_u`` then BN, computed
+    one subset at a time, equals the definition, gradients of the input and the parameters included."""
+    torch.manual_seed(0)
+    conv = SubsetGraphConv(3, 16, torch.rand(3, 25, 25, dtype=torch.float64)).double()
+    x = torch.randn(2, 3, 12, 25, dtype=torch.float64, requires_grad=True)
+
+    def by_definition(inputs: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = inputs.shape
+        y = torch.nn.functional.conv2d(inputs, conv.conv.weight, conv.conv.bias).view(n, 3, -1, t, v)
+        return conv.bn(torch.einsum("kvu,nkctu->nctv", conv.A, y))
+
+    _assert_same_values_and_gradients(conv, by_definition, x)

@@ -18,7 +18,8 @@ def test_degcn_cost_is_the_papers() -> None:
     cost = count_cost(model, torch.randn(1, 3, 64, 25, 2))
     assert cost["params"] == 690_527
     assert cost["macs"] == pytest.approx(830_767_360, rel=0.01)
-    assert cost["macs_all"] == pytest.approx(1.0e9, rel=0.03)
+    # with every matrix product of the published network once (docs/models.md), however computed
+    assert cost["macs_all"] == 1_015_087_360
 
 
 def test_conventions_on_small_layers() -> None:

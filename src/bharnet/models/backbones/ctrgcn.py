@@ -83,7 +83,10 @@ class CTRGraphConv(nn.Module):
             return self._forward_shared(x)
         n, c, t, v = x.shape
         g, k = self.groups, self.num_subsets
-        rel = self._refined(self._relations(x))
+        # the relations laid out (u, v): each subset's slice is its topology transposed, as the product
+        # takes it, so that the gradient of the topology comes out of the product contiguous (the
+        # transpose of a (v, u) layout made autograd copy it back, a strided pass per subset)
+        rel_t = self._refined(self._relations(x, transposed=True))
         w = self.value.weight.view(g, k, -1, c // g)
         b = self.value.bias.view(g, k, -1, 1)
         xg = x.reshape(n, g, c // g, t * v)
@@ -97,14 +100,15 @@ class CTRGraphConv(nn.Module):
         y = y_adj = None
         for i in range(k):
             val = torch.matmul(w[:, i], xg).add_(b[:, i])  # (N, G, C/G, T*U)
-            adj = rel[i].view(-1, v, v)
-            if fold:
-                adj = torch.addcmul(self.A[i], adj, self.alpha)
+            adj_t = rel_t[i].view(-1, v, v)
+            a_t = self.A[i].t()
+            if fold:  # (A contiguous: broadcasting a transposed view is several times slower)
+                adj_t = torch.addcmul(a_t.contiguous(), adj_t, self.alpha)
             else:
-                val2, a_t = val.view(-1, v), self.A[i].t()
+                val2 = val.view(-1, v)
                 y_adj = torch.mm(val2, a_t) if y_adj is None else y_adj.addmm_(val2, a_t.to(y_adj.dtype))
-            val3, adj = val.view(-1, t, v), adj.transpose(1, 2)
-            y = torch.bmm(val3, adj) if y is None else y.baddbmm_(val3.to(y.dtype), adj.to(y.dtype))
+            val3 = val.view(-1, t, v)
+            y = torch.bmm(val3, adj_t) if y is None else y.baddbmm_(val3.to(y.dtype), adj_t.to(y.dtype))
         y = y.view(n, -1, t, v)
         if not fold:
             y = torch.addcmul(y_adj.view(n, -1, t, v), y, self.alpha)
