@@ -16,24 +16,17 @@ operators not counted.
 from __future__ import annotations
 
 import argparse
-import time
 from collections import Counter
 
 import torch
 
 from bharnet.core.machine import keep_freed_memory
 from bharnet.models.backbones.base import PointwiseConv2d
-from bharnet.tools.benchmark import BenchConfig, build_variant, make_inputs
+from bharnet.tools.benchmark import BenchConfig, build_variant, make_inputs, time_calls
 
 
 def best_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * min(times)
+    return 1000 * min(time_calls(fn, repeats, warmup=1))
 
 
 def pointwise_shapes(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> list[tuple[int, int, int, int, int]]:

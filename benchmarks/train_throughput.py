@@ -1,6 +1,6 @@
 """Training throughput end to end: ``bharnet train``'s samples/s against the model's training step alone.
 
-    PYTHONPATH=src python benchmarks/train_throughput.py [--model body-expert] [--base-channels 64]
+    python benchmarks/train_throughput.py [--model body-expert] [--base-channels 64]
         [--window 64] [--batch 16] [--workers 2] [--steps 30] [--skip 5] [--repeats 2]
         [--store STORE] [--samples 1200] [--json]
 
@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import warnings
@@ -33,14 +32,11 @@ from pathlib import Path
 import torch
 from lightning.pytorch.callbacks import Callback
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-from bharnet.core.machine import keep_freed_memory  # noqa: E402
-from bharnet.engine.config import make_config  # noqa: E402
-from bharnet.engine.fit import fit  # noqa: E402
-from bharnet.synth.store import write_synth_store  # noqa: E402
-from bharnet.tools.benchmark import machine_info, step_functions  # noqa: E402
+from bharnet.core.machine import keep_freed_memory
+from bharnet.engine.config import make_config
+from bharnet.engine.fit import fit
+from bharnet.synth.store import write_synth_store
+from bharnet.tools.benchmark import machine_info, step_functions
 
 
 class BatchClock(Callback):

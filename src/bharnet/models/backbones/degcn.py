@@ -140,10 +140,9 @@ class SubsetGraphConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, _, t, v = x.shape
-        # sum_k y_k . A_k^T, one batched product per subset accumulated in place: each subset's slice
-        # is already rows of U joints, where the einsum permuted the whole (N, K, C, T, U) tensor
-        # (forward and backward) to contract over k and u at once. In-place products get no
-        # autocast, so their operands take the sum's dtype, as autocast would give them
+        # sum_k y_k . A_k^T, one batched product per subset accumulated in place (dtypes as in
+        # CTRGraphConv.forward): each subset's slice is already rows of U joints, where the einsum
+        # permuted the whole (N, K, C, T, U) tensor, forward and backward, to contract k and u at once
         out = None
         for k, y_k in enumerate(self.conv(x).view(n, self.num_subsets, -1, t, v).unbind(1)):
             rows, a_t = y_k.reshape(n, -1, v), self.A[k].t().expand(n, v, v)
