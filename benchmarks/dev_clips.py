@@ -14,11 +14,14 @@ B moves, so B is the most active person: the one whose hands are searched. The c
 with one encoder thread: the encoded pixels follow the thread count, and the pose model's
 detections with them, so this is the same clip on any machine.
 
-    python benchmarks/dev_clips.py OUT_DIR        # writes crossing_front.avi, crossing_behind.avi, walk_in.avi
+    python benchmarks/dev_clips.py OUT_DIR [--shared ../shared]
+
+writes crossing_front.avi, crossing_behind.avi and walk_in.avi into OUT_DIR.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -124,9 +127,21 @@ def sample_wrists(ntu_dir: Path, pose_model: Path) -> tuple[np.ndarray, float]:
     return xy[:, list(anchors.wrist)], float(np.nanmedian(shoulders))
 
 
-if __name__ == "__main__":
-    target = Path(sys.argv[1])
-    target.mkdir(parents=True, exist_ok=True)
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ntu-sample"
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out_dir", type=Path, help="folder for crossing_front.avi, crossing_behind.avi, walk_in.avi")
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared",
+                        help="the folder with data/ntu-sample")
+    args = parser.parse_args()
+    sample = args.shared / "data" / "ntu-sample"
+    if not sample.is_dir():
+        print(f"{sample}: not found (give --shared, the folder with data/ntu-sample)", file=sys.stderr)
+        return 2
+    args.out_dir.mkdir(parents=True, exist_ok=True)
     for name in CLIPS:
-        print(build_clip(shared, target / f"{name}.avi", name))
+        print(build_clip(sample, args.out_dir / f"{name}.avi", name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

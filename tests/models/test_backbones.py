@@ -8,8 +8,10 @@ import torch
 from bharnet.core.errors import UserError
 from bharnet.core.layouts import get_layout
 from bharnet.models import create_backbone, create_model, list_backbones
+from bharnet.models.backbones.base import ConvBN
 from bharnet.models.backbones.ctrgcn import CTRGraphConv
 from bharnet.models.backbones.degcn import SubsetGraphConv
+from tests.models.fixtures import with_running_statistics
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one thread beats several
 
@@ -86,11 +88,23 @@ def test_backward_reaches_every_parameter(name: str) -> None:
     assert not missing
 
 
+def _topology_by_definition(conv: CTRGraphConv, x: torch.Tensor) -> torch.Tensor:
+    """``alpha * refine(tanh(mean_T(q)_v - mean_T(k)_u)) + A[k, v, u]`` per group: ``(N, G, K, C/G, V, U)``."""
+    n, c, t, v = x.shape
+    g, k = conv.groups, conv.num_subsets
+    conv2d = torch.nn.functional.conv2d
+    q = conv2d(x, conv.query.weight, conv.query.bias, groups=g).mean(2).view(n, g, k, -1, v, 1)
+    kk = conv2d(x, conv.key.weight, conv.key.bias, groups=g).mean(2).view(n, g, k, -1, 1, v)
+    relations = torch.tanh(q - kk).reshape(n, -1, v, v)
+    refined = conv2d(relations, conv.refine.weight, conv.refine.bias, groups=g * k).view(n, g, k, -1, v, v)
+    return conv.alpha * refined + conv.A.view(1, 1, k, 1, v, v)
+
+
 def _graph_conv_by_definition(conv: CTRGraphConv, x: torch.Tensor) -> torch.Tensor:
     """CTR-GC as written: ``y[c, t, v] = sum_k sum_u topology[k, c, v, u] * value_k[c, t, u]``, then BN."""
     n, c, t, v = x.shape
     g, k = conv.groups, conv.num_subsets
-    topology = conv.topology(x).transpose(1, 2).reshape(n, k, -1, v, v)  # (N, K, C_out, V, U)
+    topology = _topology_by_definition(conv, x).transpose(1, 2).reshape(n, k, -1, v, v)  # (N, K, C_out, V, U)
     value = torch.nn.functional.conv2d(x, conv.value.weight, conv.value.bias, groups=g)
     value = value.view(n, g, k, -1, t, v).transpose(1, 2).reshape(n, k, -1, t, v)
     return conv.bn(torch.einsum("nkcvu,nkctu->nctv", topology, value))
@@ -109,6 +123,7 @@ def test_ctr_graph_conv_is_its_definition_in_values_and_gradients(in_channels: i
         conv.alpha.fill_(0.7)
     x = torch.randn(3, in_channels, frames, 25, dtype=torch.float64, requires_grad=True)
     _assert_same_values_and_gradients(conv, lambda inputs: _graph_conv_by_definition(conv, inputs), x)
+    torch.testing.assert_close(conv.topology(x), _topology_by_definition(conv, x))
 
 
 def _values_and_gradients(module: torch.nn.Module, forward, x: torch.Tensor) -> list[torch.Tensor]:
@@ -126,12 +141,14 @@ def _assert_same_values_and_gradients(module: torch.nn.Module, definition, x: to
         torch.testing.assert_close(a, b)
 
 
-def test_subset_graph_conv_is_its_definition_in_values_and_gradients() -> None:
+@pytest.mark.parametrize("in_channels", [3, 24], ids=["aggregate-first", "convolve-first"])
+def test_subset_graph_conv_is_its_definition_in_values_and_gradients(in_channels: int) -> None:
     """DeGCN's first graph convolution, ``y_v = sum_k sum_u A[k, v, u] W_k x_u`` then BN, computed
-    one subset at a time, equals the definition, gradients of the input and the parameters included."""
+    one subset at a time (or, with fewer inputs than outputs, on the input aggregated first),
+    equals the definition, gradients of the input and the parameters included."""
     torch.manual_seed(0)
-    conv = SubsetGraphConv(3, 16, torch.rand(3, 25, 25, dtype=torch.float64)).double()
-    x = torch.randn(2, 3, 12, 25, dtype=torch.float64, requires_grad=True)
+    conv = SubsetGraphConv(in_channels, 16, torch.rand(3, 25, 25, dtype=torch.float64)).double()
+    x = torch.randn(2, in_channels, 12, 25, dtype=torch.float64, requires_grad=True)
 
     def by_definition(inputs: torch.Tensor) -> torch.Tensor:
         n, _, t, v = inputs.shape
@@ -139,3 +156,15 @@ def test_subset_graph_conv_is_its_definition_in_values_and_gradients() -> None:
         return conv.bn(torch.einsum("kvu,nkctu->nctv", conv.A, y))
 
     _assert_same_values_and_gradients(conv, by_definition, x)
+
+
+@pytest.mark.parametrize(("stride", "groups"), [(1, 1), (2, 4)])
+def test_conv_bn_in_eval_mode_is_one_product_with_batch_norm_folded(stride: int, groups: int) -> None:
+    torch.manual_seed(0)
+    layer = ConvBN(8, 12, stride=stride, groups=groups).double().eval()
+    with_running_statistics(layer.bn)
+    x = torch.randn(2, 8, 9, 5, dtype=torch.float64)
+    torch.testing.assert_close(layer(x), layer.bn(layer.conv(x)))
+    layer.train()  # training normalises with the batch's statistics: nothing folded
+    torch.testing.assert_close(layer(x), layer.bn(layer.conv(x)))
+

@@ -12,6 +12,7 @@ from bharnet.models.backbones.degcn import (
     load_reference_degcn_state,
     to_reference_degcn_state,
 )
+from tests.models.fixtures import with_running_statistics
 
 
 def gather_detgc(layer: DeformableTemporalConv, x: torch.Tensor) -> torch.Tensor:
@@ -50,6 +51,14 @@ def test_fast_detgc_matches_gather_reference(stride: int, dilation: int, t: int)
     for fast, ref in zip(*grads, strict=True):
         torch.testing.assert_close(fast, ref)
     assert grads[0][1].abs().sum() > 0  # the offsets do learn
+
+
+def test_detgc_in_eval_mode_folds_its_batch_norm_into_the_kernel() -> None:
+    torch.manual_seed(0)
+    layer = DeformableTemporalConv(4, 6, eta=4, kernel_size=5, stride=2).double().eval()
+    with_running_statistics(layer.bn)
+    x = torch.randn(2, 4, 15, 5, dtype=torch.float64)
+    torch.testing.assert_close(layer(x), gather_detgc(layer, x))  # there the batch norm runs after the conv
 
 
 def test_interpolation_matrix_rows() -> None:

@@ -10,7 +10,7 @@ import torch.nn as nn
 from bharnet.core.layouts import Layout, get_layout
 from bharnet.models.graph import partition_tensor
 
-__all__ = ["SkeletonBackbone", "ConvBN", "PointwiseConv2d"]
+__all__ = ["SkeletonBackbone", "ConvBN", "PointwiseConv2d", "fold_batch_norm", "folded_norm_macs", "folds"]
 
 
 class PointwiseConv2d(nn.Conv2d):
@@ -24,24 +24,64 @@ class PointwiseConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, 1, stride=(stride, 1), groups=groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.apply_weights(x, self.weight, self.bias)
+
+    def apply_weights(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """This convolution with other weights of the same shape (batch norm folded into them)."""
         if self.stride[0] != 1:
             x = x[:, :, :: self.stride[0]]
         n, c, t, v = x.shape
         g = self.groups
-        w = self.weight.view(g, -1, c // g)
-        y = torch.matmul(w, x.reshape(n, g, c // g, t * v))  # (N, G, O/G, T*V)
-        if self.bias is not None:
-            y = y + self.bias.view(g, -1, 1)
+        y = torch.matmul(weight.view(g, -1, c // g), x.reshape(n, g, c // g, t * v))  # (N, G, O/G, T*V)
+        if bias is not None:
+            y.add_(bias.view(g, -1, 1))  # in place: the product's backward does not read its output
         return y.view(n, -1, t, v)
 
 
+def fold_batch_norm(bn: nn.BatchNorm2d, weight: torch.Tensor, bias: torch.Tensor | None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The weight and bias of a linear layer followed by ``bn`` in eval mode, as one linear layer:
+    ``bn(W x + b) = (s W) x + s (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)`` per output
+    channel (the first dimension of ``weight``)."""
+    scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+    shift = bn.bias - bn.running_mean * scale
+    if bias is not None:
+        shift = torch.addcmul(shift, bias, scale)
+    return weight * scale.view(-1, *(1,) * (weight.dim() - 1)), shift
+
+
+def folds(bn: nn.BatchNorm2d) -> bool:
+    """Whether ``bn`` normalises with fixed statistics now (eval mode, running statistics kept), so
+    that it can be folded into the layer before it: one pass over the output instead of three."""
+    return not bn.training and bn.affine and bn.running_var is not None
+
+
+def folded_norm_macs(bn: nn.BatchNorm2d, output: torch.Tensor) -> int:
+    """thop's count for ``bn`` (4 per element) where it is folded away, so that its own hook never
+    runs and the layer it is folded into counts it; else 0."""
+    return 4 * output.numel() if folds(bn) else 0
+
+
 class ConvBN(nn.Sequential):
-    """1x1 convolution (optionally strided in time, grouped) followed by batch norm."""
+    """1x1 convolution (optionally strided in time, grouped) followed by batch norm; in eval mode one
+    product with the batch norm folded into its weights."""
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1, groups: int = 1) -> None:
         super().__init__()
         self.conv = PointwiseConv2d(in_channels, out_channels, stride=stride, groups=groups)
         self.bn = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not folds(self.bn):
+            return self.bn(self.conv(x))
+        return self.conv.apply_weights(x, *fold_batch_norm(self.bn, self.conv.weight, self.conv.bias))
+
+    def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
+        """Folded, neither submodule runs: count both as thop counts them; else their own hooks do."""
+        if not folds(self.bn):
+            return {"macs": 0, "macs_matmul": 0}
+        conv = output.numel() * (self.conv.in_channels // self.conv.groups)
+        return {"macs": conv + folded_norm_macs(self.bn, output), "macs_matmul": 0}
 
 
 class SkeletonBackbone(nn.Module):

@@ -56,8 +56,13 @@ class CTRGraphConv(nn.Module):
         return rel * self.alpha + self.A.view(1, 1, self.num_subsets, 1, v, v)
 
     def _relations(self, x: torch.Tensor, transposed: bool = False) -> torch.Tensor:
-        """``tanh(q_v - k_u)`` on the temporal mean, subset first: ``(K, N, G, R/G, V*V)``, contiguous,
-        laid out ``(v, u)``, or ``(u, v)`` when ``transposed``."""
+        """``sigmoid(2 (q_v - k_u))`` on the temporal mean, subset first: ``(K, N, G, R/G, V*V)``,
+        contiguous, laid out ``(v, u)``, or ``(u, v)`` when ``transposed``.
+
+        The network's relations are ``tanh(q_v - k_u) = 2 sigmoid(2 (q_v - k_u)) - 1``; that affine map
+        is folded into the refining weights (:meth:`_refine_weights`). PyTorch's CPU ``tanh`` is
+        several times slower than its ``sigmoid``, and these are the largest element-wise pass of
+        the unit (``V*V`` per relation channel)."""
         n, _, _, v = x.shape
         g, k = self.groups, self.num_subsets
         xm = x.mean(dim=2, keepdim=True)
@@ -66,15 +71,20 @@ class CTRGraphConv(nn.Module):
         kk = F.conv2d(xm, self.key.weight, self.key.bias, groups=g).view(n, g, k, -1, v).permute(2, 0, 1, 3, 4)
         # q + (-k), not q - k (the same numbers): the gradient of a broadcast subtraction negates the
         # whole (..., V, V) gradient before reducing it; negating the small key negates (..., V)
-        q, neg_k = q.contiguous(), kk.neg().contiguous()
+        q, neg_k = q.mul(2).contiguous(), kk.mul(-2).contiguous()
         diff = q.unsqueeze(-2) + neg_k.unsqueeze(-1) if transposed else q.unsqueeze(-1) + neg_k.unsqueeze(-2)
-        return torch.tanh(diff).flatten(-2)
+        return torch.sigmoid(diff).flatten(-2)
+
+    def _refine_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``refine`` conv's weight ``(G, K, C/G, R/G)`` and bias ``(G, K, C/G, 1)`` for the
+        relations as :meth:`_relations` gives them: ``W (2 s - 1) + b = (2 W) s + (b - W 1)``."""
+        g, k = self.groups, self.num_subsets
+        w = self.refine.weight.view(g, k, -1, self.refine.in_channels // self.refine.groups)
+        return w * 2, self.refine.bias.view(g, k, -1, 1) - w.sum(-1, keepdim=True)
 
     def _refined(self, rel_in: torch.Tensor) -> list[torch.Tensor]:
         """The ``refine`` 1x1 conv (grouped by group and subset) one subset at a time: K x ``(N, G, C/G, V*V)``."""
-        g, k = self.groups, self.num_subsets
-        w = self.refine.weight.view(g, k, -1, rel_in.shape[3])
-        b = self.refine.bias.view(g, k, -1, 1)
+        w, b = self._refine_weights()
         # unbind, not rel_in[i]: the gradient of each index would be a zero-filled tensor of rel_in's size
         return [torch.matmul(w[:, i], rel).add_(b[:, i]) for i, rel in enumerate(rel_in.unbind(0))]
 
@@ -121,8 +131,7 @@ class CTRGraphConv(nn.Module):
         n, c, t, v = x.shape
         g, k = self.groups, self.num_subsets
         rel_t = self._relations(x, transposed=True).unbind(0)  # K x (N, G, 1, U*V)
-        w_rel = self.refine.weight.view(g, k, -1, 1, 1)
-        b_rel = self.refine.bias.view(g, k, -1, 1, 1)
+        w_rel, b_rel = (p.unsqueeze(-1) for p in self._refine_weights())  # (G, K, C/G, 1, 1)
         w = self.value.weight.view(g, k, -1, c // g)
         b = self.value.bias.view(g, k, -1, 1)
         xg = x.reshape(n, g, c // g, t * v)

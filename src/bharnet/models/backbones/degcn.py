@@ -22,7 +22,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from bharnet.core.layouts import Layout
-from bharnet.models.backbones.base import ConvBN, PointwiseConv2d, SkeletonBackbone
+from bharnet.models.backbones.base import (
+    ConvBN,
+    PointwiseConv2d,
+    SkeletonBackbone,
+    fold_batch_norm,
+    folded_norm_macs,
+    folds,
+)
 from bharnet.models.backbones.ctrgcn import CTRGraphConv, stage_plan
 from bharnet.models.registry import register_backbone
 
@@ -119,13 +126,16 @@ class DeformableTemporalConv(nn.Module):
             x = F.pad(x, (0, 0, pad_lo, pad_hi), mode="replicate")
         start = lo + pad_lo
         x = x[:, :, start:start + (t_out - 1) * self.stride + length]
+        if folds(self.bn):
+            kernel, bias = fold_batch_norm(self.bn, kernel, self.conv.bias)
+            return F.conv2d(x, kernel.to(x.dtype), bias.to(x.dtype), stride=(self.stride, 1))
         return self.bn(F.conv2d(x, kernel.to(x.dtype), self.conv.bias, stride=(self.stride, 1)))
 
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
         """As thop counts the reference: a Conv3d ``(eta,1,1)`` over the sampled frames; the
         sampling (gathers there) is not counted, nor is the equivalent wider kernel here."""
         c_in = inputs[0].shape[1]
-        return {"macs": output.numel() * c_in * self.eta, "macs_matmul": 0}
+        return {"macs": output.numel() * c_in * self.eta + folded_norm_macs(self.bn, output), "macs_matmul": 0}
 
 
 class SubsetGraphConv(nn.Module):
@@ -139,6 +149,8 @@ class SubsetGraphConv(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._aggregates_input(x.shape[1]):
+            return self.bn(self._aggregate_first(x))
         n, _, t, v = x.shape
         # sum_k y_k . A_k^T, one batched product per subset accumulated in place (dtypes as in
         # CTRGraphConv.forward): each subset's slice is already rows of U joints, where the einsum
@@ -149,10 +161,30 @@ class SubsetGraphConv(nn.Module):
             out = torch.bmm(rows, a_t) if out is None else out.baddbmm_(rows.to(out.dtype), a_t.to(out.dtype))
         return self.bn(out.view(n, -1, t, v))
 
+    def _aggregates_input(self, in_channels: int) -> bool:
+        return in_channels < self.bn.num_features
+
+    def _aggregate_first(self, x: torch.Tensor) -> torch.Tensor:
+        """The same sum reassociated, ``sum_k W_k (x . A_k^T) + sum_k b_k (A_k 1)``: with fewer input
+        than output channels (the first block: 3 coordinates, 64 channels) aggregating the input
+        costs ``C_in / C_out`` of aggregating the output, and the K subsets' products become one
+        convolution over ``K * C_in`` channels."""
+        n, c, t, v = x.shape
+        k = self.num_subsets
+        spread = torch.matmul(x.unsqueeze(1), self.A.transpose(1, 2).unsqueeze(1))  # (N, K, C, T, V)
+        w = self.conv.weight.view(k, -1, c).transpose(0, 1).reshape(-1, k * c)  # (O, K*C)
+        y = torch.matmul(w, spread.view(n, k * c, t * v)).view(n, -1, t, v)
+        bias = self.conv.bias.view(k, -1).t() @ self.A.sum(-1)  # (O, V): each bias spread over its row of A
+        return y.add_(bias.unsqueeze(1))
+
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
-        """The aggregation (an einsum in the reference) as matmul: K x V multiply-adds per output
-        element (the in-place products are not seen by the dispatch-level counter)."""
-        return {"macs": 0, "macs_matmul": output.numel() * self.num_subsets * output.shape[-1]}
+        """As the reference computes it: the aggregation (an einsum there) as matmul, K x V
+        multiply-adds per output element (the in-place products are not seen by the dispatch-level
+        counter), and, where the input is aggregated first (``self.conv`` then never runs), the
+        1x1 convolution as thop counts it."""
+        c_in, k = inputs[0].shape[1], self.num_subsets
+        conv = output.numel() * k * c_in if self._aggregates_input(c_in) else 0
+        return {"macs": conv, "macs_matmul": output.numel() * k * output.shape[-1]}
 
 
 class DeformableBranch(nn.Module):
