@@ -11,4 +11,3 @@ def with_running_statistics(bn: torch.nn.BatchNorm2d) -> None:
         bn.running_var.uniform_(0.5, 2)
         bn.weight.uniform_(0.5, 1.5)
         bn.bias.uniform_(-1, 1)
-

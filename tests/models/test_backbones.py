@@ -167,4 +167,3 @@ def test_conv_bn_in_eval_mode_is_one_product_with_batch_norm_folded(stride: int,
     torch.testing.assert_close(layer(x), layer.bn(layer.conv(x)))
     layer.train()  # training normalises with the batch's statistics: nothing folded
     torch.testing.assert_close(layer(x), layer.bn(layer.conv(x)))
-

@@ -52,7 +52,7 @@ def fold_batch_norm(bn: nn.BatchNorm2d, weight: torch.Tensor, bias: torch.Tensor
 
 def folds(bn: nn.BatchNorm2d) -> bool:
     """Whether ``bn`` normalises with fixed statistics now (eval mode, running statistics kept), so
-    that it can be folded into the layer before it: one pass over the output instead of three."""
+    that it can be folded into the layer before it, saving its pass over that layer's output."""
     return not bn.training and bn.affine and bn.running_var is not None
 
 
