@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 
 from bharnet.core.layouts import Layout, get_layout
+from bharnet.models.cost import conv_macs
 from bharnet.models.graph import partition_tensor
 
 __all__ = ["SkeletonBackbone", "ConvBN", "PointwiseConv2d", "fold_batch_norm", "folded_norm_macs", "folds"]
@@ -80,8 +81,7 @@ class ConvBN(nn.Sequential):
         """Folded, neither submodule runs: count both as thop counts them; else their own hooks do."""
         if not folds(self.bn):
             return {"macs": 0, "macs_matmul": 0}
-        conv = output.numel() * (self.conv.in_channels // self.conv.groups)
-        return {"macs": conv + folded_norm_macs(self.bn, output), "macs_matmul": 0}
+        return {"macs": conv_macs(self.conv, output) + folded_norm_macs(self.bn, output), "macs_matmul": 0}
 
 
 class SkeletonBackbone(nn.Module):
