@@ -14,9 +14,10 @@ B moves, so B is the most active person: the one whose hands are searched. The c
 with one encoder thread: the encoded pixels follow the thread count, and the pose model's
 detections with them, so this is the same clip on any machine.
 
-    python benchmarks/dev_clips.py OUT_DIR [--shared ../shared]
+    python benchmarks/dev_clips.py OUT_DIR [--shared ../shared] [--force]
 
-writes crossing_front.avi, crossing_behind.avi and walk_in.avi into OUT_DIR.
+writes crossing_front.avi, crossing_behind.avi and walk_in.avi into OUT_DIR; a file of those names
+already there is left alone (and the run refused) unless ``--force``.
 """
 
 from __future__ import annotations
@@ -132,10 +133,16 @@ def main() -> int:
     parser.add_argument("out_dir", type=Path, help="folder for crossing_front.avi, crossing_behind.avi, walk_in.avi")
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared",
                         help="the folder with data/ntu-sample")
+    parser.add_argument("--force", action="store_true", help="replace clips of those names already in OUT_DIR")
     args = parser.parse_args()
     sample = args.shared / "data" / "ntu-sample"
     if not sample.is_dir():
         print(f"{sample}: not found (give --shared, the folder with data/ntu-sample)", file=sys.stderr)
+        return 2
+    outputs = [args.out_dir / f"{name}.avi" for name in CLIPS]
+    present = [str(p) for p in outputs if p.exists()]
+    if present and not args.force:
+        print(f"{', '.join(present)}: already there, left alone (--force replaces them)", file=sys.stderr)
         return 2
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for name in CLIPS:
