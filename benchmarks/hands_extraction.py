@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from bharnet.video.decode import iter_frames, write_video
-from bharnet.video.hands import extract_hands
+from bharnet.video.hands import ExtractConfig, extract_hands
 from bharnet.video.landmarker import REUSABLE, HandLandmarker, PoseLandmarker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def _decode_seconds(video: Path) -> float:
 
 
 def _run(name: str, video: Path, skeleton: Path | None, hand_model: Path, pose_model: Path, repeat: int,
-         breakdown: bool = False) -> None:
+         breakdown: bool = False, frame_step: int = 1) -> None:
     rates, spent = [], {}
     # as in a batch run (`bharnet extract-hands` over many videos), the landmarkers are made once
     with REUSABLE.session():
@@ -102,7 +102,8 @@ def _run(name: str, video: Path, skeleton: Path | None, hand_model: Path, pose_m
             spent.clear()
             with _calls_timed(spent) if breakdown and k == repeat - 1 else nullcontext():
                 wall, cpu = time.perf_counter(), time.process_time()
-                track = extract_hands(video, hand_model, skeleton=skeleton, pose_model=pose_model)
+                track = extract_hands(video, hand_model, skeleton=skeleton, pose_model=pose_model,
+                                      config=ExtractConfig(frame_step=frame_step))
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             rates.append((track.frames / wall, track.frames / cpu))
     best_wall, best_cpu = max(r[0] for r in rates), max(r[1] for r in rates)
@@ -130,6 +131,7 @@ def main() -> None:
                         help="ntu: only the NTU sample with its skeleton")
     parser.add_argument("--breakdown", action="store_true",
                         help="say where the CPU time of the last run went (landmarker calls, decoding, the rest)")
+    parser.add_argument("--frame-step", type=int, default=1, help="look at every N-th frame (ExtractConfig.frame_step)")
     args = parser.parse_args()
     hand_model = args.shared / "models" / "hand_landmarker.task"
     pose_model = args.shared / "models" / "pose_landmarker_full.task"
@@ -145,7 +147,7 @@ def main() -> None:
                       ("cup.mp4 640x480, whole frames", args.shared / "data" / "media" / "cup.mp4", None),
                       ("1920x1080, 64 px hand, NTU skeleton", video, skeleton)]
         for name, path, skel in cases:
-            _run(name, path, skel, hand_model, pose_model, args.repeat, args.breakdown)
+            _run(name, path, skel, hand_model, pose_model, args.repeat, args.breakdown, args.frame_step)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import torch
 from bharnet.models import create_backbone
 from bharnet.models.backbones.degcn import (
     DeformableTemporalConv,
+    DeformableTemporalModule,
     interpolation_matrix,
     load_reference_degcn_state,
     to_reference_degcn_state,
@@ -59,6 +60,25 @@ def test_detgc_in_eval_mode_folds_its_batch_norm_into_the_kernel() -> None:
     with_running_statistics(layer.bn)
     x = torch.randn(2, 4, 15, 5, dtype=torch.float64)
     torch.testing.assert_close(layer(x), gather_detgc(layer, x))  # there the batch norm runs after the conv
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_temporal_module_in_eval_mode_runs_its_branches_convolutions_as_one_product(stride: int) -> None:
+    torch.manual_seed(0)
+    module = DeformableTemporalModule(16, stride=stride).double().eval()
+    for bn in module.modules():
+        if isinstance(bn, torch.nn.BatchNorm2d):
+            with_running_statistics(bn)
+    x = torch.randn(2, 16, 12, 5, dtype=torch.float64)
+    # each branch on its own, batch norm unfolded
+    by_branch = torch.cat([module.deform1.temporal(torch.nn.functional.leaky_relu(
+        module.deform1.pre.bn(module.deform1.pre.conv(x)), 0.1)), module.deform2.temporal(
+        torch.nn.functional.leaky_relu(module.deform2.pre.bn(module.deform2.pre.conv(x)), 0.1)),
+        module.pool(x), module.point.bn(module.point.conv(x))], dim=1)
+    torch.testing.assert_close(module(x), by_branch)
+    with torch.enable_grad():  # eval mode under autograd (as for saliency): views overwritten in place are allowed
+        module(x.requires_grad_()).sum().backward()
+    assert x.grad is not None
 
 
 def test_interpolation_matrix_rows() -> None:
