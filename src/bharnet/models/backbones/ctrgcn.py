@@ -206,11 +206,12 @@ class CTRGCNBlock(nn.Module):
             self.residual = ConvBN(in_channels, out_channels, stride=stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu(self.gcn(x) + self.gcn_residual(x))
+        # in place, as in DeGCNBlock: batch norm's and concatenation's backward do not read their outputs
+        y = F.relu(self.gcn(x).add_(self.gcn_residual(x)), inplace=True)
         y = self.tcn(y)
         if self.residual is not None:
-            y = y + self.residual(x)
-        return F.relu(y)
+            y = y.add_(self.residual(x))
+        return F.relu(y, inplace=True)
 
 
 def stage_plan(in_channels: int, base: int) -> list[tuple[int, int, int]]:
