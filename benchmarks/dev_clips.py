@@ -8,7 +8,10 @@ her, moves across the window:
 - ``crossing_front`` / ``crossing_behind``: B slides from right to left across A, in front of A or
   behind A, so that the two approach, overlap and part;
 - ``walk_in``: B is out of the window at first, walks in from the right and stops against A, in
-  front of her, where she stays to the end (a second person arriving and staying in contact).
+  front of her, where she stays to the end (a second person arriving and staying in contact);
+- ``walk_in_reversed``: the same walk, B's frames played backwards, so that the two do different
+  things at each moment (B starts at her mouth and lowers the mug while A raises hers) rather than
+  the same thing in step.
 
 B moves, so B is the most active person: the one whose hands are searched. The clips are encoded
 with one encoder thread: the encoded pixels follow the thread count, and the pose model's
@@ -16,7 +19,7 @@ detections with them, so this is the same clip on any machine.
 
     python benchmarks/dev_clips.py OUT_DIR [--shared ../shared] [--force]
 
-writes crossing_front.avi, crossing_behind.avi and walk_in.avi into OUT_DIR; a file of those names
+writes crossing_front.avi, crossing_behind.avi, walk_in.avi and walk_in_reversed.avi into OUT_DIR; a file of those names
 already there is left alone (and the run refused) unless ``--force``.
 """
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,16 +39,32 @@ SAMPLE = "S001C001P001R001A001"
 WINDOW = (560, 200, 1560, 880)
 #: the strip cut around her (x0, x1) and where the plain wall beside her is (a shift of that strip)
 STRIP, WALL_SHIFT = (930, 1150), 260
-#: the clips: B's shift (pixels) in the first frame, where B stops, the fraction of the clip B takes
-#: to get there, and whether B passes behind A
-CLIPS = {"crossing_front": (380, -340, 1.0, False), "crossing_behind": (380, -340, 1.0, True),
-         "walk_in": (640, 70, 0.45, False)}
+
+
+class Clip(NamedTuple):
+    """B's horizontal shift (pixels) from A in the first frame, where B stops, the fraction of the clip
+    B takes to get there, whether B passes behind A, and whether B's frames play backwards."""
+
+    start: int
+    stop: int
+    until: float
+    behind: bool
+    b_reversed: bool = False
+
+
+CLIPS = {"crossing_front": Clip(380, -340, 1.0, False), "crossing_behind": Clip(380, -340, 1.0, True),
+         "walk_in": Clip(640, 70, 0.45, False), "walk_in_reversed": Clip(640, 70, 0.45, False, b_reversed=True)}
 
 
 def shift_at(t: int, frames: int, clip: str = "crossing_front") -> int:
     """B's horizontal shift from A in frame ``t`` of ``clip``."""
-    start, stop, until, _ = CLIPS[clip]
+    start, stop, until = CLIPS[clip][:3]
     return round(start + (stop - start) * min(t / max(until * (frames - 1), 1), 1.0))
+
+
+def b_frame(t: int, frames: int, clip: str) -> int:
+    """Which frame of the sample B shows in frame ``t`` of ``clip`` (A shows frame ``t``)."""
+    return frames - 1 - t if CLIPS[clip].b_reversed else t
 
 
 def _mask(frame: np.ndarray) -> np.ndarray:
@@ -60,15 +80,17 @@ def _mask(frame: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(hard.astype(np.float32), (7, 7), 0)[..., None]
 
 
-def crossing_frame(frame: np.ndarray, shift: int, behind: bool) -> np.ndarray:
-    """One composite frame: ``frame`` (the sample's, RGB) with her copy ``shift`` pixels across."""
+def crossing_frame(frame: np.ndarray, shift: int, behind: bool, b: np.ndarray | None = None) -> np.ndarray:
+    """One composite frame: ``frame`` (the sample's, RGB) with her copy from frame ``b`` (default the
+    same frame) ``shift`` pixels across."""
     x0, x1 = STRIP
+    b = frame if b is None else b
     out = frame.astype(np.float32)
-    mask = _mask(frame)
+    mask = _mask(b)
     if behind:  # B shows only where A is not
         mask = mask * (1 - _mask_at(frame, 0, out.shape))[:, x0 + shift:x1 + shift]
     dest = out[:, x0 + shift:x1 + shift]
-    out[:, x0 + shift:x1 + shift] = mask * frame[:, x0:x1] + (1 - mask) * dest
+    out[:, x0 + shift:x1 + shift] = mask * b[:, x0:x1] + (1 - mask) * dest
     wx0, wy0, wx1, wy1 = WINDOW
     return np.ascontiguousarray(out[wy0:wy1, wx0:wx1].round().astype(np.uint8))
 
@@ -84,8 +106,9 @@ def build_clip(ntu_dir: Path, out: Path, clip: str, threads: int = 1) -> Path:
     ``threads``: the encoder's; the encoded pixels follow it, so another count gives another
     encoding of the same clip (the default, 1, the same clip on any machine)."""
     frames = list(iter_frames(ntu_dir / f"{SAMPLE}_rgb.avi"))
-    behind = CLIPS[clip][3]
-    composite = [crossing_frame(f, shift_at(t, len(frames), clip), behind) for t, f in enumerate(frames)]
+    n, behind = len(frames), CLIPS[clip].behind
+    composite = [crossing_frame(f, shift_at(t, n, clip), behind, frames[b_frame(t, n, clip)])
+                 for t, f in enumerate(frames)]
     return write_video(out, composite, fps=30, threads=threads)
 
 
@@ -94,7 +117,7 @@ def a_and_b(points: np.ndarray, clip: str = "crossing_front") -> tuple[np.ndarra
     pixels; B's are NaN where outside the window."""
     a = points - np.array(WINDOW[:2], float)
     shifts = np.array([shift_at(t, len(a), clip) for t in range(len(a))], float)
-    b = a.copy()
+    b = a[[b_frame(t, len(a), clip) for t in range(len(a))]]
     b[..., 0] += shifts.reshape(-1, *([1] * (a.ndim - 2)))
     width = WINDOW[2] - WINDOW[0]
     b[(b[..., 0] < 0) | (b[..., 0] >= width)] = np.nan
@@ -130,7 +153,7 @@ def sample_wrists(ntu_dir: Path, pose_model: Path) -> tuple[np.ndarray, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out_dir", type=Path, help="folder for crossing_front.avi, crossing_behind.avi, walk_in.avi")
+    parser.add_argument("out_dir", type=Path, help="folder for the clips (crossing_front.avi, ...)")
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared",
                         help="the folder with data/ntu-sample")
     parser.add_argument("--force", action="store_true", help="replace clips of those names already in OUT_DIR")

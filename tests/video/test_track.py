@@ -9,6 +9,7 @@ from bharnet.video.track import (
     best_matching,
     continuity_swaps,
     distinct_people,
+    exchange_tails,
     fill_body_gaps,
     fill_hidden,
     hold_hidden,
@@ -184,6 +185,55 @@ def test_two_people_lost_at_once_where_they_overlap_stay_there_together():
     assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
     held = {k: h for k, (_, h) in enumerate(link_tracks(frames, NTU))}
     assert held[next(iter(ids["b"]))][25:].all()  # b is held there, out of view, to the end
+
+
+def _meeting_with_a_mixed_detection(stop_at: float) -> tuple[list[list[np.ndarray]], np.ndarray, np.ndarray]:
+    """a walks at 12 px a frame from x = 700 towards b (standing at x = 400) and stops at ``stop_at``
+    (reached at frame 20); as they meet the pose model sees b alone (frame 19), then b and one
+    detection mixing the two 44 px from b (20), then one nearer b (21), nobody (22-23), and from 24
+    on a alone, b behind a, to the end."""
+    rng = np.random.default_rng(9)
+    T = 50
+    a, b = _walker(T, 700, -12, rng), _walker(T, 400, 0, rng)
+    a[..., 0] = np.maximum(a[..., 0], a[..., 0] - a[:, [4, 8], 0].mean(axis=1, keepdims=True) + stop_at)
+
+    def at(x: float) -> np.ndarray:
+        return b[0] + [x - 400, 0]
+
+    frames = [[a[t], b[t]] for t in range(19)] + [[b[19]], [b[20], at(444)], [at(415)], [], []]
+    frames += [[a[t]] for t in range(24, T)]
+    return frames, a, b
+
+
+def test_a_person_who_walks_up_to_another_keeps_their_detections_after_the_meeting():
+    # frame by frame, b's track takes a's detections after the meeting (a, predicted on at 12 px a
+    # frame, went behind b); over the whole video they are a's: b's motion does not take b to
+    # where they are, a's (slowing to a stop) does
+    frames, a, _ = _meeting_with_a_mixed_detection(stop_at=454)
+    tracker = PeopleTracker(NTU)
+    ids = [tracker.add(people) for people in frames]
+    assert ids[24] == [ids[0][1]]  # frame by frame, a seen after the meeting goes to b's track
+    tracks = link_tracks(frames, NTU)
+    walker = next(k for k, (track, _) in enumerate(tracks) if np.allclose(track[0], a[0]))
+    track, hidden = tracks[walker]
+    np.testing.assert_allclose(track[24:], a[24:])
+    assert not hidden[24:].any()
+    stander, behind = tracks[1 - walker]
+    assert np.isnan(stander[22:]).all() and behind[22:].all()  # b, out of sight behind a from then on
+
+
+def test_detections_that_the_tracks_own_motion_explains_stay_with_it():
+    # the same meeting, the mixed detection of frame 21 nearer a: frame by frame a's track keeps a,
+    # and b, never seen again, ends; a's motion takes a where a is seen after: nothing moves
+    frames, a, _ = _meeting_with_a_mixed_detection(stop_at=454)
+    frames[21] = [a[20]]
+    linked = link_tracks(frames, NTU)
+    walker = next(k for k, (track, _) in enumerate(linked) if np.allclose(track[0], a[0]))
+    np.testing.assert_allclose(linked[walker][0][24:], a[24:])
+    untouched = exchange_tails(linked, NTU)
+    for (track, hidden), (before, hidden_before) in zip(untouched, linked, strict=True):
+        np.testing.assert_array_equal(track, before)
+        np.testing.assert_array_equal(hidden, hidden_before)
 
 
 def test_a_person_hidden_for_a_second_comes_back_to_their_track():

@@ -330,7 +330,103 @@ def link_tracks(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: i
         hidden = np.zeros(len(frames), dtype=bool)
         hidden[tracker.hidden(k)] = True
         out.append((track, hidden))
-    return out
+    return exchange_tails(out, anchors)
+
+
+def exchange_tails(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandAnchors
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Whole-video repair of the one swap a frame-by-frame tracker cannot see coming: two people
+    meet, the pose model returns one detection mixing the two, then none, and one of them is never
+    seen again (the one behind). Which of the two tracks the person still in view continues is
+    decided at the meeting on a few pixels; over the video it is plain from their motion before
+    it. Where track ``j`` ends for good beside track ``i`` (within :data:`MEETING` sizes) and ``i``'s
+    detections after that lie far from where ``i``'s own motion before the meeting takes it
+    (median over the next :data:`AFTER` detections, more than half a size) and at less than half
+    that distance from where ``j``'s takes it, those detections are ``j``'s: they move to ``j``,
+    and ``i`` is out of sight behind ``j`` from then on. "Where a motion takes it" lets the person
+    slow down or stop on the way (:func:`_path_distance`): one who walks up to another stops there.
+
+    ``tracks``: (``(T, J, D)`` track, ``(T,)`` hidden mask) pairs; returned the same way."""
+    tracks = [(track.copy(), hidden.copy()) for track, hidden in tracks]
+    for j, (track_j, _) in enumerate(tracks):
+        seen_j = _seen(track_j, anchors)
+        if not seen_j.any():
+            continue
+        end = int(np.flatnonzero(seen_j)[-1])
+        for i, (track_i, hidden_i) in enumerate(tracks):
+            if i != j and _takes_over(track_i, track_j, end, anchors):
+                tail = slice(end + 1, None)
+                track_j[tail], track_i[tail] = track_i[tail], np.nan
+                tracks[j][1][tail] &= ~_seen(track_j, anchors)[tail]
+                hidden_i[tail] = True
+                break
+    return tracks
+
+
+#: how near (in sizes) two people are when one of them is last seen, to count as meeting there
+MEETING = 2.0
+#: detections after the meeting over which the two motions are compared
+AFTER = 10
+
+
+def _seen(track: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+    return np.isfinite(track[:, list(anchors.shoulders), 0]).all(axis=1)
+
+
+def _centres(track: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+    return track[:, list(anchors.shoulders), :2].mean(axis=1)
+
+
+def _motion_before(track: np.ndarray, t: int, anchors: HandAnchors, frames: int = CONTACT_RUN
+                   ) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(centre, velocity a frame, size) of ``track`` from its last ``frames`` detections before frame ``t``."""
+    seen = np.flatnonzero(_seen(track[:t], anchors))[-frames:]
+    if len(seen) < 2:
+        return None
+    centres = _centres(track, anchors)
+    velocity = (centres[seen[-1]] - centres[seen[0]]) / (seen[-1] - seen[0])
+    size = np.nanmedian([_size(track[s], anchors) for s in seen])
+    return centres[seen[-1]] + velocity * (t - seen[-1]), velocity, float(size)
+
+
+def _path_distance(point: np.ndarray, start: np.ndarray, velocity: np.ndarray, frames: int) -> float:
+    """Distance from ``point`` to the way from ``start`` on at ``velocity`` for up to ``frames``
+    frames (at most :data:`COAST`): anywhere on it, the person having slowed or stopped."""
+    step = velocity * min(frames, COAST)
+    length2 = float(step @ step)
+    along = float(np.clip((point - start) @ step / length2, 0.0, 1.0)) if length2 > 0 else 0.0
+    return float(np.linalg.norm(point - (start + along * step)))
+
+
+def _takes_over(track_i: np.ndarray, track_j: np.ndarray, end: int, anchors: HandAnchors) -> bool:
+    """Whether ``track_i``'s detections after ``end``, where ``track_j`` is last seen, are ``j``'s
+    (:func:`exchange_tails`)."""
+    after = np.flatnonzero(_seen(track_i, anchors)[end + 1:])[:AFTER] + end + 1
+    meeting = _meeting(track_i, track_j, end, anchors)
+    if len(after) < 3 or meeting is None:
+        return False
+    own, other = _motion_before(track_i, meeting, anchors), _motion_before(track_j, meeting, anchors)
+    if own is None or other is None:
+        return False
+    centres = _centres(track_i, anchors)
+    miss_own = np.median([_path_distance(centres[t], own[0], own[1], t - meeting) for t in after])
+    miss_other = np.median([_path_distance(centres[t], other[0], other[1], t - meeting) for t in after])
+    return bool(miss_own > 0.5 * own[2] and miss_other < 0.5 * miss_own)
+
+
+def _meeting(track_i: np.ndarray, track_j: np.ndarray, end: int, anchors: HandAnchors) -> int | None:
+    """The frame where the approach that ends with ``track_j`` last seen (frame ``end``) began: of the
+    frames up to ``end`` where both are seen, the first of the last run where they are within
+    :data:`MEETING` sizes of each other; None when they are not that near at the last of them."""
+    both = np.flatnonzero(_seen(track_i, anchors)[:end + 1] & _seen(track_j, anchors)[:end + 1])
+    if not len(both):
+        return None
+    apart = np.linalg.norm(_centres(track_i, anchors)[both] - _centres(track_j, anchors)[both], axis=-1)
+    close = apart < MEETING * _size(track_j[end], anchors)
+    if not close[-1]:
+        return None
+    far = np.flatnonzero(~close)
+    return int(both[far[-1] + 1] if len(far) else both[0])
 
 
 def fill_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
