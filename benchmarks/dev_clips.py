@@ -9,9 +9,9 @@ her, moves across the window:
   behind A, so that the two approach, overlap and part;
 - ``walk_in``: B is out of the window at first, walks in from the right and stops against A, in
   front of her, where she stays to the end (a second person arriving and staying in contact);
-- ``walk_in_reversed``: the same walk, B's frames played backwards, so that the two do different
-  things at each moment (B starts at her mouth and lowers the mug while A raises hers) rather than
-  the same thing in step.
+- ``crossing_front_reversed``, ``crossing_behind_reversed``, ``walk_in_reversed``: the same, B's
+  frames played backwards, so that the two do different things at each moment (B starts at her
+  mouth and lowers the mug while A raises hers) rather than the same thing in step.
 
 B moves, so B is the most active person: the one whose hands are searched. The clips are encoded
 with one encoder thread: the encoded pixels follow the thread count, and the pose model's
@@ -19,7 +19,7 @@ detections with them, so this is the same clip on any machine.
 
     python benchmarks/dev_clips.py OUT_DIR [--shared ../shared] [--force]
 
-writes crossing_front.avi, crossing_behind.avi, walk_in.avi and walk_in_reversed.avi into OUT_DIR; a file of those names
+writes those clips (``<name>.avi``) into OUT_DIR; a file of those names
 already there is left alone (and the run refused) unless ``--force``.
 """
 
@@ -53,7 +53,10 @@ class Clip(NamedTuple):
 
 
 CLIPS = {"crossing_front": Clip(380, -340, 1.0, False), "crossing_behind": Clip(380, -340, 1.0, True),
-         "walk_in": Clip(640, 70, 0.45, False), "walk_in_reversed": Clip(640, 70, 0.45, False, b_reversed=True)}
+         "walk_in": Clip(640, 70, 0.45, False),
+         "crossing_front_reversed": Clip(380, -340, 1.0, False, b_reversed=True),
+         "crossing_behind_reversed": Clip(380, -340, 1.0, True, b_reversed=True),
+         "walk_in_reversed": Clip(640, 70, 0.45, False, b_reversed=True)}
 
 
 def shift_at(t: int, frames: int, clip: str = "crossing_front") -> int:

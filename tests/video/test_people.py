@@ -41,7 +41,8 @@ def _centre(xy: np.ndarray, joints: list[int]) -> np.ndarray:
     return xy[..., joints, :2].mean(axis=-2)
 
 
-@pytest.mark.parametrize("clip", ["crossing_front", "crossing_behind", "walk_in", "walk_in_reversed"])
+@pytest.mark.parametrize("clip", ["crossing_front", "crossing_behind", "walk_in", "crossing_front_reversed",
+                                  "walk_in_reversed"])
 def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(shared: Path, pose_model: Path,
                                                                             tmp_path: Path, clip: str):
     clips = _dev_clips()
