@@ -1,5 +1,11 @@
-import numpy as np
+import os
+import signal
+import time
 
+import numpy as np
+import pytest
+
+from bharnet.io import textnum
 from bharnet.io.textnum import tokenize_numbers
 
 
@@ -46,3 +52,26 @@ def test_edges_of_the_exact_path():
     many = [f"{abs(v):018.4f}" for v in np.random.default_rng(1).normal(0, 1e4, 200)]  # leading zeros
     tokens = tokenize_numbers(" ".join(many).encode())
     np.testing.assert_array_equal(tokens.values, [float(t) for t in many])
+
+
+class _CompilingScan:
+    """Stands in for the compiled scan at its first call: Ctrl-C is pressed while it compiles."""
+
+    signatures: list = []
+
+    def __init__(self) -> None:
+        self.finished = False
+
+    def __call__(self, a: np.ndarray):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # Python runs a handler at the next bytecode: here, if nothing holds it back
+        self.finished = True
+        return "scanned"
+
+
+def test_ctrl_c_while_the_scan_compiles_is_delivered_once_it_is_done(monkeypatch):
+    scan = _CompilingScan()
+    monkeypatch.setattr(textnum, "_scan", scan)
+    with pytest.raises(KeyboardInterrupt):
+        textnum._scanned(np.zeros(1, np.uint8))
+    assert scan.finished

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from bharnet.core.interrupts import ctrl_c_deferred
+
 __all__ = ["Tokens", "tokenize_numbers"]
 
 _POW10 = 10.0 ** np.arange(23)  # the powers of ten that float64 holds exactly
@@ -99,7 +101,7 @@ class Tokens:
         if len(buf) >= 2**31:
             raise ValueError(f"a text of {len(buf) / 2**30:.1f} GiB: skeleton text files are far smaller")
         self.buf = buf
-        self.starts, self.ends, self.values, exact, self.line_first = _scan(np.frombuffer(buf, np.uint8))
+        self.starts, self.ends, self.values, exact, self.line_first = _scanned(np.frombuffer(buf, np.uint8))
         bad = []
         for i in np.flatnonzero(~exact).tolist():
             try:
@@ -118,6 +120,16 @@ class Tokens:
     def text(self, i: int) -> str:
         """Token ``i`` as text."""
         return self.buf[self.starts[i]:self.ends[i]].decode(errors="replace")
+
+
+def _scanned(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_scan`, whose first call compiles it (or loads it from numba's cache) with Ctrl-C held
+    back: a press would land in llvmlite's C callbacks, where Python prints it as "Exception
+    ignored" with a traceback, and loses it."""
+    if _scan.signatures:
+        return _scan(a)
+    with ctrl_c_deferred():
+        return _scan(a)
 
 
 def tokenize_numbers(buf: bytes) -> Tokens:
