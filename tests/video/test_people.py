@@ -42,7 +42,7 @@ def _centre(xy: np.ndarray, joints: list[int]) -> np.ndarray:
 
 
 @pytest.mark.parametrize("clip", ["crossing_front", "crossing_behind", "walk_in", "crossing_front_reversed",
-                                  "walk_in_reversed"])
+                                  "crossing_behind_reversed", "walk_in_reversed"])
 def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(shared: Path, pose_model: Path,
                                                                             tmp_path: Path, clip: str):
     clips = _dev_clips()

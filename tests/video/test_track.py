@@ -17,6 +17,7 @@ from bharnet.video.track import (
     link_tracks,
     lone_hand_sides,
     most_active,
+    settle_crossings,
     track_people,
 )
 
@@ -232,6 +233,38 @@ def test_detections_that_the_tracks_own_motion_explains_stay_with_it():
     np.testing.assert_allclose(linked[walker][0][24:], a[24:])
     untouched = exchange_tails(linked, NTU)
     for (track, hidden), (before, hidden_before) in zip(untouched, linked, strict=True):
+        np.testing.assert_array_equal(track, before)
+        np.testing.assert_array_equal(hidden, hidden_before)
+
+
+def _crossing_as_linked(front: str) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """a walks at 8 px a frame from x = 700 past b (standing at x = 400); while they overlap (frames
+    30-45) only the one in ``front`` is seen, and a frame-by-frame linking gave that detection to
+    a's track, b's held hidden: ``(a, b, [(a's track, hidden), (b's track, hidden)])``."""
+    rng = np.random.default_rng(11)
+    T = 80
+    a, b = _walker(T, 700, -8, rng), _walker(T, 400, 0, rng)
+    overlap = np.zeros(T, dtype=bool)
+    overlap[30:46] = True
+    track_a, track_b = a.copy(), b.copy()
+    track_a[overlap] = (a if front == "a" else b)[overlap]
+    track_b[overlap] = np.nan
+    return a, b, [(track_a, np.zeros(T, dtype=bool)), (track_b, overlap.copy())]
+
+
+def test_the_person_in_front_through_a_crossing_is_the_one_whose_path_the_detections_follow():
+    # b stood in front: the detections between follow b's line (b still), not a's (700 -> 200)
+    a, b, linked = _crossing_as_linked(front="b")
+    (track_a, hidden_a), (track_b, hidden_b) = settle_crossings(linked, NTU)
+    np.testing.assert_allclose(track_b[30:46], b[30:46])
+    assert not hidden_b[30:46].any()
+    assert np.isnan(track_a[30:46]).all() and hidden_a[30:46].all()  # a out of sight behind b
+    np.testing.assert_allclose(track_a[46:], a[46:])
+
+
+def test_a_crossing_already_linked_right_is_left_alone():
+    _, _, linked = _crossing_as_linked(front="a")
+    for (track, hidden), (before, hidden_before) in zip(settle_crossings(linked, NTU), linked, strict=True):
         np.testing.assert_array_equal(track, before)
         np.testing.assert_array_equal(hidden, hidden_before)
 

@@ -330,7 +330,73 @@ def link_tracks(frames: list[list[np.ndarray]], anchors: HandAnchors, max_age: i
         hidden = np.zeros(len(frames), dtype=bool)
         hidden[tracker.hidden(k)] = True
         out.append((track, hidden))
-    return exchange_tails(out, anchors)
+    return exchange_tails(settle_crossings(out, anchors), anchors)
+
+
+def settle_crossings(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandAnchors
+                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Whole-video repair of who was in front while one person passed another. While two people
+    overlap, the pose model returns one detection, the front one's (mixed with the other's at the
+    edges of the overlap), and frame by frame a mixture may send it to either track: the one
+    behind is then followed in front. Over the video both are known before and after: where track
+    ``j`` is unseen between two frames at which it is within :data:`MEETING` sizes of track ``i``,
+    and ``i`` is seen in between, each is placed on the line between where it was before and after,
+    and the person in front is the one whose line the detections in between follow in most frames
+    where the two lines lie half a size or more apart (the one in front stays in front through one
+    crossing). If that is ``j``, the detections move to ``j``, but for those nearer ``i``'s line
+    where the lines are apart (the one behind showing beside the one in front) and those more
+    than half a size from both (mixtures of the two, dropped), and ``i`` is out of sight behind
+    ``j`` over the frames it is then unseen (:func:`fill_hidden` places it on its line).
+
+    ``tracks``: (``(T, J, D)`` track, ``(T,)`` hidden mask) pairs; returned the same way."""
+    tracks = [(track.copy(), hidden.copy()) for track, hidden in tracks]
+    for j, (track_j, hidden_j) in enumerate(tracks):
+        seen_j = np.flatnonzero(_seen(track_j, anchors))
+        for before, after in zip(seen_j[:-1], seen_j[1:], strict=True):
+            if after - before < 3:
+                continue
+            for i, (track_i, hidden_i) in enumerate(tracks):
+                decided = _front_detections(track_j, track_i, before, after, anchors) if i != j else None
+                if decided is not None:
+                    moved, mixed = decided
+                    track_j[moved], track_i[moved] = track_i[moved], np.nan
+                    track_i[mixed] = np.nan
+                    hidden_j[moved] = False
+                    hidden_i[before + 1:after] |= ~_seen(track_i, anchors)[before + 1:after]
+                    break
+    return tracks
+
+
+def _front_detections(track_j: np.ndarray, track_i: np.ndarray, before: int, after: int, anchors: HandAnchors
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where ``track_j`` was in front of ``track_i`` between frames ``before`` and ``after``
+    (:func:`settle_crossings`): the frames whose detections on ``i`` are ``j``'s and those that
+    mix the two; None where ``i`` was in front, or the two did not cross there."""
+    seen_i = np.flatnonzero(_seen(track_i, anchors))
+    inside = seen_i[(seen_i > before) & (seen_i < after)]
+    first, last = seen_i[seen_i <= before], seen_i[seen_i >= after]
+    if len(inside) < 3 or not len(first) or not len(last):
+        return None
+    centres_i, centres_j = _centres(track_i, anchors), _centres(track_j, anchors)
+    size = _size(track_j[before], anchors)
+    ends_i, ends_j = (first[-1], last[0]), (before, after)
+    if any(np.linalg.norm(centres_i[a] - centres_j[b]) > MEETING * size for a, b in zip(ends_i, ends_j, strict=True)):
+        return None
+    line_i, line_j = (_line(centres, *ends, inside) for centres, ends in ((centres_i, ends_i), (centres_j, ends_j)))
+    apart = np.linalg.norm(line_i - line_j, axis=-1) >= 0.5 * size
+    off_i = np.linalg.norm(centres_i[inside] - line_i, axis=-1)
+    off_j = np.linalg.norm(centres_i[inside] - line_j, axis=-1)
+    if apart.sum() < 3 or (off_j < off_i)[apart].mean() <= 0.5:
+        return None
+    beside = apart & (off_i < off_j)
+    mixed = ~beside & (off_j > 0.5 * size)
+    return inside[~beside & ~mixed], inside[mixed]
+
+
+def _line(centres: np.ndarray, a: int, b: int, frames: np.ndarray) -> np.ndarray:
+    """Points at ``frames`` on the line from ``centres[a]`` (frame ``a``) to ``centres[b]`` (frame ``b``)."""
+    w = ((frames - a) / (b - a))[:, None]
+    return (1 - w) * centres[a] + w * centres[b]
 
 
 def exchange_tails(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandAnchors
