@@ -61,8 +61,8 @@ CLIPS = {"crossing_front": Clip(380, -340, 1.0, False), "crossing_behind": Clip(
 
 def shift_at(t: int, frames: int, clip: str = "crossing_front") -> int:
     """B's horizontal shift from A in frame ``t`` of ``clip``."""
-    start, stop, until = CLIPS[clip][:3]
-    return round(start + (stop - start) * min(t / max(until * (frames - 1), 1), 1.0))
+    c = CLIPS[clip]
+    return round(c.start + (c.stop - c.start) * min(t / max(c.until * (frames - 1), 1), 1.0))
 
 
 def b_frame(t: int, frames: int, clip: str) -> int:

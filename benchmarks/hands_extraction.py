@@ -29,7 +29,8 @@ import cv2
 import numpy as np
 
 from bharnet.video.decode import iter_frames, write_video
-from bharnet.video.hands import ExtractConfig, extract_hands
+from bharnet.video.extract_config import ExtractConfig
+from bharnet.video.hands import extract_hands
 from bharnet.video.landmarker import REUSABLE, HandLandmarker, PoseLandmarker
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from bharnet.video.extract_config import ExtractConfig
 from bharnet.video.hand_files import read_ntu_color
 from bharnet.video.landmarker import PoseLandmarker
 from bharnet.video.sides import is_mirrored
-from bharnet.video.track import distinct_people, link_tracks, track_age
+from bharnet.video.track import distinct_people, link_tracks, seen_frames, track_age
 
 
 def bodies_from_skeleton(path: str | Path, info: VideoInfo, config: ExtractConfig = ExtractConfig()
@@ -71,7 +71,6 @@ def lasting_tracks(tracks: dict[int, np.ndarray], fps: float, config: ExtractCon
     of their T frames, or in ``steady_person_frac`` of the frames of some one-second window: on a
     video with no person the pose landmarker hallucinates short-lived ones, seen now and then; a
     person who walks in and stands against another (whom it then loses) is seen steadily a moment."""
-    shoulders = list(BODY_ANCHORS["pose33"].shoulders)
     second = max(1, round(fps if fps and fps > 0 else 30.0))
 
     def lasting(seen: np.ndarray) -> bool:
@@ -80,7 +79,7 @@ def lasting_tracks(tracks: dict[int, np.ndarray], fps: float, config: ExtractCon
         window = min(second, len(seen))
         return bool(np.convolve(seen, np.ones(window), "valid").max() >= config.steady_person_frac * window)
 
-    return {k: track for k, track in tracks.items() if lasting(np.isfinite(track[:, shoulders, 0]).all(axis=1))}
+    return {k: track for k, track in tracks.items() if lasting(seen_frames(track, BODY_ANCHORS["pose33"]))}
 
 
 def as_pose_track(track: np.ndarray, hidden: np.ndarray | None = None) -> PoseTrack:

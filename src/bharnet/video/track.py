@@ -8,7 +8,7 @@ from collections import deque
 
 import numpy as np
 
-from bharnet.video.crops import HandAnchors
+from bharnet.video.crops import HandAnchors, body_scale
 
 
 def best_matching(cost: np.ndarray, gate: float = np.inf) -> list[tuple[int, int]]:
@@ -351,7 +351,7 @@ def settle_crossings(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandA
     ``tracks``: (``(T, J, D)`` track, ``(T,)`` hidden mask) pairs; returned the same way."""
     tracks = [(track.copy(), hidden.copy()) for track, hidden in tracks]
     for j, (track_j, hidden_j) in enumerate(tracks):
-        seen_j = np.flatnonzero(_seen(track_j, anchors))
+        seen_j = np.flatnonzero(seen_frames(track_j, anchors))
         for before, after in zip(seen_j[:-1], seen_j[1:], strict=True):
             if after - before < 3:
                 continue
@@ -362,7 +362,7 @@ def settle_crossings(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandA
                     track_j[moved], track_i[moved] = track_i[moved], np.nan
                     track_i[mixed] = np.nan
                     hidden_j[moved] = False
-                    hidden_i[before + 1:after] |= ~_seen(track_i, anchors)[before + 1:after]
+                    hidden_i[before + 1:after] |= ~seen_frames(track_i, anchors)[before + 1:after]
                     break
     return tracks
 
@@ -372,7 +372,7 @@ def _front_detections(track_j: np.ndarray, track_i: np.ndarray, before: int, aft
     """Where ``track_j`` was in front of ``track_i`` between frames ``before`` and ``after``
     (:func:`settle_crossings`): the frames whose detections on ``i`` are ``j``'s and those that
     mix the two; None where ``i`` was in front, or the two did not cross there."""
-    seen_i = np.flatnonzero(_seen(track_i, anchors))
+    seen_i = np.flatnonzero(seen_frames(track_i, anchors))
     inside = seen_i[(seen_i > before) & (seen_i < after)]
     first, last = seen_i[seen_i <= before], seen_i[seen_i >= after]
     if len(inside) < 3 or not len(first) or not len(last):
@@ -415,7 +415,7 @@ def exchange_tails(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandAnc
     ``tracks``: (``(T, J, D)`` track, ``(T,)`` hidden mask) pairs; returned the same way."""
     tracks = [(track.copy(), hidden.copy()) for track, hidden in tracks]
     for j, (track_j, _) in enumerate(tracks):
-        seen_j = _seen(track_j, anchors)
+        seen_j = seen_frames(track_j, anchors)
         if not seen_j.any():
             continue
         end = int(np.flatnonzero(seen_j)[-1])
@@ -423,7 +423,7 @@ def exchange_tails(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandAnc
             if i != j and _takes_over(track_i, track_j, end, anchors):
                 tail = slice(end + 1, None)
                 track_j[tail], track_i[tail] = track_i[tail], np.nan
-                tracks[j][1][tail] &= ~_seen(track_j, anchors)[tail]
+                tracks[j][1][tail] &= ~seen_frames(track_j, anchors)[tail]
                 hidden_i[tail] = True
                 break
     return tracks
@@ -435,7 +435,8 @@ MEETING = 2.0
 AFTER = 10
 
 
-def _seen(track: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+def seen_frames(track: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+    """(T,) bool: the frames of a (T, J, D) track (pixels first) where both shoulders are seen."""
     return np.isfinite(track[:, list(anchors.shoulders), 0]).all(axis=1)
 
 
@@ -446,13 +447,12 @@ def _centres(track: np.ndarray, anchors: HandAnchors) -> np.ndarray:
 def _motion_before(track: np.ndarray, t: int, anchors: HandAnchors, frames: int = CONTACT_RUN
                    ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """(centre, velocity a frame, size) of ``track`` from its last ``frames`` detections before frame ``t``."""
-    seen = np.flatnonzero(_seen(track[:t], anchors))[-frames:]
+    seen = np.flatnonzero(seen_frames(track[:t], anchors))[-frames:]
     if len(seen) < 2:
         return None
     centres = _centres(track, anchors)
     velocity = (centres[seen[-1]] - centres[seen[0]]) / (seen[-1] - seen[0])
-    size = np.nanmedian([_size(track[s], anchors) for s in seen])
-    return centres[seen[-1]] + velocity * (t - seen[-1]), velocity, float(size)
+    return centres[seen[-1]] + velocity * (t - seen[-1]), velocity, body_scale(track[seen, :, :2], anchors)
 
 
 def _path_distance(point: np.ndarray, start: np.ndarray, velocity: np.ndarray, frames: int) -> float:
@@ -467,7 +467,7 @@ def _path_distance(point: np.ndarray, start: np.ndarray, velocity: np.ndarray, f
 def _takes_over(track_i: np.ndarray, track_j: np.ndarray, end: int, anchors: HandAnchors) -> bool:
     """Whether ``track_i``'s detections after ``end``, where ``track_j`` is last seen, are ``j``'s
     (:func:`exchange_tails`)."""
-    after = np.flatnonzero(_seen(track_i, anchors)[end + 1:])[:AFTER] + end + 1
+    after = np.flatnonzero(seen_frames(track_i, anchors)[end + 1:])[:AFTER] + end + 1
     meeting = _meeting(track_i, track_j, end, anchors)
     if len(after) < 3 or meeting is None:
         return False
@@ -484,7 +484,7 @@ def _meeting(track_i: np.ndarray, track_j: np.ndarray, end: int, anchors: HandAn
     """The frame where the approach that ends with ``track_j`` last seen (frame ``end``) began: of the
     frames up to ``end`` where both are seen, the first of the last run where they are within
     :data:`MEETING` sizes of each other; None when they are not that near at the last of them."""
-    both = np.flatnonzero(_seen(track_i, anchors)[:end + 1] & _seen(track_j, anchors)[:end + 1])
+    both = np.flatnonzero(seen_frames(track_i, anchors)[:end + 1] & seen_frames(track_j, anchors)[:end + 1])
     if not len(both):
         return None
     apart = np.linalg.norm(_centres(track_i, anchors)[both] - _centres(track_j, anchors)[both], axis=-1)

@@ -13,7 +13,7 @@ from bharnet.models.cost import conv_macs
 from bharnet.models.graph import partition_tensor
 
 __all__ = ["SkeletonBackbone", "ConvBN", "PointwiseConv2d", "fold_batch_norm", "folded_norm_macs", "folds",
-           "fold_together", "folded_together"]
+           "can_fold_together", "folded_together"]
 
 
 class PointwiseConv2d(nn.Conv2d):
@@ -81,18 +81,17 @@ class ConvBN(nn.Sequential):
 
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
         """Folded, neither submodule runs: count both as thop counts them; else their own hooks do."""
-        if not folds(self.bn):
-            return {"macs": 0, "macs_matmul": 0}
-        return {"macs": conv_macs(self.conv, output) + folded_norm_macs(self.bn, output), "macs_matmul": 0}
+        return {"macs": self.folded_macs(inputs[0]) if folds(self.bn) else 0, "macs_matmul": 0}
 
     def folded_macs(self, x: torch.Tensor) -> int:
-        """thop's count of this layer, convolution and batch norm, on input ``x``."""
+        """thop's count of this layer run folded on input ``x``: its convolution and its batch norm
+        (for callers that run it without its module, as :func:`folded_together` does)."""
         n, _, t, v = x.shape
-        outputs = n * self.conv.out_channels * -(-t // self.conv.stride[0]) * v
-        return outputs * (self.conv.in_channels // self.conv.groups + 4)
+        output = torch.empty(n, self.conv.out_channels, -(-t // self.conv.stride[0]), v, device="meta")
+        return conv_macs(self.conv, output) + folded_norm_macs(self.bn, output)
 
 
-def fold_together(layers: list[ConvBN]) -> bool:
+def can_fold_together(layers: list[ConvBN]) -> bool:
     """Whether :func:`folded_together` can run ``layers`` as one product: every one folds its batch
     norm (eval mode), and all are ungrouped and of one stride."""
     stride = layers[0].conv.stride
@@ -100,7 +99,7 @@ def fold_together(layers: list[ConvBN]) -> bool:
 
 
 def folded_together(layers: list[ConvBN], x: torch.Tensor) -> list[torch.Tensor]:
-    """``[layer(x) for layer in layers]`` as one matrix product (``fold_together(layers)`` must hold):
+    """``[layer(x) for layer in layers]`` as one matrix product (``can_fold_together(layers)`` must hold):
     one pass over ``x`` and one product with the rows of all of them, which the BLAS runs faster than
     several thin ones. The same values: each output row is its own layer's product."""
     folded = [fold_batch_norm(layer.bn, layer.conv.weight, layer.conv.bias) for layer in layers]

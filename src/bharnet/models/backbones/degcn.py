@@ -26,8 +26,8 @@ from bharnet.models.backbones.base import (
     ConvBN,
     PointwiseConv2d,
     SkeletonBackbone,
+    can_fold_together,
     fold_batch_norm,
-    fold_together,
     folded_norm_macs,
     folded_together,
     folds,
@@ -280,28 +280,28 @@ class DeformableTemporalModule(nn.Module):
         self.point = ConvBN(channels, bc, stride=stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if torch.is_grad_enabled() or not fold_together(self._convs_together()):
+        together = self._convs_together()
+        if together is None:
             return torch.cat([self.deform1(x), self.deform2(x), self.pool(x), self.point(x)], dim=1)
-        # inference: the branches' 1x1 convolutions over the same input as one product (about 3% of
-        # a pass). Not under autograd: the branches overwrite their views of that one product in
-        # place, which autograd refuses; nor in training, where the merged product's weight
-        # gradient would be summed in another order for a gain within the noise
-        pres = folded_together(self._convs_together(), x)
+        pres = folded_together(together, x)
         point = pres.pop() if len(pres) == 4 else self.point(x)
         branches = (self.deform1, self.deform2, self.pool)
         return torch.cat([b.after_pre(y) for b, y in zip(branches, pres, strict=True)] + [point], dim=1)
 
-    def _convs_together(self) -> list[ConvBN]:
-        """The branches' 1x1 convolutions that read the same frames: the strided branch's too at stride 1."""
-        together = [self.deform1.pre, self.deform2.pre, self.pool.pre]
-        return together + [self.point] if self.point.conv.stride[0] == 1 else together
+    def _convs_together(self) -> list[ConvBN] | None:
+        """The branches' 1x1 convolutions that read the same frames (the strided branch's too at stride
+        1), to be run as one product, or None: in inference only (about 3% of a pass). Not under
+        autograd, as the branches overwrite their views of that one product in place, which autograd
+        refuses; nor in training, where the merged product's weight gradient would be summed in
+        another order for a gain within the noise."""
+        layers = [self.deform1.pre, self.deform2.pre, self.pool.pre]
+        layers += [self.point] if self.point.conv.stride[0] == 1 else []
+        return None if torch.is_grad_enabled() or not can_fold_together(layers) else layers
 
     def count_cost(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> dict[str, int]:
-        """The 1x1 convolutions run together (eval mode) without their modules: as thop counts them."""
-        layers = self._convs_together()
-        together = not torch.is_grad_enabled() and fold_together(layers)  # as ``forward`` chose
-        macs = sum(layer.folded_macs(inputs[0]) for layer in layers) if together else 0
-        return {"macs": macs, "macs_matmul": 0}
+        """The 1x1 convolutions run together (inference) without their modules: as thop counts them."""
+        together = self._convs_together() or []
+        return {"macs": sum(layer.folded_macs(inputs[0]) for layer in together), "macs_matmul": 0}
 
 
 class DeGCNBlock(nn.Module):
