@@ -26,6 +26,7 @@ already there is left alone (and the run refused) unless ``--force``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -112,7 +113,14 @@ def build_clip(ntu_dir: Path, out: Path, clip: str, threads: int = 1) -> Path:
     n, behind = len(frames), CLIPS[clip].behind
     composite = [crossing_frame(f, shift_at(t, n, clip), behind, frames[b_frame(t, n, clip)])
                  for t, f in enumerate(frames)]
-    return write_video(out, composite, fps=30, threads=threads)
+    # written whole or not at all: the recall benchmark reuses a clip that is there
+    part = out.with_name(f".{out.stem}.part{out.suffix}")  # the suffix names the container
+    try:
+        write_video(part, composite, fps=30, threads=threads)
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    return out
 
 
 def a_and_b(points: np.ndarray, clip: str = "crossing_front") -> tuple[np.ndarray, np.ndarray]:
