@@ -86,7 +86,7 @@ def test_the_kept_person_has_a_body_wherever_the_pose_landmarker_sees_them(share
     assert not (hidden & has_body).any()
     if behind:
         assert hidden.sum() >= 10
-        placed = np.isfinite(fill_hidden(kept, hidden)[:, SHOULDERS, 0]).all(axis=1)
+        placed = np.isfinite(fill_hidden(kept, hidden, BODY_ANCHORS["pose33"])[:, SHOULDERS, 0]).all(axis=1)
         assert placed[hidden].all()
 
 

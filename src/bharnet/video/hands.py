@@ -90,7 +90,8 @@ def _placed_body(body: np.ndarray, hidden: np.ndarray | None, source: str, info:
     if source != "pose":
         return body
     if hidden is not None:
-        body = hold_hidden(fill_hidden(body, hidden), hidden)
+        anchors = BODY_ANCHORS["pose33"]
+        body = hold_hidden(fill_hidden(body, hidden, anchors), hidden, anchors)
     return fill_body_gaps(body, round(config.body_gap_seconds * info.fps))
 
 

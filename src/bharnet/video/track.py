@@ -4,6 +4,7 @@ gap interpolation. Pure NumPy on pixel positions; no model here."""
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import deque
 
 import numpy as np
@@ -495,35 +496,59 @@ def _meeting(track_i: np.ndarray, track_j: np.ndarray, end: int, anchors: HandAn
     return int(both[far[-1] + 1] if len(far) else both[0])
 
 
-def fill_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """``track`` (T, J, D) with each run of unseen frames that lies between two seen frames and is
-    ``hidden`` ((T,) bool) all along filled linearly, value by value (NaN where either end is): a
-    person behind another goes on between where they went in and where they came out, and their
-    hands are looked for there, however long they were hidden (the pose model sees only the one
-    in front). A person who never comes out is left to :func:`hold_hidden`."""
+#: detections at each end of a hidden run whose median pose places the person there: the last one
+#: before they go behind another (and the first after they come out) is often a mixture, an arm of
+#: the person in front taken for theirs at the overlap's edge
+EDGE_DETECTIONS = 5
+
+
+def fill_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+    """``track`` (T, J, 2) with each run of unseen frames that lies between two seen frames and is
+    ``hidden`` ((T,) bool) all along filled linearly between the person's pose going in and coming
+    out (:func:`_edge_pose`; NaN where either is): a person behind another goes on between where
+    they went in and where they came out, and their hands are looked for there, however long they
+    were hidden (the pose model sees only the one in front). A person who never comes out is left
+    to :func:`hold_hidden`."""
     track = track.copy()
-    seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
-    for a, b in zip(seen[:-1], seen[1:], strict=True):
+    seen = np.flatnonzero(seen_frames(track, anchors))
+    for i, (a, b) in enumerate(itertools.pairwise(seen)):
         if b - a > 1 and hidden[a + 1:b].all():
-            w = ((np.arange(a + 1, b) - a) / (b - a)).reshape(-1, *([1] * (track.ndim - 1)))
-            track[a + 1:b] = (1 - w) * track[a] + w * track[b]
+            going_in = _edge_pose(track, seen[max(0, i + 1 - EDGE_DETECTIONS):i + 1], a, anchors)
+            coming_out = _edge_pose(track, seen[i + 1:i + 1 + EDGE_DETECTIONS], b, anchors)
+            w = ((np.arange(a + 1, b) - a) / (b - a))[:, None, None]
+            track[a + 1:b] = (1 - w) * going_in + w * coming_out
     return track
 
 
-def hold_hidden(track: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """``track`` (T, J, D) with each value still unseen in the ``hidden`` frames ((T,) bool) held
-    where it was last seen: a person who goes behind another and stays there to the end (two
-    people in contact: the pose model, seeing one body where two overlap, may never see the one
-    behind again while their hands stay in plain view) most often stands where they stood."""
+def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+    """``track`` (T, J, 2) with the ``hidden`` frames ((T,) bool) where the shoulders are still unseen
+    held at the pose the person was last seen in (:func:`_edge_pose`), in the values that are
+    unseen: a person who goes behind another and stays there to the end (two people in contact:
+    the pose model, seeing one body where two overlap, may never see the one behind again while
+    their hands stay in plain view) most often stands where they stood."""
     track = track.copy()
-    flat = track.reshape(len(track), -1)
-    last = np.full(flat.shape[1], np.nan)
-    for t in range(len(flat)):
-        seen = np.isfinite(flat[t])
-        if hidden[t]:
-            flat[t, ~seen] = last[~seen]
-        last = np.where(seen, flat[t], last)
+    seen = seen_frames(track, anchors)
+    seen_at = np.flatnonzero(seen)
+    poses: dict[int, np.ndarray] = {}  # by the number of frames seen before: one pose per hidden run
+    for t in np.flatnonzero(hidden & ~seen):
+        n = int(np.searchsorted(seen_at, t))
+        if n:
+            if n not in poses:
+                poses[n] = _edge_pose(track, seen_at[max(0, n - EDGE_DETECTIONS):n], seen_at[n - 1], anchors)
+            unseen = ~np.isfinite(track[t])
+            track[t][unseen] = poses[n][unseen]
     return track
+
+
+def _edge_pose(track: np.ndarray, frames: np.ndarray, at: int, anchors: HandAnchors) -> np.ndarray:
+    """(J, 2): the pose of ``track`` at the seen frame ``at``, each joint at its median offset from the
+    shoulder centre over the seen ``frames`` around it (NaN where it is seen in none): one mixed
+    detection among them moves no joint."""
+    centres = _centres(track, anchors)
+    offsets = track[frames] - centres[frames, None]
+    with warnings.catch_warnings():  # a joint unseen in all of them is NaN, as meant
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return centres[at] + np.nanmedian(offsets, axis=0)
 
 
 def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray | None = None, ratio: float = 0.5,
