@@ -26,7 +26,7 @@ from lightning.fabric.utilities.apply_func import move_data_to_device
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
-__all__ = ["count_cost", "conv_macs"]
+__all__ = ["count_cost", "conv_macs", "norm_macs"]
 
 _aten = torch.ops.aten
 _NOT_MATMUL = {_aten.convolution, _aten._convolution, _aten.convolution_backward, _aten.cudnn_convolution,
@@ -40,14 +40,19 @@ def conv_macs(module: nn.modules.conv._ConvNd, output: torch.Tensor, in_channels
     return output.numel() * (c_in // module.groups) * module.weight[0, 0].numel()
 
 
+def norm_macs(module: nn.Module, elements: int) -> int:
+    """thop's normalisation count over ``elements`` inputs: 2 per element, 4 with an affine map."""
+    affine = getattr(module, "affine", False) or getattr(module, "elementwise_affine", False)
+    return 2 * elements * (2 if affine else 1)
+
+
 def _module_macs(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> int:
     if isinstance(module, nn.modules.conv._ConvNd):
         return conv_macs(module, output, inputs[0].shape[1])
     if isinstance(module, nn.Linear):
         return output.numel() * module.in_features
     if isinstance(module, _NORMS):
-        affine = getattr(module, "affine", False) or getattr(module, "elementwise_affine", False)
-        return 2 * inputs[0].numel() * (2 if affine else 1)
+        return norm_macs(module, inputs[0].numel())
     if isinstance(module, (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)):
         return output.numel()
     return 0

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from bharnet.core.layouts import Layout, get_layout
-from bharnet.models.cost import conv_macs
+from bharnet.models.cost import conv_macs, norm_macs
 from bharnet.models.graph import partition_tensor
 
 __all__ = ["SkeletonBackbone", "ConvBN", "PointwiseConv2d", "fold_batch_norm", "folded_norm_macs", "folds",
@@ -60,9 +60,9 @@ def folds(bn: nn.BatchNorm2d) -> bool:
 
 
 def folded_norm_macs(bn: nn.BatchNorm2d, output: torch.Tensor) -> int:
-    """thop's count for ``bn`` (4 per element) where it is folded away, so that its own hook never
-    runs and the layer it is folded into counts it; else 0."""
-    return 4 * output.numel() if folds(bn) else 0
+    """thop's count for ``bn`` where it is folded away, so that its own hook never runs and the layer
+    it is folded into counts it; else 0."""
+    return norm_macs(bn, output.numel()) if folds(bn) else 0
 
 
 class ConvBN(nn.Sequential):
