@@ -335,6 +335,32 @@ def test_another_person_out_of_sight_is_held_where_last_seen():
     assert np.isfinite(held[3:6]).all()  # the right wrist from the frames before
     np.testing.assert_allclose(held[7, 4], body[6, 4])  # hidden to the end: held where last seen
     np.testing.assert_array_equal(held[~hidden], track[~hidden])  # frames not hidden: as seen
+    # a joint unseen in some of the frames the pose is taken over keeps its place on the body; one
+    # unseen in all of them is held where it was last seen
+    left = NTU.wrist[0]
+    track[1:3, left] = np.nan
+    np.testing.assert_allclose(hold_hidden(track, hidden, NTU)[3, left], body[0, left] + body[2, 4] - body[0, 4])
+    long = _walker(10, 300, 2, rng)
+    long[8:] = np.nan
+    long[2:8, left] = np.nan
+    held = hold_hidden(long, np.arange(10) >= 8, NTU)
+    np.testing.assert_allclose(held[8:, left], long[[1, 1], left])
+
+
+def test_a_detection_without_shoulders_ends_a_hidden_run_as_it_is():
+    rng = np.random.default_rng(13)
+    a = _walker(12, 100, 4, rng)
+    track = a.copy()
+    track[3:8] = np.nan
+    track[5, 9:] = a[5, 9:]  # seen a moment behind the other person, shoulders hidden
+    track[5, [4, 8]] = np.nan
+    hidden = np.zeros(12, dtype=bool)
+    hidden[[3, 4, 6, 7]] = True
+    filled = fill_hidden(track, hidden, NTU)
+    np.testing.assert_array_equal(filled[5], track[5])
+    # filled on each side of it, each value between its two ends (the shoulders, unseen at one, not)
+    np.testing.assert_allclose(filled[[3, 4, 6, 7], 9:], a[[3, 4, 6, 7], 9:], atol=5)  # (wrists jitter)
+    assert np.isnan(filled[[3, 4, 6, 7], 4]).all()
 
 
 def test_a_mixed_detection_at_the_edge_of_a_hidden_run_does_not_place_the_person():

@@ -510,45 +510,52 @@ def fill_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> 
     were hidden (the pose model sees only the one in front). A person who never comes out is left
     to :func:`hold_hidden`."""
     track = track.copy()
-    seen = np.flatnonzero(seen_frames(track, anchors))
-    for i, (a, b) in enumerate(itertools.pairwise(seen)):
+    seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
+    for a, b in itertools.pairwise(seen):
         if b - a > 1 and hidden[a + 1:b].all():
-            going_in = _edge_pose(track, seen[max(0, i + 1 - EDGE_DETECTIONS):i + 1], a, anchors)
-            coming_out = _edge_pose(track, seen[i + 1:i + 1 + EDGE_DETECTIONS], b, anchors)
+            going_in, coming_out = _edge_pose(track, a, anchors), _edge_pose(track, b, anchors, after=True)
             w = ((np.arange(a + 1, b) - a) / (b - a))[:, None, None]
             track[a + 1:b] = (1 - w) * going_in + w * coming_out
     return track
 
 
 def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> np.ndarray:
-    """``track`` (T, J, 2) with the ``hidden`` frames ((T,) bool) where the shoulders are still unseen
-    held at the pose the person was last seen in (:func:`_edge_pose`), in the values that are
-    unseen: a person who goes behind another and stays there to the end (two people in contact:
-    the pose model, seeing one body where two overlap, may never see the one behind again while
-    their hands stay in plain view) most often stands where they stood."""
+    """``track`` (T, J, 2) with each value still unseen in the ``hidden`` frames ((T,) bool) held at
+    the pose the person was last seen in (:func:`_edge_pose`), or where that value was last seen
+    when the pose has none: a person who goes behind another and stays there to the end (two
+    people in contact: the pose model, seeing one body where two overlap, may never see the one
+    behind again while their hands stay in plain view) most often stands where they stood."""
     track = track.copy()
-    seen = seen_frames(track, anchors)
-    seen_at = np.flatnonzero(seen)
-    poses: dict[int, np.ndarray] = {}  # by the number of frames seen before: one pose per hidden run
-    for t in np.flatnonzero(hidden & ~seen):
-        n = int(np.searchsorted(seen_at, t))
-        if n:
-            if n not in poses:
-                poses[n] = _edge_pose(track, seen_at[max(0, n - EDGE_DETECTIONS):n], seen_at[n - 1], anchors)
-            unseen = ~np.isfinite(track[t])
-            track[t][unseen] = poses[n][unseen]
+    last = np.full(track.shape[1:], np.nan)  # each value where it was last seen
+    held, held_from, seen_last = last, -1, -1
+    for t in range(len(track)):
+        seen = np.isfinite(track[t])
+        if hidden[t] and seen_last >= 0 and not seen.all():
+            if held_from != seen_last:
+                pose = _edge_pose(track, seen_last, anchors)
+                held, held_from = np.where(np.isfinite(pose), pose, last), seen_last
+            track[t][~seen] = held[~seen]
+        elif seen.any():
+            seen_last = t
+        last = np.where(seen, track[t], last)
     return track
 
 
-def _edge_pose(track: np.ndarray, frames: np.ndarray, at: int, anchors: HandAnchors) -> np.ndarray:
-    """(J, 2): the pose of ``track`` at the seen frame ``at``, each joint at its median offset from the
-    shoulder centre over the seen ``frames`` around it (NaN where it is seen in none): one mixed
-    detection among them moves no joint."""
+def _edge_pose(track: np.ndarray, at: int, anchors: HandAnchors, after: bool = False) -> np.ndarray:
+    """(J, 2): the pose of a (T, J, 2) track in frame ``at``, where the person goes out of sight after
+    it (or, ``after``, comes back into sight): its shoulder centre there, each joint at its median
+    offset from the shoulder centre over the :data:`EDGE_DETECTIONS` frames with both shoulders
+    seen up to ``at`` (from ``at`` on), NaN where it is seen in none; the frame as it is when its
+    shoulders are not seen. One mixed detection among them moves no joint."""
     centres = _centres(track, anchors)
-    offsets = track[frames] - centres[frames, None]
+    if not np.isfinite(centres[at]).all():
+        return track[at]
+    with_shoulders = np.flatnonzero(seen_frames(track, anchors))
+    frames = with_shoulders[with_shoulders >= at][:EDGE_DETECTIONS] if after \
+        else with_shoulders[with_shoulders <= at][-EDGE_DETECTIONS:]
     with warnings.catch_warnings():  # a joint unseen in all of them is NaN, as meant
         warnings.simplefilter("ignore", RuntimeWarning)
-        return centres[at] + np.nanmedian(offsets, axis=0)
+        return centres[at] + np.nanmedian(track[frames] - centres[frames, None], axis=0)
 
 
 def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray | None = None, ratio: float = 0.5,
