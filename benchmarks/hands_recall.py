@@ -3,12 +3,13 @@ annotation of which hands of the kept person are visible in which frames
 (``benchmarks/hands_devset/<clip>.json``, made by looking at contact sheets).
 
     OMP_NUM_THREADS=1 taskset -c 0 python benchmarks/hands_recall.py [--shared ../shared] [--only NAME ...]
-        [--preview DIR] [--json] [--clips DIR] [--encoder-threads N] [--frame-step N]
+        [--preview DIR] [--json] [--frames] [--clips DIR] [--encoder-threads N] [--frame-step N]
 
 Per clip it prints: the recall of visible hands (frames where an annotated visible hand is found
 or interpolated, over the frames where it is visible), finds where the hand is not visible, side
 swaps, finds on another person, finds elsewhere, and frames per second of this process's CPU time
-(run it pinned to one core: the per-core rate).
+(run it pinned to one core: the per-core rate); with ``--frames``, per hand, what was found in each
+frame (:func:`frame_codes`).
 
 Where the clip has the kept person's true wrists (the NTU sample and the composites: the pose
 landmarker's wrists on the sample alone, moved with her in a composite), each find is judged by
@@ -130,6 +131,36 @@ def score(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: np.nda
             "source": track.source}
 
 
+#: one character per frame and hand (``--frames``)
+FRAME_CODES = {"own": "o", "swap": "S", "other": "X", "elsewhere": "E", "unknown": "?"}
+
+
+def frame_codes(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: np.ndarray | None,
+                other: np.ndarray | None, reach: float = np.nan) -> list[str]:
+    """Per hand (left, right) a line of one character per frame: ``o`` the kept person's hand found
+    (any hand, where the clip has no true wrists), ``n`` found where the annotation says it is not
+    visible, ``S`` at their other wrist, ``X`` at the other person's, ``E`` elsewhere, ``?`` not
+    known (their wrists out of the window), ``.`` visible and missed (a hand whose side is not
+    named: missed in both slots), blank neither; and a ruler of tens."""
+    n = min(len(visible[0]), track.frames)
+    wrist = track.keypoints[:n, :, 0, :2] * np.array([track.width, track.height])
+    lines = []
+    for side in (0, 1):
+        codes = []
+        for t in range(n):
+            vis = visible[0][t, side] or (visible[1][t] and bool(track.missing[t].all()))
+            if track.missing[t, side]:
+                codes.append("." if vis else " ")
+                continue
+            vis = vis or visible[1][t]
+            kind = "own" if kept is None else classify(wrist[t, side], side, kept[t],
+                                                       None if other is None else other[t], reach)
+            codes.append("n" if kind == "own" and not vis else FRAME_CODES[kind])
+        lines.append("".join(codes))
+    lines.append("".join(str(t // 10 % 10) if t % 10 == 0 else " " for t in range(n)))
+    return lines
+
+
 def slot_changes(has: np.ndarray, either: np.ndarray) -> int:
     """Where one hand is visible and its side is not named: the times its slot changes between
     frames where exactly one slot has a hand (each slot should follow one hand)."""
@@ -165,8 +196,10 @@ def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path |
         preview.mkdir(parents=True, exist_ok=True)
         write_contact_sheet(path, track, preview / f"{name}.png")
     kept, other, reach = truth_wrists(note.get("truth"), clip, shared, workdir)
-    result = score(track, visible_mask(note["visible"], note["frames"]), kept, other, reach)
+    visible = visible_mask(note["visible"], note["frames"])
+    result = score(track, visible, kept, other, reach)
     result["fps_cpu"] = round(track.frames / cpu, 1)
+    result["frames_codes"] = frame_codes(track, visible, kept, other, reach)
     if frame_step > 1:
         with REUSABLE.session():
             full = extract_hands(path, models / "hand_landmarker.task", skeleton=skeleton,
@@ -216,6 +249,8 @@ def main() -> None:
     parser.add_argument("--frame-step", type=int, default=1,
                         help="look for hands in every N-th frame (ExtractConfig.frame_step); also prints how far "
                              "the landmarks lie from those found at every frame")
+    parser.add_argument("--frames", action="store_true",
+                        help="also print, per clip and hand, what was found in each frame (see frame_codes)")
     parser.add_argument("--encoder-threads", type=int, default=1,
                         help="encode the built clips with this many threads: another encoding of the same clips "
                              "(the pose model's detections follow the pixels; default 1)")
@@ -237,6 +272,9 @@ def main() -> None:
                       f"elsewhere {r['elsewhere']}  "
                       + (f"px from full rate {r['px_from_full_rate']}  " if "px_from_full_rate" in r else "") +
                       f"{r['fps_cpu']} frames/s CPU  source={r['source']}", flush=True)
+                if args.frames:
+                    for label, line in zip(("  left ", "  right", "       "), r["frames_codes"], strict=True):
+                        print(f"{label} {line}", flush=True)
                 if r.get("second"):
                     q = r["second"]
                     print(f"{'  second person':28s} recall {q['recall']:.3f} (left {q['recall_left_right'][0]:.3f}, "
@@ -244,6 +282,9 @@ def main() -> None:
                           f"visible {q['found_not_visible']}  side swaps {q['side_swaps']}  other person "
                           f"{q['other_person']}  elsewhere {q['elsewhere']}", flush=True)
     if args.json:
+        if not args.frames:
+            for r in results.values():
+                r.pop("frames_codes")
         print(json.dumps(results))
 
 
