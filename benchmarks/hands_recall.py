@@ -108,16 +108,10 @@ def classify(wrist: np.ndarray, side: int, kept: np.ndarray, other: np.ndarray |
 def score(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: np.ndarray | None,
           other: np.ndarray | None, reach: float = np.nan) -> dict:
     """The numbers of one clip (see the module docstring)."""
-    n = min(len(visible[0]), track.frames)
+    kinds = find_kinds(track, visible, kept, other, reach)
+    n = len(kinds)
     has = ~track.missing[:n]
     vis, either = visible[0][:n], visible[1][:n]
-    wrist = track.keypoints[:n, :, 0, :2] * np.array([track.width, track.height])
-    kinds = np.full(has.shape, "", dtype=object)
-    if kept is not None:
-        for t, s in zip(*np.nonzero(has), strict=True):
-            kinds[t, s] = classify(wrist[t, s], s, kept[t], None if other is None else other[t], reach)
-    else:  # no wrists to compare with: a hand alone in the other slot than the visible one's
-        kinds[has & np.roll(vis, 1, axis=1) & ~vis & ~np.roll(has, 1, axis=1)] = "swap"
     right = has & (kinds != "swap") & (kinds != "other") & (kinds != "elsewhere")
     found_either = int((right.any(axis=1) & either).sum())
     found = int((right & vis).sum()) + found_either
@@ -131,19 +125,37 @@ def score(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: np.nda
             "source": track.source}
 
 
+def find_kinds(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: np.ndarray | None,
+               other: np.ndarray | None, reach: float = np.nan) -> np.ndarray:
+    """(T, 2) per frame and hand what the hand found is (:func:`classify`), "" where none is. Without
+    the kept person's wrists only side swaps are known: a hand alone in the other slot than the
+    visible one's; any other find is ""."""
+    n = min(len(visible[0]), track.frames)
+    has, vis = ~track.missing[:n], visible[0][:n]
+    wrist = track.keypoints[:n, :, 0, :2] * np.array([track.width, track.height])
+    kinds = np.full(has.shape, "", dtype=object)
+    if kept is not None:
+        for t, s in zip(*np.nonzero(has), strict=True):
+            kinds[t, s] = classify(wrist[t, s], s, kept[t], None if other is None else other[t], reach)
+    else:
+        kinds[has & np.roll(vis, 1, axis=1) & ~vis & ~np.roll(has, 1, axis=1)] = "swap"
+    return kinds
+
+
 #: one character per frame and hand (``--frames``)
 FRAME_CODES = {"own": "o", "swap": "S", "other": "X", "elsewhere": "E", "unknown": "?"}
 
 
 def frame_codes(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: np.ndarray | None,
                 other: np.ndarray | None, reach: float = np.nan) -> list[str]:
-    """Per hand (left, right) a line of one character per frame: ``o`` the kept person's hand found
-    (any hand, where the clip has no true wrists), ``n`` found where the annotation says it is not
-    visible, ``S`` at their other wrist, ``X`` at the other person's, ``E`` elsewhere, ``?`` not
-    known (their wrists out of the window), ``.`` visible and missed (a hand whose side is not
-    named: missed in both slots), blank neither; and a ruler of tens."""
-    n = min(len(visible[0]), track.frames)
-    wrist = track.keypoints[:n, :, 0, :2] * np.array([track.width, track.height])
+    """Per hand (left, right) a line of one character per frame (:func:`find_kinds`): ``o`` the kept
+    person's hand found (where the clip has no true wrists, any hand but a side swap), ``n`` found
+    where the annotation says it is not visible, ``S`` at their other wrist (a side swap), ``X`` at
+    the other person's, ``E`` elsewhere, ``?`` not known (their wrists out of the window), ``.``
+    visible and missed (a hand whose side is not named: missed in both slots), blank neither; and a
+    ruler of tens."""
+    kinds = find_kinds(track, visible, kept, other, reach)
+    n = len(kinds)
     lines = []
     for side in (0, 1):
         codes = []
@@ -152,10 +164,8 @@ def frame_codes(track: HandTrack, visible: tuple[np.ndarray, np.ndarray], kept: 
             if track.missing[t, side]:
                 codes.append("." if vis else " ")
                 continue
-            vis = vis or visible[1][t]
-            kind = "own" if kept is None else classify(wrist[t, side], side, kept[t],
-                                                       None if other is None else other[t], reach)
-            codes.append("n" if kind == "own" and not vis else FRAME_CODES[kind])
+            kind = kinds[t, side] or "own"
+            codes.append("n" if kind == "own" and not (vis or visible[1][t]) else FRAME_CODES[kind])
         lines.append("".join(codes))
     lines.append("".join(str(t // 10 % 10) if t % 10 == 0 else " " for t in range(n)))
     return lines

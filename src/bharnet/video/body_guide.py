@@ -14,6 +14,7 @@ from bharnet.video.extract_config import ExtractConfig
 from bharnet.video.landmarker import REUSABLE, PoseLandmarker
 from bharnet.video.search import CENTRE, WRIST, hand_cues
 from bharnet.video.sides import NTU_PAIRS, POSE_PAIRS, side_margin
+from bharnet.video.track import shoulder_centres
 
 #: pixels of the longer side of the person's box given to the pose landmarker
 POSE_INPUT = 384
@@ -41,7 +42,7 @@ class BodyGuide:
         (None: ``body`` is)."""
         seen = body if seen is None else seen
         placed = ~np.isfinite(seen[:, list(anchors.wrist)]).all(axis=-1)
-        centre = body[:, list(anchors.shoulders)].mean(axis=1)
+        centre = shoulder_centres(body, anchors)
         return cls(hand_cues(body, anchors), body_scale(body, anchors), other_wrists(others, anchors), placed,
                    centre)
 

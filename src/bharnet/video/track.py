@@ -378,7 +378,7 @@ def _front_detections(track_j: np.ndarray, track_i: np.ndarray, before: int, aft
     first, last = seen_i[seen_i <= before], seen_i[seen_i >= after]
     if len(inside) < 3 or not len(first) or not len(last):
         return None
-    centres_i, centres_j = _centres(track_i, anchors), _centres(track_j, anchors)
+    centres_i, centres_j = shoulder_centres(track_i, anchors), shoulder_centres(track_j, anchors)
     size = _size(track_j[before], anchors)
     ends_i, ends_j = (first[-1], last[0]), (before, after)
     if any(np.linalg.norm(centres_i[a] - centres_j[b]) > MEETING * size for a, b in zip(ends_i, ends_j, strict=True)):
@@ -415,7 +415,7 @@ def exchange_tails(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandAnc
 
     ``tracks``: (``(T, J, D)`` track, ``(T,)`` hidden mask) pairs; returned the same way."""
     tracks = [(track.copy(), hidden.copy()) for track, hidden in tracks]
-    for j, (track_j, _) in enumerate(tracks):
+    for j, (track_j, hidden_j) in enumerate(tracks):
         seen_j = seen_frames(track_j, anchors)
         if not seen_j.any():
             continue
@@ -424,7 +424,7 @@ def exchange_tails(tracks: list[tuple[np.ndarray, np.ndarray]], anchors: HandAnc
             if i != j and _takes_over(track_i, track_j, end, anchors):
                 tail = slice(end + 1, None)
                 track_j[tail], track_i[tail] = track_i[tail], np.nan
-                tracks[j][1][tail] &= ~seen_frames(track_j, anchors)[tail]
+                hidden_j[tail] &= ~seen_frames(track_j, anchors)[tail]
                 hidden_i[tail] = True
                 break
     return tracks
@@ -441,7 +441,9 @@ def seen_frames(track: np.ndarray, anchors: HandAnchors) -> np.ndarray:
     return np.isfinite(track[:, list(anchors.shoulders), 0]).all(axis=1)
 
 
-def _centres(track: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+def shoulder_centres(track: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+    """(T, 2): the midpoint of the shoulders of a (T, J, D) track (pixels first) in each frame, NaN
+    where either is unseen: where the person is."""
     return track[:, list(anchors.shoulders), :2].mean(axis=1)
 
 
@@ -451,7 +453,7 @@ def _motion_before(track: np.ndarray, t: int, anchors: HandAnchors, frames: int 
     seen = np.flatnonzero(seen_frames(track[:t], anchors))[-frames:]
     if len(seen) < 2:
         return None
-    centres = _centres(track, anchors)
+    centres = shoulder_centres(track, anchors)
     velocity = (centres[seen[-1]] - centres[seen[0]]) / (seen[-1] - seen[0])
     return centres[seen[-1]] + velocity * (t - seen[-1]), velocity, body_scale(track[seen, :, :2], anchors)
 
@@ -475,7 +477,7 @@ def _takes_over(track_i: np.ndarray, track_j: np.ndarray, end: int, anchors: Han
     own, other = _motion_before(track_i, meeting, anchors), _motion_before(track_j, meeting, anchors)
     if own is None or other is None:
         return False
-    centres = _centres(track_i, anchors)
+    centres = shoulder_centres(track_i, anchors)
     miss_own = np.median([_path_distance(centres[t], own[0], own[1], t - meeting) for t in after])
     miss_other = np.median([_path_distance(centres[t], other[0], other[1], t - meeting) for t in after])
     return bool(miss_own > 0.5 * own[2] and miss_other < 0.5 * miss_own)
@@ -488,7 +490,7 @@ def _meeting(track_i: np.ndarray, track_j: np.ndarray, end: int, anchors: HandAn
     both = np.flatnonzero(seen_frames(track_i, anchors)[:end + 1] & seen_frames(track_j, anchors)[:end + 1])
     if not len(both):
         return None
-    apart = np.linalg.norm(_centres(track_i, anchors)[both] - _centres(track_j, anchors)[both], axis=-1)
+    apart = np.linalg.norm(shoulder_centres(track_i, anchors)[both] - shoulder_centres(track_j, anchors)[both], axis=-1)
     close = apart < MEETING * _size(track_j[end], anchors)
     if not close[-1]:
         return None
@@ -505,26 +507,27 @@ EDGE_DETECTIONS = 5
 def fill_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> np.ndarray:
     """``track`` (T, J, 2) with each run of unseen frames that lies between two seen frames and is
     ``hidden`` ((T,) bool) all along filled linearly between the person's pose going in and coming
-    out (:func:`_edge_pose`; NaN where either is): a person behind another goes on between where
+    out (:class:`_EdgePoses`; NaN where either is): a person behind another goes on between where
     they went in and where they came out, and their hands are looked for there, however long they
     were hidden (the pose model sees only the one in front). A person who never comes out is left
     to :func:`hold_hidden`."""
+    poses = _EdgePoses(track, anchors)
     track = track.copy()
     seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
     for a, b in itertools.pairwise(seen):
         if b - a > 1 and hidden[a + 1:b].all():
-            going_in, coming_out = _edge_pose(track, a, anchors), _edge_pose(track, b, anchors, after=True)
             w = ((np.arange(a + 1, b) - a) / (b - a))[:, None, None]
-            track[a + 1:b] = (1 - w) * going_in + w * coming_out
+            track[a + 1:b] = (1 - w) * poses.at(a) + w * poses.at(b, after=True)
     return track
 
 
 def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> np.ndarray:
     """``track`` (T, J, 2) with each value still unseen in the ``hidden`` frames ((T,) bool) held at
-    the pose the person was last seen in (:func:`_edge_pose`), or where that value was last seen
+    the pose the person was last seen in (:class:`_EdgePoses`), or where that value was last seen
     when the pose has none: a person who goes behind another and stays there to the end (two
     people in contact: the pose model, seeing one body where two overlap, may never see the one
     behind again while their hands stay in plain view) most often stands where they stood."""
+    poses = _EdgePoses(track, anchors)
     track = track.copy()
     last = np.full(track.shape[1:], np.nan)  # each value where it was last seen
     held, held_from, seen_last = last, -1, -1
@@ -532,7 +535,7 @@ def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> 
         seen = np.isfinite(track[t])
         if hidden[t] and seen_last >= 0 and not seen.all():
             if held_from != seen_last:
-                pose = _edge_pose(track, seen_last, anchors)
+                pose = poses.at(seen_last)
                 held, held_from = np.where(np.isfinite(pose), pose, last), seen_last
             track[t][~seen] = held[~seen]
         elif seen.any():
@@ -541,21 +544,28 @@ def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> 
     return track
 
 
-def _edge_pose(track: np.ndarray, at: int, anchors: HandAnchors, after: bool = False) -> np.ndarray:
-    """(J, 2): the pose of a (T, J, 2) track in frame ``at``, where the person goes out of sight after
-    it (or, ``after``, comes back into sight): its shoulder centre there, each joint at its median
-    offset from the shoulder centre over the :data:`EDGE_DETECTIONS` frames with both shoulders
-    seen up to ``at`` (from ``at`` on), NaN where it is seen in none; the frame as it is when its
-    shoulders are not seen. One mixed detection among them moves no joint."""
-    centres = _centres(track, anchors)
-    if not np.isfinite(centres[at]).all():
-        return track[at]
-    with_shoulders = np.flatnonzero(seen_frames(track, anchors))
-    frames = with_shoulders[with_shoulders >= at][:EDGE_DETECTIONS] if after \
-        else with_shoulders[with_shoulders <= at][-EDGE_DETECTIONS:]
-    with warnings.catch_warnings():  # a joint unseen in all of them is NaN, as meant
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return centres[at] + np.nanmedian(track[frames] - centres[frames, None], axis=0)
+class _EdgePoses:
+    """The poses of a (T, J, 2) track where the person goes out of sight or comes back, from its
+    detections as given (not from frames filled since)."""
+
+    def __init__(self, track: np.ndarray, anchors: HandAnchors) -> None:
+        self.track, self.centres = track, shoulder_centres(track, anchors)
+        self.with_shoulders = np.flatnonzero(seen_frames(track, anchors))
+
+    def at(self, frame: int, after: bool = False) -> np.ndarray:
+        """(J, 2): the pose in ``frame``, where the person goes out of sight after it (or, ``after``,
+        comes back into sight): the shoulder centre there, each joint at its median offset from
+        the shoulder centre over the :data:`EDGE_DETECTIONS` frames with both shoulders seen up to
+        ``frame`` (from ``frame`` on), NaN where it is seen in none; the frame as it is when its
+        shoulders are not seen. One mixed detection among them moves no joint."""
+        if not np.isfinite(self.centres[frame]).all():
+            return self.track[frame]
+        frames = self.with_shoulders
+        frames = frames[frames >= frame][:EDGE_DETECTIONS] if after else frames[frames <= frame][-EDGE_DETECTIONS:]
+        with warnings.catch_warnings():  # a joint unseen in all of them is NaN, as meant
+            warnings.simplefilter("ignore", RuntimeWarning)
+            offsets = self.track[frames] - self.centres[frames, None]
+            return self.centres[frame] + np.nanmedian(offsets, axis=0)
 
 
 def continuity_swaps(centres: np.ndarray, present: np.ndarray, sizes: np.ndarray | None = None, ratio: float = 0.5,
