@@ -26,13 +26,13 @@ already there is left alone (and the run refused) unless ``--force``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from bharnet.core.atomic import atomic_path
 from bharnet.video.decode import iter_frames, write_video
 
 SAMPLE = "S001C001P001R001A001"
@@ -114,12 +114,8 @@ def build_clip(ntu_dir: Path, out: Path, clip: str, threads: int = 1) -> Path:
     composite = [crossing_frame(f, shift_at(t, n, clip), behind, frames[b_frame(t, n, clip)])
                  for t, f in enumerate(frames)]
     # written whole or not at all: the recall benchmark reuses a clip that is there
-    part = out.with_name(f".{out.stem}.part{out.suffix}")  # the suffix names the container
-    try:
-        write_video(part, composite, fps=30, threads=threads)
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
+    with atomic_path(out) as part:
+        write_video(part, composite, fps=30, threads=threads, container_format=out.suffix.lstrip("."))
     return out
 
 

@@ -84,17 +84,18 @@ def iter_frames(path: str | Path, step: int = 1) -> Iterator[np.ndarray]:
 
 
 def write_video(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: float = 30.0,
-                codec: str = "mpeg4", threads: int | None = None) -> Path:
+                codec: str = "mpeg4", threads: int | None = None, container_format: str | None = None) -> Path:
     """Write RGB frames (T, H, W, 3) to ``path`` (used to make test clips and examples).
     ``threads``: the encoder's threads (None: the codec's choice, which follows the CPUs this
     process may use; the encoded pixels differ with it, so a clip that must be the same
-    everywhere, such as a benchmark's, gives 1)."""
+    everywhere, such as a benchmark's, gives 1). ``container_format`` (e.g. ``"avi"``): where the
+    name's suffix does not say it (a temporary name, :func:`~bharnet.core.atomic.atomic_path`)."""
     import av
 
     path = Path(path)
     frames = list(frames)
     height, width = frames[0].shape[:2]
-    with av.open(str(path), mode="w") as container:
+    with av.open(str(path), mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=int(round(fps)))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if codec == "mpeg4":
