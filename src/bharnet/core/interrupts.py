@@ -2,18 +2,22 @@
 
 Python runs a signal handler at the next bytecode of the main thread, wherever that is: inside an
 import (leaving half-initialised modules), or inside the fork hooks that ``os.fork`` runs (where a
-``KeyboardInterrupt`` is printed as "Exception ignored" and then lost). Within
-:func:`ctrl_c_deferred` a press is only recorded; it is delivered when the block ends.
+``KeyboardInterrupt`` is printed as "Exception ignored" and then lost), or inside numpy's
+``tofile`` (which turns it into a ``TypeError``). Within :func:`ctrl_c_deferred` a press is only
+recorded; it is delivered when the block ends.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["ctrl_c_deferred", "ignore_interrupts"]
+import numpy as np
+
+__all__ = ["ctrl_c_deferred", "ignore_interrupts", "save_npy"]
 
 
 @contextmanager
@@ -39,3 +43,11 @@ def ignore_interrupts() -> None:
     the pool's queues can leave them half written, and the parent and the other workers then wait
     on them forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
+    """``np.save(path, array)`` with Ctrl-C held back until the file is written: a press that lands
+    in numpy's ``tofile`` comes out as a ``TypeError`` ("expected str, bytes or os.PathLike object,
+    not BufferedWriter"), the press lost behind a traceback. For small arrays (milliseconds)."""
+    with ctrl_c_deferred():
+        np.save(path, array)

@@ -35,6 +35,7 @@ import numpy as np
 
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
+from bharnet.core.interrupts import save_npy
 from bharnet.core.layouts import get_layout
 from bharnet.core.outputs import check_output_folder, holds_only
 from bharnet.core.sequence import HAND_JOINTS, Sequence
@@ -301,9 +302,9 @@ class StoreWriter:
         build.mkdir()
         for name in self.arrays:
             _raw_to_npy(self.partial / f"{name}.raw", build / f"{name}.npy", (int(offsets[-1]), *self._shapes[name]))
-        np.save(build / "offsets.npy", offsets)
-        np.save(build / "labels.npy", np.array([r["label"] for r in records], dtype=np.int64))
-        np.save(build / "has_hands.npy", np.array([r["has_hands"] for r in records], dtype=bool))
+        save_npy(build / "offsets.npy", offsets)
+        save_npy(build / "labels.npy", np.array([r["label"] for r in records], dtype=np.int64))
+        save_npy(build / "has_hands.npy", np.array([r["has_hands"] for r in records], dtype=bool))
         splits: dict[str, list[int]] = {}
         for i, r in enumerate(records):
             for s in r["splits"]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from bharnet.core.atomic import write_json
 from bharnet.core.errors import UserError
+from bharnet.core.interrupts import save_npy
 from bharnet.video.roi_files import RoiSummary, read_roi, run_roi_extraction
 
 __all__ = ["ROI_ARRAY", "has_rois", "roi_size", "write_rois", "attach_rois", "add_rois_from_videos", "RoiArray"]
@@ -56,7 +57,7 @@ def write_rois(store: str | Path, names: list[str], image_of: Callable[[int, str
     del array
     os.replace(tmp, store / ROI_ARRAY)
     mask_tmp = store / (ROI_MASK + ".partial.npy")
-    np.save(mask_tmp, present)
+    save_npy(mask_tmp, present)
     os.replace(mask_tmp, store / ROI_MASK)
     meta = {"size": size, "found": int(present.sum()),
             "missing": [n for n, p in zip(names, present, strict=True) if not p], "source": source or {}}
