@@ -384,6 +384,25 @@ def test_a_mixed_detection_at_the_edge_of_a_hidden_run_does_not_place_the_person
     assert np.abs(held[10:15, right] - a[9, right]).max() < 10
 
 
+def test_a_person_held_to_the_end_is_held_at_a_pose_the_pose_model_saw():
+    # a passes behind b (frames 10-19, placed between), is seen in 20-21 with b's wrist mixed in at
+    # 21, and goes behind b again to the end: the pose a is held at comes from a's detections, not
+    # from the frames placed between (they carry the mixed wrist of frame 9 too)
+    rng = np.random.default_rng(14)
+    a = _walker(30, 100, 0, rng)
+    track = a.copy()
+    hidden = np.zeros(30, dtype=bool)
+    hidden[10:20] = hidden[22:] = True
+    track[hidden] = np.nan
+    right = NTU.wrist[1]
+    track[9, right] += [150.0, -80.0]
+    track[21, right] += [150.0, -80.0]
+    filled = fill_hidden(track, hidden, NTU)
+    held = hold_hidden(filled, hidden, NTU, detections=track)
+    assert np.abs(held[22:, right] - a[21, right]).max() < 10
+    np.testing.assert_array_equal(held[10:20], filled[10:20])
+
+
 def test_two_detections_at_one_shoulder_centre_are_one_person():
     rng = np.random.default_rng(7)
     a = _body(1, 300, 1, rng)[0]

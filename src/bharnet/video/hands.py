@@ -91,7 +91,7 @@ def _placed_body(body: np.ndarray, hidden: np.ndarray | None, source: str, info:
         return body
     if hidden is not None:
         anchors = BODY_ANCHORS["pose33"]
-        body = hold_hidden(fill_hidden(body, hidden, anchors), hidden, anchors)
+        body = hold_hidden(fill_hidden(body, hidden, anchors), hidden, anchors, detections=body)
     return fill_body_gaps(body, round(config.body_gap_seconds * info.fps))
 
 

@@ -521,13 +521,15 @@ def fill_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> 
     return track
 
 
-def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors,
+                detections: np.ndarray | None = None) -> np.ndarray:
     """``track`` (T, J, 2) with each value still unseen in the ``hidden`` frames ((T,) bool) held at
-    the pose the person was last seen in (:class:`_EdgePoses`), or where that value was last seen
+    the pose the person was last seen in (:class:`_EdgePoses` of ``detections``, the track as the
+    pose model saw it, before any filling; default ``track``), or where that value was last seen
     when the pose has none: a person who goes behind another and stays there to the end (two
     people in contact: the pose model, seeing one body where two overlap, may never see the one
     behind again while their hands stay in plain view) most often stands where they stood."""
-    poses = _EdgePoses(track, anchors)
+    poses = _EdgePoses(track if detections is None else detections, anchors)
     track = track.copy()
     last = np.full(track.shape[1:], np.nan)  # each value where it was last seen
     held, held_from, seen_last = last, -1, -1
