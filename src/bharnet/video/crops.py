@@ -41,16 +41,23 @@ BODY_ANCHORS = {
 }
 
 
+def frame_scales(bodies: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+    """(T,) max(shoulder width, longer forearm) in pixels of each frame of ``bodies`` (T, J, 2+),
+    pixels first; NaN where none of them is seen: how large a person is in one frame."""
+    def dist(a: int, b: int) -> np.ndarray:
+        return np.linalg.norm(bodies[:, a, :2] - bodies[:, b, :2], axis=-1)
+
+    parts = np.stack([dist(*anchors.shoulders), dist(anchors.wrist[0], anchors.elbow[0]),
+                      dist(anchors.wrist[1], anchors.elbow[1])], axis=-1)
+    largest = np.where(np.isnan(parts), -np.inf, parts).max(axis=-1)
+    return np.where(np.isfinite(largest), largest, np.nan)
+
+
 def body_scale(bodies: np.ndarray, anchors: HandAnchors) -> float:
-    """Median over frames of max(shoulder width, longer forearm) in pixels; NaN when never seen.
+    """Median over frames of :func:`frame_scales` (frames where it is positive); NaN when never seen.
 
     ``bodies`` is (T, J, 2) for one person.
     """
-    def dist(a: int, b: int) -> np.ndarray:
-        return np.linalg.norm(bodies[:, a] - bodies[:, b], axis=-1)
-
-    per_frame = np.stack([dist(*anchors.shoulders), dist(anchors.wrist[0], anchors.elbow[0]),
-                          dist(anchors.wrist[1], anchors.elbow[1])], axis=-1)
-    per_frame = np.where(np.isnan(per_frame), -np.inf, per_frame).max(axis=-1)
+    per_frame = frame_scales(bodies, anchors)
     per_frame = per_frame[np.isfinite(per_frame) & (per_frame > 0)]
     return float(np.median(per_frame)) if per_frame.size else float("nan")

@@ -9,7 +9,7 @@ from collections import deque
 
 import numpy as np
 
-from bharnet.video.crops import HandAnchors, body_scale
+from bharnet.video.crops import HandAnchors, body_scale, frame_scales
 
 
 def best_matching(cost: np.ndarray, gate: float = np.inf) -> list[tuple[int, int]]:
@@ -275,10 +275,8 @@ def _same_place(person: np.ndarray, other: np.ndarray, tol: float, anchors: Hand
 
 
 def _size(person: np.ndarray, anchors: HandAnchors) -> float:
-    """max(shoulder width, forearm) of one (J, D) person, pixels; NaN when none is seen."""
-    parts = [anchors.shoulders, (anchors.wrist[0], anchors.elbow[0]), (anchors.wrist[1], anchors.elbow[1])]
-    lengths = [float(np.linalg.norm(person[i, :2] - person[j, :2])) for i, j in parts]
-    return max((v for v in lengths if np.isfinite(v)), default=float("nan"))
+    """How large one (J, D) person (pixels first) is, in pixels (:func:`~bharnet.video.crops.frame_scales`)."""
+    return float(frame_scales(person[None], anchors)[0])
 
 
 def fill_body_gaps(body: np.ndarray, max_gap: int) -> np.ndarray:
