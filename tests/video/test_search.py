@@ -208,6 +208,29 @@ def test_trace_back_goes_on_over_a_frame_without_the_hand_and_stops_after_a_few(
         assert abs(back[k].landmarks[0, 0] - found.landmarks[0, 0] + (600 + 28 - x)) < 8
 
 
+@pytest.mark.parametrize("redetect_lost", [5, 0])
+def test_a_hand_the_tracker_loses_is_found_again_where_it_was(small_hand, hand_model: Path, monkeypatch,
+                                                                redetect_lost: int):
+    # the hand stays put; the body puts it far away (no region of the body's finds it); in frame 2
+    # MediaPipe's tracking loses it (as it does a fist around a mug)
+    x, y = 700, 300
+    frames = [_frame(small_hand, x, y) for _ in range(4)]
+    cues = _misplaced(x, y)
+    with HandSearch(hand_model, SearchConfig(fallback=(), redetect_lost=redetect_lost), fps=30) as search:
+        search.step(frames[0], 0, _cues(x + 48, y + 36), scale=40.0)  # found where the body put it then
+        assert search.step(frames[1], 1, cues, scale=40.0)[1].how == "tracked"
+        tracker = search._slots[1].landmarker
+        with monkeypatch.context() as patched:
+            patched.setattr(tracker, "detect", lambda image, t: [])
+            lost = search.step(frames[2], 2, cues, scale=40.0)[1]
+        after = search.step(frames[3], 3, cues, scale=40.0)[1]
+    if redetect_lost:
+        assert lost is not None and abs(lost.centre[0] - (x + 48)) < 20  # palm detection around it
+        assert after is not None and after.how == "handover"  # and the tracker takes it over
+    else:
+        assert lost is None and after is None  # searched only where the body puts it
+
+
 def test_redetection_takes_the_followed_hand_not_the_other_one(small_hand, hand_model: Path):
     # two hands side by side; the one followed was last seen at the left one's place
     frame = np.full((720, 1280, 3), 200, np.uint8)

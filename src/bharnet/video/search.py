@@ -68,6 +68,11 @@ class SearchConfig:
     #: following a hand back stops after this many frames in a row without it (the frames missed
     #: in between are gaps that :attr:`ExtractConfig.max_gap` may fill)
     back_misses: int = 5
+    #: a hand the tracker loses is looked for again as a hand followed back is (:meth:`HandSearch.redetect`:
+    #: palm detection around where it was last found, only a hand that continues it counting) in each
+    #: of the first this many frames it stays lost, where the body's regions do not find it (0: not at
+    #: all; nor with ``one_call_per_hand``, as each try costs up to three palm detections)
+    redetect_lost: int = 2
     #: pixels of the square image the landmarker gets
     size: int = 256
     #: MediaPipe palm detection threshold (a new hand) and presence / tracking threshold (a followed
@@ -249,6 +254,11 @@ class HandSearch:
             if found[side] is None and cues is not None and self._due(slot, t) and (
                     self.config.fallback_when_lost or not followed) and self._fallback_turn(slot):
                 found[side] = self._fallback(frame, side, cues, scale, lo, hi, found[1 - side])
+            if found[side] is None and self._redetect_turn(slot, t):
+                found[side] = self.redetect(frame, slot.last, self._side_for(slot.last, lo, hi), found[1 - side],
+                                            t - slot.last_t)
+                if found[side] is not None:  # the tracker takes over on a region centred on it
+                    slot.handover = Region.around(found[side].centre, self._side_for(found[side], lo, hi))
             slot.tries = 0 if found[side] is not None else slot.tries + int(due)
         for side, hand in enumerate(found):
             slot = self._slots[side]
@@ -338,6 +348,12 @@ class HandSearch:
         otherwise; the frames between are recovered by tracing a found hand back)."""
         lost_for = t - max(slot.last_t, -1) - 1  # frames in a row without this hand before this one
         return lost_for < 3 or slot.handover is not None or lost_for % self.config.lost_every == 0
+
+    def _redetect_turn(self, slot: _Slot, t: int) -> bool:
+        """Whether a hand not found in frame ``t`` is looked for again around where it was last
+        found (:attr:`SearchConfig.redetect_lost`)."""
+        c = self.config
+        return not c.one_call_per_hand and slot.last is not None and 0 < t - slot.last_t <= c.redetect_lost
 
     def _fallback_turn(self, slot: _Slot) -> bool:
         """Whether the fallback regions may be searched for a lost hand in this frame: always, or
