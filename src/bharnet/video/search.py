@@ -6,9 +6,12 @@ it and stays put between small moves, so that MediaPipe tracks the hand from the
 landmarks (no palm detection, and a lower threshold that the tracking confirms). When the hand is
 lost the region goes back to where the body says the hand is (wrist and hand joints); when that
 finds nothing, larger regions around the arm are searched once each (multi-scale), and a hand
-found there is handed over to the tracker by centring the next frame's region on it. Offline, a
-hand found again after a gap is followed back into it (:meth:`HandSearch.trace_back`): tracked,
-and looked for again by palm detection at a few scales where the tracker loses it.
+found there is handed over to the tracker by centring the next frame's region on it; in its first
+frames lost, a hand is also looked for again by palm detection at a few scales around where it
+was last found (:meth:`HandSearch.redetect`: MediaPipe's tracking lets go of a hand whose look
+changes, a fist closing, a hand half hidden, while it is still there). Offline, a hand found again
+after a gap is followed back into it (:meth:`HandSearch.trace_back`): tracked, and looked for
+again the same way where the tracker loses it.
 
 Positions are full-frame pixels; a body's hands come as ``cues`` (2, 3, 2): per side (0 left,
 1 right) the wrist, the hand's centre and the elbow, NaN where unknown.
@@ -266,7 +269,7 @@ class HandSearch:
                 slot.last, slot.last_t = hand, t
                 if hand.how in ("body", "fallback"):
                     slot.fallback_first = hand.how == "fallback"
-                if searched[side] is not hand and hand.how != "fallback":  # found by the other side's region
+                if searched[side] is not hand and hand.how != "fallback":  # by the other side's region, or re-detected
                     slot.region = Region.around(hand.centre, self._side_for(hand, lo, hi))
             elif searched[side] is not None:  # its find went to the other side
                 slot.last, slot.region = None, None
