@@ -208,7 +208,7 @@ def test_trace_back_goes_on_over_a_frame_without_the_hand_and_stops_after_a_few(
         assert abs(back[k].landmarks[0, 0] - found.landmarks[0, 0] + (600 + 28 - x)) < 8
 
 
-@pytest.mark.parametrize("redetect_lost", [5, 0])
+@pytest.mark.parametrize("redetect_lost", [SearchConfig.redetect_lost, 0])  # the default, and off
 def test_a_hand_the_tracker_loses_is_found_again_where_it_was(small_hand, hand_model: Path, monkeypatch,
                                                                 redetect_lost: int):
     # the hand stays put; the body puts it far away (no region of the body's finds it); in frame 2
