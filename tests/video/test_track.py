@@ -17,6 +17,7 @@ from bharnet.video.track import (
     link_tracks,
     lone_hand_sides,
     most_active,
+    place_hidden,
     settle_crossings,
     track_people,
 )
@@ -398,7 +399,7 @@ def test_a_person_held_to_the_end_is_held_at_a_pose_the_pose_model_saw():
     track[9, right] += [150.0, -80.0]
     track[21, right] += [150.0, -80.0]
     filled = fill_hidden(track, hidden, NTU)
-    held = hold_hidden(filled, hidden, NTU, detections=track)
+    held = place_hidden(track, hidden, NTU)
     assert np.abs(held[22:, right] - a[21, right]).max() < 10
     np.testing.assert_array_equal(held[10:20], filled[10:20])
 

@@ -20,7 +20,7 @@ from bharnet.video.frame_hands import at_full_rate, detect_frames, every_step, f
 from bharnet.video.hand_files import HandTrack
 from bharnet.video.landmarker import REUSABLE
 from bharnet.video.people import bodies_from_skeleton, pose_tracks
-from bharnet.video.track import by_activity, fill_body_gaps, fill_hidden, hold_hidden
+from bharnet.video.track import by_activity, fill_body_gaps, place_hidden
 
 
 def extract_hands(video: str | Path, hand_model: str | Path, skeleton: str | Path | None = None,
@@ -90,8 +90,7 @@ def _placed_body(body: np.ndarray, hidden: np.ndarray | None, source: str, info:
     if source != "pose":
         return body
     if hidden is not None:
-        anchors = BODY_ANCHORS["pose33"]
-        body = hold_hidden(fill_hidden(body, hidden, anchors), hidden, anchors, detections=body)
+        body = place_hidden(body, hidden, BODY_ANCHORS["pose33"])
     return fill_body_gaps(body, round(config.body_gap_seconds * info.fps))
 
 

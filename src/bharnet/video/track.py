@@ -509,7 +509,10 @@ def fill_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> 
     they went in and where they came out, and their hands are looked for there, however long they
     were hidden (the pose model sees only the one in front). A person who never comes out is left
     to :func:`hold_hidden`."""
-    poses = _EdgePoses(track, anchors)
+    return _filled(track, hidden, _EdgePoses(track, anchors))
+
+
+def _filled(track: np.ndarray, hidden: np.ndarray, poses: _EdgePoses) -> np.ndarray:
     track = track.copy()
     seen = np.flatnonzero(np.isfinite(track.reshape(len(track), -1)).any(axis=1))
     for a, b in itertools.pairwise(seen):
@@ -519,15 +522,25 @@ def fill_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> 
     return track
 
 
-def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors,
-                detections: np.ndarray | None = None) -> np.ndarray:
+def place_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> np.ndarray:
+    """``track`` (T, J, 2) with the person placed where they are out of sight behind another
+    (``hidden``, (T,) bool): between where they went in and came out (:func:`fill_hidden`), and
+    held where last seen when they stay there to the end (:func:`hold_hidden`), each from the poses
+    of the detections as given (:class:`_EdgePoses`), not from frames placed by the other."""
+    poses = _EdgePoses(track, anchors)
+    return _held(_filled(track, hidden, poses), hidden, poses)
+
+
+def hold_hidden(track: np.ndarray, hidden: np.ndarray, anchors: HandAnchors) -> np.ndarray:
     """``track`` (T, J, 2) with each value still unseen in the ``hidden`` frames ((T,) bool) held at
-    the pose the person was last seen in (:class:`_EdgePoses` of ``detections``, the track as the
-    pose model saw it, before any filling; default ``track``), or where that value was last seen
+    the pose the person was last seen in (:class:`_EdgePoses`), or where that value was last seen
     when the pose has none: a person who goes behind another and stays there to the end (two
     people in contact: the pose model, seeing one body where two overlap, may never see the one
     behind again while their hands stay in plain view) most often stands where they stood."""
-    poses = _EdgePoses(track if detections is None else detections, anchors)
+    return _held(track, hidden, _EdgePoses(track, anchors))
+
+
+def _held(track: np.ndarray, hidden: np.ndarray, poses: _EdgePoses) -> np.ndarray:
     track = track.copy()
     last = np.full(track.shape[1:], np.nan)  # each value where it was last seen
     held, held_from, seen_last = last, -1, -1
