@@ -74,6 +74,27 @@ def test_help_and_version_import_no_torch() -> None:
 
 
 
+# Ctrl-C while the command line loads, simulated where it bites: as ``bharnet.cli`` is imported
+_CTRL_C_WHILE_LOADING = """
+import runpy, sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "bharnet.cli":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, CtrlC())
+runpy.run_module("bharnet", run_name="__main__")
+"""
+
+
+@pytest.mark.integration  # a new interpreter
+def test_ctrl_c_while_the_command_line_loads_ends_with_one_line() -> None:
+    proc = _python("-c", _CTRL_C_WHILE_LOADING, "prepare", "ntu", "--help")
+    assert proc.returncode == 130
+    assert proc.stderr.strip() == "bharnet: interrupted", proc.stderr[-2000:]
+
+
 def test_the_parser_has_every_command() -> None:
     assert ["predict"] in COMMANDS and ["prepare", "custom"] in COMMANDS
     assert len(COMMANDS) >= 20
