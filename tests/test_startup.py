@@ -73,7 +73,6 @@ def test_help_and_version_import_no_torch() -> None:
         assert "bharnet.cli" in imported and not _heavy(imported), _heavy(imported)
 
 
-
 # Ctrl-C while the command line loads, simulated where it bites: as ``bharnet.cli`` is imported
 _CTRL_C_WHILE_LOADING = """
 import runpy, sys
