@@ -316,7 +316,7 @@ def main() -> None:
             label = name if threads == 1 or not note["video"].startswith("build:") else f"{name}.threads{threads}"
             results[label] = r = run_clip(label, note, args.shared, clips, args.preview, threads, args.frame_step)
             if not args.json:
-                print(f"{label:28s} recall {r['recall']:.3f} (left {r['recall_left_right'][0]:.3f}, right "
+                print(f"{label:34s} recall {r['recall']:.3f} (left {r['recall_left_right'][0]:.3f}, right "
                       f"{r['recall_left_right'][1]:.3f}; {r['found']}/{r['visible']})  found where not visible "
                       f"{r['found_not_visible']}  side swaps {r['side_swaps']}  other person {r['other_person']}  "
                       f"elsewhere {r['elsewhere']}  "
@@ -327,7 +327,7 @@ def main() -> None:
                         print(f"{hand} {line}", flush=True)
                 if r.get("second"):
                     q = r["second"]
-                    print(f"{'  second person':28s} recall {q['recall']:.3f} (left {q['recall_left_right'][0]:.3f}, "
+                    print(f"{'  second person':34s} recall {q['recall']:.3f} (left {q['recall_left_right'][0]:.3f}, "
                           f"right {q['recall_left_right'][1]:.3f}; {q['found']}/{q['visible']})  found where not "
                           f"visible {q['found_not_visible']}  side swaps {q['side_swaps']}  other person "
                           f"{q['other_person']}  elsewhere {q['elsewhere']}", flush=True)
