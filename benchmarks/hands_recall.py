@@ -192,7 +192,7 @@ def slot_changes(has: np.ndarray, either: np.ndarray) -> int:
 def run_clip(name: str, note: dict, shared: Path, workdir: Path, preview: Path | None, threads: int = 1,
              frame_step: int = 1) -> dict:
     video = note["video"]
-    clip = video.split(":", 1)[1] if video.startswith("build:") else ""
+    clip = built_clip(note)
     if clip:
         path = workdir / (f"{clip}.avi" if threads == 1 else f"{clip}.threads{threads}.avi")
         if not path.exists():
@@ -258,7 +258,14 @@ def inputs(notes: dict[str, dict], encodings: list[int]) -> list[tuple[int, str,
     """(encoder threads, clip name, annotation) of each input: a built clip on every encoding, any
     other clip once."""
     return [(threads, name, note) for k, threads in enumerate(encodings) for name, note in notes.items()
-            if k == 0 or note["video"].startswith("build:")]
+            if k == 0 or built_clip(note)]
+
+
+def built_clip(note: dict) -> str:
+    """The composite an annotation's ``video`` names (``build:<clip>``, made by ``dev_clips.py``), or
+    "" for a file of the shared folder."""
+    video = note["video"]
+    return video.split(":", 1)[1] if video.startswith("build:") else ""
 
 
 def summary(results: dict[str, dict]) -> dict:
@@ -313,7 +320,7 @@ def main() -> None:
         clips = args.clips or Path(tmp)
         clips.mkdir(parents=True, exist_ok=True)
         for threads, name, note in inputs(notes, args.encoder_threads):
-            label = name if threads == 1 or not note["video"].startswith("build:") else f"{name}.threads{threads}"
+            label = f"{name}.threads{threads}" if threads != 1 and built_clip(note) else name
             results[label] = r = run_clip(label, note, args.shared, clips, args.preview, threads, args.frame_step)
             if not args.json:
                 print(f"{label:34s} recall {r['recall']:.3f} (left {r['recall_left_right'][0]:.3f}, right "
